@@ -1,0 +1,28 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { UsageError } from './cli-io.ts';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * Parses `argv` strictly with `node:util.parseArgs` (unknown flags are errors) and returns the
+ * values plus positionals.
+ * @throws {UsageError} naming the offending flag.
+ */
+export function parseFlags<T extends Options>(
+  argv: readonly string[],
+  options: T,
+  command: string,
+) {
+  try {
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw new UsageError(`${command}: ${(error as Error).message}`);
+  }
+}
+
+/** The flags shared by every command that talks to a broker. */
+export const BROKER_FLAGS = {
+  broker: { type: 'string', multiple: true },
+  protocol: { type: 'string' },
+  'topic-prefix': { type: 'string' },
+} as const satisfies Options;

@@ -1,0 +1,73 @@
+import { buildConfig, ConfigError, flagsToDocument, loadConfigFile } from '../config/index.ts';
+import { createLogger } from '../log/index.ts';
+import { Sidecar } from '../sidecar/index.ts';
+import { type CliIo, EXIT } from './cli-io.ts';
+import { BROKER_FLAGS, parseFlags } from './parse-flags.ts';
+
+const RUN_FLAGS = {
+  ...BROKER_FLAGS,
+  config: { type: 'string' },
+  tenant: { type: 'string', multiple: true },
+  replica: { type: 'string' },
+  cluster: { type: 'string' },
+  'state-dir': { type: 'string' },
+  'client-id': { type: 'string' },
+  'log-level': { type: 'string' },
+} as const;
+
+/**
+ * `filament run`: builds the config from the file and flags, starts the sidecar and runs until
+ * SIGTERM or SIGINT, then stops cleanly. A second signal exits at once.
+ */
+export async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseFlags(argv, RUN_FLAGS, 'run');
+  if (positionals.length > 0)
+    io.err(`run: ignoring unexpected arguments: ${positionals.join(' ')}`);
+  let sidecar: Sidecar;
+  try {
+    const file = values.config === undefined ? {} : await loadConfigFile(values.config);
+    const flags = flagsToDocument({
+      ...(values.broker ? { broker: values.broker } : {}),
+      ...(values.tenant ? { tenant: values.tenant } : {}),
+      ...(values.replica !== undefined ? { replica: values.replica } : {}),
+      ...(values.cluster !== undefined ? { cluster: values.cluster } : {}),
+      ...(values['state-dir'] !== undefined ? { stateDir: values['state-dir'] } : {}),
+      ...(values.protocol !== undefined ? { protocol: values.protocol } : {}),
+      ...(values['topic-prefix'] !== undefined ? { topicPrefix: values['topic-prefix'] } : {}),
+      ...(values['client-id'] !== undefined ? { clientId: values['client-id'] } : {}),
+      ...(values['log-level'] !== undefined ? { logLevel: values['log-level'] } : {}),
+    });
+    const config = buildConfig(file, flags);
+    sidecar = new Sidecar(config, { logger: createLogger({ level: config.log.level }) });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.err(error.message);
+    return EXIT.failed;
+  }
+  try {
+    await sidecar.start();
+  } catch (error) {
+    io.err(`filament run: cannot start: ${(error as Error).message}`);
+    await sidecar.stop();
+    return EXIT.failed;
+  }
+  await untilSignal();
+  await sidecar.stop();
+  return EXIT.ok;
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    let received = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (received) {
+        process.stderr.write(`second ${signal}: exiting now\n`);
+        process.exit(130);
+      }
+      received = true;
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

@@ -1,0 +1,21 @@
+/** The help text of the `filament` command. */
+export const USAGE = `filament — the model-serving host sidecar
+
+Usage:
+  filament run [--config FILE] [--broker URL]... [--tenant T]... [--replica R] [--cluster C]
+               [--state-dir DIR] [--protocol 5|3.1.1] [--topic-prefix P] [--client-id ID]
+               [--log-level debug|info|warn|error]
+      Follow the rule stream: restore last-known-good rules, apply, persist and ACK/NACK.
+      Several --broker URLs mean failover in order. Flags override the config file.
+  filament check-config FILE
+      Validate a config file; exit 0 when valid, 1 with every problem listed.
+  filament rules lint FILE
+      Check a rule set (.json, .msgpack, or a .ts/.js module exporting it) offline.
+  filament rules publish FILE --broker URL [--tenant T] [--format json|msgpack]
+               [--protocol 5|3.1.1] [--topic-prefix P]
+      Lint, then publish retained at QoS 1 to {prefix}/rules/{tenant}.
+  filament demo [--in-process-broker]
+      Start a private broker and a sidecar, publish the example rules, show ACKs and NACKs.
+  filament help
+
+Exit codes: 0 ok, 1 refused (bad config, invalid rules, broker unreachable), 2 bad command line.`;

@@ -1,0 +1,139 @@
+import { hostname } from 'node:os';
+import { FORBIDDEN_KEYS } from '../codec/index.ts';
+import { createAjv, toViolations } from '../json-schema/index.ts';
+import type { LogLevel } from '../log/index.ts';
+import schema from './config.schema.json' with { type: 'json' };
+import { ConfigError } from './config-error.ts';
+import { CONFIG_DEFAULTS } from './defaults.ts';
+import { FLAG_OF_FIELD } from './flags.ts';
+import type { Config } from './types.ts';
+
+const validateDocument = createAjv({ allErrors: true }).compile(schema);
+
+type Doc = Record<string, unknown>;
+
+/** Options for {@linkcode buildConfig}. */
+export interface BuildConfigOptions {
+  /** Host name used for the default replica name. Default: `os.hostname()`. */
+  readonly hostname?: string;
+}
+
+/**
+ * Merges, in order, the defaults, a config-file document and flag overrides (each a document in
+ * the file's snake_case shape), validates the result once, and returns it in camelCase.
+ * @throws {ConfigError} listing every problem: the field, the rule, and the value found.
+ */
+export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOptions = {}): Config {
+  const problems: string[] = [];
+  const merged = merge(
+    merge(structuredClone(CONFIG_DEFAULTS) as Doc, file, '', problems),
+    flags,
+    '',
+    problems,
+  );
+  const identity = (merged.identity ?? {}) as Doc;
+  identity.replica ??= defaultReplica(options.hostname ?? hostname());
+  merged.identity = identity;
+  if (problems.length === 0 && !validateDocument(merged)) {
+    for (const v of toViolations(validateDocument.errors, merged)) {
+      const field = dotted(v.path);
+      const flag = FLAG_OF_FIELD[field.replace(/\[\d+\]$/, '')];
+      problems.push(
+        `${field || '(top level)'}${flag ? ` (${flag})` : ''}: ${v.message} [${v.rule}]`,
+      );
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const c = merged as {
+    identity: { replica: string; cluster: string };
+    broker: Doc & { urls: string[]; reconnect: Doc };
+    rules: Doc & { tenants: string[] };
+    state: { dir: string };
+    log: { level: LogLevel };
+  };
+  const reconnect = c.broker.reconnect as {
+    initial_ms: number;
+    max_ms: number;
+    multiplier: number;
+    jitter: number;
+  };
+  if (reconnect.initial_ms > reconnect.max_ms) {
+    throw new ConfigError([
+      `broker.reconnect.initial_ms: must not exceed max_ms ${reconnect.max_ms} [range] (got ${reconnect.initial_ms})`,
+    ]);
+  }
+  return {
+    identity: { replica: c.identity.replica, cluster: c.identity.cluster },
+    broker: {
+      urls: c.broker.urls,
+      protocol: String(c.broker.protocol) as '5' | '3.1.1',
+      topicPrefix: c.broker.topic_prefix as string,
+      clientId: (c.broker.client_id as string | undefined) ?? `filament-${c.identity.replica}`,
+      keepaliveSeconds: c.broker.keepalive_seconds as number,
+      sessionExpirySeconds: c.broker.session_expiry_seconds as number,
+      connectTimeoutMs: c.broker.connect_timeout_ms as number,
+      ...(c.broker.username !== undefined ? { username: c.broker.username as string } : {}),
+      ...(c.broker.password_file !== undefined
+        ? { passwordFile: c.broker.password_file as string }
+        : {}),
+      reconnect: {
+        initialMs: reconnect.initial_ms,
+        maxMs: reconnect.max_ms,
+        multiplier: reconnect.multiplier,
+        jitter: reconnect.jitter,
+      },
+    },
+    rules: {
+      tenants: c.rules.tenants,
+      maxMessageBytes: c.rules.max_message_bytes as number,
+      maxDepth: c.rules.max_depth as number,
+      historySize: c.rules.history_size as number,
+    },
+    state: { dir: c.state.dir },
+    log: { level: c.log.level },
+  };
+}
+
+/** Lower-cases a host name and replaces what a replica name may not contain. */
+export function defaultReplica(host: string): string {
+  const name = host
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .slice(0, 63);
+  return name === '' ? 'replica' : name;
+}
+
+function merge(base: Doc, over: Doc, path: string, problems: string[]): Doc {
+  for (const [key, value] of Object.entries(over)) {
+    const field = path === '' ? key : `${path}.${key}`;
+    if (FORBIDDEN_KEYS.has(key)) {
+      problems.push(`${field}: key "${key}" is not allowed [forbidden]`);
+      continue;
+    }
+    const current = base[key];
+    base[key] =
+      isPlainObject(current) && isPlainObject(value)
+        ? merge(current, value, field, problems)
+        : value;
+  }
+  return base;
+}
+
+function isPlainObject(value: unknown): value is Doc {
+  return (
+    value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date)
+  );
+}
+
+/** `/broker/urls/0` → `broker.urls[0]`. */
+function dotted(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce(
+      (out, seg) => (/^\d+$/.test(seg) ? `${out}[${seg}]` : out === '' ? seg : `${out}.${seg}`),
+      '',
+    );
+}

@@ -1,0 +1,11 @@
+/**
+ * Configuration: a TOML file plus command-line flags, merged over frozen defaults and validated
+ * once at start-up (`config.schema.json`); unknown keys are errors.
+ * @module
+ */
+export { type BuildConfigOptions, buildConfig, defaultReplica } from './build-config.ts';
+export { ConfigError } from './config-error.ts';
+export { CONFIG_DEFAULTS } from './defaults.ts';
+export { type ConfigFlags, FLAG_OF_FIELD, flagsToDocument } from './flags.ts';
+export { loadConfigFile, parseConfigText } from './load-config.ts';
+export type { Config } from './types.ts';

@@ -1,0 +1,103 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import acmeV1 from '../../examples/rules/acme.v1.json' with { type: 'json' };
+import acmeV2 from '../../examples/rules/acme.v2.ts';
+import { findMosquitto, startInProcessBroker, startMosquitto } from '../broker/index.ts';
+import { buildConfig } from '../config/index.ts';
+import type { AckDocument } from '../follower/index.ts';
+import { createLogger } from '../log/index.ts';
+import { publishOnce, rulesTopic } from '../mqtt/index.ts';
+import { Sidecar } from '../sidecar/index.ts';
+import { AckWatcher } from './ack-watcher.ts';
+
+const PREFIX = 'filament/v1';
+
+/**
+ * The zero-install demo: a private broker (mosquitto when installed, else in-process aedes on
+ * MQTT 3.1.1), one sidecar following tenant `acme`, and a walk through apply, NACK, update,
+ * rollback refusal and a restart with the broker down. Writes its story through `say`.
+ * `inProcessBroker` forces aedes even when mosquitto is installed.
+ */
+export async function runDemo(
+  say: (line: string) => void,
+  options: { inProcessBroker?: boolean } = {},
+): Promise<void> {
+  const mosquitto = options.inProcessBroker ? null : findMosquitto();
+  const broker = mosquitto
+    ? await startMosquitto({ binary: mosquitto })
+    : await startInProcessBroker();
+  const protocol = broker.kind === 'mosquitto' ? '5' : '3.1.1';
+  const stateDir = await mkdtemp(join(tmpdir(), 'filament-demo-'));
+  say(`• broker: ${broker.kind} on ${broker.url} (MQTT ${protocol}); state dir ${stateDir}`);
+  const config = buildConfig({
+    identity: { replica: 'demo-host-a', cluster: 'gpu-east' },
+    broker: { urls: [broker.url], protocol, reconnect: { initial_ms: 100, max_ms: 1000 } },
+    rules: { tenants: ['acme'] },
+    state: { dir: stateDir },
+  });
+  const logger = createLogger({ level: 'warn', write: (line) => say(`  log ${line}`) });
+  let sidecar = new Sidecar(config, { logger });
+  const watcher = await AckWatcher.connect(broker.url, PREFIX, protocol === '5' ? 5 : 4);
+  const publish = async (label: string, document: unknown) => {
+    const bytes = new TextEncoder().encode(JSON.stringify(document));
+    say(`→ publish ${label} (${bytes.byteLength} bytes, retained, QoS 1)`);
+    await publishOnce({
+      url: broker.url,
+      topic: rulesTopic(PREFIX, 'acme'),
+      payload: bytes,
+      contentType: 'application/json',
+      protocolVersion: protocol === '5' ? 5 : 4,
+    });
+  };
+  const expectAck = async (version: number) => {
+    const ack = await watcher.next((a) => a.receivedVersion === version);
+    say(`← ${describeAck(ack)}`);
+  };
+  try {
+    await publish('acme v1 before the sidecar starts', acmeV1);
+    await sidecar.start();
+    say(`• sidecar demo-host-a started; it finds v1 as the retained message`);
+    await expectAck(1);
+
+    await publish('acme v3 naming a model that does not exist', {
+      ...acmeV1,
+      version: 3,
+      objectives: [{ id: 'chat', defaultModel: 'mistral-large' }],
+    });
+    await expectAck(3);
+    await publish('acme v2 (authored in TypeScript: 5 % canary)', acmeV2);
+    await expectAck(2);
+    await publish('acme v1 again (a rollback)', acmeV1);
+    await expectAck(1);
+    say(
+      `• active rules: v${sidecar.store.active('acme')?.version}, kept for skew: ${sidecar.store
+        .get('acme')
+        ?.history.map((r) => `v${r.version}`)
+        .join(', ')}`,
+    );
+
+    await sidecar.stop();
+    await watcher.close();
+    await broker.stop();
+    say('• sidecar and broker stopped; restarting the sidecar with no broker at all');
+    sidecar = new Sidecar(config, { logger: createLogger({ level: 'error', write: () => {} }) });
+    await sidecar.start();
+    say(
+      `• restored from disk: acme v${sidecar.store.active('acme')?.version ?? 'none'} (last-known-good), high-water v${sidecar.store.highWater('acme')}`,
+    );
+  } finally {
+    await sidecar.stop();
+    await watcher.close().catch(() => {});
+    await broker.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  }
+  say('• done: everything stopped cleanly');
+}
+
+function describeAck(ack: AckDocument): string {
+  if (ack.status === 'rejected') {
+    return `NACK v${ack.receivedVersion} from ${ack.replica}: ${ack.code} at ${ack.path || '(root)'}: ${ack.reason} — still on v${ack.activeVersion}`;
+  }
+  return `ACK  v${ack.receivedVersion} from ${ack.replica}: ${ack.status}, active v${ack.activeVersion}, persisted ${ack.persisted}`;
+}

@@ -1,0 +1,64 @@
+import { isoTime } from '../clock/index.ts';
+import type { ApplyOutcome } from '../rules/index.ts';
+
+/**
+ * What a replica says about the last rule message it received for a tenant, published retained
+ * to `{prefix}/acks/{tenant}/{replica}` as JSON (see `ack.schema.json`). Like an xDS ACK/NACK:
+ * `applied` and `unchanged` accept the version, `rejected` refuses it and keeps `activeVersion`.
+ */
+export interface AckDocument {
+  readonly tenant: string;
+  readonly replica: string;
+  readonly cluster: string;
+  /** Version named by the message, or `null` when it could not be read that far. */
+  readonly receivedVersion: number | null;
+  readonly status: 'applied' | 'unchanged' | 'rejected';
+  /** The version in force after this message (`null`: no rules yet). */
+  readonly activeVersion: number | null;
+  /** Rejection code (`rejected` only). */
+  readonly code?: string;
+  /** JSON pointer into the rule set (`rejected` only). */
+  readonly path?: string;
+  /** Human explanation of a rejection, or of a persistence failure. */
+  readonly reason?: string;
+  /** Whether the active version is durable on disk as last-known-good. */
+  readonly persisted: boolean;
+  /** ISO time of the decision. */
+  readonly at: string;
+}
+
+/** Identity fields every ACK carries. */
+export interface AckIdentity {
+  readonly tenant: string;
+  readonly replica: string;
+  readonly cluster: string;
+}
+
+/** Builds the ACK/NACK document for an outcome. `persistError` marks an applied set that is not durable. */
+export function buildAck(
+  identity: AckIdentity,
+  outcome: ApplyOutcome,
+  at: number,
+  persistError?: Error,
+): AckDocument {
+  const base = { ...identity, receivedVersion: outcome.version, at: isoTime(at) };
+  if (outcome.status === 'rejected') {
+    const r = outcome.rejection;
+    return {
+      ...base,
+      status: 'rejected',
+      activeVersion: outcome.activeVersion,
+      code: r.code,
+      path: r.path,
+      reason: r.message,
+      persisted: true,
+    };
+  }
+  return {
+    ...base,
+    status: outcome.status,
+    activeVersion: outcome.version,
+    persisted: persistError === undefined,
+    ...(persistError ? { reason: `applied but not persisted: ${persistError.message}` } : {}),
+  };
+}

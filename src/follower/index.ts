@@ -1,0 +1,6 @@
+/**
+ * Following the rule stream: restore last-known-good, apply rule messages, persist, ACK/NACK.
+ * @module
+ */
+export { type AckDocument, type AckIdentity, buildAck } from './ack.ts';
+export { RuleFollower, type RuleFollowerOptions } from './rule-follower.ts';

@@ -1,0 +1,196 @@
+import { type Clock, systemClock } from '../clock/index.ts';
+import { contentTypeOf } from '../codec/index.ts';
+import { type Logger, silentLogger } from '../log/index.ts';
+import { ackTopic, type InboundMessage, type MessageBus, rulesTopic } from '../mqtt/index.ts';
+import {
+  type ApplyOutcome,
+  formatRejection,
+  type RuleApplier,
+  type RuleStore,
+} from '../rules/index.ts';
+import type { StateStore } from '../state/index.ts';
+import { type AckDocument, type AckIdentity, buildAck } from './ack.ts';
+
+/** Options for {@linkcode RuleFollower}. */
+export interface RuleFollowerOptions {
+  readonly bus: MessageBus;
+  readonly applier: RuleApplier;
+  readonly store: RuleStore;
+  readonly state: StateStore;
+  readonly topicPrefix: string;
+  readonly replica: string;
+  readonly cluster: string;
+  readonly tenants: readonly string[];
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+/**
+ * Follows the rule stream: restores last-known-good rules from disk before the broker is
+ * reachable, then applies each rule message for its tenants, persists what it applied, and
+ * publishes an ACK or NACK. A bad message never replaces good rules.
+ */
+export class RuleFollower {
+  private readonly acks = new Map<string, AckDocument>();
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private tenants: string[] = [];
+  private started = false;
+
+  constructor(private readonly options: RuleFollowerOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger ?? silentLogger;
+  }
+
+  /**
+   * Loads each tenant's last-known-good rules from the state directory. A corrupt current file
+   * falls back to the previous copy, then to no rules; the remembered high-water version is
+   * restored either way, so older versions stay refused. Never throws for bad files.
+   */
+  async restore(): Promise<void> {
+    for (const tenant of this.options.tenants) await this.restoreTenant(tenant);
+  }
+
+  /** Subscribes to every configured tenant's rules topic. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.setTenants(this.options.tenants);
+  }
+
+  /** Changes the followed tenants (for a config reload); rules of dropped tenants stay loaded. */
+  setTenants(tenants: readonly string[]): void {
+    const next = [...new Set(tenants)];
+    for (const tenant of this.tenants)
+      if (!next.includes(tenant)) this.options.bus.unsubscribe(this.topic(tenant));
+    for (const tenant of next) {
+      if (this.tenants.includes(tenant)) continue;
+      this.options.bus.subscribe(this.topic(tenant), (message) => this.onMessage(tenant, message));
+    }
+    this.tenants = next;
+  }
+
+  /** Stops following; rules stay loaded. Idempotent. */
+  stop(): void {
+    for (const tenant of this.tenants) this.options.bus.unsubscribe(this.topic(tenant));
+    this.tenants = [];
+    this.started = false;
+  }
+
+  /** The last ACK/NACK this replica published (or would have) for `tenant`. */
+  lastAck(tenant: string): AckDocument | undefined {
+    return this.acks.get(tenant);
+  }
+
+  private topic(tenant: string): string {
+    return rulesTopic(this.options.topicPrefix, tenant);
+  }
+
+  private async restoreTenant(tenant: string): Promise<void> {
+    const loaded = await this.options.state.load(tenant);
+    for (const problem of loaded.problems)
+      this.log.warn('state file unusable', { tenant, problem });
+    if (loaded.record) {
+      const h = loaded.record.header;
+      const outcome = this.options.applier.apply({
+        tenant,
+        bytes: loaded.record.bytes,
+        contentType: contentTypeOf(h.encoding),
+      });
+      if (outcome.status === 'applied') {
+        this.log.info('restored last-known-good rules', {
+          tenant,
+          version: outcome.version,
+          from: loaded.source,
+        });
+      } else if (outcome.status === 'rejected') {
+        this.log.error('last-known-good rules no longer valid; starting without them', {
+          tenant,
+          version: h.version,
+          reason: formatRejection(outcome.rejection),
+        });
+      }
+    } else if (loaded.problems.length > 0) {
+      this.log.error('no usable last-known-good rules; starting without rules', { tenant });
+    }
+    if (loaded.highWater > 0) this.options.store.raiseHighWater(tenant, loaded.highWater);
+  }
+
+  private async onMessage(tenant: string, message: InboundMessage): Promise<void> {
+    const outcome = this.options.applier.apply({
+      tenant,
+      bytes: message.payload,
+      ...(message.contentType !== undefined ? { contentType: message.contentType } : {}),
+    });
+    let persistError: Error | undefined;
+    if (outcome.status === 'applied') {
+      this.logApplied(tenant, outcome, message);
+      try {
+        const rules = outcome.rules;
+        await this.options.state.save({
+          tenant,
+          version: rules.version,
+          encoding: rules.encoding,
+          appliedAt: rules.appliedAt,
+          bytes: rules.raw,
+        });
+      } catch (error) {
+        persistError = error as Error;
+        this.log.error('applied rules could not be persisted', {
+          tenant,
+          version: outcome.version,
+          error,
+        });
+      }
+    } else if (outcome.status === 'rejected') {
+      this.log.warn('rejected rule set', {
+        tenant,
+        version: outcome.version,
+        activeVersion: outcome.activeVersion,
+        code: outcome.rejection.code,
+        path: outcome.rejection.path,
+        reason: outcome.rejection.message,
+        retained: message.retained,
+      });
+    } else {
+      this.log.debug('rule set unchanged', {
+        tenant,
+        version: outcome.version,
+        retained: message.retained,
+      });
+    }
+    const identity: AckIdentity = {
+      tenant,
+      replica: this.options.replica,
+      cluster: this.options.cluster,
+    };
+    const ack = buildAck(identity, outcome, this.clock.now(), persistError);
+    this.acks.set(tenant, ack);
+    // Not awaited: the broker's confirmation of this publish arrives on the connection that is
+    // waiting for this handler to finish before it reads anything else.
+    void this.options.bus.publishRetained(
+      ackTopic(this.options.topicPrefix, tenant, this.options.replica),
+      JSON.stringify(ack),
+      {
+        contentType: 'application/json',
+      },
+    );
+  }
+
+  private logApplied(
+    tenant: string,
+    outcome: Extract<ApplyOutcome, { status: 'applied' }>,
+    message: InboundMessage,
+  ): void {
+    this.log.info('applied rule set', {
+      tenant,
+      version: outcome.version,
+      previousVersion: outcome.previousVersion,
+      models: outcome.rules.models.size,
+      objectives: outcome.rules.objectives.size,
+      bytes: message.payload.byteLength,
+      encoding: outcome.rules.encoding,
+      retained: message.retained,
+    });
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * JSON Schema helpers shared by the config and rule-set checks: one Ajv factory and one way
+ * of reporting violations (JSON pointer, rule, value found).
+ * @module
+ */
+export { createAjv } from './create-ajv.ts';
+export {
+  describeValue,
+  formatViolation,
+  joinPointer,
+  type SchemaViolation,
+  toViolations,
+} from './format-errors.ts';

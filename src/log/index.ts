@@ -1,0 +1,13 @@
+/**
+ * Structured JSON-lines logging.
+ * @module
+ */
+export {
+  createLogger,
+  LOG_LEVELS,
+  type LogFields,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+  silentLogger,
+} from './logger.ts';

@@ -1,0 +1,17 @@
+/**
+ * The broker connection: a persistent-session mqtt.js client with backoff, failover and a
+ * bounded offline outbox, seen by the rest of filament only through {@linkcode MessageBus}.
+ * @module
+ */
+export { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from './backoff.ts';
+export type {
+  ConnectionState,
+  ConnectionStatus,
+  InboundMessage,
+  MessageBus,
+  MessageHandler,
+  RetainedPublishOptions,
+} from './message-bus.ts';
+export { MqttConnection, type MqttConnectionOptions } from './mqtt-connection.ts';
+export { PublishError, type PublishOnceOptions, publishOnce } from './publish-once.ts';
+export { ackTopic, DEFAULT_TOPIC_PREFIX, rulesTopic, tenantOfRulesTopic } from './topics.ts';

@@ -1,0 +1,291 @@
+import { Buffer } from 'node:buffer';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { type Clock, systemClock, type TimerHandle } from '../clock/index.ts';
+import { type Logger, silentLogger } from '../log/index.ts';
+import { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from './backoff.ts';
+import type {
+  ConnectionState,
+  ConnectionStatus,
+  InboundMessage,
+  MessageBus,
+  MessageHandler,
+  RetainedPublishOptions,
+} from './message-bus.ts';
+
+/** Options for {@linkcode MqttConnection}. */
+export interface MqttConnectionOptions {
+  /** Broker URLs (`mqtt://`, `mqtts://`, `ws://`), tried in order on failure. At least one. */
+  readonly urls: readonly string[];
+  readonly clientId: string;
+  /** MQTT protocol version: 5 (default) or 4 (3.1.1). */
+  readonly protocolVersion?: 4 | 5;
+  /** Keepalive in seconds. Default 30. */
+  readonly keepaliveSeconds?: number;
+  /** MQTT 5 session expiry in seconds (the broker keeps our subscriptions and queued messages that long). Default 3600. */
+  readonly sessionExpirySeconds?: number;
+  /** How long one connection attempt may take, ms. Default 5000. */
+  readonly connectTimeoutMs?: number;
+  /** MQTT 5 maximum packet size we accept; larger messages are dropped by the broker. */
+  readonly maximumPacketSize?: number;
+  readonly backoff?: BackoffOptions;
+  /** Last will, published by the broker if we vanish without disconnecting. */
+  readonly will?: { topic: string; payload: Uint8Array; retain: boolean };
+  readonly username?: string;
+  readonly password?: string;
+  readonly clock?: Clock;
+  readonly random?: () => number;
+  readonly logger?: Logger;
+}
+
+interface Pending {
+  readonly payload: Uint8Array | string;
+  readonly options: RetainedPublishOptions;
+  readonly waiters: Array<() => void>;
+}
+
+/**
+ * A persistent-session MQTT connection on mqtt.js that owns reconnection: exponential backoff
+ * with jitter instead of mqtt.js's fixed period, failover across the URL list in order,
+ * resubscription on every connect, no unbounded offline queue (only the latest retained payload
+ * per topic is kept), and PUBACK only after the handler has finished with a message.
+ */
+export class MqttConnection implements MessageBus {
+  private client: MqttClient | null = null;
+  private urlIndex = 0;
+  private state: ConnectionState = 'idle';
+  private since: number;
+  private connections = 0;
+  private timer: TimerHandle | null = null;
+  private readonly handlers = new Map<string, MessageHandler>();
+  private readonly pending = new Map<string, Pending>();
+  private readonly statusListeners = new Set<(status: ConnectionStatus) => void>();
+  private readonly backoff: Backoff;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+
+  constructor(private readonly options: MqttConnectionOptions) {
+    if (options.urls.length === 0)
+      throw new RangeError('MqttConnection needs at least one broker URL');
+    this.clock = options.clock ?? systemClock;
+    this.backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF, options.random);
+    this.log = options.logger ?? silentLogger;
+    this.since = this.clock.now();
+  }
+
+  /** Starts connecting in the background; never throws for an unreachable broker. */
+  start(): void {
+    if (this.state !== 'idle') return;
+    this.attempt();
+  }
+
+  /**
+   * Disconnects cleanly (a DISCONNECT packet, so the broker does not publish the will) and
+   * stops reconnecting. Idempotent.
+   */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.timer?.cancel();
+    this.timer = null;
+    this.setState('stopped');
+    const client = this.client;
+    this.client = null;
+    if (client) await endClient(client, false);
+    for (const pending of this.pending.values()) for (const wake of pending.waiters) wake();
+    this.pending.clear();
+  }
+
+  subscribe(topic: string, handler: MessageHandler): void {
+    this.handlers.set(topic, handler);
+    if (this.state === 'connected') this.subscribeNow([topic]);
+  }
+
+  unsubscribe(topic: string): void {
+    this.handlers.delete(topic);
+    if (this.state === 'connected') this.client?.unsubscribe(topic);
+  }
+
+  publishRetained(
+    topic: string,
+    payload: Uint8Array | string,
+    options: RetainedPublishOptions = {},
+  ): Promise<void> {
+    if (this.state === 'stopped') return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.pending.get(topic);
+      const entry: Pending = { payload, options, waiters: [resolve, ...(previous?.waiters ?? [])] };
+      this.pending.set(topic, entry);
+      if (this.state === 'connected') this.send(topic, entry);
+    });
+  }
+
+  status(): ConnectionStatus {
+    return {
+      state: this.state,
+      url: this.options.urls[this.urlIndex] ?? null,
+      reconnects: Math.max(0, this.connections - 1),
+      since: this.since,
+    };
+  }
+
+  onStatus(listener: (status: ConnectionStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  private attempt(): void {
+    this.timer = null;
+    if (this.state === 'stopped') return;
+    const url = this.options.urls[this.urlIndex] as string;
+    this.setState('connecting');
+    const client = mqtt.connect(url, this.clientOptions());
+    this.client = client;
+    let connected = false;
+    // Replace mqtt.js's no-op so the PUBACK waits for our handler (it is sent from the callback).
+    client.handleMessage = (packet, done) => {
+      this.dispatch(packet as IPublishPacket).then(
+        () => done(),
+        () => done(),
+      );
+    };
+    client.on('connect', (connack) => {
+      connected = true;
+      this.connections++;
+      this.backoff.reset();
+      this.setState('connected');
+      this.log.info('connected to broker', {
+        url,
+        sessionPresent: connack.sessionPresent,
+        reconnects: this.connections - 1,
+      });
+      this.subscribeNow([...this.handlers.keys()]);
+      for (const [topic, entry] of this.pending) this.send(topic, entry);
+    });
+    client.on('error', (error) => {
+      this.log.warn('broker connection error', { url, error });
+    });
+    client.on('close', () => {
+      if (this.client !== client) return;
+      this.client = null;
+      client.removeAllListeners();
+      client.on('error', () => {});
+      void endClient(client, true);
+      if (this.state === 'stopped') return;
+      if (connected) this.log.warn('disconnected from broker', { url });
+      // A broker that accepted us gets one immediate retry; otherwise move on down the list.
+      if (!connected && this.options.urls.length > 1)
+        this.urlIndex = (this.urlIndex + 1) % this.options.urls.length;
+      const delay = this.backoff.next();
+      this.setState('disconnected');
+      this.log.info('reconnecting', {
+        url: this.options.urls[this.urlIndex],
+        inMs: delay,
+        attempt: this.backoff.attempts,
+      });
+      this.timer = this.clock.setTimeout(() => this.attempt(), delay);
+    });
+  }
+
+  private clientOptions(): IClientOptions {
+    const o = this.options;
+    const v5 = (o.protocolVersion ?? 5) === 5;
+    const options: IClientOptions = {
+      clientId: o.clientId,
+      protocolVersion: o.protocolVersion ?? 5,
+      clean: false,
+      keepalive: o.keepaliveSeconds ?? 30,
+      connectTimeout: o.connectTimeoutMs ?? 5000,
+      reconnectPeriod: 0,
+      resubscribe: false,
+      queueQoSZero: false,
+    };
+    if (v5) {
+      options.properties = { sessionExpiryInterval: o.sessionExpirySeconds ?? 3600 };
+      if (o.maximumPacketSize !== undefined)
+        options.properties.maximumPacketSize = o.maximumPacketSize;
+    }
+    if (o.username !== undefined) options.username = o.username;
+    if (o.password !== undefined) options.password = o.password;
+    if (o.will)
+      options.will = {
+        topic: o.will.topic,
+        payload: Buffer.from(o.will.payload),
+        qos: 1,
+        retain: o.will.retain,
+      };
+    return options;
+  }
+
+  private subscribeNow(topics: string[]): void {
+    if (topics.length === 0 || !this.client) return;
+    this.client.subscribe(topics, { qos: 1 }, (error, granted) => {
+      if (error) return this.log.error('subscribe failed', { topics, error });
+      const refused = (granted ?? []).filter((g) => g.qos > 1);
+      if (refused.length > 0)
+        this.log.error('broker refused subscriptions', { topics: refused.map((g) => g.topic) });
+      else this.log.info('subscribed', { topics });
+    });
+  }
+
+  private send(topic: string, entry: Pending): void {
+    const client = this.client;
+    if (!client) return;
+    const properties: Record<string, unknown> = {};
+    if (entry.options.contentType !== undefined) properties.contentType = entry.options.contentType;
+    if (entry.options.messageExpirySeconds !== undefined)
+      properties.messageExpiryInterval = entry.options.messageExpirySeconds;
+    const v5 = (this.options.protocolVersion ?? 5) === 5;
+    const payload = typeof entry.payload === 'string' ? entry.payload : Buffer.from(entry.payload);
+    client.publish(
+      topic,
+      payload,
+      { qos: 1, retain: true, ...(v5 ? { properties } : {}) },
+      (error) => {
+        // On failure the entry stays pending and is sent again after the next connect.
+        if (error || this.pending.get(topic) !== entry) return;
+        this.pending.delete(topic);
+        for (const wake of entry.waiters) wake();
+      },
+    );
+  }
+
+  private async dispatch(packet: IPublishPacket): Promise<void> {
+    const handler = this.handlers.get(packet.topic);
+    if (!handler) return;
+    const payload =
+      typeof packet.payload === 'string'
+        ? new TextEncoder().encode(packet.payload)
+        : new Uint8Array(packet.payload);
+    const message: InboundMessage = {
+      topic: packet.topic,
+      payload,
+      retained: packet.retain,
+      ...(packet.properties?.contentType !== undefined
+        ? { contentType: packet.properties.contentType }
+        : {}),
+    };
+    try {
+      await handler(message);
+    } catch (error) {
+      this.log.error('message handler failed', { topic: packet.topic, error });
+    }
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this.state) return;
+    this.state = state;
+    this.since = this.clock.now();
+    const status = this.status();
+    for (const listener of this.statusListeners) listener(status);
+  }
+}
+
+/** Ends an mqtt.js client; `force` skips the DISCONNECT packet. Resolves when it is closed. */
+function endClient(client: MqttClient, force: boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 2000);
+    client.end(force, {}, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

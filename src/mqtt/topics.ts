@@ -1,0 +1,26 @@
+/**
+ * MQTT topic names, all under a configurable prefix (default `filament/v1`).
+ * Tenant, replica and cluster names are restricted (lower-case letters, digits, `.`, `_`, `-`)
+ * so they can never contain `/`, `+` or `#`.
+ */
+
+/** Default topic prefix. */
+export const DEFAULT_TOPIC_PREFIX = 'filament/v1';
+
+/** `{prefix}/rules/{tenant}`: retained rule set of one tenant. */
+export function rulesTopic(prefix: string, tenant: string): string {
+  return `${prefix}/rules/${tenant}`;
+}
+
+/** `{prefix}/acks/{tenant}/{replica}`: retained ACK/NACK of one replica for one tenant. */
+export function ackTopic(prefix: string, tenant: string, replica: string): string {
+  return `${prefix}/acks/${tenant}/${replica}`;
+}
+
+/** The tenant named by a rules topic, or `undefined` when `topic` is not one under `prefix`. */
+export function tenantOfRulesTopic(prefix: string, topic: string): string | undefined {
+  const head = `${prefix}/rules/`;
+  if (!topic.startsWith(head)) return undefined;
+  const tenant = topic.slice(head.length);
+  return tenant.length > 0 && !tenant.includes('/') ? tenant : undefined;
+}

@@ -1,0 +1,36 @@
+/**
+ * Rule sets: the RuleSet contract (`rule-set.schema.json`), the pipeline that turns a rule
+ * message into a compiled, swapped-in rule set or a precise rejection, and the versioned store
+ * the hot path reads from.
+ * @module
+ */
+export { checkRuleSet } from './check-rule-set.ts';
+export {
+  type CompiledObjective,
+  type CompiledRuleSet,
+  compileRuleSet,
+} from './compile-rule-set.ts';
+export { loadRuleFile, type RuleFile, RuleFileError } from './load-rule-file.ts';
+export { checkShape, type ParsedRuleSet, parseRuleSet } from './parse-rule-set.ts';
+export { type CompiledPayloadSchema, PayloadSchemaCache } from './payload-schema-cache.ts';
+export {
+  formatRejection,
+  REJECTION_CODES,
+  type Rejection,
+  type RejectionCode,
+} from './rejection.ts';
+export {
+  type ApplyOutcome,
+  RuleApplier,
+  type RuleApplierOptions,
+  type RuleMessage,
+} from './rule-applier.ts';
+export { RuleStore, type RulesListener, type TenantRules } from './rule-store.ts';
+export type {
+  CanaryRule,
+  CellRule,
+  ModelRule,
+  ObjectiveRule,
+  PayloadSchemaRule,
+  RuleSet,
+} from './types.ts';

@@ -1,0 +1,139 @@
+import { Buffer } from 'node:buffer';
+import { isDeepStrictEqual } from 'node:util';
+import type { DecodeLimits } from '../codec/index.ts';
+import { checkRuleSet } from './check-rule-set.ts';
+import { type CompiledRuleSet, compileRuleSet } from './compile-rule-set.ts';
+import { parseRuleSet } from './parse-rule-set.ts';
+import { PayloadSchemaCache } from './payload-schema-cache.ts';
+import { type Rejection, reject } from './rejection.ts';
+import type { RuleStore } from './rule-store.ts';
+import type { RuleSet } from './types.ts';
+
+/** What became of one rule message. */
+export type ApplyOutcome =
+  | {
+      readonly status: 'applied';
+      readonly version: number;
+      readonly rules: CompiledRuleSet;
+      readonly previousVersion: number | null;
+    }
+  | { readonly status: 'unchanged'; readonly version: number; readonly rules: CompiledRuleSet }
+  | {
+      readonly status: 'rejected';
+      readonly version: number | null;
+      readonly rejection: Rejection;
+      readonly activeVersion: number | null;
+    };
+
+/** One rule message as it arrived. */
+export interface RuleMessage {
+  /** The tenant named by the topic (or the state file) it came from. */
+  readonly tenant: string;
+  readonly bytes: Uint8Array;
+  /** MQTT 5 content type, when the publisher set one. */
+  readonly contentType?: string;
+}
+
+/** Options for {@linkcode RuleApplier}. */
+export interface RuleApplierOptions {
+  readonly limits: DecodeLimits;
+  /** Current time in ms since the epoch (for expiry and `appliedAt`). */
+  readonly now: () => number;
+}
+
+/**
+ * The whole rule pipeline, free of I/O: decode → check shape → decide by version → check
+ * references → compile → swap into the {@linkcode RuleStore}. A message that fails any step
+ * leaves the active rules untouched. Persisting and acknowledging are the caller's job.
+ */
+export class RuleApplier {
+  private readonly schemas: PayloadSchemaCache;
+
+  constructor(
+    private readonly store: RuleStore,
+    private readonly options: RuleApplierOptions,
+  ) {
+    this.schemas = new PayloadSchemaCache(options.limits.maxDepth);
+  }
+
+  /** Processes one rule message; never throws on bad input. */
+  apply(message: RuleMessage): ApplyOutcome {
+    const active = this.store.active(message.tenant);
+    const activeVersion = active?.version ?? null;
+    const rejected = (rejection: Rejection, version: number | null = null): ApplyOutcome => ({
+      status: 'rejected',
+      version,
+      rejection,
+      activeVersion,
+    });
+
+    const parsed = parseRuleSet(message.bytes, this.options.limits, message.contentType);
+    if (!parsed.ok) return rejected(parsed.rejection);
+    const { ruleSet, encoding } = parsed.value;
+    const version = ruleSet.version;
+
+    if (ruleSet.tenant !== message.tenant) {
+      return rejected(
+        reject(
+          'TENANT_MISMATCH',
+          '/tenant',
+          `rule set is for tenant "${ruleSet.tenant}" but arrived for "${message.tenant}"`,
+        ),
+        version,
+      );
+    }
+    if (active !== undefined && version === active.version) {
+      if (sameContent(active, message.bytes, ruleSet))
+        return { status: 'unchanged', version, rules: active };
+      return rejected(
+        reject(
+          'VERSION_CONFLICT',
+          '/version',
+          `version ${version} is already applied with different content; publish a new version`,
+        ),
+        version,
+      );
+    }
+    const highWater = this.store.highWater(message.tenant);
+    if (version < highWater) {
+      return rejected(
+        reject(
+          'VERSION_REGRESSION',
+          '/version',
+          `version ${version} is older than version ${highWater}, already applied`,
+        ),
+        version,
+      );
+    }
+    const now = this.options.now();
+    if (ruleSet.expiresAt !== undefined && Date.parse(ruleSet.expiresAt) <= now) {
+      return rejected(
+        reject('EXPIRED', '/expiresAt', `rule set expired at ${ruleSet.expiresAt}`),
+        version,
+      );
+    }
+    const problem = checkRuleSet(ruleSet);
+    if (problem) return rejected(problem, version);
+    const compiled = compileRuleSet(
+      { ruleSet, raw: message.bytes, encoding, appliedAt: now },
+      this.schemas,
+    );
+    if (!compiled.ok) return rejected(compiled.rejection, version);
+
+    this.store.install(compiled.value);
+    this.schemas.retain(this.keptValidators());
+    return { status: 'applied', version, rules: compiled.value, previousVersion: activeVersion };
+  }
+
+  private *keptValidators() {
+    for (const rules of this.store.kept())
+      for (const schema of rules.payloadSchemas.values()) yield schema.validate;
+  }
+}
+
+function sameContent(active: CompiledRuleSet, bytes: Uint8Array, ruleSet: RuleSet): boolean {
+  const raw = active.raw;
+  if (raw.byteLength === bytes.byteLength && Buffer.compare(raw, bytes) === 0) return true;
+  // The same set may arrive in the other encoding, or re-serialised: compare what it says.
+  return isDeepStrictEqual(active.ruleSet, ruleSet);
+}

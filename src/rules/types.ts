@@ -1,0 +1,52 @@
+/** A payload JSON Schema that models refer to by id. */
+export interface PayloadSchemaRule {
+  readonly id: string;
+  readonly schema: Record<string, unknown> | boolean;
+}
+
+/** A model as the rule set describes it: identity, routing, and the payload schema it accepts. */
+export interface ModelRule {
+  readonly id: string;
+  readonly version: string;
+  readonly routingKey: string;
+  readonly cluster: string;
+  readonly schemaId: string;
+}
+
+/** One A/B cell of an objective. */
+export interface CellRule {
+  readonly id: string;
+  readonly model: string;
+  readonly percent: number;
+}
+
+/** One canary target of an objective. */
+export interface CanaryRule {
+  readonly model: string;
+  readonly percent: number;
+}
+
+/** An objective: the models a resolver may choose for it and how. */
+export interface ObjectiveRule {
+  readonly id: string;
+  readonly defaultModel: string;
+  readonly cells?: readonly CellRule[];
+  readonly canary?: readonly CanaryRule[];
+  readonly shadow?: readonly string[];
+  readonly fallback?: readonly string[];
+}
+
+/** One tenant's whole rule set, as published on `{prefix}/rules/{tenant}` (see `rule-set.schema.json`). */
+export interface RuleSet {
+  readonly tenant: string;
+  readonly version: number;
+  readonly issuedAt: string;
+  readonly expiresAt?: string;
+  readonly description?: string;
+  readonly schemas: readonly PayloadSchemaRule[];
+  readonly models: readonly ModelRule[];
+  readonly objectives: readonly ObjectiveRule[];
+}
+
+/** How a rule message's bytes are encoded. */
+export type RuleEncoding = 'json' | 'msgpack';
