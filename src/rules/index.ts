@@ -11,7 +11,13 @@ export {
   compileRuleSet,
 } from './compile-rule-set.ts';
 export { loadRuleFile, type RuleFile, RuleFileError } from './load-rule-file.ts';
-export { checkShape, type ParsedRuleSet, parseRuleSet } from './parse-rule-set.ts';
+export {
+  checkShape,
+  claimedVersion,
+  type ParsedRuleSet,
+  type ParseResult,
+  parseRuleSet,
+} from './parse-rule-set.ts';
 export { type CompiledPayloadSchema, PayloadSchemaCache } from './payload-schema-cache.ts';
 export {
   formatRejection,

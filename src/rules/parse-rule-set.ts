@@ -1,6 +1,6 @@
 import { type DecodeLimits, decodeDocument, type Encoding } from '../codec/index.ts';
 import { createAjv, describeValue, toViolations } from '../json-schema/index.ts';
-import { type Checked, refused, reject } from './rejection.ts';
+import { type Checked, type Rejection, refused, reject } from './rejection.ts';
 import schema from './rule-set.schema.json' with { type: 'json' };
 import type { RuleSet } from './types.ts';
 
@@ -12,6 +12,11 @@ export interface ParsedRuleSet {
   readonly encoding: Encoding;
 }
 
+/** The result of {@linkcode parseRuleSet}; a refusal also says which version the document claimed. */
+export type ParseResult =
+  | { readonly ok: true; readonly value: ParsedRuleSet }
+  | { readonly ok: false; readonly rejection: Rejection; readonly claimedVersion: number | null };
+
 /**
  * Decodes a rule message and checks it against the RuleSet schema (`rule-set.schema.json`).
  * Cross-references are checked separately ({@linkcode checkRuleSet}), so a replayed version can
@@ -21,12 +26,24 @@ export function parseRuleSet(
   bytes: Uint8Array,
   limits: DecodeLimits,
   contentType?: string,
-): Checked<ParsedRuleSet> {
+): ParseResult {
   // The schema fixes the depth of everything except payload schemas, which the compiler walks.
   const decoded = decodeDocument(bytes, limits, contentType, { deferDepthCheck: true });
-  if (!decoded.ok)
-    return refused(reject(decoded.error.kind, decoded.error.path, decoded.error.message));
-  return checkShape(decoded.value, decoded.encoding ?? 'json');
+  if (!decoded.ok) {
+    const rejection = reject(decoded.error.kind, decoded.error.path, decoded.error.message);
+    return { ok: false, rejection, claimedVersion: null };
+  }
+  const checked = checkShape(decoded.value, decoded.encoding ?? 'json');
+  return checked.ok ? checked : { ...checked, claimedVersion: claimedVersion(decoded.value) };
+}
+
+/**
+ * The version a document claims, if it names a plausible one, so that a NACK for a set that
+ * fails its schema can still say which version it refused.
+ */
+export function claimedVersion(value: unknown): number | null {
+  const version = (value as { version?: unknown } | null)?.version;
+  return Number.isSafeInteger(version) && (version as number) > 0 ? (version as number) : null;
 }
 
 /** Checks an already-decoded value against the RuleSet schema (for rule sets authored as code). */

@@ -68,7 +68,7 @@ export class RuleApplier {
     });
 
     const parsed = parseRuleSet(message.bytes, this.options.limits, message.contentType);
-    if (!parsed.ok) return rejected(parsed.rejection);
+    if (!parsed.ok) return rejected(parsed.rejection, parsed.claimedVersion);
     const { ruleSet, encoding } = parsed.value;
     const version = ruleSet.version;
 

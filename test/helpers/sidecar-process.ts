@@ -1,0 +1,56 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { waitFor } from './wait.ts';
+
+const MAIN = join(import.meta.dir, '..', '..', 'src', 'main.ts');
+
+/** One structured log line of the sidecar. */
+export type LogLine = Record<string, unknown> & { msg: string; level: string };
+
+/** A real `filament run` process started by a test. */
+export interface SidecarProcess {
+  readonly logs: LogLine[];
+  /** Resolves with the first log line (already seen or still to come) that `match` accepts. */
+  waitForLog(match: (line: LogLine) => boolean, what: string, timeoutMs?: number): Promise<LogLine>;
+  /** Sends a signal and resolves with the exit code or signal once the process is gone. */
+  kill(signal?: NodeJS.Signals): Promise<number | string>;
+  readonly exited: Promise<number | string>;
+  readonly pid: number;
+}
+
+/** Starts `bun src/main.ts run ARGS…` and collects its JSON log lines from standard error. */
+export function startSidecarProcess(args: readonly string[]): SidecarProcess {
+  const child: ChildProcess = spawn(process.execPath, [MAIN, 'run', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: LogLine[] = [];
+  let buffered = '';
+  child.stderr?.on('data', (chunk) => {
+    buffered += String(chunk);
+    let nl = buffered.indexOf('\n');
+    while (nl >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      try {
+        logs.push(JSON.parse(line) as LogLine);
+      } catch {
+        logs.push({ level: 'raw', msg: line });
+      }
+      nl = buffered.indexOf('\n');
+    }
+  });
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
+  return {
+    logs,
+    pid: child.pid ?? -1,
+    exited,
+    waitForLog: (match, what, timeoutMs = 10_000) =>
+      waitFor(() => logs.find(match), what, timeoutMs),
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
