@@ -10,9 +10,9 @@ const CONTENT_TYPES: Record<string, Encoding> = {
 
 /**
  * Picks the encoding of a document: from the MQTT 5 content type when one is given (parameters
- * such as `; charset=utf-8` are ignored), else by sniffing: JSON documents start with `{`
- * (after optional whitespace or a UTF-8 BOM); MessagePack maps start with 0x80–0x8f, 0xde or 0xdf.
- * Returns an error sentence when neither fits.
+ * such as `; charset=utf-8` are ignored), else by sniffing: JSON documents start with `{` or `[`
+ * (after optional whitespace or a UTF-8 BOM); MessagePack maps and arrays start with 0x80–0x9f
+ * or 0xdc–0xdf. Returns an error sentence when neither fits.
  */
 export function detectEncoding(
   bytes: Uint8Array,
@@ -33,10 +33,11 @@ export function detectEncoding(
     i++;
   const first = bytes[i];
   if (first === undefined) return { error: 'message is empty' };
-  if (first === 0x7b) return 'json';
-  if ((first >= 0x80 && first <= 0x8f) || first === 0xde || first === 0xdf) return 'msgpack';
+  if (first === 0x7b || first === 0x5b) return 'json';
+  if ((first >= 0x80 && first <= 0x9f) || (first >= 0xdc && first <= 0xdf)) return 'msgpack';
+  const hex = first.toString(16).padStart(2, '0');
   return {
-    error: `cannot tell the encoding: first byte 0x${first.toString(16).padStart(2, '0')} starts neither a JSON object nor a MessagePack map`,
+    error: `cannot tell the encoding: first byte 0x${hex} starts neither a JSON nor a MessagePack map or array`,
   };
 }
 

@@ -40,6 +40,14 @@ function toViolation(error: ErrorObject, root: unknown): SchemaViolation {
         message: `missing required field "${field}"`,
       };
     }
+    case 'enum': {
+      const allowed = (params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ');
+      return {
+        path: error.instancePath,
+        rule: 'enum',
+        message: `must be one of ${allowed} (got ${describeValue(valueAt(root, error.instancePath))})`,
+      };
+    }
     default: {
       const got = describeValue(valueAt(root, error.instancePath));
       return {

@@ -105,6 +105,8 @@ export class RuleApplier {
         version,
       );
     }
+    const problem = checkRuleSet(ruleSet);
+    if (problem) return rejected(problem, version);
     const now = this.options.now();
     if (ruleSet.expiresAt !== undefined && Date.parse(ruleSet.expiresAt) <= now) {
       return rejected(
@@ -112,8 +114,6 @@ export class RuleApplier {
         version,
       );
     }
-    const problem = checkRuleSet(ruleSet);
-    if (problem) return rejected(problem, version);
     const compiled = compileRuleSet(
       { ruleSet, raw: message.bytes, encoding, appliedAt: now },
       this.schemas,

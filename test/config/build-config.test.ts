@@ -1,0 +1,129 @@
+import { describe, expect, test } from 'bun:test';
+import {
+  buildConfig,
+  ConfigError,
+  defaultReplica,
+  flagsToDocument,
+  parseConfigText,
+} from '../../src/config/index.ts';
+
+const minimal = {
+  identity: { cluster: 'gpu-east' },
+  broker: { urls: ['mqtt://127.0.0.1:1883'] },
+  rules: { tenants: ['acme'] },
+};
+
+function problemsOf(run: () => unknown): readonly string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('buildConfig', () => {
+  test('fills every default and derives replica and client id', () => {
+    const config = buildConfig(minimal, {}, { hostname: 'GPU Host.17' });
+    expect(config).toEqual({
+      identity: { replica: 'gpu-host.17', cluster: 'gpu-east' },
+      broker: {
+        urls: ['mqtt://127.0.0.1:1883'],
+        protocol: '5',
+        topicPrefix: 'filament/v1',
+        clientId: 'filament-gpu-host.17',
+        keepaliveSeconds: 30,
+        sessionExpirySeconds: 3600,
+        connectTimeoutMs: 5000,
+        reconnect: { initialMs: 200, maxMs: 30000, multiplier: 2, jitter: 0.5 },
+      },
+      rules: { tenants: ['acme'], maxMessageBytes: 8388608, maxDepth: 32, historySize: 4 },
+      state: { dir: '/var/lib/filament' },
+      log: { level: 'info' },
+    });
+  });
+
+  test('works from flags alone, with flags overriding the file', () => {
+    const flags = flagsToDocument({
+      broker: ['mqtt://a:1', 'mqtt://b:2'],
+      tenant: ['t1', 't2'],
+      replica: 'r1',
+      cluster: 'c1',
+      stateDir: '/tmp/s',
+      protocol: '3.1.1',
+    });
+    const config = buildConfig({}, flags);
+    expect(config.broker.urls).toEqual(['mqtt://a:1', 'mqtt://b:2']);
+    expect(config.rules.tenants).toEqual(['t1', 't2']);
+    expect(config.broker.protocol).toBe('3.1.1');
+    expect(buildConfig(minimal, flagsToDocument({ cluster: 'other' })).identity.cluster).toBe(
+      'other',
+    );
+  });
+
+  test('names the field, the rule and the value of every problem at once', () => {
+    const problems = problemsOf(() =>
+      buildConfig({
+        identity: { cluster: 'GPU East', colour: 'red' },
+        broker: { urls: ['http://x'], keepalive_seconds: 0, protocol: 6 },
+        rules: { tenants: [] },
+        extra: true,
+      }),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'extra: unknown field "extra" [additionalProperties]',
+        'identity.colour: unknown field "colour" [additionalProperties]',
+        expect.stringMatching(
+          /^identity\.cluster \(--cluster\): must match pattern .* \(got "GPU East"\) \[pattern\]$/,
+        ),
+        expect.stringMatching(
+          /^broker\.urls\[0\] \(--broker\): must match pattern .* \(got "http:\/\/x"\) \[pattern\]$/,
+        ),
+        'broker.keepalive_seconds: must be >= 1 (got 0) [minimum]',
+        'broker.protocol (--protocol): must be one of "5", "3.1.1", 5 (got 6) [enum]',
+        'rules.tenants (--tenant): must NOT have fewer than 1 items (got an array of 0) [minItems]',
+      ]),
+    );
+  });
+
+  test('requires the essentials', () => {
+    const problems = problemsOf(() => buildConfig({}));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'identity.cluster (--cluster): missing required field "cluster" [required]',
+        'broker.urls (--broker): missing required field "urls" [required]',
+        'rules.tenants (--tenant): missing required field "tenants" [required]',
+      ]),
+    );
+  });
+
+  test('refuses an initial reconnect delay above the maximum', () => {
+    expect(
+      problemsOf(() =>
+        buildConfig({
+          ...minimal,
+          broker: { ...minimal.broker, reconnect: { initial_ms: 5000, max_ms: 100 } },
+        }),
+      )[0],
+    ).toContain('initial_ms');
+  });
+
+  test('defaultReplica makes any host name usable', () => {
+    expect(defaultReplica('Node-7.EXAMPLE.com')).toBe('node-7.example.com');
+    expect(defaultReplica('__')).toBe('replica');
+  });
+});
+
+describe('parseConfigText', () => {
+  test('reads TOML', () => {
+    expect(parseConfigText('[rules]\ntenants = ["a"]\n')).toEqual({ rules: { tenants: ['a'] } });
+  });
+
+  test('names the line and column of a syntax error', () => {
+    expect(problemsOf(() => parseConfigText('[rules\n', 'filament.toml'))[0]).toMatch(
+      /^filament\.toml:1:\d+: TOML syntax error/,
+    );
+  });
+});

@@ -1,0 +1,21 @@
+import { describe, expect, test } from 'bun:test';
+import { runDemo } from '../../src/demo/index.ts';
+
+describe('filament demo', () => {
+  for (const inProcessBroker of [false, true]) {
+    test(`tells the whole story on ${inProcessBroker ? 'the in-process broker' : 'mosquitto'}`, async () => {
+      const lines: string[] = [];
+      await runDemo((line) => lines.push(line), { inProcessBroker });
+      const story = lines.filter((l) => !l.startsWith('  log ')).join('\n');
+      expect(story).toContain(inProcessBroker ? 'broker: aedes' : 'broker: mosquitto');
+      expect(story).toContain('ACK  v1 from demo-host-a: applied, active v1, persisted true');
+      expect(story).toContain(
+        'NACK v3 from demo-host-a: DANGLING_REFERENCE at /objectives/0/defaultModel',
+      );
+      expect(story).toContain('ACK  v2 from demo-host-a: applied, active v2');
+      expect(story).toContain('NACK v1 from demo-host-a: VERSION_REGRESSION');
+      expect(story).toContain('restored from disk: acme v2 (last-known-good), high-water v2');
+      expect(story).toContain('done: everything stopped cleanly');
+    });
+  }
+});

@@ -1,0 +1,135 @@
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  decodeStateRecord,
+  encodeStateRecord,
+  StateStore,
+  StateWriteError,
+} from '../../src/state/index.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const save = (store: StateStore, version: number, body = `{"v":${version}}`) =>
+  store.save({
+    tenant: 'acme',
+    version,
+    encoding: 'json',
+    appliedAt: Date.parse('2026-11-23T00:00:00Z'),
+    bytes: bytes(body),
+  });
+
+describe('StateStore', () => {
+  let dir: { path: string; remove(): Promise<void> };
+  let store: StateStore;
+  const file = (name: string) => join(dir.path, 'rules', name);
+
+  beforeEach(async () => {
+    dir = await tempDir();
+    store = new StateStore(dir.path);
+    await store.open();
+  });
+  afterEach(() => dir.remove());
+
+  test('loads nothing, with no problems, for a tenant never saved', async () => {
+    expect(await store.load('acme')).toEqual({
+      record: null,
+      source: null,
+      highWater: 0,
+      problems: [],
+    });
+  });
+
+  test('saves and loads the exact bytes with their version; keeps the copy before', async () => {
+    await save(store, 1);
+    await save(store, 2);
+    const loaded = await store.load('acme');
+    expect(loaded.source).toBe('current');
+    expect(loaded.highWater).toBe(2);
+    expect(new TextDecoder().decode(loaded.record?.bytes)).toBe('{"v":2}');
+    expect(loaded.record?.header).toMatchObject({
+      tenant: 'acme',
+      version: 2,
+      encoding: 'json',
+      appliedAt: '2026-11-23T00:00:00.000Z',
+    });
+    expect(
+      decodeStateRecord(new Uint8Array(await readFile(file('acme.state.prev')))),
+    ).toMatchObject({ header: { version: 1 } });
+    expect((await readdir(join(dir.path, 'rules'))).filter((n) => n.includes('.tmp'))).toEqual([]);
+  });
+
+  const damages: Array<[string, (data: Uint8Array) => Uint8Array | string]> = [
+    ['truncated', (d) => d.subarray(0, d.byteLength - 3)],
+    ['a flipped byte', (d) => d.map((b, i) => (i === d.byteLength - 2 ? b ^ 0xff : b))],
+    ['empty', () => ''],
+    ['a foreign file', () => 'hello world'],
+    ['a broken header', (d) => new TextDecoder().decode(d).replace('"tenant"', '"ten')],
+  ];
+  for (const [name, damage] of damages) {
+    test(`falls back to the previous copy when the current file is ${name}, without lowering the high-water version`, async () => {
+      await save(store, 4);
+      await save(store, 5);
+      await writeFile(
+        file('acme.state'),
+        damage(new Uint8Array(await readFile(file('acme.state')))),
+      );
+      const loaded = await store.load('acme');
+      expect(loaded).toMatchObject({
+        source: 'previous',
+        highWater: 5,
+        record: { header: { version: 4 } },
+      });
+      expect(loaded.problems).toHaveLength(1);
+    });
+  }
+
+  test('reports no rules but the remembered high-water version when both copies are unusable', async () => {
+    await save(store, 7);
+    await save(store, 8);
+    await writeFile(file('acme.state'), 'x');
+    await writeFile(file('acme.state.prev'), 'y');
+    const loaded = await store.load('acme');
+    expect(loaded).toMatchObject({ record: null, source: null, highWater: 8 });
+    expect(loaded.problems).toHaveLength(2);
+  });
+
+  test('ignores a state file holding another tenant', async () => {
+    await save(store, 1);
+    await writeFile(file('globex.state'), await readFile(file('acme.state')));
+    const loaded = await store.load('globex');
+    expect(loaded.record).toBeNull();
+    expect(loaded.problems[0]).toContain('holds tenant "acme"');
+  });
+
+  test('survives a garbage high-water file', async () => {
+    await save(store, 3);
+    await writeFile(file('acme.hwm'), 'not a number');
+    const loaded = await store.load('acme');
+    expect(loaded.highWater).toBe(3);
+    expect(loaded.problems[0]).toContain('not a version number');
+  });
+
+  test('throws StateWriteError when the directory cannot be written', async () => {
+    const blocked = new StateStore(join(dir.path, 'rules', 'acme.hwm-is-a-file'));
+    await writeFile(join(dir.path, 'rules', 'acme.hwm-is-a-file'), 'x');
+    expect(blocked.open()).rejects.toBeInstanceOf(StateWriteError);
+  });
+});
+
+describe('state records', () => {
+  test('round-trip and detect corruption', () => {
+    const record = encodeStateRecord(
+      { tenant: 't', version: 3, encoding: 'msgpack', appliedAt: 'now' },
+      bytes('\u0000\u0001binary'),
+    );
+    expect(decodeStateRecord(record)).toMatchObject({
+      header: { tenant: 't', version: 3, length: 8 },
+    });
+    const flipped = record.slice();
+    flipped[flipped.length - 1] = (flipped[flipped.length - 1] ?? 0) ^ 1;
+    expect(decodeStateRecord(flipped)).toEqual({
+      error: 'checksum mismatch: the rule bytes are corrupt',
+    });
+  });
+});
