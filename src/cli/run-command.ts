@@ -47,7 +47,11 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
   try {
     await sidecar.start();
   } catch (error) {
-    io.err(`filament run: cannot start: ${(error as Error).message}`);
+    io.err(
+      error instanceof ConfigError
+        ? error.message
+        : `filament run: cannot start: ${(error as Error).message}`,
+    );
     await sidecar.stop();
     return EXIT.failed;
   }

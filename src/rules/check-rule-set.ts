@@ -1,4 +1,3 @@
-import { joinPointer } from '../json-schema/index.ts';
 import { type Rejection, reject } from './rejection.ts';
 import type { ObjectiveRule, RuleSet } from './types.ts';
 
@@ -58,26 +57,24 @@ export function checkRuleSet(rules: RuleSet): Rejection | null {
   return null;
 }
 
+// Runs once per objective on every rule message, so nothing here allocates unless it fails.
 function checkObjective(
   objective: ObjectiveRule,
   path: string,
   modelIds: ReadonlySet<string>,
 ): Rejection | null {
-  const missing = (at: string, id: string) =>
-    modelIds.has(id)
-      ? null
-      : reject('DANGLING_REFERENCE', at, `model "${id}" is not defined in /models`);
-  const problem = missing(`${path}/defaultModel`, objective.defaultModel);
-  if (problem) return problem;
-  if (objective.cells !== undefined && objective.cells.length > 0) {
-    const cellIds = new Set<string>();
+  if (!modelIds.has(objective.defaultModel))
+    return dangling(`${path}/defaultModel`, objective.defaultModel);
+  const cells = objective.cells;
+  if (cells !== undefined && cells.length > 0) {
     let total = 0;
-    for (let c = 0; c < objective.cells.length; c++) {
-      const cell = objective.cells[c] as NonNullable<ObjectiveRule['cells']>[number];
-      if (cellIds.has(cell.id)) return duplicate(`${path}/cells/${c}/id`, 'cell', cell.id);
-      cellIds.add(cell.id);
-      const bad = missing(`${path}/cells/${c}/model`, cell.model);
-      if (bad) return bad;
+    for (let c = 0; c < cells.length; c++) {
+      const cell = cells[c] as NonNullable<ObjectiveRule['cells']>[number];
+      for (let d = 0; d < c; d++) {
+        if ((cells[d] as typeof cell).id === cell.id)
+          return duplicate(`${path}/cells/${c}/id`, 'cell', cell.id);
+      }
+      if (!modelIds.has(cell.model)) return dangling(`${path}/cells/${c}/model`, cell.model);
       total += cell.percent;
     }
     if (Math.abs(total - 100) > PERCENT_EPSILON) {
@@ -88,13 +85,13 @@ function checkObjective(
       );
     }
   }
-  if (objective.canary !== undefined) {
+  const canary = objective.canary;
+  if (canary !== undefined) {
     let total = 0;
-    for (let c = 0; c < objective.canary.length; c++) {
-      const canary = objective.canary[c] as NonNullable<ObjectiveRule['canary']>[number];
-      const bad = missing(`${path}/canary/${c}/model`, canary.model);
-      if (bad) return bad;
-      total += canary.percent;
+    for (let c = 0; c < canary.length; c++) {
+      const target = canary[c] as NonNullable<ObjectiveRule['canary']>[number];
+      if (!modelIds.has(target.model)) return dangling(`${path}/canary/${c}/model`, target.model);
+      total += target.percent;
     }
     if (total > 100 + PERCENT_EPSILON) {
       return reject(
@@ -104,14 +101,21 @@ function checkObjective(
       );
     }
   }
-  for (const list of ['shadow', 'fallback'] as const) {
-    const ids = objective[list] ?? [];
+  for (const list of LISTS) {
+    const ids = objective[list];
+    if (ids === undefined) continue;
     for (let k = 0; k < ids.length; k++) {
-      const bad = missing(joinPointer(`${path}/${list}`, k), ids[k] as string);
-      if (bad) return bad;
+      if (!modelIds.has(ids[k] as string))
+        return dangling(`${path}/${list}/${k}`, ids[k] as string);
     }
   }
   return null;
+}
+
+const LISTS = ['shadow', 'fallback'] as const;
+
+function dangling(path: string, id: string): Rejection {
+  return reject('DANGLING_REFERENCE', path, `model "${id}" is not defined in /models`);
 }
 
 function duplicate(path: string, what: string, id: string): Rejection {

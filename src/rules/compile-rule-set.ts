@@ -2,10 +2,21 @@ import type { CompiledPayloadSchema, PayloadSchemaCache } from './payload-schema
 import { type Checked, refused } from './rejection.ts';
 import type { ModelRule, ObjectiveRule, RuleSet } from './types.ts';
 
-/** An objective with the set of models it may send traffic to (default, cells, canary, shadow, fallback). */
-export interface CompiledObjective {
-  readonly rule: ObjectiveRule;
-  readonly targets: ReadonlySet<string>;
+/** How a model takes part in an objective. */
+export type TargetRole = 'default' | 'cell' | 'canary' | 'shadow' | 'fallback';
+
+/**
+ * The role `modelId` plays in `objective`, or `null` when the objective never sends it traffic.
+ * A linear scan: objectives name a handful of models, and a per-objective Set would cost more
+ * to build on every rule message than this costs per request.
+ */
+export function targetRole(objective: ObjectiveRule, modelId: string): TargetRole | null {
+  if (objective.defaultModel === modelId) return 'default';
+  if (objective.cells?.some((c) => c.model === modelId)) return 'cell';
+  if (objective.canary?.some((c) => c.model === modelId)) return 'canary';
+  if (objective.shadow?.includes(modelId)) return 'shadow';
+  if (objective.fallback?.includes(modelId)) return 'fallback';
+  return null;
 }
 
 /**
@@ -22,7 +33,7 @@ export interface CompiledRuleSet {
   /** When this host applied it, ms since the epoch. */
   readonly appliedAt: number;
   readonly models: ReadonlyMap<string, ModelRule>;
-  readonly objectives: ReadonlyMap<string, CompiledObjective>;
+  readonly objectives: ReadonlyMap<string, ObjectiveRule>;
   /** routingKey → cluster. */
   readonly routingKeys: ReadonlyMap<string, string>;
   /** schema id → compiled payload schema. */
@@ -59,9 +70,8 @@ export function compileRuleSet(
     models.set(model.id, model);
     routingKeys.set(model.routingKey, model.cluster);
   }
-  const objectives = new Map<string, CompiledObjective>();
-  for (const rule of ruleSet.objectives)
-    objectives.set(rule.id, { rule, targets: targetsOf(rule) });
+  const objectives = new Map<string, ObjectiveRule>();
+  for (const rule of ruleSet.objectives) objectives.set(rule.id, rule);
   return {
     ok: true,
     value: Object.freeze({
@@ -77,13 +87,4 @@ export function compileRuleSet(
       payloadSchemas,
     }),
   };
-}
-
-function targetsOf(rule: ObjectiveRule): ReadonlySet<string> {
-  const targets = new Set<string>([rule.defaultModel]);
-  for (const cell of rule.cells ?? []) targets.add(cell.model);
-  for (const canary of rule.canary ?? []) targets.add(canary.model);
-  for (const id of rule.shadow ?? []) targets.add(id);
-  for (const id of rule.fallback ?? []) targets.add(id);
-  return targets;
 }

@@ -6,9 +6,10 @@
  */
 export { checkRuleSet } from './check-rule-set.ts';
 export {
-  type CompiledObjective,
   type CompiledRuleSet,
   compileRuleSet,
+  type TargetRole,
+  targetRole,
 } from './compile-rule-set.ts';
 export { loadRuleFile, type RuleFile, RuleFileError } from './load-rule-file.ts';
 export {

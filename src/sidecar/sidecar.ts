@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { type Clock, systemClock } from '../clock/index.ts';
-import type { Config } from '../config/index.ts';
+import { type Config, ConfigError } from '../config/index.ts';
 import { type AckDocument, RuleFollower } from '../follower/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
 import { type ConnectionStatus, MqttConnection } from '../mqtt/index.ts';
@@ -63,9 +63,7 @@ export class Sidecar {
   async start(): Promise<void> {
     const c = this.config;
     await this.state.open();
-    const password = c.broker.passwordFile
-      ? (await readFile(c.broker.passwordFile, 'utf8')).trim()
-      : undefined;
+    const password = c.broker.passwordFile ? await readSecret(c.broker.passwordFile) : undefined;
     this.connection = new MqttConnection({
       urls: c.broker.urls,
       clientId: c.broker.clientId,
@@ -139,5 +137,17 @@ export class Sidecar {
         };
       }),
     };
+  }
+}
+
+/** Reads a secret from a file (e.g. a systemd credential), without its trailing newline. */
+async function readSecret(path: string): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new ConfigError(
+      [`broker.password_file: cannot read ${path}: ${(error as Error).message}`],
+      { cause: error },
+    );
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { pack } from 'msgpackr';
-import { RuleApplier, RuleStore } from '../../src/rules/index.ts';
+import { RuleApplier, RuleStore, targetRole } from '../../src/rules/index.ts';
 import { jsonBytes, largeRuleSet, ruleSet } from '../helpers/rule-sets.ts';
 
 const NOW = Date.parse('2026-11-23T12:00:00Z');
@@ -261,10 +261,10 @@ describe('RuleStore and compiled rule sets', () => {
       }),
     );
     const rules = store.active('acme');
-    expect([...(rules?.objectives.get('chat')?.targets ?? [])].sort()).toEqual([
-      'llama-8b',
-      'qwen-7b',
-    ]);
+    const chat = rules?.objectives.get('chat');
+    expect(chat && targetRole(chat, 'llama-8b')).toBe('default');
+    expect(chat && targetRole(chat, 'qwen-7b')).toBe('canary');
+    expect(chat && targetRole(chat, 'mistral')).toBeNull();
     expect(rules?.routingKeys.get('acme.qwen-7b')).toBe('gpu-east');
     expect(rules?.payloadSchemas.get('chat/v1')?.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(rules?.payloadSchemas.get('chat/v1')?.validate({ messages: [] })).toBe(true);
