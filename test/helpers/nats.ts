@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,7 @@ export async function startNats(): Promise<NatsBroker> {
   );
   let child: ChildProcess | null = null;
   const launch = async () => {
-    const proc = spawn('nats-server', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(natsBinary(), ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     proc.stderr?.on('data', (c) => {
       stderr += String(c);
@@ -68,4 +69,10 @@ export async function startNats(): Promise<NatsBroker> {
       await launch();
     },
   };
+}
+
+function natsBinary(): string {
+  for (const dir of (process.env.PATH ?? '').split(':'))
+    if (dir && existsSync(join(dir, 'nats-server'))) return join(dir, 'nats-server');
+  return '/usr/sbin/nats-server';
 }
