@@ -98,7 +98,7 @@ async function launch(
     child = null;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const gone = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGCONT');
+    signal(proc, 'SIGCONT');
     proc.kill('SIGTERM');
     const timer = setTimeout(() => proc.kill('SIGKILL'), 3000);
     await gone;
@@ -120,7 +120,20 @@ async function launch(
       await stopOnce();
       await spawnOnce();
     },
-    pause: () => (child as ChildProcess | null)?.kill('SIGSTOP'),
-    resume: () => (child as ChildProcess | null)?.kill('SIGCONT'),
+    pause: () => signal(child as ChildProcess | null, 'SIGSTOP'),
+    resume: () => signal(child as ChildProcess | null, 'SIGCONT'),
   };
+}
+
+/**
+ * Sends a job-control signal by pid. Deno's `ChildProcess.kill` records any signal as the
+ * process's death and then refuses to send SIGTERM, so SIGSTOP/SIGCONT go through `process.kill`.
+ */
+function signal(proc: ChildProcess | null, name: 'SIGSTOP' | 'SIGCONT'): void {
+  if (proc?.pid === undefined || proc.exitCode !== null) return;
+  try {
+    process.kill(proc.pid, name);
+  } catch {
+    // Already gone.
+  }
 }
