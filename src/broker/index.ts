@@ -11,3 +11,4 @@ export {
   type MosquittoOptions,
   startMosquitto,
 } from './mosquitto.ts';
+export { type ServerProcess, type ServerSpec, serverProcess } from './server-process.ts';

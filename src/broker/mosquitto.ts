@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitForPort } from './free-port.ts';
+import { freePort } from './free-port.ts';
+import { serverProcess } from './server-process.ts';
 
 /** A mosquitto process on loopback that this process started and owns. */
 export interface MosquittoBroker {
@@ -77,34 +78,14 @@ async function launch(
   port: number,
   dir: string,
 ): Promise<MosquittoBroker> {
-  let child: ChildProcess | null = null;
-  const spawnOnce = async () => {
-    const proc = spawn(binary, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    proc.stderr?.on('data', (chunk) => {
-      stderr += String(chunk);
-    });
-    const exited = new Promise<never>((_, reject) =>
-      proc.once('exit', (code) =>
-        reject(new Error(`mosquitto exited with ${code}: ${stderr.trim()}`)),
-      ),
-    );
-    exited.catch(() => {});
-    await Promise.race([waitForPort(port, 5000), exited]);
-    child = proc;
-  };
-  const stopOnce = async () => {
-    const proc = child;
-    child = null;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const gone = new Promise((resolve) => proc.once('exit', resolve));
-    signal(proc, 'SIGCONT');
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 3000);
-    await gone;
-    clearTimeout(timer);
-  };
-  await spawnOnce();
+  const server = serverProcess({
+    name: 'mosquitto',
+    binary,
+    args: ['-c', conf],
+    port,
+    startTimeoutMs: 5000,
+  });
+  await server.start();
   let stopped = false;
   return {
     kind: 'mosquitto',
@@ -113,27 +94,14 @@ async function launch(
     async stop() {
       if (stopped) return;
       stopped = true;
-      await stopOnce();
+      await server.stop();
       await rm(dir, { recursive: true, force: true });
     },
     async restart() {
-      await stopOnce();
-      await spawnOnce();
+      await server.stop();
+      await server.start();
     },
-    pause: () => signal(child as ChildProcess | null, 'SIGSTOP'),
-    resume: () => signal(child as ChildProcess | null, 'SIGCONT'),
+    pause: () => server.signal('SIGSTOP'),
+    resume: () => server.signal('SIGCONT'),
   };
-}
-
-/**
- * Sends a job-control signal by pid. Deno's `ChildProcess.kill` records any signal as the
- * process's death and then refuses to send SIGTERM, so SIGSTOP/SIGCONT go through `process.kill`.
- */
-function signal(proc: ChildProcess | null, name: 'SIGSTOP' | 'SIGCONT'): void {
-  if (proc?.pid === undefined || proc.exitCode !== null) return;
-  try {
-    process.kill(proc.pid, name);
-  } catch {
-    // Already gone.
-  }
 }

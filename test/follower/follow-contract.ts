@@ -5,7 +5,11 @@ import { pack } from 'msgpackr';
 import { AckWatcher } from '../../src/demo/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
 import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
-import { type SidecarProcess, startSidecarProcess } from '../helpers/sidecar-process.ts';
+import {
+  type SidecarProcess,
+  sidecarArgs,
+  startSidecarProcess,
+} from '../helpers/sidecar-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 /** A broker the contract suite can run against. */
@@ -58,27 +62,21 @@ export function followContract(
         ...(contentType ? { contentType } : {}),
       });
 
-    const start = async (tenant: string, extra: string[] = []) => {
+    const start = async (tenant: string) => {
       const configFile = join(workDir.path, `${tenant}.toml`);
       await writeFile(
         configFile,
         `[rules]\ntenants = ["${tenant}"]\nmax_message_bytes = ${MAX_BYTES}\n[broker.reconnect]\ninitial_ms = 400\nmax_ms = 2000\n`,
       );
-      const sidecar = startSidecarProcess([
-        '--config',
-        configFile,
-        '--broker',
-        broker.url,
-        '--replica',
-        `replica-${tenant}`,
-        '--cluster',
-        'gpu-east',
-        '--state-dir',
-        join(workDir.path, tenant),
-        '--protocol',
-        protocol,
-        ...extra,
-      ]);
+      const sidecar = startSidecarProcess(
+        sidecarArgs({
+          config: configFile,
+          brokers: [broker.url],
+          replica: `replica-${tenant}`,
+          stateDir: join(workDir.path, tenant),
+          protocol,
+        }),
+      );
       running.push(sidecar);
       await sidecar.waitForLog((l) => l.msg === 'subscribed', 'the sidecar to subscribe');
       return sidecar;

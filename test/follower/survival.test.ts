@@ -7,7 +7,11 @@ import { freePort, type MosquittoBroker, startMosquitto } from '../../src/broker
 import { AckWatcher } from '../../src/demo/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
 import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
-import { type SidecarProcess, startSidecarProcess } from '../helpers/sidecar-process.ts';
+import {
+  type SidecarProcess,
+  sidecarArgs,
+  startSidecarProcess,
+} from '../helpers/sidecar-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 const PREFIX = 'filament/v1';
@@ -32,18 +36,9 @@ describe('surviving restarts, crashes and foreign publishers (mosquitto)', () =>
   });
 
   const sidecar = (tenant: string, brokers: string[] = [broker.url]) => {
-    const args = [
-      '--tenant',
-      tenant,
-      '--replica',
-      `r-${tenant}`,
-      '--cluster',
-      'gpu-east',
-      '--state-dir',
-      join(work.path, tenant),
-    ];
-    for (const url of brokers) args.push('--broker', url);
-    const process = startSidecarProcess(args);
+    const process = startSidecarProcess(
+      sidecarArgs({ brokers, tenant, replica: `r-${tenant}`, stateDir: join(work.path, tenant) }),
+    );
     running.push(process);
     return process;
   };
@@ -105,16 +100,9 @@ describe('surviving restarts, crashes and foreign publishers (mosquitto)', () =>
   test('after kill -9 right after a publish, comes back with the last applied version with the broker down', async () => {
     const tenant = 'crashy';
     const mine = await startMosquitto();
-    const p = startSidecarProcess([
-      '--broker',
-      mine.url,
-      '--tenant',
-      tenant,
-      '--cluster',
-      'gpu-east',
-      '--state-dir',
-      join(work.path, tenant),
-    ]);
+    const p = startSidecarProcess(
+      sidecarArgs({ brokers: [mine.url], tenant, stateDir: join(work.path, tenant) }),
+    );
     running.push(p);
     await p.waitForLog((l) => l.msg === 'subscribed', 'subscription');
     const watcher = await AckWatcher.connect(mine.url, PREFIX, 5);
@@ -133,16 +121,9 @@ describe('surviving restarts, crashes and foreign publishers (mosquitto)', () =>
     await watcher.close();
     await mine.stop();
 
-    const again = startSidecarProcess([
-      '--broker',
-      mine.url,
-      '--tenant',
-      tenant,
-      '--cluster',
-      'gpu-east',
-      '--state-dir',
-      join(work.path, tenant),
-    ]);
+    const again = startSidecarProcess(
+      sidecarArgs({ brokers: [mine.url], tenant, stateDir: join(work.path, tenant) }),
+    );
     running.push(again);
     const restored = await again.waitForLog(
       (l) => l.msg === 'restored last-known-good rules',

@@ -1,9 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitForPort } from '../../src/broker/index.ts';
+import { freePort, serverProcess } from '../../src/broker/index.ts';
 
 /** A nats-server with JetStream and its MQTT (3.1.1) listener, on free loopback ports. */
 export interface NatsBroker {
@@ -30,49 +29,32 @@ export async function startNats(): Promise<NatsBroker> {
       `mqtt { listen: 127.0.0.1:${port} }`,
     ].join('\n'),
   );
-  let child: ChildProcess | null = null;
-  const launch = async () => {
-    const proc = spawn(natsBinary(), ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    proc.stderr?.on('data', (c) => {
-      stderr += String(c);
-    });
-    const exited = new Promise<never>((_, reject) =>
-      proc.once('exit', (code) => reject(new Error(`nats-server exited ${code}: ${stderr}`))),
-    );
-    exited.catch(() => {});
-    await Promise.race([waitForPort(port, 10_000), exited]);
-    child = proc;
-  };
-  const halt = async () => {
-    const proc = child;
-    child = null;
-    if (!proc || proc.exitCode !== null) return;
-    const gone = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    await gone;
-    clearTimeout(t);
-  };
-  await launch();
+  const server = serverProcess({
+    name: 'nats-server',
+    binary: natsBinary(),
+    args: ['-c', conf],
+    port,
+  });
+  await server.start();
   return {
     kind: 'nats',
     url: `mqtt://127.0.0.1:${port}`,
     port,
     async stop() {
-      await halt();
+      await server.stop(5000);
       await rm(dir, { recursive: true, force: true });
     },
     async restart() {
-      await halt();
+      await server.stop(5000);
       await rm(join(dir, 'js'), { recursive: true, force: true });
-      await launch();
+      await server.start();
     },
   };
 }
 
 function natsBinary(): string {
-  for (const dir of (process.env.PATH ?? '').split(':'))
+  for (const dir of (process.env.PATH ?? '').split(':')) {
     if (dir && existsSync(join(dir, 'nats-server'))) return join(dir, 'nats-server');
+  }
   return '/usr/sbin/nats-server';
 }

@@ -54,3 +54,25 @@ export function startSidecarProcess(args: readonly string[]): SidecarProcess {
     },
   };
 }
+
+/** The usual flags of `filament run` in tests; cluster defaults to `gpu-east`. */
+export interface SidecarArgs {
+  readonly brokers: readonly string[];
+  readonly tenant?: string;
+  readonly replica?: string;
+  readonly cluster?: string;
+  readonly stateDir: string;
+  readonly protocol?: '5' | '3.1.1';
+  readonly config?: string;
+}
+
+/** Builds the command line of `filament run` from {@linkcode SidecarArgs}. */
+export function sidecarArgs(a: SidecarArgs): string[] {
+  const args = a.config ? ['--config', a.config] : [];
+  for (const url of a.brokers) args.push('--broker', url);
+  if (a.tenant) args.push('--tenant', a.tenant);
+  if (a.replica) args.push('--replica', a.replica);
+  args.push('--cluster', a.cluster ?? 'gpu-east', '--state-dir', a.stateDir);
+  if (a.protocol) args.push('--protocol', a.protocol);
+  return args;
+}
