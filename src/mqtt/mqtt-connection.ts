@@ -171,7 +171,7 @@ export class MqttConnection implements MessageBus {
       void endClient(client, true);
       if (this.state === 'stopped') return;
       if (connected) this.log.warn('disconnected from broker', { url });
-      // A broker that accepted us gets one immediate retry; otherwise move on down the list.
+      // After losing a broker that had accepted us, try it again first; after a failed attempt, move down the list.
       if (!connected && this.options.urls.length > 1)
         this.urlIndex = (this.urlIndex + 1) % this.options.urls.length;
       const delay = this.backoff.next();
