@@ -11,3 +11,4 @@ export {
   type SchemaViolation,
   toViolations,
 } from './format-errors.ts';
+export { addTensorKeyword, checkTensor, TENSOR_DTYPES, type TensorSpec } from './tensor-keyword.ts';

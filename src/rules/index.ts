@@ -39,5 +39,6 @@ export type {
   ModelRule,
   ObjectiveRule,
   PayloadSchemaRule,
+  PayloadValidationRule,
   RuleSet,
 } from './types.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Ajv, ValidateFunction } from 'ajv';
 import { inspectTree } from '../codec/index.ts';
-import { createAjv } from '../json-schema/index.ts';
+import { addTensorKeyword, createAjv } from '../json-schema/index.ts';
 import { type Checked, refused, reject } from './rejection.ts';
 
 /** A compiled payload schema: its content hash and the Ajv validator. */
@@ -30,6 +30,7 @@ export class PayloadSchemaCache {
       validateSchema: true,
       addUsedSchema: false,
     });
+    addTensorKeyword(this.ajv);
   }
 
   /** Compiles (or reuses) the schema found at JSON pointer `path`. */

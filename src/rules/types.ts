@@ -4,6 +4,9 @@ export interface PayloadSchemaRule {
   readonly schema: Record<string, unknown> | boolean;
 }
 
+/** Whether request payloads are checked: never, always, or every Nth request. */
+export type PayloadValidationRule = 'off' | 'always' | { readonly sampleOneIn: number };
+
 /** A model as the rule set describes it: identity, routing, and the payload schema it accepts. */
 export interface ModelRule {
   readonly id: string;
@@ -11,6 +14,7 @@ export interface ModelRule {
   readonly routingKey: string;
   readonly cluster: string;
   readonly schemaId: string;
+  readonly payloadValidation?: PayloadValidationRule;
 }
 
 /** One A/B cell of an objective. */
@@ -34,6 +38,8 @@ export interface ObjectiveRule {
   readonly canary?: readonly CanaryRule[];
   readonly shadow?: readonly string[];
   readonly fallback?: readonly string[];
+  /** Overrides the default model's setting for requests under this objective. */
+  readonly payloadValidation?: PayloadValidationRule;
 }
 
 /** One tenant's whole rule set, as published on `{prefix}/rules/{tenant}` (see `rule-set.schema.json`). */
