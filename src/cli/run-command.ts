@@ -13,6 +13,8 @@ const RUN_FLAGS = {
   'state-dir': { type: 'string' },
   'client-id': { type: 'string' },
   'log-level': { type: 'string' },
+  'grpc-socket': { type: 'string' },
+  'grpc-listen': { type: 'string' },
 } as const;
 
 /**
@@ -36,6 +38,8 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
       ...(values['topic-prefix'] !== undefined ? { topicPrefix: values['topic-prefix'] } : {}),
       ...(values['client-id'] !== undefined ? { clientId: values['client-id'] } : {}),
       ...(values['log-level'] !== undefined ? { logLevel: values['log-level'] } : {}),
+      ...(values['grpc-socket'] !== undefined ? { grpcSocket: values['grpc-socket'] } : {}),
+      ...(values['grpc-listen'] !== undefined ? { grpcListen: values['grpc-listen'] } : {}),
     });
     const config = buildConfig(file, flags);
     sidecar = new Sidecar(config, { logger: createLogger({ level: config.log.level }) });

@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { FORBIDDEN_KEYS } from '../codec/index.ts';
 import { createAjv, toViolations } from '../json-schema/index.ts';
 import type { LogLevel } from '../log/index.ts';
+import type { PayloadValidationRule } from '../rules/index.ts';
 import schema from './config.schema.json' with { type: 'json' };
 import { ConfigError } from './config-error.ts';
 import { CONFIG_DEFAULTS } from './defaults.ts';
@@ -16,6 +18,8 @@ type Doc = Record<string, unknown>;
 export interface BuildConfigOptions {
   /** Host name used for the default replica name. Default: `os.hostname()`. */
   readonly hostname?: string;
+  /** systemd's RuntimeDirectory, where the API socket goes by default. Default: `$RUNTIME_DIRECTORY`. */
+  readonly runtimeDirectory?: string;
 }
 
 /**
@@ -50,6 +54,14 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
     rules: Doc & { tenants: string[] };
     state: { dir: string };
     log: { level: LogLevel };
+    api: { socket?: string; listen?: string };
+    validation: {
+      payload_default: string;
+      payload_sample_one_in: number;
+      max_payload_bytes: number;
+      max_payload_depth: number;
+    };
+    models: Array<{ id: string; version: string; ready?: boolean }>;
   };
   const reconnect = c.broker.reconnect as {
     initial_ms: number;
@@ -91,7 +103,26 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
     },
     state: { dir: c.state.dir },
     log: { level: c.log.level },
+    api: {
+      socket:
+        c.api.socket ??
+        join(
+          options.runtimeDirectory ?? process.env.RUNTIME_DIRECTORY ?? c.state.dir,
+          'filament.sock',
+        ),
+      listen: c.api.listen ?? null,
+    },
+    validation: {
+      payloadDefault: payloadRule(c.validation.payload_default, c.validation.payload_sample_one_in),
+      maxPayloadBytes: c.validation.max_payload_bytes,
+      maxPayloadDepth: c.validation.max_payload_depth,
+    },
+    models: c.models.map((m) => ({ id: m.id, version: m.version, ready: m.ready ?? true })),
   };
+}
+
+function payloadRule(mode: string, sampleOneIn: number): PayloadValidationRule {
+  return mode === 'sampled' ? { sampleOneIn } : (mode as 'off' | 'always');
 }
 
 /** Lower-cases a host name and replaces what a replica name may not contain. */

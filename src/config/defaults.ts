@@ -14,6 +14,14 @@ export const CONFIG_DEFAULTS = deepFreeze({
   rules: { max_message_bytes: 8 * 1024 * 1024, max_depth: 32, history_size: 4 },
   state: { dir: '/var/lib/filament' },
   log: { level: 'info' },
+  api: {},
+  validation: {
+    payload_default: 'off',
+    payload_sample_one_in: 100,
+    max_payload_bytes: 16 * 1024 * 1024,
+    max_payload_depth: 64,
+  },
+  models: [],
 });
 
 function deepFreeze<T extends object>(value: T): T {

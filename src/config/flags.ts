@@ -9,6 +9,8 @@ export interface ConfigFlags {
   readonly topicPrefix?: string;
   readonly clientId?: string;
   readonly logLevel?: string;
+  readonly grpcSocket?: string;
+  readonly grpcListen?: string;
 }
 
 /** Which flag sets which config-file field; used to name the flag in error messages. */
@@ -22,6 +24,8 @@ export const FLAG_OF_FIELD: Readonly<Record<string, string>> = Object.freeze({
   'broker.topic_prefix': '--topic-prefix',
   'broker.client_id': '--client-id',
   'log.level': '--log-level',
+  'api.socket': '--grpc-socket',
+  'api.listen': '--grpc-listen',
 });
 
 /** Turns flags into a partial config-file document, to be merged over the file. */
@@ -41,5 +45,7 @@ export function flagsToDocument(flags: ConfigFlags): Record<string, Record<strin
   set('broker', 'topic_prefix', flags.topicPrefix);
   set('broker', 'client_id', flags.clientId);
   set('log', 'level', flags.logLevel);
+  set('api', 'socket', flags.grpcSocket);
+  set('api', 'listen', flags.grpcListen);
   return doc;
 }

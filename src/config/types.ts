@@ -1,4 +1,5 @@
 import type { LogLevel } from '../log/index.ts';
+import type { PayloadValidationRule } from '../rules/index.ts';
 
 /** filament's validated configuration (the TOML file's snake_case keys, in camelCase). */
 export interface Config {
@@ -28,4 +29,17 @@ export interface Config {
   };
   readonly state: { readonly dir: string };
   readonly log: { readonly level: LogLevel };
+  /** The local gRPC API. */
+  readonly api: { readonly socket: string; readonly listen: string | null };
+  readonly validation: {
+    readonly payloadDefault: PayloadValidationRule;
+    readonly maxPayloadBytes: number;
+    readonly maxPayloadDepth: number;
+  };
+  /** Models loaded on this host, with their readiness. */
+  readonly models: ReadonlyArray<{
+    readonly id: string;
+    readonly version: string;
+    readonly ready: boolean;
+  }>;
 }

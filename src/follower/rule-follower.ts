@@ -32,6 +32,7 @@ export interface RuleFollowerOptions {
  */
 export class RuleFollower {
   private readonly acks = new Map<string, AckDocument>();
+  private readonly ackListeners = new Set<(ack: AckDocument) => void>();
   private readonly clock: Clock;
   private readonly log: Logger;
   private tenants: string[] = [];
@@ -75,6 +76,12 @@ export class RuleFollower {
     for (const tenant of this.tenants) this.options.bus.unsubscribe(this.topic(tenant));
     this.tenants = [];
     this.started = false;
+  }
+
+  /** Subscribes to every ACK/NACK as it is decided; returns the unsubscribe function. */
+  onAck(listener: (ack: AckDocument) => void): () => void {
+    this.ackListeners.add(listener);
+    return () => this.ackListeners.delete(listener);
   }
 
   /** The last ACK/NACK this replica published (or would have) for `tenant`. */
@@ -166,6 +173,7 @@ export class RuleFollower {
     };
     const ack = buildAck(identity, outcome, this.clock.now(), persistError);
     this.acks.set(tenant, ack);
+    for (const listener of this.ackListeners) listener(ack);
     // Not awaited: the broker's confirmation of this publish arrives on the connection that is
     // waiting for this handler to finish before it reads anything else.
     void this.options.bus.publishRetained(

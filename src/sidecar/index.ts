@@ -2,4 +2,5 @@
  * The composition root: wires config into running subsystems and owns their lifecycle.
  * @module
  */
-export { Sidecar, type SidecarDeps, type SidecarStatus } from './sidecar.ts';
+export { Sidecar, type SidecarDeps } from './sidecar.ts';
+export { FILAMENT_VERSION } from './version.ts';

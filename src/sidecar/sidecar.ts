@@ -1,11 +1,20 @@
 import { readFile } from 'node:fs/promises';
+import { ApiServer, type ConfigSnapshot, HealthState, type SidecarBackend } from '../api/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { type Config, ConfigError } from '../config/index.ts';
-import { type AckDocument, RuleFollower } from '../follower/index.ts';
+import { RuleFollower } from '../follower/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
-import { type ConnectionStatus, MqttConnection } from '../mqtt/index.ts';
+import { MqttConnection } from '../mqtt/index.ts';
 import { RuleApplier, RuleStore } from '../rules/index.ts';
 import { StateStore } from '../state/index.ts';
+import {
+  type ObjectiveConfig,
+  type Payload,
+  RequestValidator,
+  StaticModelInventory,
+  type Verdict,
+} from '../validation/index.ts';
+import { FILAMENT_VERSION } from './version.ts';
 
 /** What {@linkcode Sidecar} needs besides its config. */
 export interface SidecarDeps {
@@ -14,31 +23,23 @@ export interface SidecarDeps {
   readonly random?: () => number;
 }
 
-/** A point-in-time view of the sidecar, for status output and tests. */
-export interface SidecarStatus {
-  readonly replica: string;
-  readonly cluster: string;
-  readonly broker: ConnectionStatus;
-  readonly tenants: ReadonlyArray<{
-    readonly tenant: string;
-    readonly activeVersion: number | null;
-    readonly keptVersions: readonly number[];
-    readonly highWater: number;
-    readonly lastAck: AckDocument | null;
-  }>;
-}
-
 /**
  * The composition root of `filament run`: builds the subsystems from config, starts them in
- * dependency order (state dir → last-known-good rules → broker → rule stream) and stops them in
- * reverse. The store is public so in-process users (tests, the validation engine) can read it.
+ * dependency order (state dir → last-known-good rules → local API → broker → rule stream) and
+ * stops them in reverse. It is also the backend of the gRPC API and, for TypeScript model
+ * servers, the in-process validation library (`validate`).
  */
-export class Sidecar {
+export class Sidecar implements SidecarBackend {
   readonly store: RuleStore;
+  readonly models: StaticModelInventory;
+  readonly health: HealthState;
+  private readonly validator: RequestValidator;
   private readonly state: StateStore;
   private readonly applier: RuleApplier;
   private connection: MqttConnection | null = null;
   private follower: RuleFollower | null = null;
+  private api: ApiServer | null = null;
+  private readonly changeListeners = new Set<() => void>();
   private readonly log: Logger;
   private readonly clock: Clock;
   private stopping: Promise<void> | null = null;
@@ -53,12 +54,28 @@ export class Sidecar {
     this.state = new StateStore(config.state.dir);
     const limits = { maxBytes: config.rules.maxMessageBytes, maxDepth: config.rules.maxDepth };
     this.applier = new RuleApplier(this.store, { limits, now: () => this.clock.now() });
+    this.models = new StaticModelInventory(config.models);
+    this.validator = new RequestValidator({
+      store: this.store,
+      models: this.models,
+      cluster: config.identity.cluster,
+      payloadLimits: {
+        maxBytes: config.validation.maxPayloadBytes,
+        maxDepth: config.validation.maxPayloadDepth,
+      },
+      defaultPayloadValidation: config.validation.payloadDefault,
+    });
+    this.health = new HealthState(this.store, config.rules.tenants);
+    this.store.onChange(() => this.changed());
   }
 
   /**
-   * Opens the state directory, restores last-known-good rules, then connects to the broker in the
-   * background (an unreachable broker does not fail start-up) and follows the rule stream.
+   * Opens the state directory, restores last-known-good rules, binds the local API, then connects
+   * to the broker in the background (an unreachable broker does not fail start-up) and follows
+   * the rule stream.
    * @throws {StateWriteError} when the state directory cannot be created.
+   * @throws {ApiBindError} when the API cannot listen (e.g. another sidecar owns the socket).
+   * @throws {ConfigError} when the broker password file cannot be read.
    */
   async start(): Promise<void> {
     const c = this.config;
@@ -80,6 +97,7 @@ export class Sidecar {
       ...(this.deps.random ? { random: this.deps.random } : {}),
       logger: this.log.child('mqtt'),
     });
+    this.connection.onStatus(() => this.changed());
     this.follower = new RuleFollower({
       bus: this.connection,
       applier: this.applier,
@@ -92,7 +110,16 @@ export class Sidecar {
       clock: this.clock,
       logger: this.log.child('rules'),
     });
+    this.follower.onAck(() => this.changed());
     await this.follower.restore();
+    this.api = new ApiServer({
+      socketPath: c.api.socket,
+      tcpListen: c.api.listen,
+      backend: this,
+      health: this.health,
+      logger: this.log.child('api'),
+    });
+    await this.api.start();
     this.connection.start();
     this.follower.start();
     this.log.info('sidecar started', {
@@ -101,25 +128,44 @@ export class Sidecar {
       tenants: c.rules.tenants,
       brokers: c.broker.urls,
       protocol: c.broker.protocol,
+      socket: c.api.socket,
     });
   }
 
-  /** Stops following and disconnects cleanly. Idempotent; concurrent calls share one stop. */
-  stop(): Promise<void> {
+  /**
+   * Stops in reverse order: health turns NOT_SERVING, the rule stream stops, in-flight API calls
+   * get up to `apiDeadlineMs` to finish, and the broker connection closes cleanly. Idempotent;
+   * concurrent calls share one stop.
+   */
+  stop(apiDeadlineMs = 5000): Promise<void> {
     this.stopping ??= (async () => {
+      this.health.markStopping();
+      this.changed();
       this.follower?.stop();
+      await this.api?.stop(apiDeadlineMs);
       await this.connection?.stop();
       this.log.info('sidecar stopped');
     })();
     return this.stopping;
   }
 
-  /** The current state of every configured tenant and of the broker connection. */
-  status(): SidecarStatus {
+  /** The TCP port the API bound, when `api.listen` is set. */
+  get apiTcpPort(): number | null {
+    return this.api?.tcpPort ?? null;
+  }
+
+  /** Judges a request in-process, exactly as the gRPC Validate call does. */
+  validate(config: ObjectiveConfig, payload?: Payload): Verdict {
+    return this.validator.validate(config, payload);
+  }
+
+  /** Identity, broker, rules per configured tenant, loaded models. */
+  snapshot(): ConfigSnapshot {
     const c = this.config;
     return {
       replica: c.identity.replica,
       cluster: c.identity.cluster,
+      filamentVersion: FILAMENT_VERSION,
       broker: this.connection?.status() ?? {
         state: 'idle',
         url: null,
@@ -133,10 +179,22 @@ export class Sidecar {
           activeVersion: rules?.active.version ?? null,
           keptVersions: rules?.history.map((r) => r.version) ?? [],
           highWater: this.store.highWater(tenant),
+          appliedAt: rules?.active.appliedAt ?? null,
           lastAck: this.follower?.lastAck(tenant) ?? null,
         };
       }),
+      models: this.models.list(),
+      stopping: this.health.isStopping,
     };
+  }
+
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of [...this.changeListeners]) listener();
   }
 }
 

@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   await new Promise<void>((r) =>
     ackClient.subscribe(`${PREFIX}/acks/${TENANT}/#`, { qos: 1 }, () => r()),
   );
-  while (sidecar.status().broker.state !== 'connected') await Bun.sleep(10);
+  while (sidecar.snapshot().broker.state !== 'connected') await Bun.sleep(10);
   await Bun.sleep(200);
 
   let version = 0;

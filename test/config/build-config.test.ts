@@ -25,7 +25,11 @@ function problemsOf(run: () => unknown): readonly string[] {
 
 describe('buildConfig', () => {
   test('fills every default and derives replica and client id', () => {
-    const config = buildConfig(minimal, {}, { hostname: 'GPU Host.17' });
+    const config = buildConfig(
+      minimal,
+      {},
+      { hostname: 'GPU Host.17', runtimeDirectory: '/run/filament' },
+    );
     expect(config).toEqual({
       identity: { replica: 'gpu-host.17', cluster: 'gpu-east' },
       broker: {
@@ -41,6 +45,9 @@ describe('buildConfig', () => {
       rules: { tenants: ['acme'], maxMessageBytes: 8388608, maxDepth: 32, historySize: 4 },
       state: { dir: '/var/lib/filament' },
       log: { level: 'info' },
+      api: { socket: '/run/filament/filament.sock', listen: null },
+      validation: { payloadDefault: 'off', maxPayloadBytes: 16777216, maxPayloadDepth: 64 },
+      models: [],
     });
   });
 
@@ -97,6 +104,32 @@ describe('buildConfig', () => {
         'rules.tenants (--tenant): missing required field "tenants" [required]',
       ]),
     );
+  });
+
+  test('reads loaded models, payload defaults and the API listeners', () => {
+    const config = buildConfig(
+      {
+        ...minimal,
+        state: { dir: '/var/lib/x' },
+        api: { listen: '127.0.0.1:0' },
+        validation: { payload_default: 'sampled', payload_sample_one_in: 10 },
+        models: [
+          { id: 'llama', version: '1' },
+          { id: 'qwen', version: '2', ready: false },
+        ],
+      },
+      {},
+      { runtimeDirectory: undefined as unknown as string },
+    );
+    expect(config.api.listen).toBe('127.0.0.1:0');
+    expect(config.validation.payloadDefault).toEqual({ sampleOneIn: 10 });
+    expect(config.models).toEqual([
+      { id: 'llama', version: '1', ready: true },
+      { id: 'qwen', version: '2', ready: false },
+    ]);
+    expect(
+      problemsOf(() => buildConfig({ ...minimal, api: { listen: '0.0.0.0:9000' } }))[0],
+    ).toContain('api.listen (--grpc-listen)');
   });
 
   test('refuses an initial reconnect delay above the maximum', () => {

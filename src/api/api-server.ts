@@ -1,0 +1,127 @@
+import { chmod, unlink } from 'node:fs/promises';
+import * as grpc from '@grpc/grpc-js';
+import { type Logger, silentLogger } from '../log/index.ts';
+import { DescriptorIndex } from './descriptor-index.ts';
+import { healthService } from './health-service.ts';
+import type { HealthState } from './health-state.ts';
+import { serviceDefinition } from './load-definitions.ts';
+import { reflectionService } from './reflection-service.ts';
+import type { SidecarBackend } from './sidecar-backend.ts';
+import { sidecarService } from './sidecar-service.ts';
+import { ApiBindError, prepareSocketPath } from './unix-socket.ts';
+
+/** Options for {@linkcode ApiServer}. */
+export interface ApiServerOptions {
+  /** Unix socket path; `null` for none. */
+  readonly socketPath: string | null;
+  /** `host:port` on loopback, port 0 for any free one; `null` for none. */
+  readonly tcpListen: string | null;
+  readonly backend: SidecarBackend;
+  readonly health: HealthState;
+  readonly logger?: Logger;
+}
+
+/**
+ * The local gRPC server: grpc.health.v1.Health, server reflection (v1 and v1alpha) and
+ * filament.v1.Sidecar, on a unix socket (mode 0660) and optionally loopback TCP.
+ */
+export class ApiServer {
+  private readonly server = new grpc.Server({
+    'grpc.max_receive_message_length': 64 * 1024 * 1024,
+  });
+  private readonly streams = new Set<grpc.ServerWritableStream<unknown, unknown>>();
+  private readonly log: Logger;
+  private boundTcpPort: number | null = null;
+  private started = false;
+  private stopped: Promise<void> | null = null;
+
+  constructor(private readonly options: ApiServerOptions) {
+    this.log = options.logger ?? silentLogger;
+    const registry = {
+      add: (call: grpc.ServerWritableStream<unknown, unknown>) => this.track(call),
+    };
+    const index = new DescriptorIndex();
+    this.server.addService(
+      serviceDefinition('grpc.health.v1.Health'),
+      healthService(options.health, registry),
+    );
+    const reflection = reflectionService(index);
+    this.server.addService(serviceDefinition('grpc.reflection.v1.ServerReflection'), reflection);
+    this.server.addService(
+      serviceDefinition('grpc.reflection.v1alpha.ServerReflection'),
+      reflection,
+    );
+    this.server.addService(
+      serviceDefinition('filament.v1.Sidecar'),
+      sidecarService(options.backend, registry),
+    );
+  }
+
+  /** The TCP port actually bound (useful with port 0), or `null`. */
+  get tcpPort(): number | null {
+    return this.boundTcpPort;
+  }
+
+  /** Binds every configured listener. @throws {ApiBindError} naming the address and the cause. */
+  async start(): Promise<void> {
+    const { socketPath, tcpListen } = this.options;
+    if (socketPath !== null) {
+      await prepareSocketPath(socketPath);
+      await this.bind(`unix:${socketPath}`, socketPath);
+      await chmod(socketPath, 0o660);
+      this.log.info('gRPC API listening', { socket: socketPath });
+    }
+    if (tcpListen !== null) {
+      this.boundTcpPort = await this.bind(tcpListen, tcpListen);
+      this.log.info('gRPC API listening', {
+        tcp: tcpListen.replace(/:\d+$/, `:${this.boundTcpPort}`),
+      });
+    }
+    this.started = true;
+  }
+
+  /**
+   * Ends open streams (health watchers first see NOT_SERVING), lets in-flight calls finish for up
+   * to `deadlineMs`, then forces the rest closed, and removes the socket file. Idempotent.
+   */
+  stop(deadlineMs = 5000): Promise<void> {
+    this.stopped ??= (async () => {
+      for (const call of this.streams) if (!call.writableEnded) call.end();
+      this.streams.clear();
+      if (this.started) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            this.server.forceShutdown();
+            resolve();
+          }, deadlineMs);
+          this.server.tryShutdown(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      } else {
+        this.server.forceShutdown();
+      }
+      if (this.options.socketPath !== null && this.started)
+        await unlink(this.options.socketPath).catch(() => {});
+    })();
+    return this.stopped;
+  }
+
+  private track(call: grpc.ServerWritableStream<unknown, unknown>): void {
+    this.streams.add(call);
+    const forget = () => this.streams.delete(call);
+    call.once('finish', forget);
+    call.once('cancelled', forget);
+  }
+
+  private bind(address: string, label: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
+        if (error)
+          reject(new ApiBindError(`cannot listen on ${label}: ${error.message}`, { cause: error }));
+        else resolve(port);
+      });
+    });
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * The local gRPC API: health, reflection and filament.v1.Sidecar, with the protos embedded.
+ * @module
+ */
+export { ApiServer, type ApiServerOptions } from './api-server.ts';
+export { DescriptorIndex } from './descriptor-index.ts';
+export { HealthState, type ServingStatus, SIDECAR_SERVICE, tenantService } from './health-state.ts';
+export {
+  apiDefinitions,
+  clientConstructor,
+  decodeMessage,
+  encodeMessage,
+  LOADER_OPTIONS,
+} from './load-definitions.ts';
+export type { ConfigSnapshot, SidecarBackend } from './sidecar-backend.ts';
+export { ApiBindError, answers, prepareSocketPath } from './unix-socket.ts';

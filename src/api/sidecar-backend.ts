@@ -1,0 +1,29 @@
+import type { AckDocument } from '../follower/index.ts';
+import type { ConnectionStatus } from '../mqtt/index.ts';
+import type { LoadedModel, ObjectiveConfig, Payload, Verdict } from '../validation/index.ts';
+
+/** Everything GetConfig and WatchConfig report, in domain terms. */
+export interface ConfigSnapshot {
+  readonly replica: string;
+  readonly cluster: string;
+  readonly filamentVersion: string;
+  readonly broker: ConnectionStatus;
+  readonly tenants: ReadonlyArray<{
+    readonly tenant: string;
+    readonly activeVersion: number | null;
+    readonly keptVersions: readonly number[];
+    readonly highWater: number;
+    readonly appliedAt: number | null;
+    readonly lastAck: AckDocument | null;
+  }>;
+  readonly models: readonly LoadedModel[];
+  readonly stopping: boolean;
+}
+
+/** What the filament.v1.Sidecar service needs from the rest of the sidecar. */
+export interface SidecarBackend {
+  validate(config: ObjectiveConfig, payload?: Payload): Verdict;
+  snapshot(): ConfigSnapshot;
+  /** Subscribes to config changes (rules, broker connection, stop); returns the unsubscribe function. */
+  onChange(listener: () => void): () => void;
+}

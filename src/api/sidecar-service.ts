@@ -1,0 +1,115 @@
+import type * as grpc from '@grpc/grpc-js';
+import { internalError, invalidArgument } from './grpc-errors.ts';
+import type { StreamRegistry } from './health-service.ts';
+import {
+  type ObjectiveConfigMessage,
+  type PayloadMessage,
+  protoFieldName,
+  toConfigResponse,
+  toObjectiveConfig,
+  toPayload,
+  toValidateResponse,
+} from './proto-mapping.ts';
+import type { SidecarBackend } from './sidecar-backend.ts';
+
+interface ValidateRequest {
+  config: ObjectiveConfigMessage | null;
+  payload: PayloadMessage | null;
+}
+
+interface ValidateStreamRequest extends ValidateRequest {
+  id: number;
+}
+
+/**
+ * filament.v1.Sidecar: a thin edge over the validation engine and the config snapshot. Domain
+ * refusals are ordinary responses (ok = false); a call without a config, or with a malformed one,
+ * gets INVALID_ARGUMENT with google.rpc.BadRequest field violations. No handler lets an
+ * exception escape.
+ */
+export function sidecarService(
+  backend: SidecarBackend,
+  streams: StreamRegistry,
+): grpc.UntypedServiceImplementation {
+  const judge = (request: ValidateRequest) => {
+    if (request.config === null || request.config === undefined) {
+      return {
+        error: invalidArgument([
+          { field: 'config', description: 'an ObjectiveConfig is required' },
+        ]),
+      };
+    }
+    const verdict = backend.validate(toObjectiveConfig(request.config), toPayload(request.payload));
+    if (!verdict.ok && verdict.code === 'INVALID_ARGUMENT') {
+      return {
+        error: invalidArgument([
+          {
+            field: `config.${protoFieldName(verdict.field ?? '')}`.replace(/\.$/, ''),
+            description: verdict.message,
+          },
+        ]),
+        response: toValidateResponse(verdict),
+      };
+    }
+    return { response: toValidateResponse(verdict) };
+  };
+
+  return {
+    GetConfig(
+      _call: grpc.ServerUnaryCall<unknown, unknown>,
+      callback: grpc.sendUnaryData<unknown>,
+    ) {
+      try {
+        callback(null, toConfigResponse(backend.snapshot()));
+      } catch (error) {
+        callback(internalError(error));
+      }
+    },
+
+    WatchConfig(call: grpc.ServerWritableStream<unknown, unknown>) {
+      const send = () => {
+        if (call.cancelled || call.writableEnded) return;
+        call.write({ config: toConfigResponse(backend.snapshot()) });
+      };
+      send();
+      const off = backend.onChange(send);
+      call.once('cancelled', off);
+      call.once('finish', off);
+      streams.add(call);
+    },
+
+    Validate(
+      call: grpc.ServerUnaryCall<ValidateRequest, unknown>,
+      callback: grpc.sendUnaryData<unknown>,
+    ) {
+      try {
+        const result = judge(call.request);
+        if (result.error) callback(result.error);
+        else callback(null, result.response);
+      } catch (error) {
+        callback(internalError(error));
+      }
+    },
+
+    ValidateStream(call: grpc.ServerDuplexStream<ValidateStreamRequest, unknown>) {
+      call.on('data', (request: ValidateStreamRequest) => {
+        try {
+          // In a stream a malformed item is answered, not fatal: the others keep flowing.
+          const result = judge(request);
+          const response = result.response ?? {
+            ok: false,
+            code: 'REASON_CODE_INVALID_ARGUMENT',
+            message: result.error?.details ?? 'invalid request',
+            field: 'config',
+          };
+          call.write({ id: request.id, result: response });
+        } catch (error) {
+          call.destroy(error as Error);
+        }
+      });
+      call.on('end', () => call.end());
+      call.on('error', () => {});
+      streams.add(call as unknown as grpc.ServerWritableStream<unknown, unknown>);
+    },
+  };
+}
