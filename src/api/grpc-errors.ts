@@ -14,11 +14,11 @@ export interface FieldViolation {
  */
 export function invalidArgument(violations: readonly FieldViolation[]): grpc.StatusObject {
   const details = violations.map((v) => `${v.field}: ${v.description}`).join('; ');
-  const badRequest = encodeMessage('google.rpc.BadRequest', { fieldViolations: violations });
+  const badRequest = encodeMessage('google.rpc.BadRequest', { field_violations: violations });
   const status = encodeMessage('google.rpc.Status', {
     code: grpc.status.INVALID_ARGUMENT,
     message: details,
-    details: [{ typeUrl: 'type.googleapis.com/google.rpc.BadRequest', value: badRequest }],
+    details: [{ type_url: 'type.googleapis.com/google.rpc.BadRequest', value: badRequest }],
   });
   const metadata = new grpc.Metadata();
   metadata.set('grpc-status-details-bin', status);

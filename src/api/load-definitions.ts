@@ -3,9 +3,13 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { DESCRIPTOR_SET_BASE64 } from './proto/descriptor-set.generated.ts';
 
-/** How messages look in JavaScript on both sides of our services (server and our clients). */
+/**
+ * How messages look in JavaScript on both sides of our services (server and our clients): field
+ * names exactly as in the .proto (snake_case; descriptors loaded from a FileDescriptorSet keep
+ * them whatever `keepCase` says), 64-bit integers as numbers, enums as their names.
+ */
 export const LOADER_OPTIONS: protoLoader.Options = Object.freeze({
-  keepCase: false,
+  keepCase: true,
   longs: Number,
   enums: String,
   defaults: true,

@@ -1,22 +1,25 @@
 import type { ObjectiveConfig, Payload, Verdict } from '../validation/index.ts';
 import type { ConfigSnapshot } from './sidecar-backend.ts';
 
-/** filament.v1.ObjectiveConfig as proto-loader hands it over (camelCase, defaults filled). */
+// Messages cross the gRPC edge with their .proto field names (snake_case, see LOADER_OPTIONS);
+// this file is the one place that translates them to and from the engine's camelCase types.
+
+/** filament.v1.ObjectiveConfig as proto-loader hands it over (defaults filled). */
 export interface ObjectiveConfigMessage {
   tenant: string;
   objective: string;
   model: string;
-  modelVersion: string;
-  ruleVersion: number;
-  schemaId: string;
-  routingKey: string;
+  model_version: string;
+  rule_version: number;
+  schema_id: string;
+  routing_key: string;
   cell: string;
 }
 
 /** filament.v1.Payload as proto-loader hands it over. */
 export interface PayloadMessage {
   data: Uint8Array;
-  contentType: string;
+  content_type: string;
 }
 
 const SNAKE: Readonly<Record<string, string>> = {
@@ -37,10 +40,10 @@ export function toObjectiveConfig(m: ObjectiveConfigMessage): ObjectiveConfig {
     tenant: m.tenant,
     objective: m.objective,
     model: m.model,
-    modelVersion: m.modelVersion,
-    ruleVersion: m.ruleVersion,
-    schemaId: m.schemaId,
-    routingKey: m.routingKey,
+    modelVersion: m.model_version,
+    ruleVersion: m.rule_version,
+    schemaId: m.schema_id,
+    routingKey: m.routing_key,
   };
   return m.cell ? { ...config, cell: m.cell } : config;
 }
@@ -48,7 +51,7 @@ export function toObjectiveConfig(m: ObjectiveConfigMessage): ObjectiveConfig {
 /** Converts an optional payload message; an absent one means no payload. */
 export function toPayload(m: PayloadMessage | null | undefined): Payload | undefined {
   if (m === null || m === undefined) return undefined;
-  return m.contentType ? { bytes: m.data, contentType: m.contentType } : { bytes: m.data };
+  return m.content_type ? { bytes: m.data, contentType: m.content_type } : { bytes: m.data };
 }
 
 const ROLE: Readonly<Record<string, string>> = {
@@ -71,7 +74,7 @@ export function toValidateResponse(v: Verdict): Record<string, unknown> {
   if (v.ok)
     return {
       ok: true,
-      ruleVersion: v.ruleVersion,
+      rule_version: v.ruleVersion,
       role: ROLE[v.role],
       payload: PAYLOAD[v.payload],
     };
@@ -80,32 +83,32 @@ export function toValidateResponse(v: Verdict): Record<string, unknown> {
     code: `REASON_CODE_${v.code}`,
     message: v.message,
     field: v.field === undefined ? '' : protoFieldName(v.field),
-    payloadPath: v.path ?? '',
-    payloadKeyword: v.keyword ?? '',
+    payload_path: v.path ?? '',
+    payload_keyword: v.keyword ?? '',
   };
 }
 
 /** A config snapshot as a filament.v1.GetConfigResponse. */
 export function toConfigResponse(s: ConfigSnapshot): Record<string, unknown> {
   return {
-    identity: { replica: s.replica, cluster: s.cluster, filamentVersion: s.filamentVersion },
+    identity: { replica: s.replica, cluster: s.cluster, filament_version: s.filamentVersion },
     broker: {
       state: `STATE_${s.broker.state.toUpperCase()}`,
       url: s.broker.url ?? '',
       reconnects: s.broker.reconnects,
-      sinceUnixMs: s.broker.since,
+      since_unix_ms: s.broker.since,
     },
     tenants: s.tenants.map((t) => ({
       tenant: t.tenant,
-      activeVersion: t.activeVersion ?? 0,
-      keptVersions: t.keptVersions,
-      highWaterVersion: t.highWater,
-      appliedUnixMs: t.appliedAt ?? 0,
-      lastAck: t.lastAck
+      active_version: t.activeVersion ?? 0,
+      kept_versions: t.keptVersions,
+      high_water_version: t.highWater,
+      applied_unix_ms: t.appliedAt ?? 0,
+      last_ack: t.lastAck
         ? {
-            receivedVersion: t.lastAck.receivedVersion ?? 0,
+            received_version: t.lastAck.receivedVersion ?? 0,
             status: t.lastAck.status,
-            activeVersion: t.lastAck.activeVersion ?? 0,
+            active_version: t.lastAck.activeVersion ?? 0,
             code: t.lastAck.code ?? '',
             path: t.lastAck.path ?? '',
             reason: t.lastAck.reason ?? '',

@@ -3,12 +3,12 @@ import type { DescriptorIndex } from './descriptor-index.ts';
 
 interface ReflectionRequest {
   host?: string;
-  messageRequest?: string;
-  fileByFilename?: string;
-  fileContainingSymbol?: string;
-  fileContainingExtension?: { containingType: string; extensionNumber: number } | null;
-  allExtensionNumbersOfType?: string;
-  listServices?: string;
+  message_request?: string;
+  file_by_filename?: string;
+  file_containing_symbol?: string;
+  file_containing_extension?: { containing_type: string; extension_number: number } | null;
+  all_extension_numbers_of_type?: string;
+  list_services?: string;
 }
 
 /**
@@ -22,8 +22,8 @@ export function reflectionService(index: DescriptorIndex): grpc.UntypedServiceIm
     ServerReflectionInfo(call: grpc.ServerDuplexStream<ReflectionRequest, unknown>) {
       call.on('data', (request: ReflectionRequest) => {
         call.write({
-          validHost: request.host ?? '',
-          originalRequest: request,
+          valid_host: request.host ?? '',
+          original_request: request,
           ...answer(index, request),
         });
       });
@@ -37,38 +37,38 @@ function answer(index: DescriptorIndex, request: ReflectionRequest): Record<stri
   const files = (name: string | undefined, what: string) => {
     const found = name === undefined ? undefined : index.fileWithDependencies(name);
     return found
-      ? { fileDescriptorResponse: { fileDescriptorProto: found } }
+      ? { file_descriptor_response: { file_descriptor_proto: found } }
       : notFound(`${what} not found`);
   };
-  switch (request.messageRequest) {
-    case 'fileByFilename':
-      return files(request.fileByFilename, `file "${request.fileByFilename}"`);
-    case 'fileContainingSymbol':
+  switch (request.message_request) {
+    case 'file_by_filename':
+      return files(request.file_by_filename, `file "${request.file_by_filename}"`);
+    case 'file_containing_symbol':
       return files(
-        index.fileOfSymbol(request.fileContainingSymbol ?? ''),
-        `symbol "${request.fileContainingSymbol}"`,
+        index.fileOfSymbol(request.file_containing_symbol ?? ''),
+        `symbol "${request.file_containing_symbol}"`,
       );
-    case 'listServices':
-      return { listServicesResponse: { service: index.services.map((name) => ({ name })) } };
-    case 'allExtensionNumbersOfType': {
-      const type = request.allExtensionNumbersOfType ?? '';
+    case 'list_services':
+      return { list_services_response: { service: index.services.map((name) => ({ name })) } };
+    case 'all_extension_numbers_of_type': {
+      const type = request.all_extension_numbers_of_type ?? '';
       // No filament proto declares extensions: a known type has none, an unknown one is not found.
       return index.fileOfSymbol(type) === undefined
         ? notFound(`type "${type}" not found`)
-        : { allExtensionNumbersResponse: { baseTypeName: type, extensionNumber: [] } };
+        : { all_extension_numbers_response: { base_type_name: type, extension_number: [] } };
     }
-    case 'fileContainingExtension':
+    case 'file_containing_extension':
       return notFound('no extensions are declared');
     default:
       return {
-        errorResponse: {
-          errorCode: grpc.status.INVALID_ARGUMENT,
-          errorMessage: 'empty reflection request',
+        error_response: {
+          error_code: grpc.status.INVALID_ARGUMENT,
+          error_message: 'empty reflection request',
         },
       };
   }
 }
 
 function notFound(message: string): Record<string, unknown> {
-  return { errorResponse: { errorCode: grpc.status.NOT_FOUND, errorMessage: message } };
+  return { error_response: { error_code: grpc.status.NOT_FOUND, error_message: message } };
 }
