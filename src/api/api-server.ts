@@ -33,6 +33,7 @@ export class ApiServer {
   private readonly log: Logger;
   private boundTcpPort: number | null = null;
   private started = false;
+  private socketBound = false;
   private stopped: Promise<void> | null = null;
 
   constructor(private readonly options: ApiServerOptions) {
@@ -68,6 +69,7 @@ export class ApiServer {
     if (socketPath !== null) {
       await prepareSocketPath(socketPath);
       await this.bind(`unix:${socketPath}`, socketPath);
+      this.socketBound = true;
       await chmod(socketPath, 0o660);
       this.log.info('gRPC API listening', { socket: socketPath });
     }
@@ -88,7 +90,7 @@ export class ApiServer {
     this.stopped ??= (async () => {
       for (const call of this.streams) if (!call.writableEnded) call.end();
       this.streams.clear();
-      if (this.started) {
+      if (this.started || this.socketBound) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => {
             this.server.forceShutdown();
@@ -102,7 +104,8 @@ export class ApiServer {
       } else {
         this.server.forceShutdown();
       }
-      if (this.options.socketPath !== null && this.started)
+      // Only a socket this server bound is ours to remove; another instance's stays.
+      if (this.options.socketPath !== null && this.socketBound)
         await unlink(this.options.socketPath).catch(() => {});
     })();
     return this.stopped;

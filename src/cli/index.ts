@@ -7,6 +7,7 @@ import { type CliIo, EXIT, processIo, UsageError } from './cli-io.ts';
 import { demoCommand } from './demo-command.ts';
 import { rulesCommand } from './rules-command.ts';
 import { runCommand } from './run-command.ts';
+import { statusCommand } from './status-command.ts';
 import { USAGE } from './usage.ts';
 
 export { type CliIo, EXIT, processIo, UsageError } from './cli-io.ts';
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, (argv: readonly string[], io: CliIo) => Promise<n
   'check-config': checkConfigCommand,
   rules: rulesCommand,
   demo: demoCommand,
+  status: statusCommand,
 };
 
 /** Runs `filament <command> …` and returns the exit code; unexpected errors propagate. */

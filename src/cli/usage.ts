@@ -7,6 +7,9 @@ Usage:
                [--log-level debug|info|warn|error] [--grpc-socket PATH] [--grpc-listen 127.0.0.1:PORT]
       Follow the rule stream: restore last-known-good rules, apply, persist and ACK/NACK.
       Several --broker URLs mean failover in order. Flags override the config file.
+  filament status [--socket PATH | --config FILE] [--json]
+      Ask a running sidecar over its API socket: health, broker, rule versions, loaded models.
+      Exit 0 when it is SERVING, 1 when not (or unreachable).
   filament check-config FILE
       Validate a config file; exit 0 when valid, 1 with every problem listed.
   filament rules lint FILE

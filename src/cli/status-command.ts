@@ -1,0 +1,90 @@
+import { join } from 'node:path';
+import { type ConfigMessage, SidecarClient } from '../api/index.ts';
+import { buildConfig, CONFIG_DEFAULTS, ConfigError, loadConfigFile } from '../config/index.ts';
+import { type CliIo, EXIT, UsageError } from './cli-io.ts';
+import { parseFlags } from './parse-flags.ts';
+
+/**
+ * `filament status [--socket PATH | --config FILE] [--json]`: asks a running sidecar for its
+ * health, identity, broker connection, rule versions and loaded models. Exit 0 when it is
+ * SERVING, 1 when it is not or cannot be reached.
+ */
+export async function statusCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseFlags(
+    argv,
+    { socket: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } },
+    'status',
+  );
+  if (positionals.length > 0)
+    throw new UsageError(`status: unexpected arguments: ${positionals.join(' ')}`);
+  let socket: string;
+  try {
+    socket = values.socket ?? (await socketFromConfig(values.config));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.err(error.message);
+    return EXIT.failed;
+  }
+  const client = new SidecarClient(`unix:${socket}`);
+  try {
+    const [health, config] = await Promise.all([client.checkHealth(''), client.getConfig()]);
+    if (values.json) io.out(JSON.stringify({ socket, health, ...config }, null, 2));
+    else io.out(render(health, config));
+    return health === 'SERVING' ? EXIT.ok : EXIT.failed;
+  } catch (error) {
+    io.err(`filament status: cannot reach the sidecar on ${socket}: ${(error as Error).message}`);
+    return EXIT.failed;
+  } finally {
+    client.close();
+  }
+}
+
+async function socketFromConfig(file: string | undefined): Promise<string> {
+  if (file !== undefined) return buildConfig(await loadConfigFile(file), {}, {}).api.socket;
+  return join(process.env.RUNTIME_DIRECTORY ?? CONFIG_DEFAULTS.state.dir, 'filament.sock');
+}
+
+function render(health: string, c: ConfigMessage): string {
+  const since = c.broker.since_unix_ms ? new Date(c.broker.since_unix_ms).toISOString() : '-';
+  const lines = [
+    `filament ${c.identity.filament_version} on ${c.identity.replica} (cluster ${c.identity.cluster}): ${health}${c.stopping ? ' (stopping)' : ''}`,
+    `broker  ${c.broker.state.replace('STATE_', '').toLowerCase()} ${c.broker.url} since ${since}, ${c.broker.reconnects} reconnects`,
+    '',
+    table(
+      ['tenant', 'active', 'kept', 'high-water', 'last ack'],
+      c.tenants.map((t) => [
+        t.tenant,
+        t.active_version ? `v${t.active_version}` : 'none',
+        t.kept_versions.map((v) => `v${v}`).join(' ') || '-',
+        t.high_water_version ? `v${t.high_water_version}` : '-',
+        t.last_ack ? describeAck(t.last_ack) : '-',
+      ]),
+    ),
+    '',
+    c.models.length === 0
+      ? 'models  none configured'
+      : table(
+          ['model', 'version', 'state'],
+          c.models.map((m) => [m.id, m.version, m.ready ? 'ready' : 'not ready']),
+        ),
+  ];
+  return lines.join('\n');
+}
+
+function describeAck(a: NonNullable<ConfigMessage['tenants'][number]['last_ack']>): string {
+  const what =
+    a.status === 'rejected'
+      ? `rejected v${a.received_version || '?'} (${a.code})`
+      : `${a.status} v${a.received_version}`;
+  return `${what} at ${a.at}`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}

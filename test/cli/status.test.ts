@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type MosquittoBroker, startMosquitto } from '../../src/broker/index.ts';
+import { runCli } from '../../src/cli/index.ts';
+import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
+import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
+import {
+  type SidecarProcess,
+  sidecarArgs,
+  startSidecarProcess,
+} from '../helpers/sidecar-process.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
+
+async function cli(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('filament status', () => {
+  let broker: MosquittoBroker;
+  let dir: { path: string; remove(): Promise<void> };
+  let sidecar: SidecarProcess;
+  let socket: string;
+
+  beforeAll(async () => {
+    broker = await startMosquitto();
+    dir = await tempDir('filament-status-');
+    socket = join(dir.path, 'api.sock');
+    const config = join(dir.path, 'filament.toml');
+    await writeFile(
+      config,
+      `[api]\nsocket = "${socket}"\n\n[[models]]\nid = "llama-8b"\nversion = "2026-10-01"\n\n[[models]]\nid = "qwen-7b"\nversion = "2026-09-15"\nready = false\n`,
+    );
+    sidecar = startSidecarProcess(
+      sidecarArgs({
+        config,
+        brokers: [broker.url],
+        tenant: 'acme',
+        replica: 'host-9',
+        stateDir: dir.path,
+      }),
+    );
+    await sidecar.waitForLog((l) => l.msg === 'subscribed', 'the subscription');
+  });
+
+  afterAll(async () => {
+    await sidecar.kill();
+    await broker.stop();
+    await dir.remove();
+  });
+
+  test('reports NOT_SERVING (exit 1) before rules, then SERVING with versions, broker and models', async () => {
+    const before = await cli('status', '--socket', socket);
+    expect(before.code).toBe(1);
+    expect(before.out).toContain('host-9 (cluster gpu-east): NOT_SERVING');
+
+    await publishOnce({
+      url: broker.url,
+      topic: rulesTopic('filament/v1', 'acme'),
+      payload: jsonBytes(ruleSet('acme', 3)),
+    });
+    await sidecar.waitForLog((l) => l.msg === 'applied rule set', 'the apply');
+    const after = await cli('status', '--socket', socket);
+    expect(after.code).toBe(0);
+    expect(after.out).toContain('host-9 (cluster gpu-east): SERVING');
+    expect(after.out).toContain(`broker  connected ${broker.url}`);
+    expect(after.out).toMatch(/acme\s+v3\s+v3\s+v3\s+applied v3 at /);
+    expect(after.out).toMatch(/qwen-7b\s+2026-09-15\s+not ready/);
+  });
+
+  test('--json gives the same facts to scripts', async () => {
+    const result = await cli('status', '--socket', socket, '--json');
+    const json = JSON.parse(result.out);
+    expect(json).toMatchObject({
+      health: 'SERVING',
+      identity: { replica: 'host-9' },
+      tenants: [{ tenant: 'acme', active_version: 3 }],
+    });
+  });
+
+  test('says clearly when nothing answers', async () => {
+    const result = await cli('status', '--socket', join(dir.path, 'nothing.sock'));
+    expect(result.code).toBe(1);
+    expect(result.err).toContain('cannot reach the sidecar on');
+  });
+});
