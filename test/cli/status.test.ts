@@ -62,8 +62,12 @@ describe('filament status', () => {
       topic: rulesTopic('filament/v1', 'acme'),
       payload: jsonBytes(ruleSet('acme', 3)),
     });
-    await sidecar.waitForLog((l) => l.msg === 'applied rule set', 'the apply');
-    const after = await cli('status', '--socket', socket);
+    // The ACK (and so the status's "last ack") follows the apply once the set is on disk.
+    let after = await cli('status', '--socket', socket);
+    for (let i = 0; i < 100 && !after.out.includes('applied v3'); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      after = await cli('status', '--socket', socket);
+    }
     expect(after.code).toBe(0);
     expect(after.out).toContain('host-9 (cluster gpu-east): SERVING');
     expect(after.out).toContain(`broker  connected ${broker.url}`);
