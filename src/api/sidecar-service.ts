@@ -19,6 +19,7 @@ interface ValidateRequest {
 
 interface ValidateStreamRequest extends ValidateRequest {
   id: number;
+  batch: ValidateRequest[];
 }
 
 /**
@@ -92,17 +93,23 @@ export function sidecarService(
     },
 
     ValidateStream(call: grpc.ServerDuplexStream<ValidateStreamRequest, unknown>) {
-      call.on('data', (request: ValidateStreamRequest) => {
-        try {
-          // In a stream a malformed item is answered, not fatal: the others keep flowing.
-          const result = judge(request);
-          const response = result.response ?? {
+      // In a stream a malformed item is answered, not fatal: the others keep flowing.
+      const answer = (request: ValidateRequest) => {
+        const result = judge(request);
+        return (
+          result.response ?? {
             ok: false,
             code: 'REASON_CODE_INVALID_ARGUMENT',
             message: result.error?.details ?? 'invalid request',
             field: 'config',
-          };
-          call.write({ id: request.id, result: response });
+          }
+        );
+      };
+      call.on('data', (request: ValidateStreamRequest) => {
+        try {
+          if (request.batch.length > 0)
+            call.write({ id: request.id, batch_results: request.batch.map(answer) });
+          else call.write({ id: request.id, result: answer(request) });
         } catch (error) {
           call.destroy(error as Error);
         }

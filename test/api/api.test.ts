@@ -159,20 +159,34 @@ describe('the local gRPC API', () => {
         client.sidecar as unknown as {
           ValidateStream(): grpc.ClientDuplexStream<
             object,
-            { id: number; result: { ok: boolean; code: string } }
+            {
+              id: number;
+              result: { ok: boolean; code: string } | null;
+              batch_results: Array<{ ok: boolean; code: string }>;
+            }
           >;
         }
       ).ValidateStream();
-      const answers = collect(duplex, 3);
+      const answers = collect(duplex, 4);
       duplex.write({ id: 1, config: validConfig });
       duplex.write({ id: 2, config: { ...validConfig, model: 'mistral' } });
       duplex.write({ id: 3 });
+      duplex.write({
+        id: 4,
+        batch: [{ config: validConfig }, { config: { ...validConfig, cell: 'Z' } }, {}],
+      });
       const got = await answers;
       duplex.end();
-      expect(got.map((a) => [a.id, a.result.ok, a.result.code])).toEqual([
+      expect(got.slice(0, 3).map((a) => [a.id, a.result?.ok, a.result?.code])).toEqual([
         [1, true, 'REASON_CODE_UNSPECIFIED'],
         [2, false, 'REASON_CODE_UNKNOWN_MODEL'],
         [3, false, 'REASON_CODE_INVALID_ARGUMENT'],
+      ]);
+      expect(got[3]?.id).toBe(4);
+      expect(got[3]?.batch_results.map((r: { code: string }) => r.code)).toEqual([
+        'REASON_CODE_UNSPECIFIED',
+        'REASON_CODE_UNKNOWN_CELL',
+        'REASON_CODE_INVALID_ARGUMENT',
       ]);
 
       const watch = (
