@@ -9,6 +9,7 @@ import type { AckDocument } from '../follower/index.ts';
 import { createLogger } from '../log/index.ts';
 import { publishOnce, rulesTopic } from '../mqtt/index.ts';
 import { Sidecar } from '../sidecar/index.ts';
+import type { ObjectiveConfig, Payload, Verdict } from '../validation/index.ts';
 import { AckWatcher } from './ack-watcher.ts';
 
 const PREFIX = 'filament/v1';
@@ -35,6 +36,11 @@ export async function runDemo(
     broker: { urls: [broker.url], protocol, reconnect: { initial_ms: 100, max_ms: 1000 } },
     rules: { tenants: ['acme'] },
     state: { dir: stateDir },
+    validation: { payload_default: 'always' },
+    models: [
+      { id: 'llama-3.1-8b-instruct', version: '2026-10-01' },
+      { id: 'qwen-2.5-7b-instruct', version: '2026-09-15', ready: false },
+    ],
   });
   const logger = createLogger({ level: 'warn', write: (line) => say(`  log ${line}`) });
   let sidecar = new Sidecar(config, { logger });
@@ -68,6 +74,11 @@ export async function runDemo(
     await expectAck(3);
     await publish('acme v2 (authored in TypeScript: 5 % canary)', acmeV2);
     await expectAck(2);
+    say(
+      `• validating requests as the model server would (in-process; the same over gRPC on ${config.api.socket}):`,
+    );
+    for (const [label, request, payload] of DEMO_REQUESTS)
+      say(`  ${label.padEnd(41)} ${describeVerdict(sidecar.validate(request, payload))}`);
     await publish('acme v1 again (a rollback)', acmeV1);
     await expectAck(1);
     say(
@@ -93,6 +104,42 @@ export async function runDemo(
     await rm(stateDir, { recursive: true, force: true });
   }
   say('• done: everything stopped cleanly');
+}
+
+const chat: ObjectiveConfig = {
+  tenant: 'acme',
+  objective: 'chat-default',
+  model: 'llama-3.1-8b-instruct',
+  modelVersion: '2026-10-01',
+  ruleVersion: 2,
+  schemaId: 'chat-completions/v1',
+  routingKey: 'acme.chat.llama-8b',
+  cell: 'A',
+};
+const hello = { value: { messages: [{ role: 'user', content: 'hello' }] } };
+
+/** Requests the demo validates against acme v2: one good, then one per typical failure. */
+const DEMO_REQUESTS: ReadonlyArray<readonly [string, ObjectiveConfig, Payload | undefined]> = [
+  ['cell A, llama 8B, valid payload', chat, hello],
+  ['a stale model version', { ...chat, modelVersion: '2026-08-01' }, hello],
+  [
+    'cell B (qwen, loaded but warming up)',
+    {
+      ...chat,
+      cell: 'B',
+      model: 'qwen-2.5-7b-instruct',
+      modelVersion: '2026-09-15',
+      routingKey: 'acme.chat.qwen-7b',
+    },
+    hello,
+  ],
+  ['a payload without messages', chat, { value: { prompt: 'hello' } }],
+  ['resolved from v3, which this host lacks', { ...chat, ruleVersion: 3 }, undefined],
+];
+
+function describeVerdict(v: Verdict): string {
+  if (v.ok) return `OK (${v.role}, rule v${v.ruleVersion}, payload ${v.payload})`;
+  return `${v.code}: ${v.message}`;
 }
 
 function describeAck(ack: AckDocument): string {

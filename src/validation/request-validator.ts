@@ -77,7 +77,7 @@ export class RequestValidator {
         'model',
       );
     }
-    const role = targetRole(objective, model.id);
+    let role = targetRole(objective, model.id);
     if (role === null) {
       return refuse(
         'NOT_A_TARGET',
@@ -88,6 +88,8 @@ export class RequestValidator {
     if (config.cell !== undefined && config.cell !== '') {
       const cellProblem = checkCell(objective, config.cell, model.id);
       if (cellProblem) return cellProblem;
+      // The resolver placed the request in this A/B cell: that is the role it plays here.
+      role = 'cell';
     }
     if (config.modelVersion !== model.version) {
       return refuse(

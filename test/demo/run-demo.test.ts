@@ -13,6 +13,14 @@ describe('filament demo', () => {
         'NACK v3 from demo-host-a: DANGLING_REFERENCE at /objectives/0/defaultModel',
       );
       expect(story).toContain('ACK  v2 from demo-host-a: applied, active v2');
+      expect(story).toContain('OK (cell, rule v2, payload checked)');
+      for (const code of [
+        'MODEL_VERSION_MISMATCH',
+        'MODEL_NOT_READY',
+        'PAYLOAD_INVALID',
+        'HOST_BEHIND',
+      ])
+        expect(story).toContain(code);
       expect(story).toContain('NACK v1 from demo-host-a: VERSION_REGRESSION');
       expect(story).toContain('restored from disk: acme v2 (last-known-good), high-water v2');
       expect(story).toContain('done: everything stopped cleanly');

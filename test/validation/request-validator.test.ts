@@ -15,7 +15,7 @@ describe('RequestValidator accepts', () => {
       { model: 'qwen', routingKey: 'acme.qwen', modelVersion: '1', cell: 'B' },
       'cell',
     ],
-    ['the default model in its cell', { cell: 'A' }, 'default'],
+    ['the default model placed in its cell', { cell: 'A' }, 'cell'],
     ['a canary', { model: 'canary', routingKey: 'acme.canary', modelVersion: '1' }, 'canary'],
     [
       'a shadow target',
