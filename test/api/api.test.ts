@@ -261,6 +261,31 @@ describe('the local gRPC API', () => {
         ).stdout,
       );
       expect(refused).toMatchObject({ code: 'REASON_CODE_SCHEMA_MISMATCH', field: 'schema_id' });
+      const stream = await bufCurl(target, 'filament.v1.Sidecar/ValidateStream', [
+        { id: 1, config: validConfig },
+        {
+          id: 2,
+          config: {
+            ...validConfig,
+            model: 'qwen',
+            model_version: '1',
+            routing_key: 'acme.qwen',
+            cell: 'B',
+          },
+        },
+      ]);
+      expect(stream.stdout).toContain('"id": "1"');
+      expect(stream.stdout).toContain('REASON_CODE_MODEL_NOT_READY');
+      // Watch streams never end by themselves: buf curl prints the first message, then times out.
+      const watched = await bufCurl(target, 'filament.v1.Sidecar/WatchConfig', {}, '1s');
+      expect(watched.stdout).toContain('"replica": "host-a"');
+      const health = await bufCurl(
+        target,
+        'grpc.health.v1.Health/Watch',
+        { service: 'filament.tenant.acme' },
+        '1s',
+      );
+      expect(health.stdout).toContain('"status": "SERVING"');
       const bad = await bufCurl(target, 'filament.v1.Sidecar/Validate', {});
       expect(bad.status).not.toBe(0);
       expect(bad.stderr).toContain('invalid_argument');

@@ -65,19 +65,26 @@ export type BufTarget = { readonly socket: string } | { readonly port: number };
 
 /**
  * Runs `buf curl` (a Go gRPC client, using server reflection) and resolves with its exit code and
- * output. Asynchronous on purpose: the server under test may live in this very process.
+ * output. Asynchronous on purpose: the server under test may live in this very process. An array
+ * body is sent as a stream of messages; `timeout` bounds calls that never end on their own.
  */
 export function bufCurl(
   target: BufTarget,
   pathOrFlag: string,
-  body?: object,
+  body?: object | object[],
+  timeout = '10s',
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const base = 'socket' in target ? 'http://localhost' : `http://127.0.0.1:${target.port}`;
-  const args = ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--timeout', '10s'];
+  const args = ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--timeout', timeout];
   if ('socket' in target) args.push('--unix-socket', target.socket);
   if (pathOrFlag.startsWith('--')) args.push(pathOrFlag, base);
   else args.push(`${base}/${pathOrFlag}`);
-  if (body !== undefined) args.push('--data', JSON.stringify(body));
+  // Several messages (a client or bidi stream) go one JSON object after another.
+  if (body !== undefined)
+    args.push(
+      '--data',
+      Array.isArray(body) ? body.map((b) => JSON.stringify(b)).join('\n') : JSON.stringify(body),
+    );
   return new Promise((resolve) => {
     const child = spawn(BUF, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
