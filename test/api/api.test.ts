@@ -114,6 +114,14 @@ describe('the local gRPC API', () => {
     test(`grpc-js calls every Sidecar RPC over ${transport}`, async () => {
       await ensureRules();
       const client = grpcClients(transport === 'unix' ? `unix:${socket}` : `127.0.0.1:${port}`);
+      expect(await client.check('filament.tenant.acme')).toEqual({ status: 'SERVING' });
+      const healthWatch = (
+        client.health as unknown as {
+          Watch(r: object): grpc.ClientReadableStream<{ status: string }>;
+        }
+      ).Watch({ service: '' });
+      expect(await collect(healthWatch, 1)).toEqual([{ status: 'SERVING' }]);
+      healthWatch.cancel();
       const config = await client.getConfig();
       expect(config).toMatchObject({
         identity: { replica: 'host-a', cluster: 'gpu-east' },
