@@ -9,18 +9,10 @@ import { Sidecar } from '../../src/sidecar/index.ts';
 import { type BufTarget, bufCurl, collect, grpcClients } from '../helpers/grpc-clients.ts';
 import { jsonBytes } from '../helpers/rule-sets.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
-import { validationRuleSet } from '../helpers/validation-fixture.ts';
+import { VALID_CONFIG_MESSAGE, validationRuleSet } from '../helpers/validation-fixture.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const validConfig = {
-  tenant: 'acme',
-  objective: 'chat',
-  model: 'llama',
-  model_version: '2026-10-01',
-  rule_version: 1,
-  schema_id: 'chat/v1',
-  routing_key: 'acme.llama',
-};
+const validConfig = VALID_CONFIG_MESSAGE;
 
 describe('the local gRPC API', () => {
   let broker: MosquittoBroker;

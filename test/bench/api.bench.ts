@@ -14,7 +14,7 @@ import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
 import { jsonBytes } from '../helpers/rule-sets.ts';
 import { sidecarArgs, startSidecarProcess } from '../helpers/sidecar-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
-import { validationRuleSet } from '../helpers/validation-fixture.ts';
+import { VALID_CONFIG_MESSAGE, validationRuleSet } from '../helpers/validation-fixture.ts';
 import { percentile } from './stats.ts';
 
 const broker = await startMosquitto();
@@ -44,15 +44,7 @@ const sidecar = new (clientConstructor('filament.v1.Sidecar'))(
   `unix:${socket}`,
   credentials,
 ) as unknown as Record<string, Method>;
-const validConfig = {
-  tenant: 'acme',
-  objective: 'chat',
-  model: 'llama',
-  model_version: '2026-10-01',
-  rule_version: 1,
-  schema_id: 'chat/v1',
-  routing_key: 'acme.llama',
-};
+const validConfig = VALID_CONFIG_MESSAGE;
 const check = () =>
   new Promise<unknown>((resolve, reject) =>
     health.Check?.call(health, { service: '' }, (e: Error | null, v: unknown) =>

@@ -124,3 +124,14 @@ export function validationFixture(versions: readonly number[] = [3, 4, 5], histo
   });
   return { store, applier, models, validator, config };
 }
+
+/** A filament.v1.ObjectiveConfig message (proto field names) that is valid against {@linkcode validationRuleSet}(1). */
+export const VALID_CONFIG_MESSAGE = Object.freeze({
+  tenant: 'acme',
+  objective: 'chat',
+  model: 'llama',
+  model_version: '2026-10-01',
+  rule_version: 1,
+  schema_id: 'chat/v1',
+  routing_key: 'acme.llama',
+});
