@@ -1,0 +1,15 @@
+/**
+ * Replica saturation: signals → score (smoothed) → state (with hysteresis), and the report that
+ * carries them to resolvers.
+ * @module
+ */
+export {
+  type Assessment,
+  REPLICA_STATES,
+  type ReplicaState,
+  ReplicaStateMachine,
+  type StateInputs,
+} from './replica-state.ts';
+export { type RawScore, rawScore, smooth } from './score.ts';
+export { type Reading, SIGNAL_NAMES, type SignalName, type Signals } from './signals.ts';
+export { checkThresholds, DEFAULT_THRESHOLDS, type Thresholds } from './thresholds.ts';

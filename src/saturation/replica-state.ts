@@ -1,0 +1,91 @@
+import type { Clock } from '../clock/index.ts';
+import { type RawScore, rawScore, smooth } from './score.ts';
+import type { Signals } from './signals.ts';
+import { checkThresholds, DEFAULT_THRESHOLDS, type Thresholds } from './thresholds.ts';
+
+/** What a replica can be, as reported to resolvers. OFFLINE is only ever published by the will. */
+export const REPLICA_STATES = [
+  'COLD',
+  'WARMING',
+  'READY',
+  'SATURATED',
+  'DRAINING',
+  'STALE_RULES',
+  'UNHEALTHY',
+  'OFFLINE',
+] as const;
+
+/** One of {@linkcode REPLICA_STATES}. */
+export type ReplicaState = (typeof REPLICA_STATES)[number];
+
+/** What the state machine looks at on each update. */
+export interface StateInputs {
+  /** The model server answers its readiness probe (false: unreachable or erroring). */
+  readonly healthy: boolean;
+  /** The model is loaded and ready to serve (false: loading, or not loaded). */
+  readonly ready: boolean;
+  /** This host's rules lag the stream, or are older than allowed. */
+  readonly rulesStale: boolean;
+  /** The sidecar is stopping. */
+  readonly draining: boolean;
+  readonly signals: Signals;
+}
+
+/** The outcome of one update. */
+export interface Assessment {
+  readonly state: ReplicaState;
+  /** The smoothed score, 0–1. */
+  readonly score: number;
+  readonly raw: RawScore;
+  /** Whether `state` differs from the previous update's. */
+  readonly changed: boolean;
+}
+
+/**
+ * Turns signals into a replica state and a smoothed score, with hysteresis: a replica becomes
+ * SATURATED when the smoothed score reaches `saturatedEnter` and leaves only when it falls below
+ * `saturatedLeave`, so one near a threshold does not flap. A replica that becomes ready reports
+ * WARMING for `warmupMs`. Precedence: DRAINING, UNHEALTHY, COLD, STALE_RULES, SATURATED,
+ * WARMING, READY. Time comes from the injected clock.
+ */
+export class ReplicaStateMachine {
+  private smoothed: number | null = null;
+  private saturated = false;
+  private readySince: number | null = null;
+  private state: ReplicaState | null = null;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly thresholds: Thresholds = DEFAULT_THRESHOLDS,
+  ) {
+    checkThresholds(thresholds);
+  }
+
+  /** Feeds the latest inputs and returns the resulting state. */
+  update(inputs: StateInputs): Assessment {
+    const now = this.clock.now();
+    const t = this.thresholds;
+    const raw = rawScore(inputs.signals, t, now);
+    this.smoothed = smooth(this.smoothed, raw.score, t.smoothing);
+    if (!this.saturated && this.smoothed >= t.saturatedEnter) this.saturated = true;
+    else if (this.saturated && this.smoothed < t.saturatedLeave) this.saturated = false;
+    if (!inputs.healthy || !inputs.ready) this.readySince = null;
+    else this.readySince ??= now;
+
+    const state = this.decide(inputs, now);
+    const changed = state !== this.state;
+    this.state = state;
+    return { state, score: this.smoothed, raw, changed };
+  }
+
+  private decide(inputs: StateInputs, now: number): ReplicaState {
+    if (inputs.draining) return 'DRAINING';
+    if (!inputs.healthy) return 'UNHEALTHY';
+    if (!inputs.ready) return 'COLD';
+    if (inputs.rulesStale) return 'STALE_RULES';
+    if (this.saturated) return 'SATURATED';
+    if (this.readySince !== null && now - this.readySince < this.thresholds.warmupMs)
+      return 'WARMING';
+    return 'READY';
+  }
+}
