@@ -10,6 +10,7 @@ export {
   ReplicaStateMachine,
   type StateInputs,
 } from './replica-state.ts';
+export { decodeReport, encodeReport, type SaturationReport } from './report.ts';
 export { type RawScore, rawScore, smooth } from './score.ts';
 export { type Reading, SIGNAL_NAMES, type SignalName, type Signals } from './signals.ts';
 export { checkThresholds, DEFAULT_THRESHOLDS, type Thresholds } from './thresholds.ts';

@@ -1,0 +1,96 @@
+import { Packr } from 'msgpackr';
+import { type DecodeLimits, decodeMsgpack } from '../codec/index.ts';
+import { createAjv, formatViolation, toViolations } from '../json-schema/index.ts';
+import type { ReplicaState } from './replica-state.ts';
+import schema from './report.schema.json' with { type: 'json' };
+import type { SignalName } from './signals.ts';
+
+/** What a sidecar tells resolvers about its replica (see `report.schema.json` for the wire form). */
+export interface SaturationReport {
+  readonly replica: string;
+  readonly cluster: string;
+  readonly state: ReplicaState;
+  /** Smoothed score, 0–1. */
+  readonly score: number;
+  readonly queue?: number;
+  readonly running?: number;
+  readonly kvCache?: number;
+  readonly gpu?: number;
+  /** Age of the oldest signal behind the score, ms. */
+  readonly signalAgeMs?: number;
+  readonly stale?: readonly SignalName[];
+  readonly models?: ReadonlyArray<{
+    readonly id: string;
+    readonly version: string;
+    readonly ready: boolean;
+  }>;
+  /** Applied rule version per tenant. */
+  readonly ruleVersions?: Readonly<Record<string, number>>;
+  readonly seq: number;
+  /** ms since the epoch. */
+  readonly at: number;
+}
+
+const packr = new Packr({ useRecords: false, variableMapSize: true });
+const validateWire = createAjv({ allErrors: false }).compile(schema);
+const LIMITS: DecodeLimits = { maxBytes: 64 * 1024, maxDepth: 8 };
+
+/** Encodes a report as a compact MessagePack map with short keys (typically well under 256 bytes). */
+export function encodeReport(r: SaturationReport): Uint8Array {
+  const wire: Record<string, unknown> = {
+    v: 1,
+    r: r.replica,
+    c: r.cluster,
+    s: r.state,
+    sc: round(r.score),
+  };
+  if (r.queue !== undefined) wire.q = r.queue;
+  if (r.running !== undefined) wire.run = r.running;
+  if (r.kvCache !== undefined) wire.kv = round(r.kvCache);
+  if (r.gpu !== undefined) wire.gpu = round(r.gpu);
+  if (r.signalAgeMs !== undefined) wire.age = Math.round(r.signalAgeMs);
+  if (r.stale !== undefined && r.stale.length > 0) wire.st = r.stale;
+  if (r.models !== undefined && r.models.length > 0)
+    wire.m = r.models.map((m) => [m.id, m.version, m.ready]);
+  if (r.ruleVersions !== undefined) wire.rv = r.ruleVersions;
+  wire.seq = r.seq;
+  wire.t = r.at;
+  return packr.pack(wire);
+}
+
+/** Decodes an untrusted report; `{ error }` names what was wrong. */
+export function decodeReport(bytes: Uint8Array): SaturationReport | { error: string } {
+  const decoded = decodeMsgpack(bytes, LIMITS);
+  if (!decoded.ok) return { error: `${decoded.error.kind}: ${decoded.error.message}` };
+  const w = decoded.value as Record<string, unknown>;
+  if (!validateWire(w)) {
+    const [first] = toViolations(validateWire.errors, w);
+    return { error: first ? formatViolation(first) : 'not a SaturationReport' };
+  }
+  const report: Record<string, unknown> = {
+    replica: w.r,
+    cluster: w.c,
+    state: w.s,
+    score: w.sc,
+    seq: w.seq,
+    at: w.t,
+  };
+  if (w.q !== undefined) report.queue = w.q;
+  if (w.run !== undefined) report.running = w.run;
+  if (w.kv !== undefined) report.kvCache = w.kv;
+  if (w.gpu !== undefined) report.gpu = w.gpu;
+  if (w.age !== undefined) report.signalAgeMs = w.age;
+  if (w.st !== undefined) report.stale = w.st;
+  if (w.m !== undefined)
+    report.models = (w.m as Array<[string, string, boolean]>).map(([id, version, ready]) => ({
+      id,
+      version,
+      ready,
+    }));
+  if (w.rv !== undefined) report.ruleVersions = w.rv;
+  return report as unknown as SaturationReport;
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

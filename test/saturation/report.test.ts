@@ -1,0 +1,60 @@
+import { describe, expect, test } from 'bun:test';
+import { pack } from 'msgpackr';
+import { decodeReport, encodeReport, type SaturationReport } from '../../src/saturation/index.ts';
+
+const typical: SaturationReport = {
+  replica: 'gpu-host-017',
+  cluster: 'gpu-east-a100',
+  state: 'READY',
+  score: 0.41234,
+  queue: 3,
+  running: 27,
+  kvCache: 0.4219,
+  gpu: 0.87,
+  signalAgeMs: 84,
+  models: [
+    { id: 'llama-3.1-8b-instruct', version: '2026-10-01', ready: true },
+    { id: 'qwen-2.5-7b-instruct', version: '2026-09-15', ready: false },
+  ],
+  ruleVersions: { acme: 42, globex: 7 },
+  seq: 1234,
+  at: Date.parse('2026-11-23T12:00:00Z'),
+};
+
+describe('SaturationReport wire format', () => {
+  test('a typical report is at most 256 bytes', () => {
+    expect(encodeReport(typical).byteLength).toBeLessThanOrEqual(256);
+  });
+
+  test('round-trips, with scores rounded to 3 decimals', () => {
+    expect(decodeReport(encodeReport(typical))).toEqual({
+      ...typical,
+      score: 0.412,
+      kvCache: 0.422,
+    });
+    const minimal: SaturationReport = {
+      replica: 'r',
+      cluster: 'c',
+      state: 'OFFLINE',
+      score: 1,
+      seq: 0,
+      at: 1,
+    };
+    expect(decodeReport(encodeReport(minimal))).toEqual(minimal);
+  });
+
+  test('refuses what is not a report, saying why', () => {
+    expect(decodeReport(new Uint8Array([0xc1]))).toMatchObject({
+      error: expect.stringContaining('MALFORMED'),
+    });
+    expect(
+      decodeReport(pack({ v: 2, r: 'r', c: 'c', s: 'READY', sc: 0, seq: 0, t: 0 })),
+    ).toMatchObject({ error: expect.stringContaining('/v') });
+    expect(
+      decodeReport(pack({ v: 1, r: 'r', c: 'c', s: 'HAPPY', sc: 0, seq: 0, t: 0 })),
+    ).toMatchObject({ error: expect.stringContaining('/s') });
+    expect(
+      decodeReport(pack({ v: 1, r: 'r', c: 'c', s: 'READY', sc: 3, seq: 0, t: 0 })),
+    ).toMatchObject({ error: expect.stringContaining('/sc') });
+  });
+});
