@@ -3,6 +3,18 @@
  * carries them to resolvers.
  * @module
  */
+
+export {
+  type Extractor,
+  firstOf,
+  genericPreset,
+  METRIC_PRESETS,
+  type MetricPreset,
+  maxOf,
+  sumOf,
+} from './metric-presets.ts';
+export { type MetricSamples, parseMetricsText, type Sample } from './metrics-text.ts';
+export { readSignals, type ScrapeReading } from './read-signals.ts';
 export {
   type Assessment,
   REPLICA_STATES,

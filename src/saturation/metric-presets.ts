@@ -1,0 +1,98 @@
+import type { MetricSamples, Sample } from './metrics-text.ts';
+
+/** How to read one signal out of parsed metrics; `undefined` when the server does not report it. */
+export type Extractor = (metrics: MetricSamples) => number | undefined;
+
+/** Which metrics of a model server carry queue depth, requests in flight and KV-cache use. */
+export interface MetricPreset {
+  readonly name: string;
+  readonly queue?: Extractor;
+  readonly running?: Extractor;
+  readonly kvCache?: Extractor;
+}
+
+/** The sum over every series of `name` (per-model, per-engine or per-rank series add up). */
+export function sumOf(name: string, where?: (labels: Sample['labels']) => boolean): Extractor {
+  return (metrics) => {
+    const samples = metrics.get(name)?.filter((s) => where === undefined || where(s.labels));
+    if (samples === undefined || samples.length === 0) return undefined;
+    return samples.reduce((total, s) => total + s.value, 0);
+  };
+}
+
+/** The largest value over every series of `name` (fractions such as cache use: the fullest wins). */
+export function maxOf(name: string): Extractor {
+  return (metrics) => {
+    const samples = metrics.get(name);
+    if (samples === undefined || samples.length === 0) return undefined;
+    return Math.max(...samples.map((s) => s.value));
+  };
+}
+
+/** The first extractor that finds something (a metric renamed between server versions). */
+export function firstOf(...extractors: Extractor[]): Extractor {
+  return (metrics) => {
+    for (const extract of extractors) {
+      const value = extract(metrics);
+      if (value !== undefined) return value;
+    }
+    return undefined;
+  };
+}
+
+const label = (key: string, value: string) => (labels: Sample['labels']) => labels[key] === value;
+
+/** Triton + TensorRT-LLM: KV-cache blocks used over the maximum. */
+const tritonKvCache: Extractor = (metrics) => {
+  const used = sumOf(
+    'nv_trt_llm_kv_cache_block_statistics',
+    label('kv_cache_block_type', 'used'),
+  )(metrics);
+  const max = sumOf(
+    'nv_trt_llm_kv_cache_block_statistics',
+    label('kv_cache_block_type', 'max'),
+  )(metrics);
+  return used === undefined || max === undefined || max <= 0 ? undefined : used / max;
+};
+
+/** The built-in presets, by the name used in config (`saturation.preset`). */
+export const METRIC_PRESETS: Readonly<Record<string, MetricPreset>> = Object.freeze({
+  vllm: {
+    name: 'vllm',
+    queue: sumOf('vllm:num_requests_waiting'),
+    running: sumOf('vllm:num_requests_running'),
+    // V1 engines report kv_cache_usage_perc; V0 reported gpu_cache_usage_perc.
+    kvCache: firstOf(maxOf('vllm:kv_cache_usage_perc'), maxOf('vllm:gpu_cache_usage_perc')),
+  },
+  sglang: {
+    name: 'sglang',
+    queue: sumOf('sglang:num_queue_reqs'),
+    running: sumOf('sglang:num_running_reqs'),
+    kvCache: maxOf('sglang:token_usage'),
+  },
+  tgi: {
+    name: 'tgi',
+    queue: sumOf('tgi_queue_size'),
+    running: sumOf('tgi_batch_current_size'),
+  },
+  triton: {
+    name: 'triton',
+    queue: sumOf('nv_inference_pending_request_count'),
+    running: sumOf('nv_trt_llm_request_statistics', label('request_type', 'active')),
+    kvCache: tritonKvCache,
+  },
+});
+
+/** A preset from config: a metric name per signal (summed for counts, maximum for cache use). */
+export function genericPreset(names: {
+  queue?: string;
+  running?: string;
+  kvCache?: string;
+}): MetricPreset {
+  return {
+    name: 'generic',
+    ...(names.queue ? { queue: sumOf(names.queue) } : {}),
+    ...(names.running ? { running: sumOf(names.running) } : {}),
+    ...(names.kvCache ? { kvCache: maxOf(names.kvCache) } : {}),
+  };
+}

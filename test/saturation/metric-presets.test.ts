@@ -1,0 +1,87 @@
+import { describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  genericPreset,
+  METRIC_PRESETS,
+  parseMetricsText,
+  readSignals,
+} from '../../src/saturation/index.ts';
+
+const fixture = (name: string) =>
+  readFileSync(join(import.meta.dir, '..', 'fixtures', 'metrics', name), 'utf8');
+const AT = 1_700_000_000_000;
+
+describe('metric presets against captured server output', () => {
+  const cases: Array<[string, string, { queue?: number; running?: number; kvCache?: number }]> = [
+    ['vllm', 'vllm-v0-llama-3.1-8b.prom', { queue: 0, running: 0, kvCache: 0 }],
+    ['sglang', 'sglang-llama-3.1-8b.prom', { queue: 2826, running: 162, kvCache: 0.28 }],
+    ['triton', 'triton-trtllm.prom', { queue: 0, running: 0, kvCache: 1 / 6239 }],
+  ];
+  for (const [preset, file, expected] of cases) {
+    test(`${preset} reads ${file}`, () => {
+      const reading = readSignals(fixture(file), METRIC_PRESETS[preset] as never, AT);
+      if ('error' in reading) throw new Error(reading.error);
+      expect(reading.missing).toEqual([]);
+      for (const [name, value] of Object.entries(expected)) {
+        expect(reading.signals[name as 'queue']?.value).toBeCloseTo(value, 9);
+        expect(reading.signals[name as 'queue']?.at).toBe(AT);
+      }
+    });
+  }
+
+  test('vLLM V1 names (kv_cache_usage_perc, one series per engine) are read too', () => {
+    const v1 = [
+      '# TYPE vllm:num_requests_running gauge',
+      'vllm:num_requests_running{engine="0",model_name="m"} 3.0',
+      'vllm:num_requests_running{engine="1",model_name="m"} 2.0',
+      '# TYPE vllm:num_requests_waiting gauge',
+      'vllm:num_requests_waiting{engine="0",model_name="m"} 5.0',
+      '# TYPE vllm:kv_cache_usage_perc gauge',
+      'vllm:kv_cache_usage_perc{engine="0",model_name="m"} 0.4',
+      'vllm:kv_cache_usage_perc{engine="1",model_name="m"} 0.9',
+      '',
+    ].join('\n');
+    const reading = readSignals(v1, METRIC_PRESETS.vllm as never, AT);
+    expect(reading).toMatchObject({
+      signals: { queue: { value: 5 }, running: { value: 5 }, kvCache: { value: 0.9 } },
+      missing: [],
+    });
+  });
+
+  test('a server that does not report a signal says so, and another preset finds nothing in it', () => {
+    const reading = readSignals(
+      fixture('sglang-llama-3.1-8b.prom'),
+      METRIC_PRESETS.vllm as never,
+      AT,
+    );
+    expect(reading).toEqual({ signals: {}, missing: ['queue', 'running', 'kvCache'] });
+  });
+
+  test('a generic preset names its own metrics', () => {
+    const reading = readSignals(
+      'my_queue{shard="a"} 2\nmy_queue{shard="b"} 3\nmy_kv 0.5\n',
+      genericPreset({ queue: 'my_queue', kvCache: 'my_kv' }),
+      AT,
+    );
+    expect(reading).toMatchObject({
+      signals: { queue: { value: 5 }, kvCache: { value: 0.5 } },
+      missing: [],
+    });
+  });
+
+  test('unparseable text is an error naming the line, not an exception', () => {
+    expect(readSignals('garbage{{{ 1\n', METRIC_PRESETS.vllm as never, AT)).toEqual({
+      error: expect.stringContaining('garbage{{{ 1'),
+    });
+  });
+
+  test('special values and exponents parse to numbers', () => {
+    const samples = parseMetricsText('a 1.5e+06\nb NaN\nc +Inf\nd{x="q\\"uote"} -2\n');
+    if ('error' in samples) throw new Error(samples.error);
+    expect(samples.get('a')?.[0]?.value).toBe(1_500_000);
+    expect(samples.get('b')?.[0]?.value).toBeNaN();
+    expect(samples.get('c')?.[0]?.value).toBe(Number.POSITIVE_INFINITY);
+    expect(samples.get('d')?.[0]?.labels.x).toBe('q"uote');
+  });
+});
