@@ -49,9 +49,13 @@ describe('metric presets against captured server output', () => {
     });
   });
 
-  test('tgi reads queue and batch size (constructed text in the Rust exporter's shape; no real capture yet)', () => {
-    const tgi = '# TYPE tgi_queue_size gauge\ntgi_queue_size 6\n# TYPE tgi_batch_current_size gauge\ntgi_batch_current_size 4\n';
-    expect(readSignals(tgi, METRIC_PRESETS.tgi as never, AT)).toMatchObject({ signals: { queue: { value: 6 }, running: { value: 4 } }, missing: [] });
+  test('tgi reads queue and batch size (constructed text in the shape of the Rust exporter; no real capture yet)', () => {
+    const tgi =
+      '# TYPE tgi_queue_size gauge\ntgi_queue_size 6\n# TYPE tgi_batch_current_size gauge\ntgi_batch_current_size 4\n';
+    expect(readSignals(tgi, METRIC_PRESETS.tgi as never, AT)).toMatchObject({
+      signals: { queue: { value: 6 }, running: { value: 4 } },
+      missing: [],
+    });
   });
 
   test('a server that does not report a signal says so, and another preset finds nothing in it', () => {
