@@ -1,0 +1,79 @@
+import type { Clock, TimerHandle } from '../../clock/index.ts';
+
+/** What a collector knows: the last good sample, and the last failure if it is more recent. */
+export interface CollectorState<T> {
+  readonly value?: T;
+  /** When `value` was taken, ms since the epoch. */
+  readonly at?: number;
+  /** The last failure, if the latest attempt failed. */
+  readonly error?: string;
+  readonly consecutiveFailures: number;
+}
+
+/** Options for {@linkcode PeriodicCollector}. */
+export interface PeriodicCollectorOptions<T> {
+  readonly name: string;
+  /** Takes one sample; may throw or reject (recorded as a failure, never propagated). */
+  readonly sample: () => Promise<T>;
+  readonly intervalMs: number;
+  readonly clock: Clock;
+  /** Called after every attempt, successful or not. */
+  readonly onUpdate?: (state: CollectorState<T>) => void;
+}
+
+/**
+ * Runs a sampler every `intervalMs` (never two at once: the next starts after the previous
+ * settles), keeping the last good value apart from the last failure, so a failing source
+ * degrades its own signal and nothing else. Timers come from the injected clock.
+ */
+export class PeriodicCollector<T> {
+  private state: CollectorState<T> = { consecutiveFailures: 0 };
+  private timer: TimerHandle | null = null;
+  private running = false;
+
+  constructor(private readonly options: PeriodicCollectorOptions<T>) {}
+
+  /** Takes a first sample at once, then one per interval. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.tick();
+  }
+
+  /** Stops sampling. Idempotent. */
+  stop(): void {
+    this.running = false;
+    this.timer?.cancel();
+    this.timer = null;
+  }
+
+  /** The current state. */
+  get current(): CollectorState<T> {
+    return this.state;
+  }
+
+  /** Takes one sample now (also used by tests); resolves with the new state. */
+  async sampleNow(): Promise<CollectorState<T>> {
+    try {
+      const value = await this.options.sample();
+      this.state = { value, at: this.options.clock.now(), consecutiveFailures: 0 };
+    } catch (error) {
+      const { value, at } = this.state;
+      this.state = {
+        ...(value !== undefined ? { value } : {}),
+        ...(at !== undefined ? { at } : {}),
+        error: `${this.options.name}: ${(error as Error)?.message ?? String(error)}`,
+        consecutiveFailures: this.state.consecutiveFailures + 1,
+      };
+    }
+    this.options.onUpdate?.(this.state);
+    return this.state;
+  }
+
+  private async tick(): Promise<void> {
+    if (!this.running) return;
+    await this.sampleNow();
+    if (this.running)
+      this.timer = this.options.clock.setTimeout(() => void this.tick(), this.options.intervalMs);
+  }
+}
