@@ -14,6 +14,11 @@ export {
   sumOf,
 } from './metric-presets.ts';
 export { type MetricSamples, parseMetricsText, type Sample } from './metrics-text.ts';
+export {
+  DEFAULT_PUBLISH_POLICY,
+  PublishPolicy,
+  type PublishPolicyOptions,
+} from './publish-policy.ts';
 export { readSignals, type ScrapeReading } from './read-signals.ts';
 export {
   type Assessment,
