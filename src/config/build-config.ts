@@ -62,6 +62,9 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
       max_payload_depth: number;
     };
     models: Array<{ id: string; version: string; ready?: boolean }>;
+    saturation: Record<string, unknown> & {
+      generic?: { queue?: string; running?: string; kv_cache?: string };
+    };
   };
   const reconnect = c.broker.reconnect as {
     initial_ms: number;
@@ -118,6 +121,55 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
       maxPayloadDepth: c.validation.max_payload_depth,
     },
     models: c.models.map((m) => ({ id: m.id, version: m.version, ready: m.ready ?? true })),
+    saturation: saturationConfig(c.saturation),
+  };
+}
+
+function saturationConfig(
+  s: Record<string, unknown> & {
+    generic?: { queue?: string; running?: string; kv_cache?: string };
+  },
+): Config['saturation'] {
+  const n = (key: string) => s[key] as number;
+  const g = s.generic ?? {};
+  if (n('saturated_leave') >= n('saturated_enter')) {
+    throw new ConfigError([
+      `saturation.saturated_leave: must be below saturated_enter ${n('saturated_enter')} [range] (got ${n('saturated_leave')})`,
+    ]);
+  }
+  if (s.preset === 'generic' && !g.queue && !g.running && !g.kv_cache) {
+    throw new ConfigError([
+      'saturation.generic: the generic preset needs at least one of queue, running, kv_cache [required]',
+    ]);
+  }
+  return {
+    metricsUrl: (s.metrics_url as string | undefined) ?? null,
+    preset: s.preset as Config['saturation']['preset'],
+    generic: {
+      ...(g.queue ? { queue: g.queue } : {}),
+      ...(g.running ? { running: g.running } : {}),
+      ...(g.kv_cache ? { kvCache: g.kv_cache } : {}),
+    },
+    scrapeIntervalMs: n('scrape_interval_ms'),
+    scrapeTimeoutMs: n('scrape_timeout_ms'),
+    readinessUrl: (s.readiness_url as string | undefined) ?? null,
+    readinessIntervalMs: n('readiness_interval_ms'),
+    nvidiaSmi: s.nvidia_smi as string,
+    nvidiaSmiIntervalMs: n('nvidia_smi_interval_ms'),
+    evaluateIntervalMs: n('evaluate_interval_ms'),
+    thresholds: {
+      maxQueue: n('max_queue'),
+      maxConcurrency: n('max_concurrency'),
+      saturatedEnter: n('saturated_enter'),
+      saturatedLeave: n('saturated_leave'),
+      smoothing: n('smoothing'),
+      warmupMs: n('warmup_ms'),
+      staleAfterMs: n('stale_after_ms'),
+    },
+    heartbeatMs: n('heartbeat_ms'),
+    minGapMs: n('min_gap_ms'),
+    scoreStep: n('score_step'),
+    reportExpirySeconds: n('report_expiry_seconds'),
   };
 }
 

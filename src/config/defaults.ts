@@ -22,6 +22,26 @@ export const CONFIG_DEFAULTS = deepFreeze({
     max_payload_depth: 64,
   },
   models: [],
+  saturation: {
+    preset: 'vllm',
+    scrape_interval_ms: 100,
+    scrape_timeout_ms: 1000,
+    readiness_interval_ms: 1000,
+    nvidia_smi: 'auto',
+    nvidia_smi_interval_ms: 1000,
+    evaluate_interval_ms: 100,
+    max_queue: 16,
+    max_concurrency: 64,
+    saturated_enter: 0.85,
+    saturated_leave: 0.7,
+    smoothing: 0.5,
+    warmup_ms: 30_000,
+    stale_after_ms: 2_000,
+    heartbeat_ms: 5_000,
+    min_gap_ms: 50,
+    score_step: 0.1,
+    report_expiry_seconds: 30,
+  },
 });
 
 function deepFreeze<T extends object>(value: T): T {

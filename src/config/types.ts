@@ -42,4 +42,35 @@ export interface Config {
     readonly version: string;
     readonly ready: boolean;
   }>;
+  /** Saturation measurement and reports (README "Saturation"). */
+  readonly saturation: {
+    readonly metricsUrl: string | null;
+    readonly preset: 'vllm' | 'sglang' | 'tgi' | 'triton' | 'generic';
+    readonly generic: {
+      readonly queue?: string;
+      readonly running?: string;
+      readonly kvCache?: string;
+    };
+    readonly scrapeIntervalMs: number;
+    readonly scrapeTimeoutMs: number;
+    readonly readinessUrl: string | null;
+    readonly readinessIntervalMs: number;
+    /** nvidia-smi binary, `auto` to use it when installed, `off` for none. */
+    readonly nvidiaSmi: string;
+    readonly nvidiaSmiIntervalMs: number;
+    readonly evaluateIntervalMs: number;
+    readonly thresholds: {
+      readonly maxQueue: number;
+      readonly maxConcurrency: number;
+      readonly saturatedEnter: number;
+      readonly saturatedLeave: number;
+      readonly smoothing: number;
+      readonly warmupMs: number;
+      readonly staleAfterMs: number;
+    };
+    readonly heartbeatMs: number;
+    readonly minGapMs: number;
+    readonly scoreStep: number;
+    readonly reportExpirySeconds: number;
+  };
 }

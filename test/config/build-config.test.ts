@@ -48,6 +48,31 @@ describe('buildConfig', () => {
       api: { socket: '/run/filament/filament.sock', listen: null },
       validation: { payloadDefault: 'off', maxPayloadBytes: 16777216, maxPayloadDepth: 64 },
       models: [],
+      saturation: {
+        metricsUrl: null,
+        preset: 'vllm',
+        generic: {},
+        scrapeIntervalMs: 100,
+        scrapeTimeoutMs: 1000,
+        readinessUrl: null,
+        readinessIntervalMs: 1000,
+        nvidiaSmi: 'auto',
+        nvidiaSmiIntervalMs: 1000,
+        evaluateIntervalMs: 100,
+        thresholds: {
+          maxQueue: 16,
+          maxConcurrency: 64,
+          saturatedEnter: 0.85,
+          saturatedLeave: 0.7,
+          smoothing: 0.5,
+          warmupMs: 30000,
+          staleAfterMs: 2000,
+        },
+        heartbeatMs: 5000,
+        minGapMs: 50,
+        scoreStep: 0.1,
+        reportExpirySeconds: 30,
+      },
     });
   });
 
@@ -130,6 +155,20 @@ describe('buildConfig', () => {
     expect(
       problemsOf(() => buildConfig({ ...minimal, api: { listen: '0.0.0.0:9000' } }))[0],
     ).toContain('api.listen (--grpc-listen)');
+  });
+
+  test('checks the saturation section beyond its schema', () => {
+    expect(
+      problemsOf(() =>
+        buildConfig({ ...minimal, saturation: { saturated_enter: 0.5, saturated_leave: 0.6 } }),
+      )[0],
+    ).toContain('saturation.saturated_leave');
+    expect(
+      problemsOf(() => buildConfig({ ...minimal, saturation: { preset: 'generic' } }))[0],
+    ).toContain('saturation.generic');
+    expect(
+      problemsOf(() => buildConfig({ ...minimal, saturation: { metrics_url: 'ftp://x' } }))[0],
+    ).toContain('saturation.metrics_url');
   });
 
   test('refuses an initial reconnect delay above the maximum', () => {
