@@ -12,6 +12,12 @@ export type {
   MessageHandler,
   RetainedPublishOptions,
 } from './message-bus.ts';
-export { MqttConnection, type MqttConnectionOptions } from './mqtt-connection.ts';
+export { MqttConnection, type MqttConnectionOptions, type WillMessage } from './mqtt-connection.ts';
 export { PublishError, type PublishOnceOptions, publishOnce } from './publish-once.ts';
-export { ackTopic, DEFAULT_TOPIC_PREFIX, rulesTopic, tenantOfRulesTopic } from './topics.ts';
+export {
+  ackTopic,
+  DEFAULT_TOPIC_PREFIX,
+  replicaTopic,
+  rulesTopic,
+  tenantOfRulesTopic,
+} from './topics.ts';

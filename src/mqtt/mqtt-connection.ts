@@ -28,13 +28,22 @@ export interface MqttConnectionOptions {
   /** MQTT 5 maximum packet size we accept; larger messages are dropped by the broker. */
   readonly maximumPacketSize?: number;
   readonly backoff?: BackoffOptions;
-  /** Last will, published by the broker if we vanish without disconnecting. */
-  readonly will?: { topic: string; payload: Uint8Array; retain: boolean };
+  /** Last will, published by the broker if we vanish without disconnecting; a function is asked on every attempt. */
+  readonly will?: WillMessage | (() => WillMessage);
   readonly username?: string;
   readonly password?: string;
   readonly clock?: Clock;
   readonly random?: () => number;
   readonly logger?: Logger;
+}
+
+/** The message the broker publishes if this client vanishes without disconnecting. */
+export interface WillMessage {
+  readonly topic: string;
+  readonly payload: Uint8Array;
+  readonly retain: boolean;
+  readonly messageExpirySeconds?: number;
+  readonly contentType?: string;
 }
 
 interface Pending {
@@ -205,13 +214,24 @@ export class MqttConnection implements MessageBus {
     }
     if (o.username !== undefined) options.username = o.username;
     if (o.password !== undefined) options.password = o.password;
-    if (o.will)
+    // A provider is asked again on every connection attempt, so the will is never stale.
+    const will = typeof o.will === 'function' ? o.will() : o.will;
+    if (will) {
       options.will = {
-        topic: o.will.topic,
-        payload: Buffer.from(o.will.payload),
+        topic: will.topic,
+        payload: Buffer.from(will.payload),
         qos: 1,
-        retain: o.will.retain,
+        retain: will.retain,
       };
+      if (v5) {
+        options.will.properties = {
+          ...(will.messageExpirySeconds !== undefined
+            ? { messageExpiryInterval: will.messageExpirySeconds }
+            : {}),
+          ...(will.contentType !== undefined ? { contentType: will.contentType } : {}),
+        };
+      }
+    }
     return options;
   }
 

@@ -24,3 +24,8 @@ export function tenantOfRulesTopic(prefix: string, topic: string): string | unde
   const tenant = topic.slice(head.length);
   return tenant.length > 0 && !tenant.includes('/') ? tenant : undefined;
 }
+
+/** `{prefix}/replicas/{cluster}/{replica}`: retained SaturationReport of one replica. */
+export function replicaTopic(prefix: string, cluster: string, replica: string): string {
+  return `${prefix}/replicas/${cluster}/${replica}`;
+}

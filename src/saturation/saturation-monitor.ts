@@ -169,8 +169,14 @@ export class SaturationMonitor {
     };
   }
 
-  /** Evaluates now and publishes if due; returns the assessment. */
-  evaluate(): Assessment {
+  /** Evaluates now and publishes the result whatever the policy says (for a clean stop). */
+  publishNow(): SaturationReport {
+    this.evaluate(true);
+    return this.lastReport as SaturationReport;
+  }
+
+  /** Evaluates now and publishes if due (or `force`); returns the assessment. */
+  evaluate(force = false): Assessment {
     const now = this.options.clock.now();
     const signals = this.signals();
     const readiness = this.readiness?.current.value;
@@ -202,7 +208,7 @@ export class SaturationMonitor {
       at: now,
     };
     this.lastReport = report;
-    if (this.policy.due(assessment.state, assessment.score, now)) {
+    if (force || this.policy.due(assessment.state, assessment.score, now)) {
       this.seq++;
       this.policy.published(assessment.state, assessment.score, now);
       if (assessment.changed)

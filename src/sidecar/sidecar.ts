@@ -4,8 +4,15 @@ import { type Clock, systemClock } from '../clock/index.ts';
 import { type Config, ConfigError } from '../config/index.ts';
 import { RuleFollower } from '../follower/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
-import { MqttConnection } from '../mqtt/index.ts';
+import { MqttConnection, replicaTopic } from '../mqtt/index.ts';
 import { RuleApplier, RuleStore } from '../rules/index.ts';
+import {
+  encodeReport,
+  genericPreset,
+  METRIC_PRESETS,
+  SaturationMonitor,
+  type SaturationReport,
+} from '../saturation/index.ts';
 import { StateStore } from '../state/index.ts';
 import {
   type ObjectiveConfig,
@@ -39,6 +46,7 @@ export class Sidecar implements SidecarBackend {
   private connection: MqttConnection | null = null;
   private follower: RuleFollower | null = null;
   private api: ApiServer | null = null;
+  private monitor: SaturationMonitor | null = null;
   private readonly changeListeners = new Set<() => void>();
   private readonly log: Logger;
   private readonly clock: Clock;
@@ -81,7 +89,20 @@ export class Sidecar implements SidecarBackend {
     const c = this.config;
     await this.state.open();
     const password = c.broker.passwordFile ? await readSecret(c.broker.passwordFile) : undefined;
+    this.monitor = this.createMonitor();
+    const reportTopic = replicaTopic(c.broker.topicPrefix, c.identity.cluster, c.identity.replica);
+    const reportOptions = {
+      contentType: 'application/msgpack',
+      messageExpirySeconds: c.saturation.reportExpirySeconds,
+    };
+    const monitor = this.monitor;
     this.connection = new MqttConnection({
+      will: () => ({
+        topic: reportTopic,
+        payload: encodeReport(monitor.offlineReport()),
+        retain: true,
+        ...reportOptions,
+      }),
       urls: c.broker.urls,
       clientId: c.broker.clientId,
       protocolVersion: c.broker.protocol === '3.1.1' ? 4 : 5,
@@ -98,6 +119,9 @@ export class Sidecar implements SidecarBackend {
       logger: this.log.child('mqtt'),
     });
     this.connection.onStatus(() => this.changed());
+    this.publishReport = (report) => {
+      void this.connection?.publishRetained(reportTopic, encodeReport(report), reportOptions);
+    };
     this.follower = new RuleFollower({
       bus: this.connection,
       applier: this.applier,
@@ -122,6 +146,7 @@ export class Sidecar implements SidecarBackend {
     await this.api.start();
     this.connection.start();
     this.follower.start();
+    this.monitor.start();
     this.log.info('sidecar started', {
       replica: c.identity.replica,
       cluster: c.identity.cluster,
@@ -141,8 +166,11 @@ export class Sidecar implements SidecarBackend {
     this.stopping ??= (async () => {
       this.health.markStopping();
       this.changed();
+      this.monitor?.publishNow();
       this.follower?.stop();
       await this.api?.stop(apiDeadlineMs);
+      this.monitor?.stop();
+      await this.publishFinalReport();
       await this.connection?.stop();
       this.log.info('sidecar stopped');
     })();
@@ -188,9 +216,103 @@ export class Sidecar implements SidecarBackend {
     };
   }
 
+  /** The latest saturation report of this replica, or `null` before the first evaluation. */
+  saturation(): SaturationReport | null {
+    return this.monitor?.current() ?? null;
+  }
+
+  /** Load pushed by the model server (ReportLoad), merged into the saturation signals. */
+  pushLoad(load: { queue?: number; running?: number; kvCache?: number }): void {
+    this.monitor?.pushLoad(load);
+  }
+
   onChange(listener: () => void): () => void {
     this.changeListeners.add(listener);
     return () => this.changeListeners.delete(listener);
+  }
+
+  private publishReport: (report: SaturationReport) => void = () => {};
+
+  private createMonitor(): SaturationMonitor {
+    const c = this.config;
+    const s = c.saturation;
+    const preset =
+      s.preset === 'generic'
+        ? genericPreset(s.generic)
+        : (METRIC_PRESETS[s.preset] as NonNullable<(typeof METRIC_PRESETS)[string]>);
+    return new SaturationMonitor({
+      replica: c.identity.replica,
+      cluster: c.identity.cluster,
+      clock: this.clock,
+      logger: this.log.child('saturation'),
+      thresholds: s.thresholds,
+      publishPolicy: { heartbeatMs: s.heartbeatMs, minGapMs: s.minGapMs, scoreStep: s.scoreStep },
+      evaluateMs: s.evaluateIntervalMs,
+      ...(s.metricsUrl
+        ? {
+            metrics: {
+              url: s.metricsUrl,
+              preset,
+              intervalMs: s.scrapeIntervalMs,
+              timeoutMs: s.scrapeTimeoutMs,
+            },
+          }
+        : {}),
+      ...(s.readinessUrl
+        ? {
+            readiness: {
+              url: s.readinessUrl,
+              intervalMs: s.readinessIntervalMs,
+              timeoutMs: s.scrapeTimeoutMs,
+            },
+          }
+        : {}),
+      nvidiaSmi:
+        s.nvidiaSmi === 'off'
+          ? null
+          : {
+              binary: s.nvidiaSmi === 'auto' ? 'nvidia-smi' : s.nvidiaSmi,
+              intervalMs: s.nvidiaSmiIntervalMs,
+            },
+      models: this.models,
+      rules: () => this.ruleFreshness(),
+      draining: () => this.health.isStopping,
+      publish: (report) => this.publishReport(report),
+    });
+  }
+
+  /**
+   * Applied versions per tenant. Stale when a tenant has no rules yet, or a newer version was
+   * applied here before (the high-water mark) than the one restored. A version the stream offers
+   * but every host refuses does not make hosts stale: that would steer traffic away from all.
+   */
+  private ruleFreshness(): { versions: Record<string, number>; stale: boolean } {
+    const versions: Record<string, number> = {};
+    let stale = false;
+    for (const tenant of this.config.rules.tenants) {
+      const active = this.store.active(tenant)?.version;
+      if (active === undefined || this.store.highWater(tenant) > active) stale = true;
+      if (active !== undefined) versions[tenant] = active;
+    }
+    return { versions, stale };
+  }
+
+  /** Publishes OFFLINE (retained) before a clean disconnect, waiting at most 2 s for the broker. */
+  private async publishFinalReport(): Promise<void> {
+    const c = this.config;
+    if (!this.monitor || !this.connection || this.connection.status().state !== 'connected') return;
+    const topic = replicaTopic(c.broker.topicPrefix, c.identity.cluster, c.identity.replica);
+    const sent = this.connection.publishRetained(
+      topic,
+      encodeReport(this.monitor.offlineReport()),
+      {
+        contentType: 'application/msgpack',
+        messageExpirySeconds: c.saturation.reportExpirySeconds,
+      },
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([sent, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
+    clearTimeout(timer);
   }
 
   private changed(): void {
