@@ -11,6 +11,7 @@ import type {
   MessageHandler,
   RetainedPublishOptions,
 } from './message-bus.ts';
+import { topicMatches } from './topics.ts';
 
 /** Options for {@linkcode MqttConnection}. */
 export interface MqttConnectionOptions {
@@ -23,6 +24,8 @@ export interface MqttConnectionOptions {
   readonly keepaliveSeconds?: number;
   /** MQTT 5 session expiry in seconds (the broker keeps our subscriptions and queued messages that long). Default 3600. */
   readonly sessionExpirySeconds?: number;
+  /** Start a clean session on every connect (for short-lived observers). Default false: persistent. */
+  readonly cleanSession?: boolean;
   /** How long one connection attempt may take, ms. Default 5000. */
   readonly connectTimeoutMs?: number;
   /** MQTT 5 maximum packet size we accept; larger messages are dropped by the broker. */
@@ -200,7 +203,7 @@ export class MqttConnection implements MessageBus {
     const options: IClientOptions = {
       clientId: o.clientId,
       protocolVersion: o.protocolVersion ?? 5,
-      clean: false,
+      clean: o.cleanSession ?? false,
       keepalive: o.keepaliveSeconds ?? 30,
       connectTimeout: o.connectTimeoutMs ?? 5000,
       reconnectPeriod: 0,
@@ -269,7 +272,7 @@ export class MqttConnection implements MessageBus {
   }
 
   private async dispatch(packet: IPublishPacket): Promise<void> {
-    const handler = this.handlers.get(packet.topic);
+    const handler = this.handlers.get(packet.topic) ?? this.wildcardHandler(packet.topic);
     if (!handler) return;
     const payload =
       typeof packet.payload === 'string'
@@ -288,6 +291,11 @@ export class MqttConnection implements MessageBus {
     } catch (error) {
       this.log.error('message handler failed', { topic: packet.topic, error });
     }
+  }
+
+  private wildcardHandler(topic: string): MessageHandler | undefined {
+    for (const [filter, handler] of this.handlers) if (topicMatches(filter, topic)) return handler;
+    return undefined;
   }
 
   private setState(state: ConnectionState): void {

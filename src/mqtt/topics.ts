@@ -29,3 +29,15 @@ export function tenantOfRulesTopic(prefix: string, topic: string): string | unde
 export function replicaTopic(prefix: string, cluster: string, replica: string): string {
   return `${prefix}/replicas/${cluster}/${replica}`;
 }
+
+/** Whether `topic` matches the MQTT topic filter `filter` (`+` one level, `#` the rest). */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length) return false;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}

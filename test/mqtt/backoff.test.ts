@@ -1,5 +1,11 @@
 import { describe, expect, test } from 'bun:test';
-import { ackTopic, Backoff, rulesTopic, tenantOfRulesTopic } from '../../src/mqtt/index.ts';
+import {
+  ackTopic,
+  Backoff,
+  rulesTopic,
+  tenantOfRulesTopic,
+  topicMatches,
+} from '../../src/mqtt/index.ts';
 
 describe('Backoff', () => {
   const options = { initialMs: 100, maxMs: 1000, multiplier: 2, jitter: 0.5 };
@@ -45,5 +51,13 @@ describe('topics', () => {
     expect(tenantOfRulesTopic('filament/v1', 'filament/v1/rules/acme')).toBe('acme');
     expect(tenantOfRulesTopic('filament/v1', 'filament/v1/rules/a/b')).toBeUndefined();
     expect(tenantOfRulesTopic('filament/v1', 'other/rules/acme')).toBeUndefined();
+  });
+
+  test('match wildcard filters as MQTT does', () => {
+    expect(topicMatches('p/replicas/#', 'p/replicas/c/r')).toBe(true);
+    expect(topicMatches('p/replicas/+/r', 'p/replicas/c/r')).toBe(true);
+    expect(topicMatches('p/replicas/+', 'p/replicas/c/r')).toBe(false);
+    expect(topicMatches('p/replicas/c/r', 'p/replicas/c/r')).toBe(true);
+    expect(topicMatches('p/acks/#', 'p/replicas/c')).toBe(false);
   });
 });
