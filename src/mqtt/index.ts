@@ -20,4 +20,5 @@ export {
   replicaTopic,
   rulesTopic,
   tenantOfRulesTopic,
+  topicMatches,
 } from './topics.ts';
