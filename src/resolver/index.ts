@@ -1,0 +1,7 @@
+/**
+ * The resolver-side library: follow saturation reports, keep a replica table, pick replicas.
+ * @module
+ */
+export { type PickOptions, pickReplica } from './pick.ts';
+export { type ReplicaEntry, ReplicaTable } from './replica-table.ts';
+export { Resolver, type ResolverOptions } from './resolver.ts';

@@ -1,0 +1,111 @@
+import { type Clock, systemClock } from '../clock/index.ts';
+import { type Logger, silentLogger } from '../log/index.ts';
+import { DEFAULT_TOPIC_PREFIX, type InboundMessage, MqttConnection } from '../mqtt/index.ts';
+import { decodeReport, type SaturationReport } from '../saturation/index.ts';
+import { type PickOptions, pickReplica } from './pick.ts';
+import { type ReplicaEntry, ReplicaTable } from './replica-table.ts';
+
+/** Options for {@linkcode Resolver}. */
+export interface ResolverOptions {
+  /** Broker URLs, in failover order. */
+  readonly urls: readonly string[];
+  readonly topicPrefix?: string;
+  /** 5 (default) or 4 (3.1.1). */
+  readonly protocolVersion?: 4 | 5;
+  /** A replica silent this long drops out, ms. Default 15 000. */
+  readonly maxAgeMs?: number;
+  readonly pick?: PickOptions;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+/**
+ * The resolver-side library: follows every sidecar's saturation reports and picks a replica
+ * per cluster (or per routingKey, given the rule set's routingKey → cluster map) so traffic
+ * steers away from cold, stale, saturated, draining and vanished replicas.
+ *
+ * ```ts
+ * const resolver = new Resolver({ urls: ['mqtt://broker:1883'] });
+ * resolver.start();
+ * const replica = resolver.pick('gpu-east'); // → 'gpu-host-17' (or undefined: nothing to pick)
+ * ```
+ */
+export class Resolver {
+  readonly table: ReplicaTable;
+  private readonly connection: MqttConnection;
+  private readonly clock: Clock;
+  private readonly prefix: string;
+  private readonly listeners = new Set<(report: SaturationReport) => void>();
+  private readonly log: Logger;
+
+  constructor(private readonly options: ResolverOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.prefix = options.topicPrefix ?? DEFAULT_TOPIC_PREFIX;
+    this.table = new ReplicaTable(options.maxAgeMs);
+    this.log = options.logger ?? silentLogger;
+    this.connection = new MqttConnection({
+      urls: options.urls,
+      clientId: `filament-resolver-${Math.random().toString(16).slice(2, 10)}`,
+      protocolVersion: options.protocolVersion ?? 5,
+      cleanSession: true,
+      clock: this.clock,
+      logger: this.log,
+    });
+  }
+
+  /** Connects in the background and follows `{prefix}/replicas/#`. */
+  start(): void {
+    this.connection.subscribe(`${this.prefix}/replicas/#`, async (message) => this.handle(message));
+    this.connection.start();
+  }
+
+  /** Disconnects. Idempotent. */
+  stop(): Promise<void> {
+    return this.connection.stop();
+  }
+
+  /** Picks a replica of `cluster`; `undefined` when none is known. */
+  pick(cluster: string): string | undefined {
+    return pickReplica(this.table.replicas(this.clock.now(), cluster), this.options.pick)?.report
+      .replica;
+  }
+
+  /** Picks a replica for a routingKey, mapped to its cluster by `routingKeys` (a rule set's map). */
+  pickForRoutingKey(
+    routingKey: string,
+    routingKeys: ReadonlyMap<string, string>,
+  ): string | undefined {
+    const cluster = routingKeys.get(routingKey);
+    return cluster === undefined ? undefined : this.pick(cluster);
+  }
+
+  /** Every live replica (all clusters), for fleet views. */
+  replicas(): ReplicaEntry[] {
+    return this.table.replicas(this.clock.now());
+  }
+
+  /** Subscribes to each accepted report; returns the unsubscribe function. */
+  onReport(listener: (report: SaturationReport) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private handle(message: InboundMessage): void {
+    const parts = message.topic.slice(`${this.prefix}/replicas/`.length).split('/');
+    // An empty retained message clears a replica's report (an operator retired it).
+    if (message.payload.byteLength === 0) {
+      if (parts.length === 2) this.table.remove(parts[0] as string, parts[1] as string);
+      return;
+    }
+    const report = decodeReport(message.payload);
+    if ('error' in report) {
+      this.log.warn('ignoring a bad saturation report', {
+        topic: message.topic,
+        error: report.error,
+      });
+      return;
+    }
+    if (this.table.update(report, this.clock.now()))
+      for (const listener of this.listeners) listener(report);
+  }
+}

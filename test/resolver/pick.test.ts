@@ -1,0 +1,79 @@
+import { describe, expect, test } from 'bun:test';
+import { pickReplica, type ReplicaEntry, ReplicaTable } from '../../src/resolver/index.ts';
+import type { ReplicaState, SaturationReport } from '../../src/saturation/index.ts';
+
+const entry = (replica: string, state: ReplicaState, score: number, at = 1): ReplicaEntry => ({
+  report: { replica, cluster: 'c', state, score, seq: 1, at } as SaturationReport,
+  receivedAt: at,
+});
+
+/** A deterministic random source cycling through the given values. */
+const cycle = (...values: number[]) => {
+  let i = 0;
+  return () => values[i++ % values.length] as number;
+};
+
+describe('pickReplica', () => {
+  test('of two random candidates, takes the less loaded', () => {
+    const replicas = [entry('a', 'READY', 0.9), entry('b', 'READY', 0.1), entry('c', 'READY', 0.5)];
+    expect(pickReplica(replicas, { random: cycle(0, 0) })?.report.replica).toBe('b');
+    expect(pickReplica(replicas, { random: cycle(0.9, 0.9) })?.report.replica).toBe('b');
+  });
+
+  test('never picks COLD, STALE_RULES, DRAINING, SATURATED, UNHEALTHY or OFFLINE while a READY one exists', () => {
+    const replicas = ['COLD', 'STALE_RULES', 'DRAINING', 'SATURATED', 'UNHEALTHY', 'OFFLINE'].map(
+      (s, i) => entry(`x${i}`, s as ReplicaState, 0),
+    );
+    replicas.push(entry('ok', 'READY', 0.99));
+    for (let i = 0; i < 50; i++) expect(pickReplica(replicas)?.report.replica).toBe('ok');
+  });
+
+  test('gives a WARMING replica less traffic than an equally idle READY one (slow start)', () => {
+    const replicas = [entry('warm', 'WARMING', 0), entry('ready', 'READY', 0.3)];
+    expect(pickReplica(replicas, { random: cycle(0, 0), warmingWeight: 0.5 })?.report.replica).toBe(
+      'ready',
+    );
+    expect(pickReplica(replicas, { random: cycle(0, 0), warmingWeight: 0.9 })?.report.replica).toBe(
+      'warm',
+    );
+  });
+
+  test('fails open to the least bad when everything is excluded, but never to OFFLINE', () => {
+    expect(
+      pickReplica([
+        entry('cold', 'COLD', 0),
+        entry('busy', 'SATURATED', 0.95),
+        entry('busier', 'SATURATED', 0.99),
+      ])?.report.replica,
+    ).toBe('busy');
+    expect(
+      pickReplica([entry('stale', 'STALE_RULES', 0), entry('drain', 'DRAINING', 0)])?.report
+        .replica,
+    ).toBe('stale');
+    expect(pickReplica([entry('gone', 'OFFLINE', 0)])).toBeUndefined();
+    expect(pickReplica([])).toBeUndefined();
+  });
+});
+
+describe('ReplicaTable', () => {
+  test('ignores a report older than the one it holds', () => {
+    const table = new ReplicaTable();
+    expect(table.update(entry('a', 'READY', 0.1, 200).report, 200)).toBe(true);
+    expect(table.update(entry('a', 'SATURATED', 1, 100).report, 300)).toBe(false);
+    expect(table.replicas(300)[0]?.report.state).toBe('READY');
+  });
+
+  test('drops replicas silent for longer than the limit, and filters by cluster', () => {
+    const table = new ReplicaTable(1000);
+    table.update(entry('a', 'READY', 0.1, 0).report, 0);
+    table.update({ ...entry('b', 'READY', 0.1, 500).report, cluster: 'other' }, 500);
+    expect(
+      table
+        .replicas(900)
+        .map((r) => r.report.replica)
+        .sort(),
+    ).toEqual(['a', 'b']);
+    expect(table.replicas(900, 'other').map((r) => r.report.replica)).toEqual(['b']);
+    expect(table.replicas(1200).map((r) => r.report.replica)).toEqual(['b']);
+  });
+});
