@@ -10,7 +10,7 @@ export interface ReplicaEntry {
 /**
  * The fleet as seen from reports: the latest report per (cluster, replica). A report older than
  * the one held (by its own timestamp) is ignored, so a delayed message cannot resurrect an old
- * state; a replica silent for longer than `maxAgeMs` drops out (its sidecar died without a will,
+ * state — except OFFLINE, which a broker sends as a last will stamped at connect time; a replica silent for longer than `maxAgeMs` drops out (its sidecar died without a will,
  * or the network split it off).
  */
 export class ReplicaTable {
@@ -23,7 +23,9 @@ export class ReplicaTable {
   update(report: SaturationReport, receivedAt: number): boolean {
     const key = `${report.cluster}/${report.replica}`;
     const held = this.entries.get(key);
-    if (held && report.at < held.report.at) return false;
+    // A last will is stamped when its connection opened, so it is older than the reports sent
+    // since; it is still the newest news (the connection is gone), so OFFLINE always lands.
+    if (held && report.at < held.report.at && report.state !== 'OFFLINE') return false;
     this.entries.set(key, { report, receivedAt });
     return true;
   }

@@ -48,3 +48,35 @@ export async function startModelServerStub(): Promise<ModelServerStub> {
   });
   return stub;
 }
+
+/** vLLM-style metrics text with `waiting` queued requests. */
+export function vllmMetrics(waiting: number, running = 1, kvCache = 0.1): string {
+  return [
+    '# TYPE vllm:num_requests_waiting gauge',
+    `vllm:num_requests_waiting{model_name="m"} ${waiting}`,
+    '# TYPE vllm:num_requests_running gauge',
+    `vllm:num_requests_running{model_name="m"} ${running}`,
+    '# TYPE vllm:kv_cache_usage_perc gauge',
+    `vllm:kv_cache_usage_perc{model_name="m"} ${kvCache}`,
+    '',
+  ].join('\n');
+}
+
+/** A `[saturation]` config section that scrapes `stub` fast enough for tests. */
+export function fastSaturationConfig(stub: ModelServerStub): string {
+  return [
+    '[saturation]',
+    `metrics_url = "${stub.base}/metrics"`,
+    `readiness_url = "${stub.base}/v2/health/ready"`,
+    'preset = "vllm"',
+    'scrape_interval_ms = 40',
+    'readiness_interval_ms = 40',
+    'evaluate_interval_ms = 40',
+    'warmup_ms = 300',
+    'smoothing = 1',
+    'max_queue = 10',
+    'heartbeat_ms = 1000',
+    'nvidia_smi = "off"',
+    '',
+  ].join('\n');
+}

@@ -61,6 +61,9 @@ describe('ReplicaTable', () => {
     expect(table.update(entry('a', 'READY', 0.1, 200).report, 200)).toBe(true);
     expect(table.update(entry('a', 'SATURATED', 1, 100).report, 300)).toBe(false);
     expect(table.replicas(300)[0]?.report.state).toBe('READY');
+    // A last will carries its connection's (older) time, and still lands.
+    expect(table.update(entry('a', 'OFFLINE', 1, 50).report, 400)).toBe(true);
+    expect(table.replicas(400)[0]?.report.state).toBe('OFFLINE');
   });
 
   test('drops replicas silent for longer than the limit, and filters by cluster', () => {

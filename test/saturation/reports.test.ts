@@ -5,7 +5,12 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { type MosquittoBroker, startMosquitto } from '../../src/broker/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
 import { decodeReport, type SaturationReport } from '../../src/saturation/index.ts';
-import { type ModelServerStub, startModelServerStub } from '../helpers/model-server-stub.ts';
+import {
+  fastSaturationConfig,
+  type ModelServerStub,
+  startModelServerStub,
+  vllmMetrics,
+} from '../helpers/model-server-stub.ts';
 import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 import {
   type SidecarProcess,
@@ -15,8 +20,7 @@ import {
 import { tempDir } from '../helpers/temp-dir.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const metrics = (waiting: number) =>
-  `# TYPE vllm:num_requests_waiting gauge\nvllm:num_requests_waiting{model_name="m"} ${waiting}\n# TYPE vllm:num_requests_running gauge\nvllm:num_requests_running{model_name="m"} 1\n# TYPE vllm:kv_cache_usage_perc gauge\nvllm:kv_cache_usage_perc{model_name="m"} 0.1\n`;
+const metrics = (waiting: number) => vllmMetrics(waiting);
 
 describe('saturation reports on a real broker', () => {
   let broker: MosquittoBroker;
@@ -57,24 +61,7 @@ describe('saturation reports on a real broker', () => {
 
   const start = async (replica: string) => {
     const config = join(dir.path, `${replica}.toml`);
-    await writeFile(
-      config,
-      [
-        '[saturation]',
-        `metrics_url = "${server.base}/metrics"`,
-        `readiness_url = "${server.base}/v2/health/ready"`,
-        'preset = "vllm"',
-        'scrape_interval_ms = 40',
-        'readiness_interval_ms = 40',
-        'evaluate_interval_ms = 40',
-        'warmup_ms = 300',
-        'smoothing = 1',
-        'max_queue = 10',
-        'heartbeat_ms = 1000',
-        'nvidia_smi = "off"',
-        '',
-      ].join('\n'),
-    );
+    await writeFile(config, fastSaturationConfig(server));
     const process = startSidecarProcess(
       sidecarArgs({
         config,
