@@ -1,3 +1,4 @@
+import type { SaturationReport } from '../saturation/index.ts';
 import type { ObjectiveConfig, Payload, Verdict } from '../validation/index.ts';
 import type { ConfigSnapshot } from './sidecar-backend.ts';
 
@@ -119,5 +120,54 @@ export function toConfigResponse(s: ConfigSnapshot): Record<string, unknown> {
     })),
     models: s.models.map((m) => ({ id: m.id, version: m.version, ready: m.ready })),
     stopping: s.stopping,
+  };
+}
+
+/** filament.v1.ReportLoadRequest as proto-loader hands it over (unset optional fields absent). */
+export interface ReportLoadMessage {
+  queue?: number;
+  in_flight?: number;
+  kv_cache?: number;
+  models: Array<{ model: string; queue: number; in_flight: number }>;
+}
+
+/** Pushed load in the engine's terms; per-model numbers add up when totals are not given. */
+export function toLoad(m: ReportLoadMessage): {
+  queue?: number;
+  running?: number;
+  kvCache?: number;
+} {
+  const models = m.models ?? [];
+  const queue =
+    m.queue ?? (models.length > 0 ? models.reduce((t, x) => t + x.queue, 0) : undefined);
+  const running =
+    m.in_flight ?? (models.length > 0 ? models.reduce((t, x) => t + x.in_flight, 0) : undefined);
+  return {
+    ...(queue !== undefined ? { queue } : {}),
+    ...(running !== undefined ? { running } : {}),
+    ...(m.kv_cache !== undefined ? { kvCache: m.kv_cache } : {}),
+  };
+}
+
+/** A saturation report as a filament.v1.SaturationReport. */
+export function toReportMessage(r: SaturationReport): Record<string, unknown> {
+  return {
+    replica: r.replica,
+    cluster: r.cluster,
+    state: `REPLICA_STATE_${r.state}`,
+    score: r.score,
+    ...(r.queue !== undefined ? { queue: r.queue } : {}),
+    ...(r.running !== undefined ? { in_flight: r.running } : {}),
+    ...(r.kvCache !== undefined ? { kv_cache: r.kvCache } : {}),
+    ...(r.gpu !== undefined ? { gpu: r.gpu } : {}),
+    signal_age_ms: r.signalAgeMs ?? 0,
+    stale_signals: r.stale ?? [],
+    models: (r.models ?? []).map((m) => ({ id: m.id, version: m.version, ready: m.ready })),
+    rule_versions: Object.entries(r.ruleVersions ?? {}).map(([tenant, version]) => ({
+      tenant,
+      version,
+    })),
+    seq: r.seq,
+    at_unix_ms: r.at,
   };
 }

@@ -1,13 +1,16 @@
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import { internalError, invalidArgument } from './grpc-errors.ts';
 import type { StreamRegistry } from './health-service.ts';
 import {
   type ObjectiveConfigMessage,
   type PayloadMessage,
   protoFieldName,
+  type ReportLoadMessage,
   toConfigResponse,
+  toLoad,
   toObjectiveConfig,
   toPayload,
+  toReportMessage,
   toValidateResponse,
 } from './proto-mapping.ts';
 import type { SidecarBackend } from './sidecar-backend.ts';
@@ -117,6 +120,40 @@ export function sidecarService(
       call.on('end', () => call.end());
       call.on('error', () => {});
       streams.add(call as unknown as grpc.ServerWritableStream<unknown, unknown>);
+    },
+
+    ReportLoad(
+      call: grpc.ServerReadableStream<ReportLoadMessage, unknown>,
+      callback: grpc.sendUnaryData<unknown>,
+    ) {
+      let accepted = 0;
+      call.on('data', (message: ReportLoadMessage) => {
+        backend.pushLoad(toLoad(message));
+        accepted++;
+      });
+      call.on('end', () => callback(null, { accepted }));
+      call.on('error', () => {});
+    },
+
+    GetSaturation(
+      _call: grpc.ServerUnaryCall<unknown, unknown>,
+      callback: grpc.sendUnaryData<unknown>,
+    ) {
+      const report = backend.saturation();
+      if (report === null)
+        callback({ code: grpc.status.UNAVAILABLE, details: 'no saturation report yet' });
+      else callback(null, { report: toReportMessage(report) });
+    },
+
+    WatchSaturation(call: grpc.ServerWritableStream<unknown, unknown>) {
+      const current = backend.saturation();
+      if (current) call.write({ report: toReportMessage(current) });
+      const off = backend.onSaturation((report) => {
+        if (!call.cancelled && !call.writableEnded) call.write({ report: toReportMessage(report) });
+      });
+      call.once('cancelled', off);
+      call.once('finish', off);
+      streams.add(call);
     },
   };
 }

@@ -221,6 +221,12 @@ export class Sidecar implements SidecarBackend {
     return this.monitor?.current() ?? null;
   }
 
+  /** Subscribes to every published saturation report; returns the unsubscribe function. */
+  onSaturation(listener: (report: SaturationReport) => void): () => void {
+    if (!this.monitor) return () => {};
+    return this.monitor.onReport(listener);
+  }
+
   /** Load pushed by the model server (ReportLoad), merged into the saturation signals. */
   pushLoad(load: { queue?: number; running?: number; kvCache?: number }): void {
     this.monitor?.pushLoad(load);

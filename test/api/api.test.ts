@@ -203,6 +203,54 @@ describe('the local gRPC API', () => {
     });
   }
 
+  test('ReportLoad feeds the saturation report that GetSaturation and WatchSaturation return', async () => {
+    await ensureRules();
+    const client = grpcClients(`unix:${socket}`);
+    const sidecarClient = client.sidecar as unknown as {
+      ReportLoad(
+        cb: (e: grpc.ServiceError | null, v: { accepted: number }) => void,
+      ): grpc.ClientWritableStream<object>;
+      GetSaturation(
+        r: object,
+        cb: (e: grpc.ServiceError | null, v: { report: Record<string, unknown> }) => void,
+      ): void;
+      WatchSaturation(
+        r: object,
+      ): grpc.ClientReadableStream<{ report: { queue?: number; state: string } }>;
+    };
+    const watch = sidecarClient.WatchSaturation({});
+    const first = await collect(watch, 1);
+    expect(first[0]?.report.state).toMatch(/^REPLICA_STATE_/);
+    const accepted = new Promise<{ accepted: number }>((resolve, reject) => {
+      const push = sidecarClient.ReportLoad((error, value) =>
+        error ? reject(error) : resolve(value),
+      );
+      push.write({ queue: 15, in_flight: 3 });
+      push.write({ models: [{ model: 'llama', queue: 12, in_flight: 40 }], kv_cache: 0.5 });
+      push.end();
+    });
+    expect(await accepted).toEqual({ accepted: 2 });
+    const report = await new Promise<Record<string, unknown>>((resolve, reject) =>
+      sidecarClient.GetSaturation({}, (error, value) =>
+        error ? reject(error) : resolve(value.report),
+      ),
+    );
+    expect(report).toMatchObject({
+      replica: 'host-a',
+      cluster: 'gpu-east',
+      queue: 12,
+      in_flight: 40,
+      kv_cache: 0.5,
+      rule_versions: [{ tenant: 'acme', version: 1 }],
+    });
+    watch.cancel();
+    const viaBuf = JSON.parse(
+      (await bufCurl({ socket }, 'filament.v1.Sidecar/GetSaturation', {})).stdout,
+    );
+    expect(viaBuf.report).toMatchObject({ replica: 'host-a', queue: 12, inFlight: 40 });
+    client.close();
+  });
+
   test('a call without a config is INVALID_ARGUMENT with a google.rpc.BadRequest naming the field', async () => {
     const client = grpcClients(`unix:${socket}`);
     const error = (await client.validate({}).catch((e) => e)) as grpc.ServiceError;

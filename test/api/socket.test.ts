@@ -14,6 +14,9 @@ const backend = {
     throw new Error('unused');
   },
   onChange: () => () => {},
+  pushLoad: () => {},
+  saturation: () => null,
+  onSaturation: () => () => {},
 };
 
 describe('the API socket', () => {
