@@ -8,6 +8,7 @@ import { demoCommand } from './demo-command.ts';
 import { rulesCommand } from './rules-command.ts';
 import { runCommand } from './run-command.ts';
 import { statusCommand } from './status-command.ts';
+import { topCommand } from './top-command.ts';
 import { USAGE } from './usage.ts';
 
 export { type CliIo, EXIT, processIo, UsageError } from './cli-io.ts';
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, (argv: readonly string[], io: CliIo) => Promise<n
   rules: rulesCommand,
   demo: demoCommand,
   status: statusCommand,
+  top: topCommand,
 };
 
 /** Runs `filament <command> …` and returns the exit code; unexpected errors propagate. */

@@ -10,6 +10,8 @@ Usage:
   filament status [--socket PATH | --config FILE] [--json]
       Ask a running sidecar over its API socket: health, broker, rule versions, loaded models.
       Exit 0 when it is SERVING, 1 when not (or unreachable).
+  filament top --broker URL [--cluster C] [--interval MS] [--once [--wait MS]]
+      A live table of the fleet from saturation reports, lowest score first (Ctrl-C quits).
   filament check-config FILE
       Validate a config file; exit 0 when valid, 1 with every problem listed.
   filament rules lint FILE

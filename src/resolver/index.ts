@@ -2,6 +2,8 @@
  * The resolver-side library: follow saturation reports, keep a replica table, pick replicas.
  * @module
  */
+
+export { renderFleet } from './fleet-table.ts';
 export { type PickOptions, pickReplica } from './pick.ts';
 export { type ReplicaEntry, ReplicaTable } from './replica-table.ts';
 export { Resolver, type ResolverOptions } from './resolver.ts';

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type MosquittoBroker, startMosquitto } from '../../src/broker/index.ts';
+import { runCli } from '../../src/cli/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
 import { Resolver } from '../../src/resolver/index.ts';
 import {
@@ -90,6 +91,24 @@ describe('the resolver steers by saturation reports (two real sidecars, one brok
     (servers['host-b'] as ModelServerStub).metrics = vllmMetrics(0);
     await waitFor(() => (state('host-b') === 'READY' ? true : undefined), 'host-b READY again');
     expect(picks(400)['host-b']).toBeGreaterThan(50);
+  });
+
+  test('filament top shows both hosts, lowest score first', async () => {
+    const out: string[] = [];
+    const code = await runCli(['top', '--broker', broker.url, '--once', '--wait', '600'], {
+      out: (t) => out.push(t),
+      err: () => {},
+    });
+    expect(code).toBe(0);
+    const lines = out.join('\n').split('\n');
+    expect(lines[0]).toMatch(
+      /^REPLICA\s+CLUSTER\s+STATE\s+SCORE\s+QUEUE\s+RUN\s+KV%\s+GPU%\s+RULES\s+AGE$/,
+    );
+    expect(
+      lines.filter((l) =>
+        /^host-[ab]\s+gpu-east\s+READY\s+0\.\d\d\s+0\s+1\s+10\s+-\s+acme:v1\s+\d/.test(l),
+      ),
+    ).toHaveLength(2);
   });
 
   test('marks a host killed with -9 OFFLINE through its will, and stops picking it', async () => {
