@@ -91,7 +91,11 @@ export class SaturationMonitor {
           sample: metricsSampler(m.url, m.preset, m.timeoutMs, () => clock.now()),
           intervalMs: m.intervalMs,
           clock,
-          onUpdate: (s) => this.logFailure('metrics', s),
+          onUpdate: (s) => {
+            this.logFailure('metrics', s);
+            // A fresh scrape is judged at once rather than on the next evaluation tick.
+            if (this.timer !== null) this.evaluate();
+          },
         })
       : null;
     const r = options.readiness;
