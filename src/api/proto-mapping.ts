@@ -1,4 +1,4 @@
-import type { SaturationReport } from '../saturation/index.ts';
+import type { PushedLoad, SaturationReport } from '../saturation/index.ts';
 import type { ObjectiveConfig, Payload, Verdict } from '../validation/index.ts';
 import type { ConfigSnapshot } from './sidecar-backend.ts';
 
@@ -129,14 +129,11 @@ export interface ReportLoadMessage {
   in_flight?: number;
   kv_cache?: number;
   models: Array<{ model: string; queue: number; in_flight: number }>;
+  latency_ms?: number;
 }
 
 /** Pushed load in the engine's terms; per-model numbers add up when totals are not given. */
-export function toLoad(m: ReportLoadMessage): {
-  queue?: number;
-  running?: number;
-  kvCache?: number;
-} {
+export function toLoad(m: ReportLoadMessage): PushedLoad {
   const models = m.models ?? [];
   const queue =
     m.queue ?? (models.length > 0 ? models.reduce((t, x) => t + x.queue, 0) : undefined);
@@ -146,6 +143,7 @@ export function toLoad(m: ReportLoadMessage): {
     ...(queue !== undefined ? { queue } : {}),
     ...(running !== undefined ? { running } : {}),
     ...(m.kv_cache !== undefined ? { kvCache: m.kv_cache } : {}),
+    ...(m.latency_ms !== undefined ? { latency: m.latency_ms } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { AckDocument } from '../follower/index.ts';
 import type { ConnectionStatus } from '../mqtt/index.ts';
-import type { SaturationReport } from '../saturation/index.ts';
+import type { PushedLoad, SaturationReport } from '../saturation/index.ts';
 import type { LoadedModel, ObjectiveConfig, Payload, Verdict } from '../validation/index.ts';
 
 /** Everything GetConfig and WatchConfig report, in domain terms. */
@@ -28,7 +28,7 @@ export interface SidecarBackend {
   /** Subscribes to config changes (rules, broker connection, stop); returns the unsubscribe function. */
   onChange(listener: () => void): () => void;
   /** Load pushed by the model server (ReportLoad). */
-  pushLoad(load: { queue?: number; running?: number; kvCache?: number }): void;
+  pushLoad(load: PushedLoad): void;
   /** The current saturation report, or `null` before the first evaluation. */
   saturation(): SaturationReport | null;
   /** Subscribes to every published saturation report; returns the unsubscribe function. */

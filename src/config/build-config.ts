@@ -165,6 +165,7 @@ function saturationConfig(
       smoothing: n('smoothing'),
       warmupMs: n('warmup_ms'),
       staleAfterMs: n('stale_after_ms'),
+      latencyTargetMs: n('latency_target_ms'),
     },
     heartbeatMs: n('heartbeat_ms'),
     minGapMs: n('min_gap_ms'),

@@ -37,6 +37,7 @@ export const CONFIG_DEFAULTS = deepFreeze({
     smoothing: 0.5,
     warmup_ms: 30_000,
     stale_after_ms: 2_000,
+    latency_target_ms: 0,
     heartbeat_ms: 5_000,
     min_gap_ms: 50,
     score_step: 0.1,

@@ -67,6 +67,7 @@ export interface Config {
       readonly smoothing: number;
       readonly warmupMs: number;
       readonly staleAfterMs: number;
+      readonly latencyTargetMs: number;
     };
     readonly heartbeatMs: number;
     readonly minGapMs: number;

@@ -31,7 +31,8 @@ const FAIL_OPEN_ORDER: Readonly<Record<ReplicaState, number>> = {
 /**
  * Power of two choices on score among READY and WARMING replicas (WARMING weighted down for
  * slow start); COLD, STALE_RULES, DRAINING, OFFLINE, SATURATED and UNHEALTHY are excluded. When
- * all are excluded it fails open to the least bad (by state, then score); OFFLINE never serves.
+ * all are excluded it fails open to the least bad state class present, still choosing by score
+ * between two at random so the load spreads over that class; OFFLINE never serves.
  * Returns `undefined` only when there is nothing to pick.
  */
 export function pickReplica(
@@ -41,30 +42,30 @@ export function pickReplica(
   const random = options.random ?? Math.random;
   const floor = 1 - (options.warmingWeight ?? 0.5);
   const eligible = replicas.filter((r) => ELIGIBLE.has(r.report.state));
-  if (eligible.length === 0) return failOpen(replicas);
-  if (eligible.length === 1) return eligible[0];
-  const first = Math.floor(random() * eligible.length);
-  let second = Math.floor(random() * (eligible.length - 1));
-  if (second >= first) second++;
-  const a = eligible[first] as ReplicaEntry;
-  const b = eligible[second] as ReplicaEntry;
   const load = (r: ReplicaEntry) =>
     r.report.state === 'WARMING' ? Math.max(r.report.score, floor) : r.report.score;
-  return load(b) < load(a) ? b : a;
+  if (eligible.length > 0) return twoChoices(eligible, load, random);
+  // Fail open: the best state class still there, spread by score (not all on one replica).
+  let bestOrder = Number.POSITIVE_INFINITY;
+  for (const r of replicas)
+    if (r.report.state !== 'OFFLINE')
+      bestOrder = Math.min(bestOrder, FAIL_OPEN_ORDER[r.report.state]);
+  const leastBad = replicas.filter(
+    (r) => r.report.state !== 'OFFLINE' && FAIL_OPEN_ORDER[r.report.state] === bestOrder,
+  );
+  return leastBad.length === 0 ? undefined : twoChoices(leastBad, (r) => r.report.score, random);
 }
 
-function failOpen(replicas: readonly ReplicaEntry[]): ReplicaEntry | undefined {
-  let best: ReplicaEntry | undefined;
-  for (const r of replicas) {
-    if (r.report.state === 'OFFLINE') continue;
-    if (
-      best === undefined ||
-      FAIL_OPEN_ORDER[r.report.state] < FAIL_OPEN_ORDER[best.report.state] ||
-      (FAIL_OPEN_ORDER[r.report.state] === FAIL_OPEN_ORDER[best.report.state] &&
-        r.report.score < best.report.score)
-    ) {
-      best = r;
-    }
-  }
-  return best;
+function twoChoices(
+  candidates: readonly ReplicaEntry[],
+  load: (r: ReplicaEntry) => number,
+  random: () => number,
+): ReplicaEntry {
+  if (candidates.length === 1) return candidates[0] as ReplicaEntry;
+  const first = Math.floor(random() * candidates.length);
+  let second = Math.floor(random() * (candidates.length - 1));
+  if (second >= first) second++;
+  const a = candidates[first] as ReplicaEntry;
+  const b = candidates[second] as ReplicaEntry;
+  return load(b) < load(a) ? b : a;
 }

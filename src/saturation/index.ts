@@ -30,5 +30,11 @@ export {
 export { decodeReport, encodeReport, type SaturationReport } from './report.ts';
 export { SaturationMonitor, type SaturationMonitorOptions } from './saturation-monitor.ts';
 export { type RawScore, rawScore, smooth } from './score.ts';
-export { type Reading, SIGNAL_NAMES, type SignalName, type Signals } from './signals.ts';
+export {
+  type PushedLoad,
+  type Reading,
+  SIGNAL_NAMES,
+  type SignalName,
+  type Signals,
+} from './signals.ts';
 export { checkThresholds, DEFAULT_THRESHOLDS, type Thresholds } from './thresholds.ts';

@@ -18,7 +18,7 @@ import {
 import type { ScrapeReading } from './read-signals.ts';
 import { type Assessment, ReplicaStateMachine } from './replica-state.ts';
 import type { SaturationReport } from './report.ts';
-import type { Signals } from './signals.ts';
+import type { PushedLoad, Signals } from './signals.ts';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './thresholds.ts';
 
 /** Options for {@linkcode SaturationMonitor}. */
@@ -140,13 +140,14 @@ export class SaturationMonitor {
   }
 
   /** Load the model server pushed itself (the ReportLoad RPC); merged over scraped signals. */
-  pushLoad(load: { queue?: number; running?: number; kvCache?: number }): void {
+  pushLoad(load: PushedLoad): void {
     const at = this.options.clock.now();
     this.pushed = {
       ...this.pushed,
       ...(load.queue !== undefined ? { queue: { value: load.queue, at } } : {}),
       ...(load.running !== undefined ? { running: { value: load.running, at } } : {}),
       ...(load.kvCache !== undefined ? { kvCache: { value: load.kvCache, at } } : {}),
+      ...(load.latency !== undefined ? { latency: { value: load.latency, at } } : {}),
     };
     this.evaluate();
   }

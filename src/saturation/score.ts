@@ -13,7 +13,8 @@ export interface RawScore {
 
 /**
  * The raw saturation score: the largest of the normalised signals (queue / maxQueue,
- * running / maxConcurrency, KV-cache use, GPU utilisation), each clamped to [0, 1]. The largest,
+ * running / maxConcurrency, KV-cache use, GPU utilisation, and — when `latencyTargetMs` is set —
+ * recent mean latency / latencyTargetMs), each clamped to [0, 1]. The largest,
  * not an average, because one exhausted resource (a full KV cache) saturates the replica however
  * idle the others are. A stale signal counts as 1.0 and is listed; a missing one is ignored.
  * No signals at all scores 0.
@@ -38,6 +39,13 @@ export function rawScore(signals: Signals, thresholds: Thresholds, now: number):
   );
   add('kvCache', signals.kvCache?.value, signals.kvCache?.at);
   add('gpu', signals.gpu?.value, signals.gpu?.at);
+  if (thresholds.latencyTargetMs > 0) {
+    add(
+      'latency',
+      signals.latency && signals.latency.value / thresholds.latencyTargetMs,
+      signals.latency?.at,
+    );
+  }
   return { score, components, stale };
 }
 

@@ -18,10 +18,21 @@ export interface Signals {
   readonly kvCache?: Reading;
   /** GPU utilisation, 0–1. */
   readonly gpu?: Reading;
+  /** Recent mean request latency, ms (what queue and in-flight counts cannot show: a slow replica). */
+  readonly latency?: Reading;
+}
+
+/** Load a model server pushes itself (the ReportLoad RPC); absent fields keep their last value. */
+export interface PushedLoad {
+  readonly queue?: number;
+  readonly running?: number;
+  readonly kvCache?: number;
+  /** Recent mean request latency, ms. */
+  readonly latency?: number;
 }
 
 /** Names of the {@linkcode Signals} fields. */
-export const SIGNAL_NAMES = ['queue', 'running', 'kvCache', 'gpu'] as const;
+export const SIGNAL_NAMES = ['queue', 'running', 'kvCache', 'gpu', 'latency'] as const;
 
 /** One of {@linkcode SIGNAL_NAMES}. */
 export type SignalName = (typeof SIGNAL_NAMES)[number];

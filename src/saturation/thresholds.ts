@@ -17,6 +17,11 @@ export interface Thresholds {
   readonly warmupMs: number;
   /** A signal older than this is stale: it counts as saturated and is flagged, ms. */
   readonly staleAfterMs: number;
+  /**
+   * Mean request latency that counts as full, ms; 0 leaves latency out of the score. Set it to
+   * about twice the healthy latency so a replica that has become slow reads as saturated.
+   */
+  readonly latencyTargetMs: number;
 }
 
 /** Defaults for {@linkcode Thresholds}. */
@@ -28,6 +33,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = Object.freeze({
   smoothing: 0.5,
   warmupMs: 30_000,
   staleAfterMs: 2_000,
+  latencyTargetMs: 0,
 });
 
 /** @throws {RangeError} naming the first threshold that is out of range. */
@@ -45,4 +51,6 @@ export function checkThresholds(t: Thresholds): void {
   if (!(t.warmupMs >= 0)) throw new RangeError(`warmupMs must be ≥ 0 (got ${t.warmupMs})`);
   if (!(t.staleAfterMs > 0))
     throw new RangeError(`staleAfterMs must be > 0 (got ${t.staleAfterMs})`);
+  if (!(t.latencyTargetMs >= 0))
+    throw new RangeError(`latencyTargetMs must be ≥ 0 (got ${t.latencyTargetMs})`);
 }

@@ -10,6 +10,7 @@ import {
   encodeReport,
   genericPreset,
   METRIC_PRESETS,
+  type PushedLoad,
   SaturationMonitor,
   type SaturationReport,
 } from '../saturation/index.ts';
@@ -228,7 +229,7 @@ export class Sidecar implements SidecarBackend {
   }
 
   /** Load pushed by the model server (ReportLoad), merged into the saturation signals. */
-  pushLoad(load: { queue?: number; running?: number; kvCache?: number }): void {
+  pushLoad(load: PushedLoad): void {
     this.monitor?.pushLoad(load);
   }
 

@@ -3,7 +3,8 @@
  * A deterministic discrete-event simulation of 16 replicas — 12 normal, 2 slow (3× service
  * time), 2 cold (model not loaded for the first 15 s) — fed by 8 independent proxies at ~60–70 %
  * of capacity, comparing round-robin, random, local least-request, a 50 ms pull-scrape picker and
- * filament's push reports (the real state machine, publish policy and picker) against an oracle.
+ * filament's push reports (the real state machine, publish policy and picker; with and without
+ * the latency signal) against an oracle.
  * Prints p50/p99 and the ratio to the oracle, and writes an SVG chart.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -38,12 +39,15 @@ const thresholds = {
   staleAfterMs: 10_000,
 };
 
+// filament twice: scoring load alone, and with latency counted against a target of 3× the
+// healthy mean (the README's rule of thumb), which is what makes slow replicas visible.
 const policies = [
   roundRobin(),
   random(),
   localLeastRequest(),
   pullScrape(50),
-  filament(thresholds),
+  filament('filament (load)', thresholds),
+  filament('filament (+latency)', { ...thresholds, latencyTargetMs: 300 }),
   oracle(),
 ];
 const results = policies.map((policy) => {
@@ -71,6 +75,9 @@ for (const r of results) {
   );
 }
 console.log('\ntargets: filament p99 ≤ 1.3× oracle; round-robin expected ≥ 5×');
+console.log(
+  '(filament (+latency) sets saturation.latency_target_ms to 3× the healthy mean latency)',
+);
 const dir = join(import.meta.dir, '..', '..', 'dist', 'bench');
 mkdirSync(dir, { recursive: true });
 const file = join(dir, 'steering-simulation.svg');

@@ -67,6 +67,7 @@ describe('buildConfig', () => {
           smoothing: 0.5,
           warmupMs: 30000,
           staleAfterMs: 2000,
+          latencyTargetMs: 0,
         },
         heartbeatMs: 5000,
         minGapMs: 50,

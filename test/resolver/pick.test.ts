@@ -38,6 +38,19 @@ describe('pickReplica', () => {
     );
   });
 
+  test('failing open spreads over the least bad state class instead of piling onto one replica', () => {
+    const saturated = Array.from({ length: 8 }, (_, i) =>
+      entry(`s${i}`, 'SATURATED', 0.9 + i * 0.01),
+    );
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 400; i++) {
+      const name = pickReplica([...saturated, entry('cold', 'COLD', 0)])?.report.replica as string;
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+    expect(counts.has('cold')).toBe(false);
+    expect(counts.size).toBeGreaterThanOrEqual(6);
+  });
+
   test('fails open to the least bad when everything is excluded, but never to OFFLINE', () => {
     expect(
       pickReplica([

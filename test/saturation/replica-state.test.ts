@@ -48,6 +48,17 @@ describe('rawScore', () => {
     });
   }
 
+  test('latency counts against its target only when one is set', () => {
+    const signals: Signals = { queue: { value: 1, at }, latency: { value: 450, at } };
+    expect(rawScore(signals, t, now).score).toBeCloseTo(0.1, 9);
+    const withTarget = rawScore(signals, { ...t, latencyTargetMs: 300 }, now);
+    expect(withTarget.score).toBe(1);
+    expect(withTarget.components.latency).toBe(1);
+    expect(
+      rawScore({ latency: { value: 150, at } }, { ...t, latencyTargetMs: 300 }, now).score,
+    ).toBeCloseTo(0.5, 9);
+  });
+
   test('smooth moves a fraction of the way and passes the first value through', () => {
     expect(smooth(null, 0.8, 0.5)).toBe(0.8);
     expect(smooth(0.2, 1, 0.5)).toBeCloseTo(0.6, 9);

@@ -29,8 +29,8 @@ export interface Policy {
   tick?(now: number): void;
   /** Load changed at replica `i` (a request queued, started or finished). */
   onLoadChange?(i: number, now: number): void;
-  /** A request this resolver sent to replica `i` finished. */
-  onDone?(i: number, resolver: number, now: number): void;
+  /** A request this resolver sent to replica `i` finished after `latencyMs`. */
+  onDone?(i: number, resolver: number, now: number, latencyMs: number): void;
 }
 
 /** What a policy may use from the running simulation. */
@@ -117,7 +117,7 @@ export function simulate(policy: Policy, options: SimulationOptions): number[] {
       case 'complete': {
         (loads[event.replica] as ReplicaLoad).running--;
         latencies.push(now - event.request.arrival);
-        policy.onDone?.(event.replica, event.request.resolver, now);
+        policy.onDone?.(event.replica, event.request.resolver, now, now - event.request.arrival);
         startNext(event.replica, now);
         break;
       }

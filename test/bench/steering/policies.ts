@@ -143,6 +143,7 @@ export function oracle(): Policy {
  * resolvers `deliveryMs` later (MQTT), and each pick is the real `pickReplica`.
  */
 export function filament(
+  name: string,
   thresholds: Thresholds,
   publish: { heartbeatMs: number; minGapMs: number; scoreStep: number } = {
     heartbeatMs: 5000,
@@ -158,6 +159,8 @@ export function filament(
   let machines: ReplicaStateMachine[] = [];
   let policies: PublishPolicy[] = [];
   let seq: number[] = [];
+  // What each model server reports as its recent mean latency (an EWMA of finished requests).
+  let latency: Array<{ value: number; at: number } | undefined> = [];
   const table = new Map<number, ReplicaEntry>();
   const evaluate = (i: number, at: number) => {
     now = at;
@@ -167,7 +170,14 @@ export function filament(
       ready: at >= r.spec.readyAt,
       rulesStale: false,
       draining: false,
-      signals: { queue: { value: r.queued, at }, running: { value: r.running, at } },
+      signals: {
+        queue: { value: r.queued, at },
+        running: { value: r.running, at },
+        // A server that finished nothing lately has no latency to report (no data, not stale).
+        ...(latency[i] !== undefined && at - (latency[i]?.at ?? 0) < 2000
+          ? { latency: { value: latency[i]?.value as number, at } }
+          : {}),
+      },
     });
     const policy = policies[i] as PublishPolicy;
     if (!policy.due(assessment.state, assessment.score, at)) return;
@@ -186,7 +196,7 @@ export function filament(
   const entries = () => [...table.values()];
   const indexOf = new Map<string, number>();
   return {
-    name: 'filament (push reports)',
+    name,
     tickMs: evaluateMs,
     init(s) {
       sim = s;
@@ -194,6 +204,7 @@ export function filament(
       machines = s.replicas.map(() => new ReplicaStateMachine(clock, thresholds));
       policies = s.replicas.map(() => new PublishPolicy(publish));
       seq = s.replicas.map(() => 0);
+      latency = s.replicas.map(() => undefined);
       for (const [i, r] of s.replicas.entries()) indexOf.set(r.spec.name, i);
     },
     tick(at) {
@@ -201,6 +212,14 @@ export function filament(
     },
     onLoadChange(i, at) {
       evaluate(i, at);
+    },
+    onDone(i, _resolver, at, latencyMs) {
+      const previous = latency[i];
+      latency[i] = {
+        value:
+          previous === undefined ? latencyMs : previous.value + 0.1 * (latencyMs - previous.value),
+        at,
+      };
     },
     pick() {
       const picked = pickReplica(entries(), { random: sim.random });
