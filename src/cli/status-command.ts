@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { type ConfigMessage, SidecarClient } from '../api/index.ts';
 import { buildConfig, CONFIG_DEFAULTS, ConfigError, loadConfigFile } from '../config/index.ts';
+import { formatTable } from '../text/index.ts';
 import { type CliIo, EXIT, UsageError } from './cli-io.ts';
 import { parseFlags } from './parse-flags.ts';
 
@@ -50,7 +51,7 @@ function render(health: string, c: ConfigMessage): string {
     `filament ${c.identity.filament_version} on ${c.identity.replica} (cluster ${c.identity.cluster}): ${health}${c.stopping ? ' (stopping)' : ''}`,
     `broker  ${c.broker.state.replace('STATE_', '').toLowerCase()} ${c.broker.url} since ${since}, ${c.broker.reconnects} reconnects`,
     '',
-    table(
+    formatTable(
       ['tenant', 'active', 'kept', 'high-water', 'last ack'],
       c.tenants.map((t) => [
         t.tenant,
@@ -63,7 +64,7 @@ function render(health: string, c: ConfigMessage): string {
     '',
     c.models.length === 0
       ? 'models  none configured'
-      : table(
+      : formatTable(
           ['model', 'version', 'state'],
           c.models.map((m) => [m.id, m.version, m.ready ? 'ready' : 'not ready']),
         ),
@@ -77,14 +78,4 @@ function describeAck(a: NonNullable<ConfigMessage['tenants'][number]['last_ack']
       ? `rejected v${a.received_version || '?'} (${a.code})`
       : `${a.status} v${a.received_version}`;
   return `${what} at ${a.at}`;
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
 }

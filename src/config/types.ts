@@ -1,5 +1,6 @@
 import type { LogLevel } from '../log/index.ts';
 import type { PayloadValidationRule } from '../rules/index.ts';
+import type { Thresholds } from '../saturation/index.ts';
 
 /** filament's validated configuration (the TOML file's snake_case keys, in camelCase). */
 export interface Config {
@@ -59,16 +60,7 @@ export interface Config {
     readonly nvidiaSmi: string;
     readonly nvidiaSmiIntervalMs: number;
     readonly evaluateIntervalMs: number;
-    readonly thresholds: {
-      readonly maxQueue: number;
-      readonly maxConcurrency: number;
-      readonly saturatedEnter: number;
-      readonly saturatedLeave: number;
-      readonly smoothing: number;
-      readonly warmupMs: number;
-      readonly staleAfterMs: number;
-      readonly latencyTargetMs: number;
-    };
+    readonly thresholds: Thresholds;
     readonly heartbeatMs: number;
     readonly minGapMs: number;
     readonly scoreStep: number;

@@ -1,3 +1,4 @@
+import { formatTable } from '../text/index.ts';
 import type { ReplicaEntry } from './replica-table.ts';
 
 /**
@@ -35,15 +36,7 @@ export function renderFleet(replicas: readonly ReplicaEntry[], now: number): str
         .join(' ') || '-',
       age(now - receivedAt),
     ]);
-  const widths = header.map((h, i) =>
-    Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)),
-  );
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
+  return formatTable(header, rows);
 }
 
 function age(ms: number): string {

@@ -12,19 +12,14 @@ import {
 } from '../../src/saturation/collectors/index.ts';
 import { METRIC_PRESETS } from '../../src/saturation/index.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
-import { type ModelServerStub, startModelServerStub } from '../helpers/model-server-stub.ts';
+import {
+  type ModelServerStub,
+  startModelServerStub,
+  vllmMetrics,
+} from '../helpers/model-server-stub.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
-const vllm = (waiting: number, running: number, kv: number) =>
-  [
-    '# TYPE vllm:num_requests_waiting gauge',
-    `vllm:num_requests_waiting{model_name="m"} ${waiting}`,
-    '# TYPE vllm:num_requests_running gauge',
-    `vllm:num_requests_running{model_name="m"} ${running}`,
-    '# TYPE vllm:kv_cache_usage_perc gauge',
-    `vllm:kv_cache_usage_perc{model_name="m"} ${kv}`,
-    '',
-  ].join('\n');
+const vllm = vllmMetrics;
 
 describe('collectors against a real HTTP model-server stand-in', () => {
   let server: ModelServerStub;
