@@ -19,7 +19,7 @@ export {
   PublishPolicy,
   type PublishPolicyOptions,
 } from './publish-policy.ts';
-export { readSignals, type ScrapeReading } from './read-signals.ts';
+export { LatencyFromTotals, readSignals, type ScrapeReading } from './read-signals.ts';
 export {
   type Assessment,
   REPLICA_STATES,

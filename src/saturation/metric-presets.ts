@@ -9,6 +9,15 @@ export interface MetricPreset {
   readonly queue?: Extractor;
   readonly running?: Extractor;
   readonly kvCache?: Extractor;
+  /**
+   * Cumulative request latency: a total and a count whose deltas between two scrapes give the
+   * mean latency of the requests finished in between; `toMs` converts the total to milliseconds.
+   */
+  readonly latency?: {
+    readonly total: Extractor;
+    readonly count: Extractor;
+    readonly toMs: number;
+  };
 }
 
 /** The sum over every series of `name` (per-model, per-engine or per-rank series add up). */
@@ -63,23 +72,43 @@ export const METRIC_PRESETS: Readonly<Record<string, MetricPreset>> = Object.fre
     running: sumOf('vllm:num_requests_running'),
     // V1 engines report kv_cache_usage_perc; V0 reported gpu_cache_usage_perc.
     kvCache: firstOf(maxOf('vllm:kv_cache_usage_perc'), maxOf('vllm:gpu_cache_usage_perc')),
+    latency: {
+      total: sumOf('vllm:e2e_request_latency_seconds_sum'),
+      count: sumOf('vllm:e2e_request_latency_seconds_count'),
+      toMs: 1000,
+    },
   },
   sglang: {
     name: 'sglang',
     queue: sumOf('sglang:num_queue_reqs'),
     running: sumOf('sglang:num_running_reqs'),
     kvCache: maxOf('sglang:token_usage'),
+    latency: {
+      total: sumOf('sglang:e2e_request_latency_seconds_sum'),
+      count: sumOf('sglang:e2e_request_latency_seconds_count'),
+      toMs: 1000,
+    },
   },
   tgi: {
     name: 'tgi',
     queue: sumOf('tgi_queue_size'),
     running: sumOf('tgi_batch_current_size'),
+    latency: {
+      total: sumOf('tgi_request_duration_sum'),
+      count: sumOf('tgi_request_duration_count'),
+      toMs: 1000,
+    },
   },
   triton: {
     name: 'triton',
     queue: sumOf('nv_inference_pending_request_count'),
     running: sumOf('nv_trt_llm_request_statistics', label('request_type', 'active')),
     kvCache: tritonKvCache,
+    latency: {
+      total: sumOf('nv_inference_request_duration_us'),
+      count: sumOf('nv_inference_request_success'),
+      toMs: 0.001,
+    },
   },
 });
 

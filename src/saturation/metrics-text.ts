@@ -6,7 +6,9 @@ export interface Sample {
   readonly value: number;
 }
 
-/** Parsed exposition text: samples by metric name (histograms and summaries are left out). */
+const HISTOGRAM_OR_SUMMARY = /^# TYPE (\S+) (histogram|summary)\s*$/gm;
+
+/** Parsed exposition text: samples by metric name; histograms and summaries as `{name}_sum`, `{name}_count` and `{name}_bucket`. */
 export type MetricSamples = ReadonlyMap<string, readonly Sample[]>;
 
 /**
@@ -17,13 +19,14 @@ export type MetricSamples = ReadonlyMap<string, readonly Sample[]>;
 export function parseMetricsText(text: string): MetricSamples | { error: string } {
   let families: ReturnType<typeof parsePrometheusTextFormat>;
   try {
-    families = parsePrometheusTextFormat(text);
+    // parse-prometheus-text-format 1.1.1 drops the labels, _sum and _count of labelled histogram
+    // series; declared untyped, each series is kept as a family of its own (x_sum, x_count, …).
+    families = parsePrometheusTextFormat(text.replace(HISTOGRAM_OR_SUMMARY, '# TYPE $1 untyped'));
   } catch (error) {
     return { error: `invalid metrics text: ${(error as Error).message}` };
   }
   const out = new Map<string, Sample[]>();
   for (const family of families) {
-    if (family.type === 'HISTOGRAM' || family.type === 'SUMMARY') continue;
     const samples: Sample[] = [];
     for (const m of family.metrics) {
       if (m.value === undefined) continue;

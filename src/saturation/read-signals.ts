@@ -7,6 +7,8 @@ export interface ScrapeReading {
   readonly signals: Signals;
   /** Signals the preset knows but the server did not report (e.g. a renamed metric). */
   readonly missing: ReadonlyArray<'queue' | 'running' | 'kvCache'>;
+  /** Cumulative latency (ms) and request count, when the preset and the server have them. */
+  readonly latencyTotals?: { readonly totalMs: number; readonly count: number };
 }
 
 /**
@@ -29,5 +31,29 @@ export function readSignals(
     if (value === undefined || Number.isNaN(value)) missing.push(name);
     else signals[name] = { value, at };
   }
-  return { signals, missing };
+  const l = preset.latency;
+  const total = l?.total(metrics);
+  const count = l?.count(metrics);
+  if (l === undefined || total === undefined || count === undefined) return { signals, missing };
+  return { signals, missing, latencyTotals: { totalMs: total * l.toMs, count } };
+}
+
+/**
+ * Turns cumulative latency totals from successive scrapes into a mean latency signal: the mean of
+ * the requests finished since the previous scrape. No requests finished → no latency (no data);
+ * totals that went down (the server restarted) start over.
+ */
+export class LatencyFromTotals {
+  private previous: { totalMs: number; count: number } | null = null;
+
+  /** The mean latency (ms) since the last call, or `undefined`. */
+  next(totals: { totalMs: number; count: number } | undefined): number | undefined {
+    if (totals === undefined) return undefined;
+    const previous = this.previous;
+    this.previous = totals;
+    if (previous === null || totals.count < previous.count || totals.totalMs < previous.totalMs)
+      return undefined;
+    const finished = totals.count - previous.count;
+    return finished > 0 ? (totals.totalMs - previous.totalMs) / finished : undefined;
+  }
 }

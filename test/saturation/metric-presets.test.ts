@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   genericPreset,
+  LatencyFromTotals,
   METRIC_PRESETS,
   parseMetricsText,
   readSignals,
@@ -29,6 +30,30 @@ describe('metric presets against captured server output', () => {
       }
     });
   }
+
+  test('request latency totals come from the histograms and counters in the captures', () => {
+    const sglang = readSignals(
+      fixture('sglang-llama-3.1-8b.prom'),
+      METRIC_PRESETS.sglang as never,
+      AT,
+    );
+    expect(sglang).toMatchObject({ latencyTotals: { count: 11228 } });
+    if (!('error' in sglang))
+      expect(sglang.latencyTotals?.totalMs).toBeCloseTo(3.116093850019932e9, 0);
+    expect(
+      readSignals(fixture('triton-trtllm.prom'), METRIC_PRESETS.triton as never, AT),
+    ).toMatchObject({ latencyTotals: { totalMs: 0, count: 0 } });
+  });
+
+  test('LatencyFromTotals gives the mean of the requests finished between two scrapes', () => {
+    const latency = new LatencyFromTotals();
+    expect(latency.next({ totalMs: 1000, count: 10 })).toBeUndefined();
+    expect(latency.next({ totalMs: 1600, count: 13 })).toBe(200);
+    expect(latency.next({ totalMs: 1600, count: 13 })).toBeUndefined();
+    expect(latency.next({ totalMs: 50, count: 1 })).toBeUndefined();
+    expect(latency.next({ totalMs: 350, count: 2 })).toBe(300);
+    expect(latency.next(undefined)).toBeUndefined();
+  });
 
   test('vLLM V1 names (kv_cache_usage_perc, one series per engine) are read too', () => {
     const v1 = [
