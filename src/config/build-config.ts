@@ -103,6 +103,7 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
       maxMessageBytes: c.rules.max_message_bytes as number,
       maxDepth: c.rules.max_depth as number,
       historySize: c.rules.history_size as number,
+      maxAgeSeconds: c.rules.max_age_seconds as number,
     },
     state: { dir: c.state.dir },
     log: { level: c.log.level },

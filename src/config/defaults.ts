@@ -11,7 +11,7 @@ export const CONFIG_DEFAULTS = deepFreeze({
     connect_timeout_ms: 5000,
     reconnect: { initial_ms: 200, max_ms: 30_000, multiplier: 2, jitter: 0.5 },
   },
-  rules: { max_message_bytes: 8 * 1024 * 1024, max_depth: 32, history_size: 4 },
+  rules: { max_message_bytes: 8 * 1024 * 1024, max_depth: 32, history_size: 4, max_age_seconds: 0 },
   state: { dir: '/var/lib/filament' },
   log: { level: 'info' },
   api: {},

@@ -27,6 +27,8 @@ export interface Config {
     readonly maxMessageBytes: number;
     readonly maxDepth: number;
     readonly historySize: number;
+    /** Rules issued longer ago make the replica STALE_RULES; 0 disables. */
+    readonly maxAgeSeconds: number;
   };
   readonly state: { readonly dir: string };
   readonly log: { readonly level: LogLevel };

@@ -22,6 +22,7 @@ import {
   StaticModelInventory,
   type Verdict,
 } from '../validation/index.ts';
+import { ruleFreshness } from './rule-freshness.ts';
 import { FILAMENT_VERSION } from './version.ts';
 
 /** What {@linkcode Sidecar} needs besides its config. */
@@ -282,26 +283,11 @@ export class Sidecar implements SidecarBackend {
               intervalMs: s.nvidiaSmiIntervalMs,
             },
       models: this.models,
-      rules: () => this.ruleFreshness(),
+      rules: () =>
+        ruleFreshness(c.rules.tenants, this.store, this.clock.now(), c.rules.maxAgeSeconds * 1000),
       draining: () => this.health.isStopping,
       publish: (report) => this.publishReport(report),
     });
-  }
-
-  /**
-   * Applied versions per tenant. Stale when a tenant has no rules yet, or a newer version was
-   * applied here before (the high-water mark) than the one restored. A version the stream offers
-   * but every host refuses does not make hosts stale: that would steer traffic away from all.
-   */
-  private ruleFreshness(): { versions: Record<string, number>; stale: boolean } {
-    const versions: Record<string, number> = {};
-    let stale = false;
-    for (const tenant of this.config.rules.tenants) {
-      const active = this.store.active(tenant)?.version;
-      if (active === undefined || this.store.highWater(tenant) > active) stale = true;
-      if (active !== undefined) versions[tenant] = active;
-    }
-    return { versions, stale };
   }
 
   /** Publishes OFFLINE (retained) before a clean disconnect, waiting at most 2 s for the broker. */
