@@ -1,5 +1,10 @@
 import { describe, expect, test } from 'bun:test';
-import { pickReplica, type ReplicaEntry, ReplicaTable } from '../../src/resolver/index.ts';
+import {
+  pickReplica,
+  type ReplicaEntry,
+  ReplicaTable,
+  Resolver,
+} from '../../src/resolver/index.ts';
 import type { ReplicaState, SaturationReport } from '../../src/saturation/index.ts';
 
 const entry = (replica: string, state: ReplicaState, score: number, at = 1): ReplicaEntry => ({
@@ -91,5 +96,28 @@ describe('ReplicaTable', () => {
     ).toEqual(['a', 'b']);
     expect(table.replicas(900, 'other').map((r) => r.report.replica)).toEqual(['b']);
     expect(table.replicas(1200).map((r) => r.report.replica)).toEqual(['b']);
+  });
+});
+
+describe('Resolver without a broker', () => {
+  test('maps a routingKey to its cluster through a rule set before picking', () => {
+    const resolver = new Resolver({ urls: ['mqtt://127.0.0.1:1'] });
+    const now = Date.now();
+    resolver.table.update(
+      { ...entry('east-1', 'READY', 0.2, now).report, cluster: 'gpu-east' },
+      now,
+    );
+    resolver.table.update(
+      { ...entry('west-1', 'READY', 0.1, now).report, cluster: 'gpu-west' },
+      now,
+    );
+    const routingKeys = new Map([
+      ['acme.chat', 'gpu-east'],
+      ['acme.embed', 'gpu-west'],
+    ]);
+    expect(resolver.pickForRoutingKey('acme.chat', routingKeys)).toBe('east-1');
+    expect(resolver.pickForRoutingKey('acme.embed', routingKeys)).toBe('west-1');
+    expect(resolver.pickForRoutingKey('acme.unknown', routingKeys)).toBeUndefined();
+    expect(resolver.pick('gpu-north')).toBeUndefined();
   });
 });
