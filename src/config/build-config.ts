@@ -165,6 +165,7 @@ function saturationConfig(
       saturatedLeave: n('saturated_leave'),
       smoothing: n('smoothing'),
       warmupMs: n('warmup_ms'),
+      warmupRequests: n('warmup_requests'),
       staleAfterMs: n('stale_after_ms'),
       latencyTargetMs: n('latency_target_ms'),
     },

@@ -36,6 +36,7 @@ export const CONFIG_DEFAULTS = deepFreeze({
     saturated_leave: 0.7,
     smoothing: 0.5,
     warmup_ms: 30_000,
+    warmup_requests: 0,
     stale_after_ms: 2_000,
     latency_target_ms: 0,
     heartbeat_ms: 5_000,

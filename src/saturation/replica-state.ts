@@ -29,6 +29,8 @@ export interface StateInputs {
   /** The sidecar is stopping. */
   readonly draining: boolean;
   readonly signals: Signals;
+  /** Requests the server has finished, cumulative (when known), for the first-N-requests warm-up. */
+  readonly completed?: number;
 }
 
 /** The outcome of one update. */
@@ -45,13 +47,17 @@ export interface Assessment {
  * Turns signals into a replica state and a smoothed score, with hysteresis: a replica becomes
  * SATURATED when the smoothed score reaches `saturatedEnter` and leaves only when it falls below
  * `saturatedLeave`, so one near a threshold does not flap. A replica that becomes ready reports
- * WARMING for `warmupMs`. Precedence: DRAINING, UNHEALTHY, COLD, STALE_RULES, SATURATED,
+ * WARMING for `warmupMs`, and until it has finished `warmupRequests` requests when that count is
+ * known. Precedence: DRAINING, UNHEALTHY, COLD, STALE_RULES, SATURATED,
  * WARMING, READY. Time comes from the injected clock.
  */
 export class ReplicaStateMachine {
   private smoothed: number | null = null;
   private saturated = false;
   private readySince: number | null = null;
+  /** `completed` when the replica became ready (null: unknown yet). */
+  private completedAtReady: number | null = null;
+  private completed: number | null = null;
   private state: ReplicaState | null = null;
 
   constructor(
@@ -69,8 +75,15 @@ export class ReplicaStateMachine {
     this.smoothed = smooth(this.smoothed, raw.score, t.smoothing);
     if (!this.saturated && this.smoothed >= t.saturatedEnter) this.saturated = true;
     else if (this.saturated && this.smoothed < t.saturatedLeave) this.saturated = false;
-    if (!inputs.healthy || !inputs.ready) this.readySince = null;
-    else this.readySince ??= now;
+    if (inputs.completed !== undefined) this.completed = inputs.completed;
+    if (!inputs.healthy || !inputs.ready) {
+      this.readySince = null;
+      this.completedAtReady = null;
+    } else {
+      this.readySince ??= now;
+      // The count may only become known after the replica is ready: the first one seen is the baseline.
+      this.completedAtReady ??= this.completed;
+    }
 
     const state = this.decide(inputs, now);
     const changed = state !== this.state;
@@ -86,6 +99,13 @@ export class ReplicaStateMachine {
     if (this.saturated) return 'SATURATED';
     if (this.readySince !== null && now - this.readySince < this.thresholds.warmupMs)
       return 'WARMING';
+    if (this.servedSinceReady() < this.thresholds.warmupRequests) return 'WARMING';
     return 'READY';
+  }
+
+  /** Requests finished since the replica became ready; unknown counts as enough (no signal, no hold). */
+  private servedSinceReady(): number {
+    if (this.completed === null || this.completedAtReady === null) return Number.POSITIVE_INFINITY;
+    return this.completed - this.completedAtReady;
   }
 }

@@ -196,6 +196,9 @@ export class SaturationMonitor {
       rulesStale: rules.stale,
       draining: this.options.draining(),
       signals,
+      ...(this.metrics?.current.value?.latencyTotals
+        ? { completed: this.metrics.current.value.latencyTotals.count }
+        : {}),
     });
     this.lastAssessment = assessment;
     const ages = Object.values(signals).map((s) => now - s.at);

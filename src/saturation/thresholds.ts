@@ -15,6 +15,8 @@ export interface Thresholds {
   readonly smoothing: number;
   /** After becoming ready, how long a replica reports WARMING, ms. */
   readonly warmupMs: number;
+  /** After becoming ready, a replica also reports WARMING until it has finished this many requests (0: off). */
+  readonly warmupRequests: number;
   /** A signal older than this is stale: it counts as saturated and is flagged, ms. */
   readonly staleAfterMs: number;
   /**
@@ -32,6 +34,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = Object.freeze({
   saturatedLeave: 0.7,
   smoothing: 0.5,
   warmupMs: 30_000,
+  warmupRequests: 0,
   staleAfterMs: 2_000,
   latencyTargetMs: 0,
 });

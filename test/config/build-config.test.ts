@@ -72,6 +72,7 @@ describe('buildConfig', () => {
           saturatedLeave: 0.7,
           smoothing: 0.5,
           warmupMs: 30000,
+          warmupRequests: 0,
           staleAfterMs: 2000,
           latencyTargetMs: 0,
         },

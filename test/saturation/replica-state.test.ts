@@ -98,6 +98,19 @@ describe('ReplicaStateMachine', () => {
     expect(seen).toEqual(['COLD', 'WARMING', 'WARMING', 'READY']);
   });
 
+  test('with warmupRequests, stays WARMING until that many requests finished after becoming ready', () => {
+    const clock = new FakeClock();
+    const machine = new ReplicaStateMachine(clock, { ...t, warmupMs: 0, warmupRequests: 3 });
+    const base = { healthy: true, rulesStale: false, draining: false, signals: {} };
+    expect(machine.update({ ...base, ready: false, completed: 7 }).state).toBe('COLD');
+    const states = [10, 12, 13].map(
+      (completed) => machine.update({ ...base, ready: true, completed }).state,
+    );
+    expect(states).toEqual(['WARMING', 'WARMING', 'READY']);
+    const unknown = new ReplicaStateMachine(clock, { ...t, warmupMs: 0, warmupRequests: 3 });
+    expect(unknown.update({ ...base, ready: true }).state).toBe('READY');
+  });
+
   test('enters SATURATED at the enter threshold and leaves only below the leave threshold', () => {
     const { clock, machine, inputs } = setup();
     clock.advance(0);
