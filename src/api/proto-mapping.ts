@@ -158,6 +158,7 @@ export function toReportMessage(r: SaturationReport): Record<string, unknown> {
     ...(r.running !== undefined ? { in_flight: r.running } : {}),
     ...(r.kvCache !== undefined ? { kv_cache: r.kvCache } : {}),
     ...(r.gpu !== undefined ? { gpu: r.gpu } : {}),
+    ...(r.latencyMs !== undefined ? { latency_ms: r.latencyMs } : {}),
     signal_age_ms: r.signalAgeMs ?? 0,
     stale_signals: r.stale ?? [],
     models: (r.models ?? []).map((m) => ({ id: m.id, version: m.version, ready: m.ready })),

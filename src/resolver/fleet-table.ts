@@ -15,6 +15,7 @@ export function renderFleet(replicas: readonly ReplicaEntry[], now: number): str
     'RUN',
     'KV%',
     'GPU%',
+    'LAT',
     'RULES',
     'AGE',
   ];
@@ -31,6 +32,7 @@ export function renderFleet(replicas: readonly ReplicaEntry[], now: number): str
       r.running === undefined ? '-' : String(r.running),
       r.kvCache === undefined ? '-' : String(Math.round(r.kvCache * 100)),
       r.gpu === undefined ? '-' : String(Math.round(r.gpu * 100)),
+      r.latencyMs === undefined ? '-' : `${Math.round(r.latencyMs)}ms`,
       Object.entries(r.ruleVersions ?? {})
         .map(([tenant, v]) => `${tenant}:v${v}`)
         .join(' ') || '-',

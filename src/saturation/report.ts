@@ -16,6 +16,8 @@ export interface SaturationReport {
   readonly running?: number;
   readonly kvCache?: number;
   readonly gpu?: number;
+  /** Recent mean request latency, ms. */
+  readonly latencyMs?: number;
   /** Age of the oldest signal behind the score, ms. */
   readonly signalAgeMs?: number;
   readonly stale?: readonly SignalName[];
@@ -48,6 +50,7 @@ export function encodeReport(r: SaturationReport): Uint8Array {
   if (r.running !== undefined) wire.run = r.running;
   if (r.kvCache !== undefined) wire.kv = round(r.kvCache);
   if (r.gpu !== undefined) wire.gpu = round(r.gpu);
+  if (r.latencyMs !== undefined) wire.lat = Math.round(r.latencyMs * 10) / 10;
   if (r.signalAgeMs !== undefined) wire.age = Math.round(r.signalAgeMs);
   if (r.stale !== undefined && r.stale.length > 0) wire.st = r.stale;
   if (r.models !== undefined && r.models.length > 0)
@@ -79,6 +82,7 @@ export function decodeReport(bytes: Uint8Array): SaturationReport | { error: str
   if (w.run !== undefined) report.running = w.run;
   if (w.kv !== undefined) report.kvCache = w.kv;
   if (w.gpu !== undefined) report.gpu = w.gpu;
+  if (w.lat !== undefined) report.latencyMs = w.lat;
   if (w.age !== undefined) report.signalAgeMs = w.age;
   if (w.st !== undefined) report.stale = w.st;
   if (w.m !== undefined)

@@ -210,6 +210,7 @@ export class SaturationMonitor {
       ...(signals.running ? { running: signals.running.value } : {}),
       ...(signals.kvCache ? { kvCache: Math.min(1, Math.max(0, signals.kvCache.value)) } : {}),
       ...(signals.gpu ? { gpu: signals.gpu.value } : {}),
+      ...(signals.latency ? { latencyMs: signals.latency.value } : {}),
       ...(ages.length > 0 ? { signalAgeMs: Math.max(...ages) } : {}),
       ...(assessment.raw.stale.length > 0 ? { stale: assessment.raw.stale } : {}),
       seq: this.seq + 1,

@@ -102,11 +102,11 @@ describe('the resolver steers by saturation reports (two real sidecars, one brok
     expect(code).toBe(0);
     const lines = out.join('\n').split('\n');
     expect(lines[0]).toMatch(
-      /^REPLICA\s+CLUSTER\s+STATE\s+SCORE\s+QUEUE\s+RUN\s+KV%\s+GPU%\s+RULES\s+AGE$/,
+      /^REPLICA\s+CLUSTER\s+STATE\s+SCORE\s+QUEUE\s+RUN\s+KV%\s+GPU%\s+LAT\s+RULES\s+AGE$/,
     );
     expect(
       lines.filter((l) =>
-        /^host-[ab]\s+gpu-east\s+READY\s+0\.\d\d\s+0\s+1\s+10\s+-\s+acme:v1\s+\d/.test(l),
+        /^host-[ab]\s+gpu-east\s+READY\s+0\.\d\d\s+0\s+1\s+10\s+-\s+-\s+acme:v1\s+\d/.test(l),
       ),
     ).toHaveLength(2);
   });

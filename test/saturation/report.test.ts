@@ -11,6 +11,7 @@ const typical: SaturationReport = {
   running: 27,
   kvCache: 0.4219,
   gpu: 0.87,
+  latencyMs: 412.34,
   signalAgeMs: 84,
   models: [
     { id: 'llama-3.1-8b-instruct', version: '2026-10-01', ready: true },
@@ -31,6 +32,7 @@ describe('SaturationReport wire format', () => {
       ...typical,
       score: 0.412,
       kvCache: 0.422,
+      latencyMs: 412.3,
     });
     const minimal: SaturationReport = {
       replica: 'r',
