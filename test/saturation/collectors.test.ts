@@ -28,16 +28,23 @@ describe('collectors against a real HTTP model-server stand-in', () => {
   });
   afterAll(() => server.close());
 
-  test('the metrics sampler follows changing metric text', async () => {
+  /** A metrics collector on the stand-in with the vLLM preset, driven by a fake clock. */
+  const metricsCollector = () => {
     const clock = new FakeClock();
-    const collector = new PeriodicCollector({
-      name: 'metrics',
-      sample: metricsSampler(`${server.base}/metrics`, METRIC_PRESETS.vllm as never, 1000, () =>
-        clock.now(),
-      ),
-      intervalMs: 100,
+    const sample = metricsSampler(
+      `${server.base}/metrics`,
+      METRIC_PRESETS.vllm as never,
+      1000,
+      () => clock.now(),
+    );
+    return {
       clock,
-    });
+      collector: new PeriodicCollector({ name: 'metrics', sample, intervalMs: 100, clock }),
+    };
+  };
+
+  test('the metrics sampler follows changing metric text', async () => {
+    const { clock, collector } = metricsCollector();
     server.metrics = vllm(0, 2, 0.1);
     expect((await collector.sampleNow()).value?.signals).toMatchObject({
       queue: { value: 0 },
@@ -54,15 +61,7 @@ describe('collectors against a real HTTP model-server stand-in', () => {
   });
 
   test('a failing scrape keeps the last good value, counts failures, and says why', async () => {
-    const clock = new FakeClock();
-    const collector = new PeriodicCollector({
-      name: 'metrics',
-      sample: metricsSampler(`${server.base}/metrics`, METRIC_PRESETS.vllm as never, 1000, () =>
-        clock.now(),
-      ),
-      intervalMs: 100,
-      clock,
-    });
+    const { clock, collector } = metricsCollector();
     server.metrics = vllm(1, 1, 0.5);
     server.metricsStatus = 200;
     const good = await collector.sampleNow();
