@@ -61,7 +61,7 @@ describe('collectors against a real HTTP model-server stand-in', () => {
   });
 
   test('a failing scrape keeps the last good value, counts failures, and says why', async () => {
-    const { clock, collector } = metricsCollector();
+    const { collector } = metricsCollector();
     server.metrics = vllm(1, 1, 0.5);
     server.metricsStatus = 200;
     const good = await collector.sampleNow();
