@@ -160,8 +160,9 @@ export class Sidecar implements SidecarBackend {
   }
 
   /**
-   * Stops in reverse order: health turns NOT_SERVING, the rule stream stops, in-flight API calls
-   * get up to `apiDeadlineMs` to finish, and the broker connection closes cleanly. Idempotent;
+   * Stops in reverse order: health turns NOT_SERVING and a DRAINING report goes out, the rule
+   * stream stops, in-flight API calls get up to `apiDeadlineMs` to finish, a final OFFLINE report
+   * is published, and the broker connection closes cleanly (so the will is not sent). Idempotent;
    * concurrent calls share one stop.
    */
   stop(apiDeadlineMs = 5000): Promise<void> {
