@@ -76,7 +76,11 @@ export class Sidecar implements SidecarBackend {
       defaultPayloadValidation: config.validation.payloadDefault,
     });
     this.health = new HealthState(this.store, config.rules.tenants);
-    this.store.onChange(() => this.changed());
+    this.store.onChange(() => {
+      this.changed();
+      // Reports carry the applied versions (resolvers steer away from stale hosts): tell at once.
+      this.monitor?.publishNow();
+    });
   }
 
   /**

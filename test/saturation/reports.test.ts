@@ -84,7 +84,14 @@ describe('saturation reports on a real broker', () => {
     server.ready = false;
     server.metrics = metrics(0);
     await start('host-a');
-    const cold = await next('host-a', 'COLD');
+    // The first report may precede the retained rules; a new rule version is reported at once.
+    const cold = await waitFor(
+      () =>
+        reports.find(
+          (r) => r.replica === 'host-a' && r.state === 'COLD' && r.ruleVersions?.acme === 1,
+        ),
+      'host-a COLD with rules',
+    );
     expect(cold).toMatchObject({
       cluster: 'gpu-east',
       ruleVersions: { acme: 1 },
