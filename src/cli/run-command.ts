@@ -15,6 +15,7 @@ const RUN_FLAGS = {
   'log-level': { type: 'string' },
   'grpc-socket': { type: 'string' },
   'grpc-listen': { type: 'string' },
+  'metrics-listen': { type: 'string' },
 } as const;
 
 /**
@@ -40,6 +41,9 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
       ...(values['log-level'] !== undefined ? { logLevel: values['log-level'] } : {}),
       ...(values['grpc-socket'] !== undefined ? { grpcSocket: values['grpc-socket'] } : {}),
       ...(values['grpc-listen'] !== undefined ? { grpcListen: values['grpc-listen'] } : {}),
+      ...(values['metrics-listen'] !== undefined
+        ? { metricsListen: values['metrics-listen'] }
+        : {}),
     });
     const config = buildConfig(file, flags);
     sidecar = new Sidecar(config, { logger: createLogger({ level: config.log.level }) });

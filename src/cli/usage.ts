@@ -5,6 +5,7 @@ Usage:
   filament run [--config FILE] [--broker URL]... [--tenant T]... [--replica R] [--cluster C]
                [--state-dir DIR] [--protocol 5|3.1.1] [--topic-prefix P] [--client-id ID]
                [--log-level debug|info|warn|error] [--grpc-socket PATH] [--grpc-listen 127.0.0.1:PORT]
+               [--metrics-listen 127.0.0.1:PORT|off]
       Follow the rule stream: restore last-known-good rules, apply, persist and ACK/NACK.
       Several --broker URLs mean failover in order. Flags override the config file.
   filament status [--socket PATH | --config FILE] [--json]

@@ -55,6 +55,7 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
     state: { dir: string };
     log: { level: LogLevel };
     api: { socket?: string; listen?: string };
+    metrics: { listen: string };
     validation: {
       payload_default: string;
       payload_sample_one_in: number;
@@ -116,6 +117,7 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
         ),
       listen: c.api.listen ?? null,
     },
+    metrics: { listen: c.metrics.listen === 'off' ? null : c.metrics.listen },
     validation: {
       payloadDefault: payloadRule(c.validation.payload_default, c.validation.payload_sample_one_in),
       maxPayloadBytes: c.validation.max_payload_bytes,

@@ -15,6 +15,7 @@ export const CONFIG_DEFAULTS = deepFreeze({
   state: { dir: '/var/lib/filament' },
   log: { level: 'info' },
   api: {},
+  metrics: { listen: '127.0.0.1:9464' },
   validation: {
     payload_default: 'off',
     payload_sample_one_in: 100,

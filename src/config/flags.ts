@@ -11,6 +11,7 @@ export interface ConfigFlags {
   readonly logLevel?: string;
   readonly grpcSocket?: string;
   readonly grpcListen?: string;
+  readonly metricsListen?: string;
 }
 
 /** Which flag sets which config-file field; used to name the flag in error messages. */
@@ -26,6 +27,7 @@ export const FLAG_OF_FIELD: Readonly<Record<string, string>> = Object.freeze({
   'log.level': '--log-level',
   'api.socket': '--grpc-socket',
   'api.listen': '--grpc-listen',
+  'metrics.listen': '--metrics-listen',
 });
 
 /** Turns flags into a partial config-file document, to be merged over the file. */
@@ -47,5 +49,6 @@ export function flagsToDocument(flags: ConfigFlags): Record<string, Record<strin
   set('log', 'level', flags.logLevel);
   set('api', 'socket', flags.grpcSocket);
   set('api', 'listen', flags.grpcListen);
+  set('metrics', 'listen', flags.metricsListen);
   return doc;
 }

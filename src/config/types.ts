@@ -32,6 +32,8 @@ export interface Config {
   };
   readonly state: { readonly dir: string };
   readonly log: { readonly level: LogLevel };
+  /** The Prometheus endpoint; `listen` null when off. */
+  readonly metrics: { readonly listen: string | null };
   /** The local gRPC API. */
   readonly api: { readonly socket: string; readonly listen: string | null };
   readonly validation: {

@@ -57,6 +57,8 @@ export interface SaturationMonitorOptions {
   readonly draining: () => boolean;
   /** Where reports go (the MQTT topic, in the sidecar). */
   readonly publish: (report: SaturationReport) => void;
+  /** Told about every collector sample, good or failed (for metrics). */
+  readonly onCollectorUpdate?: (collector: string, state: { error?: string; at?: number }) => void;
 }
 
 /**
@@ -93,6 +95,7 @@ export class SaturationMonitor {
           clock,
           onUpdate: (s) => {
             this.logFailure('metrics', s);
+            options.onCollectorUpdate?.('metrics', s);
             // A fresh scrape is judged at once rather than on the next evaluation tick.
             if (this.timer !== null) this.evaluate();
           },
@@ -105,6 +108,7 @@ export class SaturationMonitor {
           sample: readinessSampler({ url: r.url, timeoutMs: r.timeoutMs }),
           intervalMs: r.intervalMs,
           clock,
+          onUpdate: (s) => options.onCollectorUpdate?.('readiness', s),
         })
       : null;
     const g = options.nvidiaSmi;
@@ -117,6 +121,7 @@ export class SaturationMonitor {
           onUpdate: (s) => {
             // No nvidia-smi on this host: the GPU signal is simply absent from now on.
             if (s.error?.includes('not installed')) this.gpu?.stop();
+            else options.onCollectorUpdate?.('nvidia-smi', s);
           },
         })
       : null;
@@ -230,6 +235,21 @@ export class SaturationMonitor {
       for (const listener of this.listeners) listener(report);
     }
     return assessment;
+  }
+
+  /** Age of each collector's last good sample, seconds (collectors with no sample yet are left out). */
+  collectorAges(): Array<{ collector: string; ageSeconds: number }> {
+    const now = this.options.clock.now();
+    const out: Array<{ collector: string; ageSeconds: number }> = [];
+    for (const [collector, c] of [
+      ['metrics', this.metrics],
+      ['readiness', this.readiness],
+      ['nvidia-smi', this.gpu],
+    ] as const) {
+      const at = c?.current.at;
+      if (at !== undefined) out.push({ collector, ageSeconds: (now - at) / 1000 });
+    }
+    return out;
   }
 
   /** The last assessment, for status output. */

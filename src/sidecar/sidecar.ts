@@ -4,6 +4,7 @@ import { type Clock, systemClock } from '../clock/index.ts';
 import { type Config, ConfigError } from '../config/index.ts';
 import { RuleFollower } from '../follower/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
+import { MetricsServer, SidecarMetrics } from '../metrics/index.ts';
 import { MqttConnection, replicaTopic } from '../mqtt/index.ts';
 import { RuleApplier, RuleStore } from '../rules/index.ts';
 import {
@@ -49,6 +50,8 @@ export class Sidecar implements SidecarBackend {
   private follower: RuleFollower | null = null;
   private api: ApiServer | null = null;
   private monitor: SaturationMonitor | null = null;
+  private metricsServer: MetricsServer | null = null;
+  readonly metrics: SidecarMetrics;
   private readonly changeListeners = new Set<() => void>();
   private readonly log: Logger;
   private readonly clock: Clock;
@@ -76,6 +79,12 @@ export class Sidecar implements SidecarBackend {
       defaultPayloadValidation: config.validation.payloadDefault,
     });
     this.health = new HealthState(this.store, config.rules.tenants);
+    this.metrics = new SidecarMetrics({
+      tenants: () => this.snapshot().tenants,
+      brokerConnected: () => this.connection?.status().state === 'connected',
+      saturation: () => this.monitor?.current() ?? null,
+      collectorAges: () => this.monitor?.collectorAges() ?? [],
+    });
     this.store.onChange(() => {
       this.changed();
       // Reports carry the applied versions (resolvers steer away from stale hosts): tell at once.
@@ -124,8 +133,15 @@ export class Sidecar implements SidecarBackend {
       ...(this.deps.random ? { random: this.deps.random } : {}),
       logger: this.log.child('mqtt'),
     });
-    this.connection.onStatus(() => this.changed());
+    let reconnects = 0;
+    this.connection.onStatus((status) => {
+      if (status.reconnects > reconnects)
+        this.metrics.brokerReconnects.inc(status.reconnects - reconnects);
+      reconnects = status.reconnects;
+      this.changed();
+    });
     this.publishReport = (report) => {
+      this.metrics.reportsPublished.inc();
       void this.connection?.publishRetained(reportTopic, encodeReport(report), reportOptions);
     };
     this.follower = new RuleFollower({
@@ -140,7 +156,12 @@ export class Sidecar implements SidecarBackend {
       clock: this.clock,
       logger: this.log.child('rules'),
     });
-    this.follower.onAck(() => this.changed());
+    this.follower.onAck((ack) => {
+      this.metrics.ruleMessages.inc({ tenant: ack.tenant, status: ack.status });
+      if (ack.status === 'rejected')
+        this.metrics.ruleRejections.inc({ tenant: ack.tenant, code: ack.code ?? 'UNKNOWN' });
+      this.changed();
+    });
     await this.follower.restore();
     this.api = new ApiServer({
       socketPath: c.api.socket,
@@ -150,6 +171,7 @@ export class Sidecar implements SidecarBackend {
       logger: this.log.child('api'),
     });
     await this.api.start();
+    await this.startMetricsServer();
     this.connection.start();
     this.follower.start();
     this.monitor.start();
@@ -176,6 +198,7 @@ export class Sidecar implements SidecarBackend {
       this.monitor?.publishNow();
       this.follower?.stop();
       await this.api?.stop(apiDeadlineMs);
+      await this.metricsServer?.stop();
       this.monitor?.stop();
       await this.publishFinalReport();
       await this.connection?.stop();
@@ -191,7 +214,11 @@ export class Sidecar implements SidecarBackend {
 
   /** Judges a request in-process, exactly as the gRPC Validate call does. */
   validate(config: ObjectiveConfig, payload?: Payload): Verdict {
-    return this.validator.validate(config, payload);
+    const started = performance.now();
+    const verdict = this.validator.validate(config, payload);
+    this.metrics.validationSeconds.observe((performance.now() - started) / 1000);
+    this.metrics.validations.inc({ result: verdict.ok ? 'ok' : verdict.code });
+    return verdict;
   }
 
   /** Identity, broker, rules per configured tenant, loaded models. */
@@ -246,6 +273,34 @@ export class Sidecar implements SidecarBackend {
 
   private publishReport: (report: SaturationReport) => void = () => {};
 
+  /** The port `/metrics` listens on, or `null` when off or not bound. */
+  get metricsPort(): number | null {
+    return this.metricsServer?.port ?? null;
+  }
+
+  /**
+   * Serves `/metrics` when configured. A port that cannot be bound is logged, not fatal: losing
+   * metrics must not take the validation service down with it.
+   */
+  private async startMetricsServer(): Promise<void> {
+    const listen = this.config.metrics.listen;
+    if (listen === null) return;
+    const server = new MetricsServer(
+      listen,
+      () => this.metrics.text(),
+      this.metrics.registry.contentType,
+    );
+    try {
+      await server.start();
+      this.metricsServer = server;
+      this.log.info('metrics listening', {
+        url: `http://${listen.replace(/:\d+$/, `:${server.port}`)}/metrics`,
+      });
+    } catch (error) {
+      this.log.error('metrics endpoint not started', { error });
+    }
+  }
+
   private createMonitor(): SaturationMonitor {
     const c = this.config;
     const s = c.saturation;
@@ -292,6 +347,9 @@ export class Sidecar implements SidecarBackend {
         ruleFreshness(c.rules.tenants, this.store, this.clock.now(), c.rules.maxAgeSeconds * 1000),
       draining: () => this.health.isStopping,
       publish: (report) => this.publishReport(report),
+      onCollectorUpdate: (collector, state) => {
+        if (state.error !== undefined) this.metrics.collectorFailures.inc({ collector });
+      },
     });
   }
 

@@ -74,5 +74,7 @@ export function sidecarArgs(a: SidecarArgs): string[] {
   if (a.replica) args.push('--replica', a.replica);
   args.push('--cluster', a.cluster ?? 'gpu-east', '--state-dir', a.stateDir);
   if (a.protocol) args.push('--protocol', a.protocol);
+  // Many sidecars share this machine in tests: never the fixed default metrics port.
+  args.push('--metrics-listen', '127.0.0.1:0');
   return args;
 }

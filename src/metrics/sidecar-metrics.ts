@@ -1,0 +1,146 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { REPLICA_STATES, type ReplicaState } from '../saturation/index.ts';
+
+/** Live values read at scrape time (so gauges never go stale between events). */
+export interface MetricsSources {
+  readonly tenants: () => ReadonlyArray<{
+    tenant: string;
+    activeVersion: number | null;
+    highWater: number;
+  }>;
+  readonly brokerConnected: () => boolean;
+  readonly saturation: () => { state: ReplicaState; score: number } | null;
+  readonly collectorAges: () => ReadonlyArray<{ collector: string; ageSeconds: number }>;
+}
+
+/**
+ * filament's Prometheus metrics on a registry of their own (never prom-client's global one),
+ * plus the process metrics prom-client collects. Event counters are incremented by the
+ * sidecar; gauges read {@linkcode MetricsSources} when scraped.
+ */
+export class SidecarMetrics {
+  readonly registry = new Registry();
+  readonly ruleMessages: Counter<'tenant' | 'status'>;
+  readonly ruleRejections: Counter<'tenant' | 'code'>;
+  readonly brokerReconnects: Counter;
+  readonly validations: Counter<'result'>;
+  readonly validationSeconds: Histogram;
+  readonly reportsPublished: Counter;
+  readonly collectorFailures: Counter<'collector'>;
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'filament_' });
+    // prom-client exposes these gauges with a _total suffix, which promtool rejects; they count
+    // libuv handles, which say little about a Bun process anyway.
+    for (const name of [
+      'active_handles_total',
+      'active_requests_total',
+      'active_resources_total',
+    ]) {
+      this.registry.removeSingleMetric(`filament_nodejs_${name}`);
+    }
+    this.ruleMessages = new Counter({
+      name: 'filament_rule_messages_total',
+      help: 'Rule messages received, by tenant and outcome (applied, unchanged, rejected).',
+      labelNames: ['tenant', 'status'],
+      registers,
+    });
+    this.ruleRejections = new Counter({
+      name: 'filament_rule_rejections_total',
+      help: 'Rule messages refused, by tenant and rejection code.',
+      labelNames: ['tenant', 'code'],
+      registers,
+    });
+    this.brokerReconnects = new Counter({
+      name: 'filament_broker_reconnects_total',
+      help: 'Connections to the broker after the first.',
+      registers,
+    });
+    this.validations = new Counter({
+      name: 'filament_validations_total',
+      help: 'Requests validated, by result (ok, or the reason code).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.validationSeconds = new Histogram({
+      name: 'filament_validation_duration_seconds',
+      help: 'Time to validate one request (metadata and, when checked, payload).',
+      buckets: [1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2],
+      registers,
+    });
+    this.reportsPublished = new Counter({
+      name: 'filament_saturation_reports_total',
+      help: 'Saturation reports published.',
+      registers,
+    });
+    this.collectorFailures = new Counter({
+      name: 'filament_collector_failures_total',
+      help: 'Failed samples, by collector (metrics, readiness, nvidia-smi).',
+      labelNames: ['collector'],
+      registers,
+    });
+    new Gauge({
+      name: 'filament_rules_active_version',
+      help: 'Version of the active rule set per tenant (0: none).',
+      labelNames: ['tenant'],
+      registers,
+      collect() {
+        this.reset();
+        for (const t of sources.tenants()) this.set({ tenant: t.tenant }, t.activeVersion ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'filament_rules_high_water_version',
+      help: 'Highest rule version ever applied per tenant.',
+      labelNames: ['tenant'],
+      registers,
+      collect() {
+        this.reset();
+        for (const t of sources.tenants()) this.set({ tenant: t.tenant }, t.highWater);
+      },
+    });
+    new Gauge({
+      name: 'filament_broker_connected',
+      help: '1 while connected to a broker.',
+      registers,
+      collect() {
+        this.set(sources.brokerConnected() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'filament_saturation_score',
+      help: 'Smoothed saturation score of this replica, 0 (idle) to 1 (full).',
+      registers,
+      collect() {
+        const s = sources.saturation();
+        if (s) this.set(s.score);
+      },
+    });
+    new Gauge({
+      name: 'filament_saturation_state',
+      help: 'Replica state: 1 for the current state, 0 for the others.',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const s = sources.saturation();
+        for (const state of REPLICA_STATES) this.set({ state }, s?.state === state ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'filament_collector_age_seconds',
+      help: 'Age of the last good sample, by collector.',
+      labelNames: ['collector'],
+      registers,
+      collect() {
+        this.reset();
+        for (const c of sources.collectorAges()) this.set({ collector: c.collector }, c.ageSeconds);
+      },
+    });
+  }
+
+  /** The exposition text. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
