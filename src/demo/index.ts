@@ -3,4 +3,9 @@
  * @module
  */
 export { AckWatcher } from './ack-watcher.ts';
+export {
+  type ModelServerStandIn,
+  startModelServerStandIn,
+  vllmMetrics,
+} from './model-server-stand-in.ts';
 export { runDemo } from './run-demo.ts';
