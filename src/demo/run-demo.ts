@@ -4,20 +4,24 @@ import { join } from 'node:path';
 import acmeV1 from '../../examples/rules/acme.v1.json' with { type: 'json' };
 import acmeV2 from '../../examples/rules/acme.v2.ts';
 import { findMosquitto, startInProcessBroker, startMosquitto } from '../broker/index.ts';
-import { buildConfig } from '../config/index.ts';
 import type { AckDocument } from '../follower/index.ts';
 import { createLogger } from '../log/index.ts';
 import { publishOnce, rulesTopic } from '../mqtt/index.ts';
+import { renderFleet } from '../resolver/index.ts';
 import { Sidecar } from '../sidecar/index.ts';
 import type { ObjectiveConfig, Payload, Verdict } from '../validation/index.ts';
 import { AckWatcher } from './ack-watcher.ts';
+import { DemoFleet, demoHostConfig } from './demo-fleet.ts';
+import { startModelServerStandIn, vllmMetrics } from './model-server-stand-in.ts';
 
 const PREFIX = 'filament/v1';
 
 /**
  * The zero-install demo: a private broker (mosquitto when installed, else in-process aedes on
- * MQTT 3.1.1), one sidecar following tenant `acme`, and a walk through apply, NACK, update,
- * rollback refusal and a restart with the broker down. Writes its story through `say`.
+ * MQTT 3.1.1) and three simulated GPU hosts (ready, busy, cold) with model-server stand-ins and
+ * sidecars following tenant `acme`: apply, NACK, update, request verdicts, the resolver steering
+ * around the busy and cold hosts, rollback refusal, and a restart with the broker down. Writes
+ * its story through `say`.
  * `inProcessBroker` forces aedes even when mosquitto is installed.
  */
 export async function runDemo(
@@ -31,17 +35,10 @@ export async function runDemo(
   const protocol = broker.kind === 'mosquitto' ? '5' : '3.1.1';
   const stateDir = await mkdtemp(join(tmpdir(), 'filament-demo-'));
   say(`• broker: ${broker.kind} on ${broker.url} (MQTT ${protocol}); state dir ${stateDir}`);
-  const config = buildConfig({
-    identity: { replica: 'demo-host-a', cluster: 'gpu-east' },
-    broker: { urls: [broker.url], protocol, reconnect: { initial_ms: 100, max_ms: 1000 } },
-    rules: { tenants: ['acme'] },
-    state: { dir: stateDir },
-    validation: { payload_default: 'always' },
-    models: [
-      { id: 'llama-3.1-8b-instruct', version: '2026-10-01' },
-      { id: 'qwen-2.5-7b-instruct', version: '2026-09-15', ready: false },
-    ],
-  });
+  const hostA = await startModelServerStandIn();
+  hostA.ready = true;
+  hostA.metrics = vllmMetrics(0, 3, 0.2);
+  const config = demoHostConfig('demo-host-a', { url: broker.url, protocol }, stateDir, hostA);
   const logger = createLogger({ level: 'warn', write: (line) => say(`  log ${line}`) });
   let sidecar = new Sidecar(config, { logger });
   const watcher = await AckWatcher.connect(broker.url, PREFIX, protocol === '5' ? 5 : 4);
@@ -57,7 +54,9 @@ export async function runDemo(
     });
   };
   const expectAck = async (version: number) => {
-    const ack = await watcher.next((a) => a.receivedVersion === version);
+    const ack = await watcher.next(
+      (a) => a.replica === 'demo-host-a' && a.receivedVersion === version,
+    );
     say(`← ${describeAck(ack)}`);
   };
   try {
@@ -79,6 +78,7 @@ export async function runDemo(
     );
     for (const [label, request, payload] of DEMO_REQUESTS)
       say(`  ${label.padEnd(41)} ${describeVerdict(sidecar.validate(request, payload))}`);
+    await showSteering(say, { url: broker.url, protocol }, stateDir);
     await publish('acme v1 again (a rollback)', acmeV1);
     await expectAck(1);
     say(
@@ -101,6 +101,7 @@ export async function runDemo(
     await sidecar.stop();
     await watcher.close().catch(() => {});
     await broker.stop();
+    await hostA.close();
     await rm(stateDir, { recursive: true, force: true });
   }
   say('• done: everything stopped cleanly');
@@ -136,6 +137,39 @@ const DEMO_REQUESTS: ReadonlyArray<readonly [string, ObjectiveConfig, Payload | 
   ['a payload without messages', chat, { value: { prompt: 'hello' } }],
   ['resolved from v3, which this host lacks', { ...chat, ruleVersion: 3 }, undefined],
 ];
+
+/** Two more hosts (one busy, one cold) join; the resolver's picks show the steering. */
+async function showSteering(
+  say: (line: string) => void,
+  broker: { url: string; protocol: '5' | '3.1.1' },
+  stateDir: string,
+): Promise<void> {
+  say(
+    '• two more hosts join: demo-host-b is busy (15 queued), demo-host-c is cold (model not loaded)',
+  );
+  const fleet = await DemoFleet.start(broker, stateDir);
+  try {
+    await fleet.settle({
+      'demo-host-a': 'READY',
+      'demo-host-b': 'SATURATED',
+      'demo-host-c': 'COLD',
+    });
+    say('• what a resolver sees (filament top shows the same, live):');
+    for (const line of renderFleet(fleet.resolver.replicas(), Date.now()).split('\n'))
+      say(`  ${line}`);
+    const picks = new Map<string, number>();
+    for (let i = 0; i < 20; i++) {
+      const replica = fleet.resolver.pick('gpu-east') ?? 'none';
+      picks.set(replica, (picks.get(replica) ?? 0) + 1);
+    }
+    const summary = [...picks].map(([replica, n]) => `${replica} ×${n}`).join(', ');
+    say(
+      `• the resolver's picks for 20 requests to gpu-east: ${summary} — the busy and the cold host get none`,
+    );
+  } finally {
+    await fleet.stop();
+  }
+}
 
 function describeVerdict(v: Verdict): string {
   if (v.ok) return `OK (${v.role}, rule v${v.ruleVersion}, payload ${v.payload})`;

@@ -21,6 +21,10 @@ describe('filament demo', () => {
         'HOST_BEHIND',
       ])
         expect(story).toContain(code);
+      expect(story).toMatch(/demo-host-a\s+gpu-east\s+READY/);
+      expect(story).toMatch(/demo-host-b\s+gpu-east\s+SATURATED/);
+      expect(story).toMatch(/demo-host-c\s+gpu-east\s+COLD/);
+      expect(story).toContain("the resolver's picks for 20 requests to gpu-east: demo-host-a ×20");
       expect(story).toContain('NACK v1 from demo-host-a: VERSION_REGRESSION');
       expect(story).toContain('restored from disk: acme v2 (last-known-good), high-water v2');
       expect(story).toContain('done: everything stopped cleanly');
