@@ -15,19 +15,25 @@ const { values } = parseArgs({
   strict: true,
 });
 
+const root = new URL('..', import.meta.url).pathname;
+const commit =
+  Bun.spawnSync(['git', 'rev-parse', '--short=12', 'HEAD'], { cwd: root })
+    .stdout.toString()
+    .trim() || 'unknown';
 const args = [
   'build',
   '--compile',
   '--minify',
   '--bytecode',
   '--format=esm',
+  `--define=FILAMENT_BUILD_COMMIT=${JSON.stringify(commit)}`,
   'src/main.ts',
   '--outfile',
   values.outfile as string,
 ];
 if (values.target !== undefined) args.push(`--target=${values.target}`);
 const build = Bun.spawnSync([process.execPath, ...args], {
-  cwd: new URL('..', import.meta.url).pathname,
+  cwd: root,
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 if (build.exitCode !== 0) {

@@ -10,6 +10,7 @@ import { runCommand } from './run-command.ts';
 import { statusCommand } from './status-command.ts';
 import { topCommand } from './top-command.ts';
 import { USAGE } from './usage.ts';
+import { versionCommand } from './version-command.ts';
 
 export { type CliIo, EXIT, processIo, UsageError } from './cli-io.ts';
 
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, (argv: readonly string[], io: CliIo) => Promise<n
   demo: demoCommand,
   status: statusCommand,
   top: topCommand,
+  version: versionCommand,
 };
 
 /** Runs `filament <command> …` and returns the exit code; unexpected errors propagate. */

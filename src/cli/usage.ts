@@ -22,6 +22,8 @@ Usage:
       Lint, then publish retained at QoS 1 to {prefix}/rules/{tenant}.
   filament demo [--in-process-broker]
       Start a private broker and a sidecar, publish the example rules, show ACKs and NACKs.
+  filament version [--json]
+      Version, commit, runtime and target.
   filament help
 
 Exit codes: 0 ok, 1 refused (bad config, invalid rules, broker unreachable), 2 bad command line.`;

@@ -3,4 +3,4 @@
  * @module
  */
 export { Sidecar, type SidecarDeps } from './sidecar.ts';
-export { FILAMENT_VERSION } from './version.ts';
+export { FILAMENT_COMMIT, FILAMENT_VERSION } from './version.ts';

@@ -32,6 +32,18 @@ describe('the compiled binary', () => {
     expect(lint.stdout).toContain('tenant acme version 1');
   });
 
+  test('reports its version, commit, runtime and target', () => {
+    const version = run('version', '--json');
+    expect(version.status).toBe(0);
+    const facts = JSON.parse(version.stdout);
+    expect(facts).toMatchObject({
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      runtime: expect.stringMatching(/^bun \d/),
+      target: `${process.platform}-${process.arch}`,
+    });
+    expect(facts.commit).toMatch(/^[0-9a-f]{7,}$|^unknown$/);
+  });
+
   test('runs the demo end to end', () => {
     const demo = run('demo');
     expect(demo.status).toBe(0);
