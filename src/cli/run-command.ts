@@ -1,5 +1,6 @@
 import { buildConfig, ConfigError, flagsToDocument, loadConfigFile } from '../config/index.ts';
 import { createLogger } from '../log/index.ts';
+import { createNotifier, type Notifier, watchdogIntervalMs } from '../runtime/index.ts';
 import { Sidecar } from '../sidecar/index.ts';
 import { type CliIo, EXIT } from './cli-io.ts';
 import { BROKER_FLAGS, parseFlags } from './parse-flags.ts';
@@ -20,7 +21,9 @@ const RUN_FLAGS = {
 
 /**
  * `filament run`: builds the config from the file and flags, starts the sidecar and runs until
- * SIGTERM or SIGINT, then stops cleanly. A second signal exits at once.
+ * SIGTERM or SIGINT, then stops cleanly. A second signal exits at once. Under systemd
+ * (`Type=notify`) it reports READY=1 once started, pings the watchdog at half of `WatchdogSec`,
+ * and reports STOPPING=1 on the way out.
  */
 export async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseFlags(argv, RUN_FLAGS, 'run');
@@ -63,9 +66,24 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     await sidecar.stop();
     return EXIT.failed;
   }
+  const notifier = await createNotifier();
+  const stopWatchdog = startSystemdWatchdog(notifier);
+  notifier.send(`READY=1\nSTATUS=following ${sidecar.config.rules.tenants.length} tenant(s)`);
   await untilSignal();
+  notifier.send('STOPPING=1');
+  stopWatchdog();
   await sidecar.stop();
+  notifier.close();
   return EXIT.ok;
+}
+
+/** Pings systemd's watchdog at half the interval it asked for; returns the function that stops. */
+function startSystemdWatchdog(notifier: Notifier): () => void {
+  const intervalMs = watchdogIntervalMs();
+  if (!notifier.active || intervalMs === null) return () => {};
+  const timer = setInterval(() => notifier.send('WATCHDOG=1'), Math.max(1, intervalMs / 2));
+  timer.unref?.();
+  return () => clearInterval(timer);
 }
 
 function untilSignal(): Promise<void> {

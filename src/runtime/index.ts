@@ -21,3 +21,4 @@ export function runtimeDescription(): string {
 export function platformTarget(): string {
   return `${process.platform}-${process.arch}`;
 }
+export { createNotifier, type Notifier, watchdogIntervalMs } from './sd-notify.ts';

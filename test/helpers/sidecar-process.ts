@@ -18,10 +18,17 @@ export interface SidecarProcess {
   readonly pid: number;
 }
 
-/** Starts `bun src/main.ts run ARGS…` and collects its JSON log lines from standard error. */
-export function startSidecarProcess(args: readonly string[]): SidecarProcess {
+/**
+ * Starts `bun src/main.ts run ARGS…` (with `env` added to this process's environment) and
+ * collects its JSON log lines from standard error.
+ */
+export function startSidecarProcess(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): SidecarProcess {
   const child: ChildProcess = spawn(process.execPath, [MAIN, 'run', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   const logs: LogLine[] = [];
   let buffered = '';
