@@ -1,5 +1,11 @@
-import { buildConfig, ConfigError, flagsToDocument, loadConfigFile } from '../config/index.ts';
-import { createLogger } from '../log/index.ts';
+import {
+  buildConfig,
+  type Config,
+  ConfigError,
+  flagsToDocument,
+  loadConfigFile,
+} from '../config/index.ts';
+import { createLogger, type Logger } from '../log/index.ts';
 import { createNotifier, type Notifier, watchdogIntervalMs } from '../runtime/index.ts';
 import { Sidecar } from '../sidecar/index.ts';
 import { type CliIo, EXIT } from './cli-io.ts';
@@ -21,7 +27,8 @@ const RUN_FLAGS = {
 
 /**
  * `filament run`: builds the config from the file and flags, starts the sidecar and runs until
- * SIGTERM or SIGINT, then stops cleanly. A second signal exits at once. Under systemd
+ * SIGTERM or SIGINT, then stops cleanly. A second signal exits at once. SIGHUP re-reads the
+ * config file (flags still win) and applies what can change live. Under systemd
  * (`Type=notify`) it reports READY=1 once started, pings the watchdog at half of `WatchdogSec`,
  * and reports STOPPING=1 on the way out.
  */
@@ -30,26 +37,11 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
   if (positionals.length > 0)
     io.err(`run: ignoring unexpected arguments: ${positionals.join(' ')}`);
   let sidecar: Sidecar;
+  let logger: Logger;
   try {
-    const file = values.config === undefined ? {} : await loadConfigFile(values.config);
-    const flags = flagsToDocument({
-      ...(values.broker ? { broker: values.broker } : {}),
-      ...(values.tenant ? { tenant: values.tenant } : {}),
-      ...(values.replica !== undefined ? { replica: values.replica } : {}),
-      ...(values.cluster !== undefined ? { cluster: values.cluster } : {}),
-      ...(values['state-dir'] !== undefined ? { stateDir: values['state-dir'] } : {}),
-      ...(values.protocol !== undefined ? { protocol: values.protocol } : {}),
-      ...(values['topic-prefix'] !== undefined ? { topicPrefix: values['topic-prefix'] } : {}),
-      ...(values['client-id'] !== undefined ? { clientId: values['client-id'] } : {}),
-      ...(values['log-level'] !== undefined ? { logLevel: values['log-level'] } : {}),
-      ...(values['grpc-socket'] !== undefined ? { grpcSocket: values['grpc-socket'] } : {}),
-      ...(values['grpc-listen'] !== undefined ? { grpcListen: values['grpc-listen'] } : {}),
-      ...(values['metrics-listen'] !== undefined
-        ? { metricsListen: values['metrics-listen'] }
-        : {}),
-    });
-    const config = buildConfig(file, flags);
-    sidecar = new Sidecar(config, { logger: createLogger({ level: config.log.level }) });
+    const config = await loadRunConfig(values);
+    logger = createLogger({ level: config.log.level });
+    sidecar = new Sidecar(config, { logger });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.err(error.message);
@@ -68,13 +60,70 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
   }
   const notifier = await createNotifier();
   const stopWatchdog = startSystemdWatchdog(notifier);
-  notifier.send(`READY=1\nSTATUS=following ${sidecar.config.rules.tenants.length} tenant(s)`);
+  const ready = `READY=1\nSTATUS=following ${sidecar.config.rules.tenants.length} tenant(s)`;
+  notifier.send(ready);
+  const stopReloading = onSighup(async () => {
+    notifier.send('RELOADING=1');
+    await reloadConfig(sidecar, values, logger.child('config'));
+    notifier.send(ready);
+  });
   await untilSignal();
+  stopReloading();
   notifier.send('STOPPING=1');
   stopWatchdog();
   await sidecar.stop();
   notifier.close();
   return EXIT.ok;
+}
+
+type RunFlagValues = ReturnType<typeof parseFlags<typeof RUN_FLAGS>>['values'];
+
+/** The config file (when given) with the command-line flags over it, validated. */
+async function loadRunConfig(values: RunFlagValues): Promise<Config> {
+  const file = values.config === undefined ? {} : await loadConfigFile(values.config);
+  const flags = flagsToDocument({
+    ...(values.broker ? { broker: values.broker } : {}),
+    ...(values.tenant ? { tenant: values.tenant } : {}),
+    ...(values.replica !== undefined ? { replica: values.replica } : {}),
+    ...(values.cluster !== undefined ? { cluster: values.cluster } : {}),
+    ...(values['state-dir'] !== undefined ? { stateDir: values['state-dir'] } : {}),
+    ...(values.protocol !== undefined ? { protocol: values.protocol } : {}),
+    ...(values['topic-prefix'] !== undefined ? { topicPrefix: values['topic-prefix'] } : {}),
+    ...(values['client-id'] !== undefined ? { clientId: values['client-id'] } : {}),
+    ...(values['log-level'] !== undefined ? { logLevel: values['log-level'] } : {}),
+    ...(values['grpc-socket'] !== undefined ? { grpcSocket: values['grpc-socket'] } : {}),
+    ...(values['grpc-listen'] !== undefined ? { grpcListen: values['grpc-listen'] } : {}),
+    ...(values['metrics-listen'] !== undefined ? { metricsListen: values['metrics-listen'] } : {}),
+  });
+  return buildConfig(file, flags);
+}
+
+/**
+ * Re-reads the config for SIGHUP. A file that no longer parses or validates is refused with its
+ * reasons and the running config stays as it was.
+ */
+async function reloadConfig(sidecar: Sidecar, values: RunFlagValues, log: Logger): Promise<void> {
+  let next: Config;
+  try {
+    next = await loadRunConfig(values);
+  } catch (error) {
+    log.error('config reload refused; keeping the running config', { error });
+    return;
+  }
+  const { applied, needsRestart } = sidecar.reload(next);
+  log.info('config reloaded', { applied, needsRestart });
+  if (needsRestart.length > 0)
+    log.warn('config changes need a restart to take effect', { fields: needsRestart });
+}
+
+/** Runs `reload` on each SIGHUP, one at a time; returns the function that stops listening. */
+function onSighup(reload: () => Promise<void>): () => void {
+  let running = Promise.resolve();
+  const handler = () => {
+    running = running.then(reload);
+  };
+  process.on('SIGHUP', handler);
+  return () => process.off('SIGHUP', handler);
 }
 
 /** Pings systemd's watchdog at half the interval it asked for; returns the function that stops. */

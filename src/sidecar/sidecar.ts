@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ApiServer, type ConfigSnapshot, HealthState, type SidecarBackend } from '../api/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
-import { type Config, ConfigError } from '../config/index.ts';
+import { type Config, ConfigError, configDifferences } from '../config/index.ts';
 import { RuleFollower } from '../follower/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
 import { MetricsServer, SidecarMetrics } from '../metrics/index.ts';
@@ -25,6 +25,16 @@ import {
 } from '../validation/index.ts';
 import { ruleFreshness } from './rule-freshness.ts';
 import { FILAMENT_VERSION } from './version.ts';
+
+/** What a config reload did: dotted paths applied live, and those that need a restart. */
+export interface ReloadOutcome {
+  readonly applied: readonly string[];
+  readonly needsRestart: readonly string[];
+}
+
+/** Config sections {@linkcode Sidecar.reload} applies without a restart. */
+const RELOADABLE = ['log', 'models'] as const;
+const isUnder = (path: string, key: string) => path === key || path.startsWith(`${key}.`);
 
 /** What {@linkcode Sidecar} needs besides its config. */
 export interface SidecarDeps {
@@ -57,10 +67,13 @@ export class Sidecar implements SidecarBackend {
   private readonly clock: Clock;
   private stopping: Promise<void> | null = null;
 
+  private current: Config;
+
   constructor(
-    readonly config: Config,
+    config: Config,
     private readonly deps: SidecarDeps = {},
   ) {
+    this.current = config;
     this.log = deps.logger ?? silentLogger;
     this.clock = deps.clock ?? systemClock;
     this.store = new RuleStore(config.rules.historySize);
@@ -205,6 +218,30 @@ export class Sidecar implements SidecarBackend {
       this.log.info('sidecar stopped');
     })();
     return this.stopping;
+  }
+
+  /** The config in effect: the start-up config plus whatever {@linkcode reload} applied. */
+  get config(): Config {
+    return this.current;
+  }
+
+  /**
+   * Applies a re-read config (SIGHUP). The log level and the model list take effect at once;
+   * any other difference is left as it was and returned in `needsRestart`, so an operator sees
+   * that the edit is not live yet instead of believing it is.
+   */
+  reload(next: Config): ReloadOutcome {
+    const changed = configDifferences(this.current, next);
+    const applied = changed.filter((path) => RELOADABLE.some((key) => isUnder(path, key)));
+    const needsRestart = changed.filter((path) => !applied.includes(path));
+    if (applied.length > 0) {
+      this.current = { ...this.current, log: next.log, models: next.models };
+      this.log.setLevel(next.log.level);
+      this.models.replace(next.models);
+      this.changed();
+      this.monitor?.publishNow();
+    }
+    return { applied, needsRestart };
   }
 
   /** The TCP port the API bound, when `api.listen` is set. */

@@ -26,6 +26,7 @@ describe('systemd/filament.service', () => {
     expect(text).toMatch(/^Type=notify$/m);
     expect(text).toMatch(/^NotifyAccess=main$/m);
     expect(text).toMatch(/^WatchdogSec=\d+s$/m);
+    expect(text).toContain('\nExecReload=/bin/kill -HUP $MAINPID\n');
   });
 
   test('passes systemd-analyze verify', async () => {
