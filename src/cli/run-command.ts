@@ -63,7 +63,7 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
   const ready = `READY=1\nSTATUS=following ${sidecar.config.rules.tenants.length} tenant(s)`;
   notifier.send(ready);
   const stopReloading = onSighup(async () => {
-    notifier.send('RELOADING=1');
+    notifier.reloading();
     await reloadConfig(sidecar, values, logger.child('config'));
     notifier.send(ready);
   });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type MosquittoBroker, startMosquitto } from '../../src/broker/index.ts';
 import { createNotifier, watchdogIntervalMs } from '../../src/runtime/index.ts';
@@ -58,6 +59,22 @@ describe('createNotifier', () => {
     await dir.remove();
   });
 
+  test('RELOADING=1 carries CLOCK_MONOTONIC in microseconds', async () => {
+    const dir = await tempDir('filament-notify-');
+    const socket = await notifySocket(join(dir.path, 'notify.sock'));
+    const notifier = await createNotifier({ NOTIFY_SOCKET: join(dir.path, 'notify.sock') });
+    expect(notifier.reloading()).toBe(true);
+    await socket.waitFor('MONOTONIC_USEC=');
+    const micros = Number(/MONOTONIC_USEC=(\d+)/.exec(socket.received())?.[1]);
+    // CLOCK_MONOTONIC never runs ahead of CLOCK_BOOTTIME (/proc/uptime), and is not process time.
+    const bootMicros = Number((await readFile('/proc/uptime', 'utf8')).split(' ')[0]) * 1e6;
+    expect(micros).toBeLessThanOrEqual(bootMicros + 1e6);
+    expect(micros).toBeGreaterThan(process.uptime() * 1e6);
+    notifier.close();
+    socket.stop();
+    await dir.remove();
+  });
+
   test('reports failure, not an exception, when nobody listens', async () => {
     const dir = await tempDir('filament-notify-');
     const notifier = await createNotifier({ NOTIFY_SOCKET: join(dir.path, 'absent.sock') });
@@ -76,7 +93,7 @@ describe('filament run under systemd (Type=notify)', () => {
     await broker.stop();
   });
 
-  test('sends READY=1 once started, pings the watchdog, and STOPPING=1 on SIGTERM', async () => {
+  test('READY=1 once started, watchdog pings, RELOADING=1 then READY=1 on SIGHUP, STOPPING=1 on SIGTERM', async () => {
     const dir = await tempDir('filament-notify-');
     const socket = await notifySocket(join(dir.path, 'notify.sock'));
     const sidecar = startSidecarProcess(
@@ -90,6 +107,12 @@ describe('filament run under systemd (Type=notify)', () => {
     await waitFor(
       () => (socket.received().split('WATCHDOG=1').length > 3 ? true : undefined),
       'three watchdog pings at 100 ms',
+    );
+    process.kill(sidecar.pid, 'SIGHUP');
+    await socket.waitFor('RELOADING=1');
+    await waitFor(
+      () => (socket.received().split('READY=1').length > 2 ? true : undefined),
+      'READY=1 again after the reload',
     );
     expect(socket.received()).not.toContain('STOPPING=1');
     expect(await sidecar.kill('SIGTERM')).toBe(0);
