@@ -110,7 +110,7 @@ async function reloadConfig(sidecar: Sidecar, values: RunFlagValues, log: Logger
     log.error('config reload refused; keeping the running config', { error });
     return;
   }
-  const { applied, needsRestart } = sidecar.reload(next);
+  const { applied, needsRestart } = await sidecar.reload(next);
   log.info('config reloaded', { applied, needsRestart });
   if (needsRestart.length > 0)
     log.warn('config changes need a restart to take effect', { fields: needsRestart });

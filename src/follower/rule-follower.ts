@@ -71,6 +71,17 @@ export class RuleFollower {
     this.tenants = next;
   }
 
+  /**
+   * Follows a new tenant list from a config reload: tenants not seen before get their
+   * last-known-good rules from disk first, then every added tenant is subscribed.
+   */
+  async followTenants(tenants: readonly string[]): Promise<void> {
+    for (const tenant of tenants)
+      if (!this.tenants.includes(tenant) && this.options.store.get(tenant) === undefined)
+        await this.restoreTenant(tenant);
+    this.setTenants(tenants);
+  }
+
   /** Stops following; rules stay loaded. Idempotent. */
   stop(): void {
     for (const tenant of this.tenants) this.options.bus.unsubscribe(this.topic(tenant));

@@ -62,9 +62,18 @@ export class ReplicaStateMachine {
 
   constructor(
     private readonly clock: Clock,
-    private readonly thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    private thresholds: Thresholds = DEFAULT_THRESHOLDS,
   ) {
     checkThresholds(thresholds);
+  }
+
+  /**
+   * Swaps the thresholds (a config reload); the smoothed score, hysteresis and warm-up progress
+   * carry over. @throws {RangeError} for inconsistent thresholds, leaving the old ones in place.
+   */
+  setThresholds(thresholds: Thresholds): void {
+    checkThresholds(thresholds);
+    this.thresholds = thresholds;
   }
 
   /** Feeds the latest inputs and returns the resulting state. */

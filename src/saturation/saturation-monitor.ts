@@ -144,6 +144,11 @@ export class SaturationMonitor {
     this.gpu?.stop();
   }
 
+  /** Applies new thresholds from a config reload. @throws {RangeError} when inconsistent. */
+  setThresholds(thresholds: Thresholds): void {
+    this.machine.setThresholds(thresholds);
+  }
+
   /** Load the model server pushed itself (the ReportLoad RPC); merged over scraped signals. */
   pushLoad(load: PushedLoad): void {
     const at = this.options.clock.now();

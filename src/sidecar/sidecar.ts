@@ -32,8 +32,14 @@ export interface ReloadOutcome {
   readonly needsRestart: readonly string[];
 }
 
-/** Config sections {@linkcode Sidecar.reload} applies without a restart. */
-const RELOADABLE = ['log', 'models'] as const;
+/** Config paths {@linkcode Sidecar.reload} applies without a restart. */
+const RELOADABLE = [
+  'log',
+  'models',
+  'rules.tenants',
+  'rules.maxAgeSeconds',
+  'saturation.thresholds',
+] as const;
 const isUnder = (path: string, key: string) => path === key || path.startsWith(`${key}.`);
 
 /** What {@linkcode Sidecar} needs besides its config. */
@@ -226,21 +232,31 @@ export class Sidecar implements SidecarBackend {
   }
 
   /**
-   * Applies a re-read config (SIGHUP). The log level and the model list take effect at once;
-   * any other difference is left as it was and returned in `needsRestart`, so an operator sees
-   * that the edit is not live yet instead of believing it is.
+   * Applies a re-read config (SIGHUP). The log level, the model list, the followed tenants (new
+   * ones restored from disk, then subscribed), the rule age limit and the saturation thresholds
+   * take effect at once; any other difference is left as it was and returned in `needsRestart`,
+   * so an operator sees that the edit is not live yet instead of believing it is.
    */
-  reload(next: Config): ReloadOutcome {
+  async reload(next: Config): Promise<ReloadOutcome> {
     const changed = configDifferences(this.current, next);
     const applied = changed.filter((path) => RELOADABLE.some((key) => isUnder(path, key)));
     const needsRestart = changed.filter((path) => !applied.includes(path));
-    if (applied.length > 0) {
-      this.current = { ...this.current, log: next.log, models: next.models };
-      this.log.setLevel(next.log.level);
-      this.models.replace(next.models);
-      this.changed();
-      this.monitor?.publishNow();
-    }
+    if (applied.length === 0) return { applied, needsRestart };
+    const was = this.current;
+    this.current = {
+      ...was,
+      log: next.log,
+      models: next.models,
+      rules: { ...was.rules, tenants: next.rules.tenants, maxAgeSeconds: next.rules.maxAgeSeconds },
+      saturation: { ...was.saturation, thresholds: next.saturation.thresholds },
+    };
+    this.log.setLevel(next.log.level);
+    this.models.replace(next.models);
+    this.monitor?.setThresholds(next.saturation.thresholds);
+    await this.follower?.followTenants(next.rules.tenants);
+    this.health.setTenants(next.rules.tenants);
+    this.changed();
+    this.monitor?.publishNow();
     return { applied, needsRestart };
   }
 
@@ -381,7 +397,12 @@ export class Sidecar implements SidecarBackend {
             },
       models: this.models,
       rules: () =>
-        ruleFreshness(c.rules.tenants, this.store, this.clock.now(), c.rules.maxAgeSeconds * 1000),
+        ruleFreshness(
+          this.config.rules.tenants,
+          this.store,
+          this.clock.now(),
+          this.config.rules.maxAgeSeconds * 1000,
+        ),
       draining: () => this.health.isStopping,
       publish: (report) => this.publishReport(report),
       onCollectorUpdate: (collector, state) => {

@@ -3,22 +3,33 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type MosquittoBroker, startMosquitto } from '../../src/broker/index.ts';
 import { runCli } from '../../src/cli/index.ts';
+import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
+import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 import {
   type SidecarProcess,
   sidecarArgs,
   startSidecarProcess,
 } from '../helpers/sidecar-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { waitFor } from '../helpers/wait.ts';
 
-/** The model ids `filament status --json` reports. */
-async function servedModels(socket: string): Promise<string[]> {
+interface Status {
+  models: Array<{ id: string }>;
+  tenants: Array<{ tenant: string; active_version: number | null }>;
+}
+
+/** What `filament status --json` reports. */
+async function status(socket: string): Promise<Status> {
   const out: string[] = [];
   await runCli(['status', '--socket', socket, '--json'], {
     out: (t) => out.push(t),
     err: () => {},
   });
-  const status = JSON.parse(out.join('\n')) as { models: Array<{ id: string }> };
-  return status.models.map((m) => m.id);
+  return JSON.parse(out.join('\n')) as Status;
+}
+
+async function servedModels(socket: string): Promise<string[]> {
+  return (await status(socket)).models.map((m) => m.id);
 }
 
 describe('filament run: SIGHUP reloads the config', () => {
@@ -27,8 +38,8 @@ describe('filament run: SIGHUP reloads the config', () => {
   let sidecar: SidecarProcess;
   let socket: string;
   let configFile: string;
-  const configText = (extra: string) =>
-    `[api]\nsocket = "${socket}"\n\n[log]\nlevel = "info"\n\n[[models]]\nid = "llama-8b"\nversion = "2026-10-01"\n${extra}`;
+  const configText = (extra: string, tenants = '"acme"') =>
+    `[api]\nsocket = "${socket}"\n\n[log]\nlevel = "info"\n\n[rules]\ntenants = [${tenants}]\n\n[[models]]\nid = "llama-8b"\nversion = "2026-10-01"\n${extra}`;
 
   beforeAll(async () => {
     broker = await startMosquitto();
@@ -40,7 +51,6 @@ describe('filament run: SIGHUP reloads the config', () => {
       sidecarArgs({
         config: configFile,
         brokers: [broker.url],
-        tenant: 'acme',
         stateDir: dir.path,
       }),
     );
@@ -53,18 +63,37 @@ describe('filament run: SIGHUP reloads the config', () => {
     await dir.remove();
   });
 
-  test('applies models and log level live, and names what needs a restart', async () => {
+  test('applies models, tenants, thresholds and log level live; names what needs a restart', async () => {
     expect(await servedModels(socket)).toEqual(['llama-8b']);
+    await publishOnce({
+      url: broker.url,
+      topic: rulesTopic('filament/v1', 'globex'),
+      payload: jsonBytes(ruleSet('globex', 7)),
+    });
+    const models = '\n[[models]]\nid = "qwen-7b"\nversion = "2026-09-15"\n';
+    const restartOnly = '\n[broker]\nkeepalive_seconds = 12\n';
+    const thresholds = '\n[saturation]\nmax_queue = 4\n';
     await writeFile(
       configFile,
-      configText(
-        '\n[[models]]\nid = "qwen-7b"\nversion = "2026-09-15"\n\n[broker]\nkeepalive_seconds = 12\n',
-      ).replace('level = "info"', 'level = "debug"'),
+      configText(models + restartOnly + thresholds, '"acme", "globex"').replace(
+        'level = "info"',
+        'level = "debug"',
+      ),
     );
     process.kill(sidecar.pid, 'SIGHUP');
     const reloaded = await sidecar.waitForLog((l) => l.msg === 'config reloaded', 'the reload');
-    expect(reloaded.applied).toEqual(['log.level', 'models']);
+    expect(reloaded.applied).toEqual([
+      'log.level',
+      'models',
+      'rules.tenants',
+      'saturation.thresholds.maxQueue',
+    ]);
     expect(reloaded.needsRestart).toEqual(['broker.keepaliveSeconds']);
+    // The new tenant is subscribed at once: its retained rule set arrives and is applied.
+    await waitFor(async () => {
+      const globex = (await status(socket)).tenants.find((t) => t.tenant === 'globex');
+      return globex?.active_version === 7 ? true : undefined;
+    }, 'globex v7 applied after the reload');
     await sidecar.waitForLog(
       (l) => l.msg === 'config changes need a restart to take effect',
       'the restart warning',

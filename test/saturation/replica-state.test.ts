@@ -111,6 +111,18 @@ describe('ReplicaStateMachine', () => {
     expect(unknown.update({ ...base, ready: true }).state).toBe('READY');
   });
 
+  test('setThresholds (a reload) rescales the same load and refuses inconsistent values', () => {
+    const { clock, machine, inputs } = setup();
+    clock.advance(6000);
+    machine.update(inputs({}, 0));
+    clock.advance(6000);
+    expect(machine.update(inputs({}, 5)).state).toBe('READY');
+    machine.setThresholds({ ...t, warmupMs: 5000, smoothing: 1, maxQueue: 5 });
+    expect(machine.update(inputs({}, 5)).state).toBe('SATURATED');
+    expect(() => machine.setThresholds({ ...t, smoothing: 0 })).toThrow('smoothing');
+    expect(machine.update(inputs({}, 5)).state).toBe('SATURATED');
+  });
+
   test('enters SATURATED at the enter threshold and leaves only below the leave threshold', () => {
     const { clock, machine, inputs } = setup();
     clock.advance(0);
