@@ -1,8 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { copyFile } from 'node:fs/promises';
+import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { startMosquitto } from '../../src/broker/index.ts';
+import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
+import { decodeReport, type SaturationReport } from '../../src/saturation/index.ts';
+import { grpcClients } from '../helpers/grpc-clients.ts';
+import { jsonBytes } from '../helpers/rule-sets.ts';
+import { sidecarArgs, startSidecarProcess } from '../helpers/sidecar-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { VALID_CONFIG_MESSAGE, validationRuleSet } from '../helpers/validation-fixture.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const ROOT = join(import.meta.dir, '..', '..');
 
@@ -42,6 +51,70 @@ describe('the compiled binary', () => {
       target: `${process.platform}-${process.arch}`,
     });
     expect(facts.commit).toMatch(/^[0-9a-f]{7,}$|^unknown$/);
+  });
+
+  test('runs as the sidecar: SERVING over the socket, validates, reports, exits 0 on SIGTERM', async () => {
+    const broker = await startMosquitto();
+    const watcher = mqtt.connect(broker.url, { protocolVersion: 5 });
+    const reports: SaturationReport[] = [];
+    watcher.on('message', (_topic, payload) => {
+      const report = decodeReport(new Uint8Array(payload));
+      if (!('error' in report)) reports.push(report);
+    });
+    await new Promise<void>((resolve) =>
+      watcher.on('connect', () =>
+        watcher.subscribe('filament/v1/replicas/#', { qos: 1 }, () => resolve()),
+      ),
+    );
+    const socket = join(dir.path, 'api.sock');
+    const config = join(dir.path, 'filament.toml');
+    await writeFile(
+      config,
+      `[api]\nsocket = "${socket}"\n\n[[models]]\nid = "llama"\nversion = "2026-10-01"\n`,
+    );
+    const sidecar = startSidecarProcess(
+      sidecarArgs({
+        config,
+        brokers: [broker.url],
+        tenant: 'acme',
+        replica: 'binary-host',
+        stateDir: join(dir.path, 'state'),
+      }),
+      {},
+      { path: binary, cwd: dir.path },
+    );
+    const client = grpcClients(`unix:${socket}`);
+    try {
+      await sidecar.waitForLog((l) => l.msg === 'sidecar started', 'start-up');
+      expect(await client.check('')).toEqual({ status: 'NOT_SERVING' });
+      await publishOnce({
+        url: broker.url,
+        topic: rulesTopic('filament/v1', 'acme'),
+        payload: jsonBytes(validationRuleSet(1)),
+      });
+      await waitFor(
+        async () => ((await client.check('')).status === 'SERVING' ? true : undefined),
+        'SERVING after the rules',
+      );
+      expect(await client.validate({ config: VALID_CONFIG_MESSAGE })).toMatchObject({ ok: true });
+      expect(
+        await client.validate({ config: { ...VALID_CONFIG_MESSAGE, model: 'gone' } }),
+      ).toMatchObject({ ok: false });
+      await waitFor(
+        () => reports.find((r) => r.replica === 'binary-host' && r.ruleVersions?.acme === 1),
+        'a saturation report carrying rule version 1',
+      );
+      expect(await sidecar.kill('SIGTERM')).toBe(0);
+      await waitFor(
+        () => reports.find((r) => r.replica === 'binary-host' && r.state === 'OFFLINE'),
+        'the final OFFLINE report',
+      );
+    } finally {
+      client.close();
+      await sidecar.kill('SIGKILL');
+      watcher.end(true);
+      await broker.stop();
+    }
   });
 
   test('runs the demo end to end', () => {

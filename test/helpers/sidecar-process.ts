@@ -19,16 +19,21 @@ export interface SidecarProcess {
 }
 
 /**
- * Starts `bun src/main.ts run ARGS…` (with `env` added to this process's environment) and
- * collects its JSON log lines from standard error.
+ * Starts `bun src/main.ts run ARGS…` (or `executable run ARGS…`, e.g. the compiled binary), with
+ * `env` added to this process's environment, and collects its JSON log lines from standard error.
  */
 export function startSidecarProcess(
   args: readonly string[],
   env: Record<string, string> = {},
+  executable?: { readonly path: string; readonly cwd: string },
 ): SidecarProcess {
-  const child: ChildProcess = spawn(process.execPath, [MAIN, 'run', ...args], {
+  const [command, argv] = executable
+    ? [executable.path, ['run', ...args]]
+    : [process.execPath, [MAIN, 'run', ...args]];
+  const child: ChildProcess = spawn(command, argv, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
+    ...(executable ? { cwd: executable.cwd } : {}),
   });
   const logs: LogLine[] = [];
   let buffered = '';
