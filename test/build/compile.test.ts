@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { copyFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { startMosquitto } from '../../src/broker/index.ts';
@@ -122,4 +123,31 @@ describe('the compiled binary', () => {
     expect(demo.status).toBe(0);
     expect(demo.stdout).toContain('restored from disk: acme v2');
   });
+});
+
+describe('the arm64 binary', () => {
+  test('cross-compiles from the lockfile-pinned runtime package, no download by bun build', async () => {
+    const dir = await tempDir('filament-arm64-');
+    const binary = join(dir.path, 'filament');
+    const build = spawnSync(
+      process.execPath,
+      [join(ROOT, 'build', 'compile.ts'), '--target', 'bun-linux-arm64', '--outfile', binary],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    expect(build.stderr).not.toContain('error');
+    expect(build.status).toBe(0);
+    const header = new Uint8Array(await readFile(binary)).subarray(0, 20);
+    expect([...header.subarray(0, 4)]).toEqual([0x7f, 0x45, 0x4c, 0x46]); // ELF
+    expect(new DataView(header.buffer, header.byteOffset).getUint16(18, true)).toBe(0xb7); // EM_AARCH64
+    // Where qemu-user and the arm64 libc are installed (CI installs both), run it too.
+    const sysroot = '/usr/aarch64-linux-gnu';
+    const qemu = spawnSync('qemu-aarch64-static', ['-L', sysroot, binary, 'version', '--json'], {
+      encoding: 'utf8',
+    });
+    if (!qemu.error && existsSync(sysroot)) {
+      expect(qemu.stderr).toBe('');
+      expect(JSON.parse(qemu.stdout)).toMatchObject({ target: 'linux-arm64' });
+    }
+    await dir.remove();
+  }, 120_000);
 });
