@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { startMosquitto } from '../../src/broker/index.ts';
@@ -116,6 +116,33 @@ describe('the compiled binary', () => {
       watcher.end(true);
       await broker.stop();
     }
+  });
+
+  test('build/install.sh places binary, unit and config idempotently, keeping an edited config', async () => {
+    const root = join(dir.path, 'root');
+    const install = () =>
+      spawnSync('bash', [join(ROOT, 'build', 'install.sh'), '--binary', binary], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, DESTDIR: root },
+      });
+    const first = install();
+    expect(first.stderr).toBe('');
+    expect(first.status).toBe(0);
+    expect(first.stdout.match(/^installed /gm)).toHaveLength(3);
+    const installed = join(root, 'usr', 'local', 'bin', 'filament');
+    expect((await stat(installed)).mode & 0o777).toBe(0o755);
+    const configFile = join(root, 'etc', 'filament', 'filament.toml');
+    await writeFile(
+      configFile,
+      `${await readFile(configFile, 'utf8')}\n# edited by the operator\n`,
+    );
+    const second = install();
+    expect(second.status).toBe(0);
+    expect(second.stdout.match(/^unchanged /gm)).toHaveLength(2);
+    expect(second.stdout).toContain('kept ');
+    expect(await readFile(configFile, 'utf8')).toContain('# edited by the operator');
+    expect(spawnSync(installed, ['check-config', configFile]).status).toBe(0);
   });
 
   test('runs the demo end to end', () => {
