@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { FORBIDDEN_KEYS } from '../codec/index.ts';
-import { createAjv, toViolations } from '../json-schema/index.ts';
+import { compileOnFirstUse, createAjv, toViolations } from '../json-schema/index.ts';
 import type { LogLevel } from '../log/index.ts';
 import type { PayloadValidationRule } from '../rules/index.ts';
 import schema from './config.schema.json' with { type: 'json' };
@@ -10,7 +10,7 @@ import { CONFIG_DEFAULTS } from './defaults.ts';
 import { FLAG_OF_FIELD } from './flags.ts';
 import type { Config } from './types.ts';
 
-const validateDocument = createAjv({ allErrors: true }).compile(schema);
+const validateDocument = compileOnFirstUse(() => createAjv({ allErrors: true }).compile(schema));
 
 type Doc = Record<string, unknown>;
 
@@ -38,8 +38,9 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
   const identity = (merged.identity ?? {}) as Doc;
   identity.replica ??= defaultReplica(options.hostname ?? hostname());
   merged.identity = identity;
-  if (problems.length === 0 && !validateDocument(merged)) {
-    for (const v of toViolations(validateDocument.errors, merged)) {
+  const validate = validateDocument();
+  if (problems.length === 0 && !validate(merged)) {
+    for (const v of toViolations(validate.errors, merged)) {
       const field = dotted(v.path);
       const flag = FLAG_OF_FIELD[field.replace(/\[\d+\]$/, '')];
       problems.push(

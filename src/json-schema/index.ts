@@ -3,6 +3,8 @@
  * of reporting violations (JSON pointer, rule, value found).
  * @module
  */
+
+export { compileOnFirstUse } from './compile-on-first-use.ts';
 export { createAjv } from './create-ajv.ts';
 export {
   describeValue,

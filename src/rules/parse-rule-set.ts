@@ -1,10 +1,10 @@
 import { type DecodeLimits, decodeDocument, type Encoding } from '../codec/index.ts';
-import { createAjv, describeValue, toViolations } from '../json-schema/index.ts';
+import { compileOnFirstUse, createAjv, describeValue, toViolations } from '../json-schema/index.ts';
 import { type Checked, type Rejection, refused, reject } from './rejection.ts';
 import schema from './rule-set.schema.json' with { type: 'json' };
 import type { RuleSet } from './types.ts';
 
-const validateShape = createAjv().compile<RuleSet>(schema);
+const validateShape = compileOnFirstUse(() => createAjv().compile<RuleSet>(schema));
 
 /** A rule set that passed decoding and the RuleSet schema, with the encoding it came in. */
 export interface ParsedRuleSet {
@@ -53,8 +53,9 @@ export function checkShape(value: unknown, encoding: Encoding = 'json'): Checked
       reject('SCHEMA', '', `a rule set must be an object (got ${describeValue(value)})`),
     );
   }
-  if (!validateShape(value)) {
-    const [first] = toViolations(validateShape.errors, value);
+  const validate = validateShape();
+  if (!validate(value)) {
+    const [first] = toViolations(validate.errors, value);
     const v = first ?? { path: '', rule: 'schema', message: 'does not match the RuleSet schema' };
     return refused(reject('SCHEMA', v.path, `${v.message} [${v.rule}]`));
   }

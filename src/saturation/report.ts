@@ -1,6 +1,11 @@
 import { Packr } from 'msgpackr';
 import { type DecodeLimits, decodeMsgpack } from '../codec/index.ts';
-import { createAjv, formatViolation, toViolations } from '../json-schema/index.ts';
+import {
+  compileOnFirstUse,
+  createAjv,
+  formatViolation,
+  toViolations,
+} from '../json-schema/index.ts';
 import type { ReplicaState } from './replica-state.ts';
 import schema from './report.schema.json' with { type: 'json' };
 import type { SignalName } from './signals.ts';
@@ -34,7 +39,7 @@ export interface SaturationReport {
 }
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
-const validateWire = createAjv({ allErrors: false }).compile(schema);
+const validateWire = compileOnFirstUse(() => createAjv({ allErrors: false }).compile(schema));
 const LIMITS: DecodeLimits = { maxBytes: 64 * 1024, maxDepth: 8 };
 
 /** Encodes a report as a compact MessagePack map with short keys (typically well under 256 bytes). */
@@ -66,8 +71,9 @@ export function decodeReport(bytes: Uint8Array): SaturationReport | { error: str
   const decoded = decodeMsgpack(bytes, LIMITS);
   if (!decoded.ok) return { error: `${decoded.error.kind}: ${decoded.error.message}` };
   const w = decoded.value as Record<string, unknown>;
-  if (!validateWire(w)) {
-    const [first] = toViolations(validateWire.errors, w);
+  const validate = validateWire();
+  if (!validate(w)) {
+    const [first] = toViolations(validate.errors, w);
     return { error: first ? formatViolation(first) : 'not a SaturationReport' };
   }
   const report: Record<string, unknown> = {
