@@ -1,7 +1,12 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { FORBIDDEN_KEYS } from '../codec/index.ts';
-import { compileOnFirstUse, createAjv, toViolations } from '../json-schema/index.ts';
+import {
+  compileOnFirstUse,
+  createAjv,
+  OWN_SCHEMA_OPTIONS,
+  toViolations,
+} from '../json-schema/index.ts';
 import type { LogLevel } from '../log/index.ts';
 import type { PayloadValidationRule } from '../rules/index.ts';
 import schema from './config.schema.json' with { type: 'json' };
@@ -10,7 +15,9 @@ import { CONFIG_DEFAULTS } from './defaults.ts';
 import { FLAG_OF_FIELD } from './flags.ts';
 import type { Config } from './types.ts';
 
-const validateDocument = compileOnFirstUse(() => createAjv({ allErrors: true }).compile(schema));
+const validateDocument = compileOnFirstUse(() =>
+  createAjv({ ...OWN_SCHEMA_OPTIONS, allErrors: true }).compile(schema),
+);
 
 type Doc = Record<string, unknown>;
 

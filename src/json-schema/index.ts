@@ -5,7 +5,7 @@
  */
 
 export { compileOnFirstUse } from './compile-on-first-use.ts';
-export { createAjv } from './create-ajv.ts';
+export { createAjv, OWN_SCHEMA_OPTIONS } from './create-ajv.ts';
 export {
   describeValue,
   formatViolation,

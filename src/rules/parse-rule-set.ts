@@ -1,10 +1,18 @@
 import { type DecodeLimits, decodeDocument, type Encoding } from '../codec/index.ts';
-import { compileOnFirstUse, createAjv, describeValue, toViolations } from '../json-schema/index.ts';
+import {
+  compileOnFirstUse,
+  createAjv,
+  describeValue,
+  OWN_SCHEMA_OPTIONS,
+  toViolations,
+} from '../json-schema/index.ts';
 import { type Checked, type Rejection, refused, reject } from './rejection.ts';
 import schema from './rule-set.schema.json' with { type: 'json' };
 import type { RuleSet } from './types.ts';
 
-const validateShape = compileOnFirstUse(() => createAjv().compile<RuleSet>(schema));
+const validateShape = compileOnFirstUse(() =>
+  createAjv(OWN_SCHEMA_OPTIONS).compile<RuleSet>(schema),
+);
 
 /** A rule set that passed decoding and the RuleSet schema, with the encoding it came in. */
 export interface ParsedRuleSet {

@@ -4,6 +4,7 @@ import {
   compileOnFirstUse,
   createAjv,
   formatViolation,
+  OWN_SCHEMA_OPTIONS,
   toViolations,
 } from '../json-schema/index.ts';
 import type { ReplicaState } from './replica-state.ts';
@@ -39,7 +40,9 @@ export interface SaturationReport {
 }
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
-const validateWire = compileOnFirstUse(() => createAjv({ allErrors: false }).compile(schema));
+const validateWire = compileOnFirstUse(() =>
+  createAjv({ ...OWN_SCHEMA_OPTIONS, allErrors: false }).compile(schema),
+);
 const LIMITS: DecodeLimits = { maxBytes: 64 * 1024, maxDepth: 8 };
 
 /** Encodes a report as a compact MessagePack map with short keys (typically well under 256 bytes). */
