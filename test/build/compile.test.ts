@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { startMosquitto } from '../../src/broker/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
+import { NVIDIA_SMI_ARGS } from '../../src/saturation/collectors/index.ts';
 import { decodeReport, type SaturationReport } from '../../src/saturation/index.ts';
 import { grpcClients } from '../helpers/grpc-clients.ts';
 import { jsonBytes } from '../helpers/rule-sets.ts';
@@ -54,7 +55,7 @@ describe('the compiled binary', () => {
     expect(facts.commit).toMatch(/^[0-9a-f]{7,}$|^unknown$/);
   });
 
-  test('runs as the sidecar: SERVING over the socket, validates, reports, exits 0 on SIGTERM', async () => {
+  test('runs as the sidecar: SERVING over the socket, validates, reports (GPU via nvidia-smi on PATH), exits 0 on SIGTERM', async () => {
     const broker = await startMosquitto();
     const watcher = mqtt.connect(broker.url, { protocolVersion: 5 });
     const reports: SaturationReport[] = [];
@@ -73,6 +74,14 @@ describe('the compiled binary', () => {
       config,
       `[api]\nsocket = "${socket}"\n\n[[models]]\nid = "llama"\nversion = "2026-10-01"\n`,
     );
+    // A stand-in nvidia-smi on PATH: two GPUs, answering only filament's exact query.
+    const bin = join(dir.path, 'bin');
+    await mkdir(bin, { recursive: true });
+    await writeFile(
+      join(bin, 'nvidia-smi'),
+      `#!/bin/sh\n[ "$*" = "${NVIDIA_SMI_ARGS.join(' ')}" ] || { echo "unexpected query: $*" >&2; exit 2; }\nprintf '0, 37, 20480, 81920\\n1, 64, 30720, 81920\\n'\n`,
+    );
+    await chmod(join(bin, 'nvidia-smi'), 0o755);
     const sidecar = startSidecarProcess(
       sidecarArgs({
         config,
@@ -81,7 +90,7 @@ describe('the compiled binary', () => {
         replica: 'binary-host',
         stateDir: join(dir.path, 'state'),
       }),
-      {},
+      { PATH: `${bin}:${process.env.PATH}` },
       { path: binary, cwd: dir.path },
     );
     const client = grpcClients(`unix:${socket}`);
@@ -102,8 +111,11 @@ describe('the compiled binary', () => {
         await client.validate({ config: { ...VALID_CONFIG_MESSAGE, model: 'gone' } }),
       ).toMatchObject({ ok: false });
       await waitFor(
-        () => reports.find((r) => r.replica === 'binary-host' && r.ruleVersions?.acme === 1),
-        'a saturation report carrying rule version 1',
+        () =>
+          reports.find(
+            (r) => r.replica === 'binary-host' && r.ruleVersions?.acme === 1 && r.gpu === 0.64,
+          ),
+        'a saturation report carrying rule version 1 and the busiest GPU (64 %)',
       );
       expect(await sidecar.kill('SIGTERM')).toBe(0);
       await waitFor(
