@@ -60,12 +60,13 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
   }
   const notifier = await createNotifier();
   const stopWatchdog = startSystemdWatchdog(notifier);
-  const ready = `READY=1\nSTATUS=following ${sidecar.config.rules.tenants.length} tenant(s)`;
-  notifier.send(ready);
+  const ready = () =>
+    notifier.send(`READY=1\nSTATUS=following ${sidecar.config.rules.tenants.length} tenant(s)`);
+  ready();
   const stopReloading = onSighup(async () => {
     notifier.reloading();
     await reloadConfig(sidecar, values, logger.child('config'));
-    notifier.send(ready);
+    ready();
   });
   await untilSignal();
   stopReloading();
