@@ -241,6 +241,8 @@ export class Sidecar implements SidecarBackend {
     const changed = configDifferences(this.current, next);
     const applied = changed.filter((path) => RELOADABLE.some((key) => isUnder(path, key)));
     const needsRestart = changed.filter((path) => !applied.includes(path));
+    // Stopping: nothing may subscribe again; the next start reads the file anyway.
+    if (this.stopping !== null) return { applied: [], needsRestart: changed };
     if (applied.length === 0) return { applied, needsRestart };
     const was = this.current;
     this.current = {
