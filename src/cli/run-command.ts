@@ -83,18 +83,18 @@ type RunFlagValues = ReturnType<typeof parseFlags<typeof RUN_FLAGS>>['values'];
 async function loadRunConfig(values: RunFlagValues): Promise<Config> {
   const file = values.config === undefined ? {} : await loadConfigFile(values.config);
   const flags = flagsToDocument({
-    ...(values.broker ? { broker: values.broker } : {}),
-    ...(values.tenant ? { tenant: values.tenant } : {}),
-    ...(values.replica !== undefined ? { replica: values.replica } : {}),
-    ...(values.cluster !== undefined ? { cluster: values.cluster } : {}),
-    ...(values['state-dir'] !== undefined ? { stateDir: values['state-dir'] } : {}),
-    ...(values.protocol !== undefined ? { protocol: values.protocol } : {}),
-    ...(values['topic-prefix'] !== undefined ? { topicPrefix: values['topic-prefix'] } : {}),
-    ...(values['client-id'] !== undefined ? { clientId: values['client-id'] } : {}),
-    ...(values['log-level'] !== undefined ? { logLevel: values['log-level'] } : {}),
-    ...(values['grpc-socket'] !== undefined ? { grpcSocket: values['grpc-socket'] } : {}),
-    ...(values['grpc-listen'] !== undefined ? { grpcListen: values['grpc-listen'] } : {}),
-    ...(values['metrics-listen'] !== undefined ? { metricsListen: values['metrics-listen'] } : {}),
+    broker: values.broker,
+    tenant: values.tenant,
+    replica: values.replica,
+    cluster: values.cluster,
+    stateDir: values['state-dir'],
+    protocol: values.protocol,
+    topicPrefix: values['topic-prefix'],
+    clientId: values['client-id'],
+    logLevel: values['log-level'],
+    grpcSocket: values['grpc-socket'],
+    grpcListen: values['grpc-listen'],
+    metricsListen: values['metrics-listen'],
   });
   return buildConfig(file, flags);
 }

@@ -1,17 +1,17 @@
-/** The command-line settings of `filament run`, as parsed (every one optional). */
+/** The command-line settings of `filament run`, as parsed (every one optional; undefined = not given). */
 export interface ConfigFlags {
-  readonly broker?: readonly string[];
-  readonly tenant?: readonly string[];
-  readonly replica?: string;
-  readonly cluster?: string;
-  readonly stateDir?: string;
-  readonly protocol?: string;
-  readonly topicPrefix?: string;
-  readonly clientId?: string;
-  readonly logLevel?: string;
-  readonly grpcSocket?: string;
-  readonly grpcListen?: string;
-  readonly metricsListen?: string;
+  readonly broker?: readonly string[] | undefined;
+  readonly tenant?: readonly string[] | undefined;
+  readonly replica?: string | undefined;
+  readonly cluster?: string | undefined;
+  readonly stateDir?: string | undefined;
+  readonly protocol?: string | undefined;
+  readonly topicPrefix?: string | undefined;
+  readonly clientId?: string | undefined;
+  readonly logLevel?: string | undefined;
+  readonly grpcSocket?: string | undefined;
+  readonly grpcListen?: string | undefined;
+  readonly metricsListen?: string | undefined;
 }
 
 /** Which flag sets which config-file field; used to name the flag in error messages. */

@@ -3,19 +3,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { type MosquittoBroker, startMosquitto } from '../../src/broker/index.ts';
-import { type CliIo, runCli } from '../../src/cli/index.ts';
+import { cli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 const ROOT = join(import.meta.dir, '..', '..');
 const example = (name: string) => join(ROOT, 'examples', name);
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (t) => out.push(t), err: (t) => err.push(t) };
-  const code = await runCli(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('filament check-config', () => {
   test('accepts the sample config', async () => {

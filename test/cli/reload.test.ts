@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type MosquittoBroker, startMosquitto } from '../../src/broker/index.ts';
-import { runCli } from '../../src/cli/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
+import { cli } from '../helpers/cli.ts';
 import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 import {
   type SidecarProcess,
@@ -20,12 +20,7 @@ interface Status {
 
 /** What `filament status --json` reports. */
 async function status(socket: string): Promise<Status> {
-  const out: string[] = [];
-  await runCli(['status', '--socket', socket, '--json'], {
-    out: (t) => out.push(t),
-    err: () => {},
-  });
-  return JSON.parse(out.join('\n')) as Status;
+  return JSON.parse((await cli('status', '--socket', socket, '--json')).out) as Status;
 }
 
 async function servedModels(socket: string): Promise<string[]> {

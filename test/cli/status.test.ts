@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type MosquittoBroker, startMosquitto } from '../../src/broker/index.ts';
-import { runCli } from '../../src/cli/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
+import { cli } from '../helpers/cli.ts';
 import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 import {
   type SidecarProcess,
@@ -11,13 +11,6 @@ import {
   startSidecarProcess,
 } from '../helpers/sidecar-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('filament status', () => {
   let broker: MosquittoBroker;

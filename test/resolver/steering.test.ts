@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type MosquittoBroker, startMosquitto } from '../../src/broker/index.ts';
-import { runCli } from '../../src/cli/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
 import { Resolver } from '../../src/resolver/index.ts';
+import { cli } from '../helpers/cli.ts';
 import {
   fastSaturationConfig,
   type ModelServerStub,
@@ -94,13 +94,9 @@ describe('the resolver steers by saturation reports (two real sidecars, one brok
   });
 
   test('filament top shows both hosts, lowest score first', async () => {
-    const out: string[] = [];
-    const code = await runCli(['top', '--broker', broker.url, '--once', '--wait', '600'], {
-      out: (t) => out.push(t),
-      err: () => {},
-    });
+    const { code, out } = await cli('top', '--broker', broker.url, '--once', '--wait', '600');
     expect(code).toBe(0);
-    const lines = out.join('\n').split('\n');
+    const lines = out.split('\n');
     expect(lines[0]).toMatch(
       /^REPLICA\s+CLUSTER\s+STATE\s+SCORE\s+QUEUE\s+RUN\s+KV%\s+GPU%\s+LAT\s+RULES\s+AGE$/,
     );
