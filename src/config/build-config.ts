@@ -1,23 +1,18 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { ValidateFunction } from 'ajv';
 import { FORBIDDEN_KEYS } from '../codec/index.ts';
-import {
-  compileOnFirstUse,
-  createAjv,
-  OWN_SCHEMA_OPTIONS,
-  toViolations,
-} from '../json-schema/index.ts';
+import { toViolations } from '../json-schema/index.ts';
 import type { LogLevel } from '../log/index.ts';
 import type { PayloadValidationRule } from '../rules/index.ts';
-import schema from './config.schema.json' with { type: 'json' };
+import { validate as generatedValidate } from './config.validator.generated.ts';
 import { ConfigError } from './config-error.ts';
 import { CONFIG_DEFAULTS } from './defaults.ts';
 import { FLAG_OF_FIELD } from './flags.ts';
 import type { Config } from './types.ts';
 
-const validateDocument = compileOnFirstUse(() =>
-  createAjv({ ...OWN_SCHEMA_OPTIONS, allErrors: true }).compile(schema),
-);
+/** `config.schema.json`, compiled at build time (build/generate-validators.ts). */
+const validateDocument = generatedValidate as unknown as ValidateFunction;
 
 type Doc = Record<string, unknown>;
 
@@ -45,9 +40,8 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
   const identity = (merged.identity ?? {}) as Doc;
   identity.replica ??= defaultReplica(options.hostname ?? hostname());
   merged.identity = identity;
-  const validate = validateDocument();
-  if (problems.length === 0 && !validate(merged)) {
-    for (const v of toViolations(validate.errors, merged)) {
+  if (problems.length === 0 && !validateDocument(merged)) {
+    for (const v of toViolations(validateDocument.errors, merged)) {
       const field = dotted(v.path);
       const flag = FLAG_OF_FIELD[field.replace(/\[\d+\]$/, '')];
       problems.push(

@@ -4,7 +4,6 @@
  * @module
  */
 
-export { compileOnFirstUse } from './compile-on-first-use.ts';
 export { createAjv, OWN_SCHEMA_OPTIONS } from './create-ajv.ts';
 export {
   describeValue,
@@ -13,4 +12,5 @@ export {
   type SchemaViolation,
   toViolations,
 } from './format-errors.ts';
+export { PAYLOAD_SCHEMA_DIALECT, payloadSchemaViolation } from './payload-dialect.ts';
 export { addTensorKeyword, checkTensor, TENSOR_DTYPES, type TensorSpec } from './tensor-keyword.ts';

@@ -1,18 +1,12 @@
+import type { ValidateFunction } from 'ajv';
 import { type DecodeLimits, decodeDocument, type Encoding } from '../codec/index.ts';
-import {
-  compileOnFirstUse,
-  createAjv,
-  describeValue,
-  OWN_SCHEMA_OPTIONS,
-  toViolations,
-} from '../json-schema/index.ts';
+import { describeValue, toViolations } from '../json-schema/index.ts';
 import { type Checked, type Rejection, refused, reject } from './rejection.ts';
-import schema from './rule-set.schema.json' with { type: 'json' };
+import { validate as generatedValidate } from './rule-set.validator.generated.ts';
 import type { RuleSet } from './types.ts';
 
-const validateShape = compileOnFirstUse(() =>
-  createAjv(OWN_SCHEMA_OPTIONS).compile<RuleSet>(schema),
-);
+/** `rule-set.schema.json`, compiled at build time (build/generate-validators.ts). */
+const validateShape = generatedValidate as unknown as ValidateFunction<RuleSet>;
 
 /** A rule set that passed decoding and the RuleSet schema, with the encoding it came in. */
 export interface ParsedRuleSet {
@@ -61,9 +55,8 @@ export function checkShape(value: unknown, encoding: Encoding = 'json'): Checked
       reject('SCHEMA', '', `a rule set must be an object (got ${describeValue(value)})`),
     );
   }
-  const validate = validateShape();
-  if (!validate(value)) {
-    const [first] = toViolations(validate.errors, value);
+  if (!validateShape(value)) {
+    const [first] = toViolations(validateShape.errors, value);
     const v = first ?? { path: '', rule: 'schema', message: 'does not match the RuleSet schema' };
     return refused(reject('SCHEMA', v.path, `${v.message} [${v.rule}]`));
   }

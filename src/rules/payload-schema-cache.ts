@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Ajv, ValidateFunction } from 'ajv';
 import { inspectTree } from '../codec/index.ts';
-import { addTensorKeyword, createAjv } from '../json-schema/index.ts';
+import { addTensorKeyword, createAjv, payloadSchemaViolation } from '../json-schema/index.ts';
 import { type Checked, refused, reject } from './rejection.ts';
 
 /** A compiled payload schema: its content hash and the Ajv validator. */
@@ -24,10 +24,11 @@ export class PayloadSchemaCache {
   /** @param maxDepth nesting cap for schema documents (they are free-form, so walked here). */
   constructor(private readonly maxDepth: number) {
     // Payload schemas are written by rule authors and may carry annotations Ajv does not know.
+    // They are checked against the meta-schema by `payloadSchemaViolation` before compiling.
     this.ajv = createAjv({
       strict: false,
       allErrors: false,
-      validateSchema: true,
+      validateSchema: false,
       addUsedSchema: false,
     });
     addTensorKeyword(this.ajv);
@@ -41,6 +42,15 @@ export class PayloadSchemaCache {
       const problem = inspectTree(schema, this.maxDepth, path);
       if (problem && !problem.ok)
         return refused(reject(problem.error.kind, problem.error.path, problem.error.message));
+      const malformed = payloadSchemaViolation(schema);
+      if (malformed)
+        return refused(
+          reject(
+            'INVALID_PAYLOAD_SCHEMA',
+            `${path}${malformed.path}`,
+            `payload schema "${id}" is not valid JSON Schema draft-07: ${malformed.message} [${malformed.rule}]`,
+          ),
+        );
       try {
         const validate = this.ajv.compile(schema as object);
         entry = { hash: `sha256:${createHash('sha256').update(text).digest('hex')}`, validate };

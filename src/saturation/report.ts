@@ -1,14 +1,9 @@
+import type { ValidateFunction } from 'ajv';
 import { Packr } from 'msgpackr';
 import { type DecodeLimits, decodeMsgpack } from '../codec/index.ts';
-import {
-  compileOnFirstUse,
-  createAjv,
-  formatViolation,
-  OWN_SCHEMA_OPTIONS,
-  toViolations,
-} from '../json-schema/index.ts';
+import { formatViolation, toViolations } from '../json-schema/index.ts';
 import type { ReplicaState } from './replica-state.ts';
-import schema from './report.schema.json' with { type: 'json' };
+import { validate as generatedValidate } from './report.validator.generated.ts';
 import type { SignalName } from './signals.ts';
 
 /** What a sidecar tells resolvers about its replica (see `report.schema.json` for the wire form). */
@@ -40,9 +35,8 @@ export interface SaturationReport {
 }
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
-const validateWire = compileOnFirstUse(() =>
-  createAjv({ ...OWN_SCHEMA_OPTIONS, allErrors: false }).compile(schema),
-);
+/** `report.schema.json`, compiled at build time (build/generate-validators.ts). */
+const validateWire = generatedValidate as unknown as ValidateFunction;
 const LIMITS: DecodeLimits = { maxBytes: 64 * 1024, maxDepth: 8 };
 
 /** Encodes a report as a compact MessagePack map with short keys (typically well under 256 bytes). */
@@ -74,9 +68,8 @@ export function decodeReport(bytes: Uint8Array): SaturationReport | { error: str
   const decoded = decodeMsgpack(bytes, LIMITS);
   if (!decoded.ok) return { error: `${decoded.error.kind}: ${decoded.error.message}` };
   const w = decoded.value as Record<string, unknown>;
-  const validate = validateWire();
-  if (!validate(w)) {
-    const [first] = toViolations(validate.errors, w);
+  if (!validateWire(w)) {
+    const [first] = toViolations(validateWire.errors, w);
     return { error: first ? formatViolation(first) : 'not a SaturationReport' };
   }
   const report: Record<string, unknown> = {

@@ -115,6 +115,35 @@ describe('RuleApplier refuses invalid rule sets with a code and a JSON pointer',
       'a payload schema that does not compile',
       { ...base, schemas: [{ id: 'chat/v1', schema: { type: 'nonsense' } }] },
       'INVALID_PAYLOAD_SCHEMA',
+      '/schemas/0/schema/type',
+    ],
+    [
+      'a payload schema whose keyword Ajv refuses to compile',
+      { ...base, schemas: [{ id: 'chat/v1', schema: { $ref: '#/definitions/missing' } }] },
+      'INVALID_PAYLOAD_SCHEMA',
+      '/schemas/0/schema',
+    ],
+    [
+      'a payload schema in another dialect',
+      {
+        ...base,
+        schemas: [
+          {
+            id: 'chat/v1',
+            schema: { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object' },
+          },
+        ],
+      },
+      'INVALID_PAYLOAD_SCHEMA',
+      '/schemas/0/schema/$schema',
+    ],
+    [
+      'a tensor keyword with an unknown dtype',
+      {
+        ...base,
+        schemas: [{ id: 'chat/v1', schema: { tensor: { dtype: 'float128', shape: [1] } } }],
+      },
+      'INVALID_PAYLOAD_SCHEMA',
       '/schemas/0/schema',
     ],
     [
