@@ -41,12 +41,11 @@ export class ApiServer {
     const registry = {
       add: (call: grpc.ServerWritableStream<unknown, unknown>) => this.track(call),
     };
-    const index = new DescriptorIndex();
     this.server.addService(
       serviceDefinition('grpc.health.v1.Health'),
       healthService(options.health, registry),
     );
-    const reflection = reflectionService(index);
+    const reflection = reflectionService(() => new DescriptorIndex());
     this.server.addService(serviceDefinition('grpc.reflection.v1.ServerReflection'), reflection);
     this.server.addService(
       serviceDefinition('grpc.reflection.v1alpha.ServerReflection'),

@@ -6,11 +6,10 @@ export { ApiServer, type ApiServerOptions } from './api-server.ts';
 export { DescriptorIndex } from './descriptor-index.ts';
 export { HealthState, type ServingStatus, SIDECAR_SERVICE, tenantService } from './health-state.ts';
 export {
-  apiDefinitions,
   clientConstructor,
   decodeMessage,
   encodeMessage,
-  LOADER_OPTIONS,
+  MESSAGE_OPTIONS,
 } from './load-definitions.ts';
 export type { ConfigSnapshot, SidecarBackend } from './sidecar-backend.ts';
 export { type ConfigMessage, SidecarClient } from './sidecar-client.ts';

@@ -2,10 +2,10 @@ import type { PushedLoad, SaturationReport } from '../saturation/index.ts';
 import type { ObjectiveConfig, Payload, Verdict } from '../validation/index.ts';
 import type { ConfigSnapshot } from './sidecar-backend.ts';
 
-// Messages cross the gRPC edge with their .proto field names (snake_case, see LOADER_OPTIONS);
+// Messages cross the gRPC edge with their .proto field names (snake_case, see MESSAGE_OPTIONS);
 // this file is the one place that translates them to and from the engine's camelCase types.
 
-/** filament.v1.ObjectiveConfig as proto-loader hands it over (defaults filled). */
+/** filament.v1.ObjectiveConfig as the API hands it over (defaults filled). */
 export interface ObjectiveConfigMessage {
   tenant: string;
   objective: string;
@@ -17,7 +17,7 @@ export interface ObjectiveConfigMessage {
   cell: string;
 }
 
-/** filament.v1.Payload as proto-loader hands it over. */
+/** filament.v1.Payload as the API hands it over. */
 export interface PayloadMessage {
   data: Uint8Array;
   content_type: string;
@@ -123,7 +123,7 @@ export function toConfigResponse(s: ConfigSnapshot): Record<string, unknown> {
   };
 }
 
-/** filament.v1.ReportLoadRequest as proto-loader hands it over (unset optional fields absent). */
+/** filament.v1.ReportLoadRequest as the API hands it over (unset optional fields absent). */
 export interface ReportLoadMessage {
   queue?: number;
   in_flight?: number;

@@ -191,10 +191,14 @@ export class Sidecar implements SidecarBackend {
     });
     await this.api.start();
     await this.startMetricsServer();
-    this.connection.start();
     this.follower.start();
     this.monitor.start();
+    // Connecting builds the mqtt.js client (tens of ms in the binary): after start() returns, so
+    // readiness (last-known-good rules + a bound socket) never waits for it.
+    const connection = this.connection;
+    setImmediate(() => connection.start());
     this.log.info('sidecar started', {
+      startedInMs: Math.round(performance.now()),
       replica: c.identity.replica,
       cluster: c.identity.cluster,
       tenants: c.rules.tenants,

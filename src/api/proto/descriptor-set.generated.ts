@@ -448,3 +448,1049 @@ export const DESCRIPTOR_SET_BASE64 =
   'BAYBEgMxCBcKDAoFBAYCAAUSAzICCAoLCgQEBgIAEgMyAhIKDAoFBAYCAAESAzIJDQoMCgUEBgIAAxIDMhARCgoKAgQHEgQ1' +
   'ADgBCgoKAwQHARIDNQgVCgwKBQQHAgAFEgM2AgcKCwoEBAcCABIDNgIXCgwKBQQHAgABEgM2CBIKDAoFBAcCAAMSAzYVFgoM' +
   'CgUEBwIBBRIDNwIICgsKBAQHAgESAzcCGwoMCgUEBwIBARIDNwkWCgwKBQQHAgEDEgM3GRpiBnByb3RvM9L2AwQIABgA';
+
+/** The same protos as protobufjs JSON (no comments), for `protobuf.Root.fromJSON`. */
+export const PROTO_ROOT_JSON = {
+ "nested": {
+  "filament": {
+   "nested": {
+    "v1": {
+     "nested": {
+      "ObjectiveConfig": {
+       "fields": {
+        "tenant": {
+         "type": "string",
+         "id": 1
+        },
+        "objective": {
+         "type": "string",
+         "id": 2
+        },
+        "model": {
+         "type": "string",
+         "id": 3
+        },
+        "model_version": {
+         "type": "string",
+         "id": 4
+        },
+        "rule_version": {
+         "type": "uint64",
+         "id": 5
+        },
+        "schema_id": {
+         "type": "string",
+         "id": 6
+        },
+        "routing_key": {
+         "type": "string",
+         "id": 7
+        },
+        "cell": {
+         "type": "string",
+         "id": 8
+        }
+       }
+      },
+      "Payload": {
+       "fields": {
+        "data": {
+         "type": "bytes",
+         "id": 1
+        },
+        "content_type": {
+         "type": "string",
+         "id": 2
+        }
+       }
+      },
+      "ValidateRequest": {
+       "fields": {
+        "config": {
+         "type": ".filament.v1.ObjectiveConfig",
+         "id": 1
+        },
+        "payload": {
+         "type": ".filament.v1.Payload",
+         "id": 2
+        }
+       }
+      },
+      "ValidateResponse": {
+       "fields": {
+        "ok": {
+         "type": "bool",
+         "id": 1
+        },
+        "code": {
+         "type": ".filament.v1.ReasonCode",
+         "id": 2
+        },
+        "message": {
+         "type": "string",
+         "id": 3
+        },
+        "field": {
+         "type": "string",
+         "id": 4
+        },
+        "payload_path": {
+         "type": "string",
+         "id": 5
+        },
+        "payload_keyword": {
+         "type": "string",
+         "id": 6
+        },
+        "rule_version": {
+         "type": "uint64",
+         "id": 7
+        },
+        "role": {
+         "type": ".filament.v1.TargetRole",
+         "id": 8
+        },
+        "payload": {
+         "type": ".filament.v1.PayloadOutcome",
+         "id": 9
+        }
+       }
+      },
+      "ValidateStreamRequest": {
+       "fields": {
+        "id": {
+         "type": "uint64",
+         "id": 1
+        },
+        "config": {
+         "type": ".filament.v1.ObjectiveConfig",
+         "id": 2
+        },
+        "payload": {
+         "type": ".filament.v1.Payload",
+         "id": 3
+        },
+        "batch": {
+         "rule": "repeated",
+         "type": ".filament.v1.ValidateRequest",
+         "id": 4
+        }
+       }
+      },
+      "ValidateStreamResponse": {
+       "fields": {
+        "id": {
+         "type": "uint64",
+         "id": 1
+        },
+        "result": {
+         "type": ".filament.v1.ValidateResponse",
+         "id": 2
+        },
+        "batch_results": {
+         "rule": "repeated",
+         "type": ".filament.v1.ValidateResponse",
+         "id": 3
+        }
+       }
+      },
+      "GetConfigRequest": {
+       "fields": {}
+      },
+      "GetConfigResponse": {
+       "fields": {
+        "identity": {
+         "type": ".filament.v1.Identity",
+         "id": 1
+        },
+        "broker": {
+         "type": ".filament.v1.BrokerConnection",
+         "id": 2
+        },
+        "tenants": {
+         "rule": "repeated",
+         "type": ".filament.v1.TenantRules",
+         "id": 3
+        },
+        "models": {
+         "rule": "repeated",
+         "type": ".filament.v1.LoadedModel",
+         "id": 4
+        },
+        "stopping": {
+         "type": "bool",
+         "id": 5
+        }
+       }
+      },
+      "WatchConfigRequest": {
+       "fields": {}
+      },
+      "WatchConfigResponse": {
+       "fields": {
+        "config": {
+         "type": ".filament.v1.GetConfigResponse",
+         "id": 1
+        }
+       }
+      },
+      "Identity": {
+       "fields": {
+        "replica": {
+         "type": "string",
+         "id": 1
+        },
+        "cluster": {
+         "type": "string",
+         "id": 2
+        },
+        "filament_version": {
+         "type": "string",
+         "id": 3
+        }
+       }
+      },
+      "BrokerConnection": {
+       "fields": {
+        "state": {
+         "type": ".filament.v1.BrokerConnection.State",
+         "id": 1
+        },
+        "url": {
+         "type": "string",
+         "id": 2
+        },
+        "reconnects": {
+         "type": "uint32",
+         "id": 3
+        },
+        "since_unix_ms": {
+         "type": "int64",
+         "id": 4
+        }
+       },
+       "nested": {
+        "State": {
+         "values": {
+          "STATE_UNSPECIFIED": 0,
+          "STATE_IDLE": 1,
+          "STATE_CONNECTING": 2,
+          "STATE_CONNECTED": 3,
+          "STATE_DISCONNECTED": 4,
+          "STATE_STOPPED": 5
+         }
+        }
+       }
+      },
+      "TenantRules": {
+       "fields": {
+        "tenant": {
+         "type": "string",
+         "id": 1
+        },
+        "active_version": {
+         "type": "uint64",
+         "id": 2
+        },
+        "kept_versions": {
+         "rule": "repeated",
+         "type": "uint64",
+         "id": 3
+        },
+        "high_water_version": {
+         "type": "uint64",
+         "id": 4
+        },
+        "applied_unix_ms": {
+         "type": "int64",
+         "id": 5
+        },
+        "last_ack": {
+         "type": ".filament.v1.RuleAck",
+         "id": 6
+        }
+       }
+      },
+      "RuleAck": {
+       "fields": {
+        "received_version": {
+         "type": "uint64",
+         "id": 1
+        },
+        "status": {
+         "type": "string",
+         "id": 2
+        },
+        "active_version": {
+         "type": "uint64",
+         "id": 3
+        },
+        "code": {
+         "type": "string",
+         "id": 4
+        },
+        "path": {
+         "type": "string",
+         "id": 5
+        },
+        "reason": {
+         "type": "string",
+         "id": 6
+        },
+        "persisted": {
+         "type": "bool",
+         "id": 7
+        },
+        "at": {
+         "type": "string",
+         "id": 8
+        }
+       }
+      },
+      "LoadedModel": {
+       "fields": {
+        "id": {
+         "type": "string",
+         "id": 1
+        },
+        "version": {
+         "type": "string",
+         "id": 2
+        },
+        "ready": {
+         "type": "bool",
+         "id": 3
+        }
+       }
+      },
+      "ReportLoadRequest": {
+       "oneofs": {
+        "_queue": {
+         "oneof": [
+          "queue"
+         ]
+        },
+        "_in_flight": {
+         "oneof": [
+          "in_flight"
+         ]
+        },
+        "_kv_cache": {
+         "oneof": [
+          "kv_cache"
+         ]
+        },
+        "_latency_ms": {
+         "oneof": [
+          "latency_ms"
+         ]
+        }
+       },
+       "fields": {
+        "queue": {
+         "type": "uint32",
+         "id": 1
+        },
+        "in_flight": {
+         "type": "uint32",
+         "id": 2
+        },
+        "kv_cache": {
+         "type": "double",
+         "id": 3
+        },
+        "models": {
+         "rule": "repeated",
+         "type": ".filament.v1.ModelLoad",
+         "id": 4
+        },
+        "latency_ms": {
+         "type": "double",
+         "id": 5
+        }
+       }
+      },
+      "ModelLoad": {
+       "fields": {
+        "model": {
+         "type": "string",
+         "id": 1
+        },
+        "queue": {
+         "type": "uint32",
+         "id": 2
+        },
+        "in_flight": {
+         "type": "uint32",
+         "id": 3
+        }
+       }
+      },
+      "ReportLoadResponse": {
+       "fields": {
+        "accepted": {
+         "type": "uint64",
+         "id": 1
+        }
+       }
+      },
+      "GetSaturationRequest": {
+       "fields": {}
+      },
+      "GetSaturationResponse": {
+       "fields": {
+        "report": {
+         "type": ".filament.v1.SaturationReport",
+         "id": 1
+        }
+       }
+      },
+      "WatchSaturationRequest": {
+       "fields": {}
+      },
+      "WatchSaturationResponse": {
+       "fields": {
+        "report": {
+         "type": ".filament.v1.SaturationReport",
+         "id": 1
+        }
+       }
+      },
+      "SaturationReport": {
+       "oneofs": {
+        "_queue": {
+         "oneof": [
+          "queue"
+         ]
+        },
+        "_in_flight": {
+         "oneof": [
+          "in_flight"
+         ]
+        },
+        "_kv_cache": {
+         "oneof": [
+          "kv_cache"
+         ]
+        },
+        "_gpu": {
+         "oneof": [
+          "gpu"
+         ]
+        },
+        "_latency_ms": {
+         "oneof": [
+          "latency_ms"
+         ]
+        }
+       },
+       "fields": {
+        "replica": {
+         "type": "string",
+         "id": 1
+        },
+        "cluster": {
+         "type": "string",
+         "id": 2
+        },
+        "state": {
+         "type": ".filament.v1.ReplicaState",
+         "id": 3
+        },
+        "score": {
+         "type": "double",
+         "id": 4
+        },
+        "queue": {
+         "type": "double",
+         "id": 5
+        },
+        "in_flight": {
+         "type": "double",
+         "id": 6
+        },
+        "kv_cache": {
+         "type": "double",
+         "id": 7
+        },
+        "gpu": {
+         "type": "double",
+         "id": 8
+        },
+        "signal_age_ms": {
+         "type": "uint64",
+         "id": 9
+        },
+        "stale_signals": {
+         "rule": "repeated",
+         "type": "string",
+         "id": 10
+        },
+        "models": {
+         "rule": "repeated",
+         "type": ".filament.v1.LoadedModel",
+         "id": 11
+        },
+        "rule_versions": {
+         "rule": "repeated",
+         "type": ".filament.v1.TenantVersion",
+         "id": 12
+        },
+        "seq": {
+         "type": "uint64",
+         "id": 13
+        },
+        "at_unix_ms": {
+         "type": "int64",
+         "id": 14
+        },
+        "latency_ms": {
+         "type": "double",
+         "id": 15
+        }
+       }
+      },
+      "TenantVersion": {
+       "fields": {
+        "tenant": {
+         "type": "string",
+         "id": 1
+        },
+        "version": {
+         "type": "uint64",
+         "id": 2
+        }
+       }
+      },
+      "ReasonCode": {
+       "values": {
+        "REASON_CODE_UNSPECIFIED": 0,
+        "REASON_CODE_INVALID_ARGUMENT": 1,
+        "REASON_CODE_UNKNOWN_TENANT": 2,
+        "REASON_CODE_RULE_VERSION_TOO_OLD": 3,
+        "REASON_CODE_HOST_BEHIND": 4,
+        "REASON_CODE_RULE_VERSION_UNKNOWN": 5,
+        "REASON_CODE_UNKNOWN_OBJECTIVE": 6,
+        "REASON_CODE_UNKNOWN_MODEL": 7,
+        "REASON_CODE_NOT_A_TARGET": 8,
+        "REASON_CODE_UNKNOWN_CELL": 9,
+        "REASON_CODE_MODEL_VERSION_MISMATCH": 10,
+        "REASON_CODE_ROUTING_KEY_MISMATCH": 11,
+        "REASON_CODE_ROUTING_KEY_NOT_SERVED": 12,
+        "REASON_CODE_SCHEMA_MISMATCH": 13,
+        "REASON_CODE_MODEL_NOT_LOADED": 14,
+        "REASON_CODE_MODEL_NOT_READY": 15,
+        "REASON_CODE_PAYLOAD_UNDECODABLE": 16,
+        "REASON_CODE_PAYLOAD_INVALID": 17
+       }
+      },
+      "TargetRole": {
+       "values": {
+        "TARGET_ROLE_UNSPECIFIED": 0,
+        "TARGET_ROLE_DEFAULT": 1,
+        "TARGET_ROLE_CELL": 2,
+        "TARGET_ROLE_CANARY": 3,
+        "TARGET_ROLE_SHADOW": 4,
+        "TARGET_ROLE_FALLBACK": 5
+       }
+      },
+      "PayloadOutcome": {
+       "values": {
+        "PAYLOAD_OUTCOME_UNSPECIFIED": 0,
+        "PAYLOAD_OUTCOME_NONE": 1,
+        "PAYLOAD_OUTCOME_OFF": 2,
+        "PAYLOAD_OUTCOME_SAMPLED_OUT": 3,
+        "PAYLOAD_OUTCOME_CHECKED": 4
+       }
+      },
+      "ReplicaState": {
+       "values": {
+        "REPLICA_STATE_UNSPECIFIED": 0,
+        "REPLICA_STATE_COLD": 1,
+        "REPLICA_STATE_WARMING": 2,
+        "REPLICA_STATE_READY": 3,
+        "REPLICA_STATE_SATURATED": 4,
+        "REPLICA_STATE_DRAINING": 5,
+        "REPLICA_STATE_STALE_RULES": 6,
+        "REPLICA_STATE_UNHEALTHY": 7,
+        "REPLICA_STATE_OFFLINE": 8
+       }
+      },
+      "Sidecar": {
+       "methods": {
+        "GetConfig": {
+         "requestType": ".filament.v1.GetConfigRequest",
+         "responseType": ".filament.v1.GetConfigResponse"
+        },
+        "WatchConfig": {
+         "requestType": ".filament.v1.WatchConfigRequest",
+         "responseType": ".filament.v1.WatchConfigResponse",
+         "responseStream": true
+        },
+        "Validate": {
+         "requestType": ".filament.v1.ValidateRequest",
+         "responseType": ".filament.v1.ValidateResponse"
+        },
+        "ValidateStream": {
+         "requestType": ".filament.v1.ValidateStreamRequest",
+         "requestStream": true,
+         "responseType": ".filament.v1.ValidateStreamResponse",
+         "responseStream": true
+        },
+        "ReportLoad": {
+         "requestType": ".filament.v1.ReportLoadRequest",
+         "requestStream": true,
+         "responseType": ".filament.v1.ReportLoadResponse"
+        },
+        "GetSaturation": {
+         "requestType": ".filament.v1.GetSaturationRequest",
+         "responseType": ".filament.v1.GetSaturationResponse"
+        },
+        "WatchSaturation": {
+         "requestType": ".filament.v1.WatchSaturationRequest",
+         "responseType": ".filament.v1.WatchSaturationResponse",
+         "responseStream": true
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "google": {
+   "nested": {
+    "protobuf": {
+     "options": {
+      "java_package": "com.google.protobuf",
+      "java_outer_classname": "AnyProto",
+      "java_multiple_files": true,
+      "go_package": "google.golang.org/protobuf/types/known/anypb",
+      "objc_class_prefix": "GPB",
+      "csharp_namespace": "Google.Protobuf.WellKnownTypes"
+     },
+     "nested": {
+      "Any": {
+       "fields": {
+        "type_url": {
+         "type": "string",
+         "id": 1
+        },
+        "value": {
+         "type": "bytes",
+         "id": 2
+        }
+       }
+      }
+     }
+    },
+    "rpc": {
+     "nested": {
+      "Status": {
+       "fields": {
+        "code": {
+         "type": "int32",
+         "id": 1
+        },
+        "message": {
+         "type": "string",
+         "id": 2
+        },
+        "details": {
+         "rule": "repeated",
+         "type": ".google.protobuf.Any",
+         "id": 3
+        }
+       }
+      },
+      "BadRequest": {
+       "fields": {
+        "field_violations": {
+         "rule": "repeated",
+         "type": ".google.rpc.BadRequest.FieldViolation",
+         "id": 1
+        }
+       },
+       "nested": {
+        "FieldViolation": {
+         "fields": {
+          "field": {
+           "type": "string",
+           "id": 1
+          },
+          "description": {
+           "type": "string",
+           "id": 2
+          }
+         }
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "grpc": {
+   "nested": {
+    "health": {
+     "nested": {
+      "v1": {
+       "nested": {
+        "HealthCheckRequest": {
+         "fields": {
+          "service": {
+           "type": "string",
+           "id": 1
+          }
+         }
+        },
+        "HealthCheckResponse": {
+         "fields": {
+          "status": {
+           "type": ".grpc.health.v1.HealthCheckResponse.ServingStatus",
+           "id": 1
+          }
+         },
+         "nested": {
+          "ServingStatus": {
+           "values": {
+            "UNKNOWN": 0,
+            "SERVING": 1,
+            "NOT_SERVING": 2,
+            "SERVICE_UNKNOWN": 3
+           }
+          }
+         }
+        },
+        "Health": {
+         "methods": {
+          "Check": {
+           "requestType": ".grpc.health.v1.HealthCheckRequest",
+           "responseType": ".grpc.health.v1.HealthCheckResponse"
+          },
+          "Watch": {
+           "requestType": ".grpc.health.v1.HealthCheckRequest",
+           "responseType": ".grpc.health.v1.HealthCheckResponse",
+           "responseStream": true
+          }
+         }
+        }
+       }
+      }
+     }
+    },
+    "reflection": {
+     "nested": {
+      "v1": {
+       "nested": {
+        "ServerReflectionRequest": {
+         "oneofs": {
+          "message_request": {
+           "oneof": [
+            "file_by_filename",
+            "file_containing_symbol",
+            "file_containing_extension",
+            "all_extension_numbers_of_type",
+            "list_services"
+           ]
+          }
+         },
+         "fields": {
+          "host": {
+           "type": "string",
+           "id": 1
+          },
+          "file_by_filename": {
+           "type": "string",
+           "id": 3
+          },
+          "file_containing_symbol": {
+           "type": "string",
+           "id": 4
+          },
+          "file_containing_extension": {
+           "type": ".grpc.reflection.v1.ExtensionRequest",
+           "id": 5
+          },
+          "all_extension_numbers_of_type": {
+           "type": "string",
+           "id": 6
+          },
+          "list_services": {
+           "type": "string",
+           "id": 7
+          }
+         }
+        },
+        "ExtensionRequest": {
+         "fields": {
+          "containing_type": {
+           "type": "string",
+           "id": 1
+          },
+          "extension_number": {
+           "type": "int32",
+           "id": 2
+          }
+         }
+        },
+        "ServerReflectionResponse": {
+         "oneofs": {
+          "message_response": {
+           "oneof": [
+            "file_descriptor_response",
+            "all_extension_numbers_response",
+            "list_services_response",
+            "error_response"
+           ]
+          }
+         },
+         "fields": {
+          "valid_host": {
+           "type": "string",
+           "id": 1
+          },
+          "original_request": {
+           "type": ".grpc.reflection.v1.ServerReflectionRequest",
+           "id": 2
+          },
+          "file_descriptor_response": {
+           "type": ".grpc.reflection.v1.FileDescriptorResponse",
+           "id": 4
+          },
+          "all_extension_numbers_response": {
+           "type": ".grpc.reflection.v1.ExtensionNumberResponse",
+           "id": 5
+          },
+          "list_services_response": {
+           "type": ".grpc.reflection.v1.ListServiceResponse",
+           "id": 6
+          },
+          "error_response": {
+           "type": ".grpc.reflection.v1.ErrorResponse",
+           "id": 7
+          }
+         }
+        },
+        "FileDescriptorResponse": {
+         "fields": {
+          "file_descriptor_proto": {
+           "rule": "repeated",
+           "type": "bytes",
+           "id": 1
+          }
+         }
+        },
+        "ExtensionNumberResponse": {
+         "fields": {
+          "base_type_name": {
+           "type": "string",
+           "id": 1
+          },
+          "extension_number": {
+           "rule": "repeated",
+           "type": "int32",
+           "id": 2
+          }
+         }
+        },
+        "ListServiceResponse": {
+         "fields": {
+          "service": {
+           "rule": "repeated",
+           "type": ".grpc.reflection.v1.ServiceResponse",
+           "id": 1
+          }
+         }
+        },
+        "ServiceResponse": {
+         "fields": {
+          "name": {
+           "type": "string",
+           "id": 1
+          }
+         }
+        },
+        "ErrorResponse": {
+         "fields": {
+          "error_code": {
+           "type": "int32",
+           "id": 1
+          },
+          "error_message": {
+           "type": "string",
+           "id": 2
+          }
+         }
+        },
+        "ServerReflection": {
+         "methods": {
+          "ServerReflectionInfo": {
+           "requestType": ".grpc.reflection.v1.ServerReflectionRequest",
+           "requestStream": true,
+           "responseType": ".grpc.reflection.v1.ServerReflectionResponse",
+           "responseStream": true
+          }
+         }
+        }
+       }
+      },
+      "v1alpha": {
+       "nested": {
+        "ServerReflectionRequest": {
+         "oneofs": {
+          "message_request": {
+           "oneof": [
+            "file_by_filename",
+            "file_containing_symbol",
+            "file_containing_extension",
+            "all_extension_numbers_of_type",
+            "list_services"
+           ]
+          }
+         },
+         "fields": {
+          "host": {
+           "type": "string",
+           "id": 1
+          },
+          "file_by_filename": {
+           "type": "string",
+           "id": 3
+          },
+          "file_containing_symbol": {
+           "type": "string",
+           "id": 4
+          },
+          "file_containing_extension": {
+           "type": ".grpc.reflection.v1alpha.ExtensionRequest",
+           "id": 5
+          },
+          "all_extension_numbers_of_type": {
+           "type": "string",
+           "id": 6
+          },
+          "list_services": {
+           "type": "string",
+           "id": 7
+          }
+         }
+        },
+        "ExtensionRequest": {
+         "fields": {
+          "containing_type": {
+           "type": "string",
+           "id": 1
+          },
+          "extension_number": {
+           "type": "int32",
+           "id": 2
+          }
+         }
+        },
+        "ServerReflectionResponse": {
+         "oneofs": {
+          "message_response": {
+           "oneof": [
+            "file_descriptor_response",
+            "all_extension_numbers_response",
+            "list_services_response",
+            "error_response"
+           ]
+          }
+         },
+         "fields": {
+          "valid_host": {
+           "type": "string",
+           "id": 1
+          },
+          "original_request": {
+           "type": ".grpc.reflection.v1alpha.ServerReflectionRequest",
+           "id": 2
+          },
+          "file_descriptor_response": {
+           "type": ".grpc.reflection.v1alpha.FileDescriptorResponse",
+           "id": 4
+          },
+          "all_extension_numbers_response": {
+           "type": ".grpc.reflection.v1alpha.ExtensionNumberResponse",
+           "id": 5
+          },
+          "list_services_response": {
+           "type": ".grpc.reflection.v1alpha.ListServiceResponse",
+           "id": 6
+          },
+          "error_response": {
+           "type": ".grpc.reflection.v1alpha.ErrorResponse",
+           "id": 7
+          }
+         }
+        },
+        "FileDescriptorResponse": {
+         "fields": {
+          "file_descriptor_proto": {
+           "rule": "repeated",
+           "type": "bytes",
+           "id": 1
+          }
+         }
+        },
+        "ExtensionNumberResponse": {
+         "fields": {
+          "base_type_name": {
+           "type": "string",
+           "id": 1
+          },
+          "extension_number": {
+           "rule": "repeated",
+           "type": "int32",
+           "id": 2
+          }
+         }
+        },
+        "ListServiceResponse": {
+         "fields": {
+          "service": {
+           "rule": "repeated",
+           "type": ".grpc.reflection.v1alpha.ServiceResponse",
+           "id": 1
+          }
+         }
+        },
+        "ServiceResponse": {
+         "fields": {
+          "name": {
+           "type": "string",
+           "id": 1
+          }
+         }
+        },
+        "ErrorResponse": {
+         "fields": {
+          "error_code": {
+           "type": "int32",
+           "id": 1
+          },
+          "error_message": {
+           "type": "string",
+           "id": 2
+          }
+         }
+        },
+        "ServerReflection": {
+         "methods": {
+          "ServerReflectionInfo": {
+           "requestType": ".grpc.reflection.v1alpha.ServerReflectionRequest",
+           "requestStream": true,
+           "responseType": ".grpc.reflection.v1alpha.ServerReflectionResponse",
+           "responseStream": true
+          }
+         }
+        }
+       }
+      }
+     }
+    }
+   }
+  }
+ }
+};
