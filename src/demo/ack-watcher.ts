@@ -22,7 +22,12 @@ export class AckWatcher {
 
   /** Connects and subscribes; resolves once the subscription is in place. */
   static async connect(url: string, prefix: string, protocolVersion: 4 | 5): Promise<AckWatcher> {
-    const client = mqtt.connect(url, { protocolVersion, reconnectPeriod: 500, clean: true });
+    const client = mqtt.connect(url, {
+      protocolVersion,
+      reconnectPeriod: 500,
+      clean: true,
+      writeCache: false, // see MqttConnection
+    });
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () =>
         client.subscribe(`${prefix}/acks/#`, { qos: 1 }, (e) => (e ? reject(e) : resolve())),

@@ -209,6 +209,10 @@ export class MqttConnection implements MessageBus {
       reconnectPeriod: 0,
       resubscribe: false,
       queueQoSZero: false,
+      // Otherwise mqtt-packet pre-builds a 2-byte Buffer for each of the 65,536 possible
+      // numbers on the first write: ≈ 40 ms and 65k objects (MBs of heap) kept for the
+      // life of the process, to save one tiny allocation per packet.
+      writeCache: false,
     };
     if (v5) {
       options.properties = { sessionExpiryInterval: o.sessionExpirySeconds ?? 3600 };

@@ -36,6 +36,7 @@ export async function publishOnce(options: PublishOnceOptions): Promise<void> {
     reconnectPeriod: 0,
     connectTimeout: timeoutMs,
     clientId: `filament-publish-${Math.random().toString(16).slice(2, 10)}`,
+    writeCache: false, // see MqttConnection
     ...(options.username !== undefined ? { username: options.username } : {}),
     ...(options.password !== undefined ? { password: options.password } : {}),
   });
