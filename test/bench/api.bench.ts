@@ -2,7 +2,8 @@
  * Local API benchmark (not part of `npm test`): `bun test/bench/api.bench.ts`.
  * A real `filament run` process serves its unix socket; this process is the client. Prints
  * unary Validate p50/p99 next to a bare health Check on the same server (sequential and with
- * 64 calls in flight), and ValidateStream validations per second.
+ * 64 calls in flight), and ValidateStream validations per second. With `BENCH_BINARY=path` the
+ * server is that compiled binary instead of the sources on this Bun.
  */
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -30,9 +31,13 @@ await publishOnce({
   topic: rulesTopic('filament/v1', 'acme'),
   payload: jsonBytes(validationRuleSet(1)),
 });
+const binary = process.env.BENCH_BINARY;
 const server = startSidecarProcess(
   sidecarArgs({ config, brokers: [broker.url], tenant: 'acme', stateDir: dir.path }),
+  {},
+  binary ? { path: binary, cwd: dir.path } : undefined,
 );
+console.log(`server: ${binary ?? 'the sources on this Bun'}`);
 
 type Method = (this: unknown, ...args: unknown[]) => unknown;
 const credentials = grpc.credentials.createInsecure();

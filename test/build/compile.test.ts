@@ -55,6 +55,22 @@ describe('the compiled binary', () => {
     expect(facts.commit).toMatch(/^[0-9a-f]{7,}$|^unknown$/);
   });
 
+  test('reads no .env or bunfig.toml from its working directory', async () => {
+    const cwd = join(dir.path, 'with-dotenv');
+    await mkdir(cwd, { recursive: true });
+    await writeFile(join(cwd, '.env'), 'RUNTIME_DIRECTORY=/from-dotenv\n');
+    await writeFile(join(cwd, 'bunfig.toml'), 'preload = ["./missing-preload.ts"]\n');
+    const status = spawnSync(binary, ['status'], {
+      cwd,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: {},
+    });
+    expect(status.stderr).toContain('cannot reach the sidecar on /var/lib/filament/filament.sock');
+    expect(status.stderr).not.toContain('from-dotenv');
+    expect(status.status).toBe(1);
+  });
+
   test('runs as the sidecar: SERVING over the socket, validates, reports (GPU via nvidia-smi on PATH), exits 0 on SIGTERM', async () => {
     const broker = await startMosquitto();
     const watcher = mqtt.connect(broker.url, { protocolVersion: 5 });
