@@ -264,11 +264,14 @@ export class SaturationMonitor {
 
   private signals(): Signals {
     const scraped = this.metrics?.current.value?.signals ?? {};
-    const gpus = this.gpu?.current.value;
+    // The busiest GPU that reports utilization (MIG instances do not: no GPU signal then).
+    const utilizations = (this.gpu?.current.value ?? []).flatMap((g) =>
+      g.utilization === undefined ? [] : [g.utilization],
+    );
     const gpuAt = this.gpu?.current.at;
     const gpu =
-      gpus && gpus.length > 0 && gpuAt !== undefined
-        ? { gpu: { value: Math.max(...gpus.map((g) => g.utilization)), at: gpuAt } }
+      utilizations.length > 0 && gpuAt !== undefined
+        ? { gpu: { value: Math.max(...utilizations), at: gpuAt } }
         : {};
     // Pushed load wins over a scrape when it is fresher.
     const merged: Record<string, Signals['queue']> = { ...scraped, ...gpu };

@@ -95,7 +95,7 @@ describe('the compiled binary', () => {
     await mkdir(bin, { recursive: true });
     await writeFile(
       join(bin, 'nvidia-smi'),
-      `#!/bin/sh\n[ "$*" = "${NVIDIA_SMI_ARGS.join(' ')}" ] || { echo "unexpected query: $*" >&2; exit 2; }\nprintf '0, 37, 20480, 81920\\n1, 64, 30720, 81920\\n'\n`,
+      `#!/bin/sh\n[ "$*" = "${NVIDIA_SMI_ARGS.join(' ')}" ] || { echo "unexpected query: $*" >&2; exit 2; }\nprintf 'index, utilization.gpu [%%], memory.used [MiB], memory.total [MiB]\\n0, 37 %%, 20480 MiB, 81920 MiB\\n1, 64 %%, 30720 MiB, 81920 MiB\\n'\n`,
     );
     await chmod(join(bin, 'nvidia-smi'), 0o755);
     const sidecar = startSidecarProcess(

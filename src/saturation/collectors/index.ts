@@ -9,6 +9,7 @@ export {
   type GpuReading,
   NoNvidiaSmiError,
   NVIDIA_SMI_ARGS,
+  NvidiaSmiOutputError,
   nvidiaSmiSampler,
   parseNvidiaSmi,
 } from './nvidia-smi.ts';

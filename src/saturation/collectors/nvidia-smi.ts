@@ -3,38 +3,75 @@ import { execFile } from 'node:child_process';
 /** One GPU as nvidia-smi reports it. */
 export interface GpuReading {
   readonly index: number;
-  /** 0–1. */
-  readonly utilization: number;
-  readonly memoryUsedMiB: number;
-  readonly memoryTotalMiB: number;
+  /** 0–1; absent when the GPU does not report it (`[N/A]`, e.g. in MIG mode). */
+  readonly utilization?: number;
+  /** Absent when not reported (`[N/A]`). */
+  readonly memoryUsedMiB?: number;
+  readonly memoryTotalMiB?: number;
 }
 
-/** The query filament runs: `nvidia-smi --query-gpu=… --format=csv,noheader,nounits`. */
-export const NVIDIA_SMI_ARGS = [
-  '--query-gpu=index,utilization.gpu,memory.used,memory.total',
-  '--format=csv,noheader,nounits',
-] as const;
+/** The columns filament asks for, in order. */
+const COLUMNS = ['index', 'utilization.gpu', 'memory.used', 'memory.total'] as const;
 
 /**
- * Parses the CSV that {@linkcode NVIDIA_SMI_ARGS} produces, e.g. `0, 87, 61234, 81920`. Lines
- * whose fields are `[N/A]` or not numbers are skipped (a GPU that cannot report is no data).
+ * The query filament runs: `nvidia-smi --query-gpu=… --format=csv`. With its header and units,
+ * as operators and other tools capture it, so the parser can check it got the columns it asked
+ * for (and real captures of wider queries are valid test input).
+ */
+export const NVIDIA_SMI_ARGS = [`--query-gpu=${COLUMNS.join(',')}`, '--format=csv'] as const;
+
+/** Thrown when nvidia-smi's output is not what the query asks for, or reports a failed GPU. */
+export class NvidiaSmiOutputError extends Error {
+  override readonly name = 'NvidiaSmiOutputError';
+}
+
+/**
+ * Parses the CSV that {@linkcode NVIDIA_SMI_ARGS} produces (header line, then one row per GPU,
+ * e.g. `0, 87 %, 61234 MiB, 81920 MiB`). Columns are found by name in the header, so extra
+ * columns and any order are fine. A cell of `[N/A]` (or `[Not Supported]`, …) leaves that value
+ * out: in MIG mode utilization is not reported but memory is. A GPU's index is required.
+ * @throws {NvidiaSmiOutputError} for a missing header or column, an unreadable cell, or a line
+ *   that is not a row — nvidia-smi prints e.g. `Unable to determine the device handle for GPU
+ *   0000:02:00.0: GPU is lost. …` in place of a failed GPU's row: a host with a lost GPU must
+ *   not look healthy, so the whole sample fails with that line.
  */
 export function parseNvidiaSmi(text: string): GpuReading[] {
-  const gpus: GpuReading[] = [];
-  for (const line of text.split('\n')) {
-    const fields = line.split(',').map((f) => f.trim());
-    if (fields.length !== 4) continue;
-    const [index, util, used, total] = fields.map(Number) as [number, number, number, number];
-    if (![index, util, used, total].every(Number.isFinite) || total <= 0) continue;
-    gpus.push({
+  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
+  const [header, ...rows] = lines;
+  if (header === undefined) throw new NvidiaSmiOutputError('nvidia-smi printed nothing');
+  const names = header.split(',').map((cell) => cell.trim().replace(/\s*\[[^\]]*\]$/, ''));
+  const at = COLUMNS.map((column) => names.indexOf(column));
+  const missing = COLUMNS.filter((_, i) => at[i] === -1);
+  if (missing.length > 0)
+    throw new NvidiaSmiOutputError(
+      `nvidia-smi output lacks ${missing.join(', ')}: ${truncate(header)}`,
+    );
+  return rows.map((row) => {
+    const cells = row.split(',').map((cell) => cell.trim());
+    if (cells.length !== names.length) throw new NvidiaSmiOutputError(truncate(row));
+    const [index, utilization, used, total] = at.map((i) => quantity(cells[i] as string, row));
+    if (index === undefined) throw new NvidiaSmiOutputError(`no GPU index in: ${truncate(row)}`);
+    return {
       index,
-      utilization: Math.min(1, Math.max(0, util / 100)),
-      memoryUsedMiB: used,
-      memoryTotalMiB: total,
-    });
-  }
-  return gpus;
+      ...(utilization !== undefined
+        ? { utilization: Math.min(1, Math.max(0, utilization / 100)) }
+        : {}),
+      ...(used !== undefined ? { memoryUsedMiB: used } : {}),
+      ...(total !== undefined && total > 0 ? { memoryTotalMiB: total } : {}),
+    };
+  });
 }
+
+/** A cell's number without its unit (`87 %`, `61234 MiB`); `undefined` for `[N/A]` and kin. */
+function quantity(cell: string, row: string): number | undefined {
+  if (/^\[.*\]$/.test(cell) || cell === 'N/A') return undefined;
+  const value = Number(cell.replace(/\s*(%|MiB)$/, ''));
+  if (cell === '' || !Number.isFinite(value))
+    throw new NvidiaSmiOutputError(`unreadable value "${cell}" in: ${truncate(row)}`);
+  return value;
+}
+
+const truncate = (text: string) => (text.length > 200 ? `${text.slice(0, 200)}…` : text);
 
 /** Thrown when nvidia-smi is not installed: the GPU signal is then simply absent. */
 export class NoNvidiaSmiError extends Error {
@@ -51,17 +88,28 @@ export function nvidiaSmiSampler(
 ): () => Promise<GpuReading[]> {
   return () =>
     new Promise((resolve, reject) => {
-      execFile(binary, [...NVIDIA_SMI_ARGS], { timeout: timeoutMs }, (error, stdout) => {
-        if (error) {
-          const code = (error as NodeJS.ErrnoException).code;
-          reject(
-            code === 'ENOENT'
-              ? new NoNvidiaSmiError(`${binary} is not installed`)
-              : new Error(`${binary} failed: ${error.message}`),
-          );
+      execFile(binary, [...NVIDIA_SMI_ARGS], { timeout: timeoutMs }, (error, stdout, stderr) => {
+        if ((error as NodeJS.ErrnoException | null)?.code === 'ENOENT') {
+          reject(new NoNvidiaSmiError(`${binary} is not installed`));
           return;
         }
-        resolve(parseNvidiaSmi(String(stdout)));
+        let gpus: GpuReading[];
+        try {
+          // Parsed even after a failure exit: its error line (e.g. "Unable to determine the
+          // device handle for GPU …") says more than "Command failed".
+          gpus = parseNvidiaSmi(String(stdout));
+        } catch (parseError) {
+          reject(parseError);
+          return;
+        }
+        if (error) {
+          const said = String(stderr)
+            .split('\n')
+            .find((line) => line.trim() !== '');
+          reject(new Error(`${binary} failed: ${said?.trim() ?? error.message}`));
+          return;
+        }
+        resolve(gpus);
       });
     });
 }
