@@ -80,6 +80,10 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
       `broker.reconnect.initial_ms: must not exceed max_ms ${reconnect.max_ms} [range] (got ${reconnect.initial_ms})`,
     ]);
   }
+  const tls = c.broker.tls as
+    | { ca_file?: string; cert_file?: string; key_file?: string }
+    | undefined;
+  if (tls !== undefined) checkTls(tls, c.broker.urls);
   return {
     identity: { replica: c.identity.replica, cluster: c.identity.cluster },
     broker: {
@@ -93,6 +97,15 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
       ...(c.broker.username !== undefined ? { username: c.broker.username as string } : {}),
       ...(c.broker.password_file !== undefined
         ? { passwordFile: c.broker.password_file as string }
+        : {}),
+      ...(tls !== undefined
+        ? {
+            tls: {
+              ...(tls.ca_file !== undefined ? { caFile: tls.ca_file } : {}),
+              ...(tls.cert_file !== undefined ? { certFile: tls.cert_file } : {}),
+              ...(tls.key_file !== undefined ? { keyFile: tls.key_file } : {}),
+            },
+          }
         : {}),
       reconnect: {
         initialMs: reconnect.initial_ms,
@@ -226,4 +239,25 @@ function dotted(pointer: string): string {
       (out, seg) => (/^\d+$/.test(seg) ? `${out}[${seg}]` : out === '' ? seg : `${out}.${seg}`),
       '',
     );
+}
+
+/**
+ * `broker.tls` only means something with a TLS URL, and a client certificate needs its key: say
+ * so at start-up instead of connecting in plain text or failing the handshake later.
+ */
+function checkTls(
+  tls: { ca_file?: string; cert_file?: string; key_file?: string },
+  urls: readonly string[],
+): void {
+  const problems: string[] = [];
+  const plain = urls.filter((url) => !/^(mqtts|ssl|wss):\/\//.test(url));
+  if (plain.length > 0)
+    problems.push(
+      `broker.tls: set, but these broker URLs do not use TLS (mqtts://): ${plain.join(', ')}`,
+    );
+  if ((tls.cert_file === undefined) !== (tls.key_file === undefined))
+    problems.push(
+      `broker.tls: cert_file and key_file go together (got only ${tls.cert_file === undefined ? 'key_file' : 'cert_file'})`,
+    );
+  if (problems.length > 0) throw new ConfigError(problems);
 }

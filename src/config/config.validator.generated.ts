@@ -8,11 +8,11 @@ const dependency0 = commonJsExports(dependency0Module);
 const dependency1 = commonJsExports(dependency1Module);
 export const validate = validate0;
 export default validate0;
-const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/config.v1.json","title":"filament configuration file (TOML)","type":"object","additionalProperties":false,"properties":{"identity":{"type":"object","additionalProperties":false,"required":["replica","cluster"],"properties":{"replica":{"$ref":"#/definitions/name","description":"This host's replica name; default: the host name."},"cluster":{"$ref":"#/definitions/name","description":"Cluster the replica belongs to (as routingKeys map to it)."}}},"broker":{"type":"object","additionalProperties":false,"required":["urls"],"properties":{"urls":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^(mqtts?|wss?|tcp|ssl)://[^\\s]+$"},"description":"Broker URLs, tried in order on failure."},"protocol":{"enum":["5","3.1.1",5],"description":"MQTT protocol version."},"topic_prefix":{"type":"string","pattern":"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"},"client_id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9._-]+$","description":"Default: filament-{replica}."},"keepalive_seconds":{"type":"integer","minimum":1,"maximum":65535},"session_expiry_seconds":{"type":"integer","minimum":0,"maximum":4294967295},"connect_timeout_ms":{"type":"integer","minimum":100,"maximum":600000},"username":{"type":"string","minLength":1},"password_file":{"type":"string","minLength":1,"description":"File holding the broker password (e.g. a systemd credential)."},"reconnect":{"type":"object","additionalProperties":false,"properties":{"initial_ms":{"type":"integer","minimum":1,"maximum":3600000},"max_ms":{"type":"integer","minimum":1,"maximum":3600000},"multiplier":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"number","minimum":0,"maximum":1}}}}},"rules":{"type":"object","additionalProperties":false,"required":["tenants"],"properties":{"tenants":{"type":"array","minItems":1,"uniqueItems":true,"items":{"$ref":"#/definitions/name"}},"max_message_bytes":{"type":"integer","minimum":1024,"maximum":268435455},"max_depth":{"type":"integer","minimum":4,"maximum":1000},"history_size":{"type":"integer","minimum":1,"maximum":64},"max_age_seconds":{"type":"integer","minimum":0,"description":"Rules issued longer ago than this make the replica STALE_RULES; 0 (default) disables the check."}}},"state":{"type":"object","additionalProperties":false,"properties":{"dir":{"type":"string","minLength":1}}},"log":{"type":"object","additionalProperties":false,"properties":{"level":{"enum":["debug","info","warn","error"]}}},"api":{"type":"object","additionalProperties":false,"properties":{"socket":{"type":"string","minLength":1,"description":"Unix socket of the gRPC API; default: $RUNTIME_DIRECTORY/filament.sock, else {state.dir}/filament.sock."},"listen":{"type":"string","pattern":"^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$","description":"Also serve on loopback TCP, host:port (port 0: any free port)."}}},"validation":{"type":"object","additionalProperties":false,"properties":{"payload_default":{"enum":["off","always","sampled"],"description":"Payload checking when neither the objective nor the model says."},"payload_sample_one_in":{"type":"integer","minimum":1,"maximum":1000000,"description":"With payload_default = \"sampled\": check every Nth payload."},"max_payload_bytes":{"type":"integer","minimum":1024,"maximum":268435456},"max_payload_depth":{"type":"integer","minimum":4,"maximum":1000}}},"models":{"type":"array","maxItems":10000,"description":"Models loaded on this host (until readiness probes report them).","items":{"type":"object","additionalProperties":false,"required":["id","version"],"properties":{"id":{"type":"string","minLength":1,"maxLength":128},"version":{"type":"string","minLength":1,"maxLength":128},"ready":{"type":"boolean"}}}},"saturation":{"type":"object","additionalProperties":false,"description":"How this replica's load is measured and reported.","properties":{"metrics_url":{"type":"string","pattern":"^https?://","description":"The model server's Prometheus endpoint."},"preset":{"enum":["vllm","sglang","tgi","triton","generic"],"description":"Which metric names to read."},"generic":{"type":"object","additionalProperties":false,"properties":{"queue":{"type":"string"},"running":{"type":"string"},"kv_cache":{"type":"string"}}},"scrape_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"scrape_timeout_ms":{"type":"integer","minimum":10,"maximum":60000},"readiness_url":{"type":"string","pattern":"^https?://","description":"200 = ready (e.g. KServe v2 /v2/health/ready)."},"readiness_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"nvidia_smi":{"type":"string","minLength":1,"description":"\"auto\" (use it when installed), \"off\", or the binary's path."},"nvidia_smi_interval_ms":{"type":"integer","minimum":100,"maximum":600000},"evaluate_interval_ms":{"type":"integer","minimum":10,"maximum":60000},"max_queue":{"type":"number","exclusiveMinimum":0},"max_concurrency":{"type":"number","exclusiveMinimum":0},"saturated_enter":{"type":"number","exclusiveMinimum":0,"maximum":1},"saturated_leave":{"type":"number","minimum":0,"exclusiveMaximum":1},"smoothing":{"type":"number","exclusiveMinimum":0,"maximum":1},"warmup_ms":{"type":"integer","minimum":0},"stale_after_ms":{"type":"integer","minimum":1},"heartbeat_ms":{"type":"integer","minimum":100},"min_gap_ms":{"type":"integer","minimum":0},"score_step":{"type":"number","exclusiveMinimum":0,"maximum":1},"report_expiry_seconds":{"type":"integer","minimum":1,"maximum":86400},"latency_target_ms":{"type":"integer","minimum":0,"description":"Mean request latency that counts as full, ms; 0 (default) leaves latency out of the score."},"warmup_requests":{"type":"integer","minimum":0,"description":"WARMING also until this many requests finished after becoming ready (needs a request count: a latency histogram or ReportLoad); 0 = off."}}},"metrics":{"type":"object","additionalProperties":false,"properties":{"listen":{"type":"string","pattern":"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$","description":"Where /metrics listens (loopback host:port, port 0 = any free port), or \"off\"."}}}},"required":["identity","broker","rules"],"definitions":{"name":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"}}};
+const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/config.v1.json","title":"filament configuration file (TOML)","type":"object","additionalProperties":false,"properties":{"identity":{"type":"object","additionalProperties":false,"required":["replica","cluster"],"properties":{"replica":{"$ref":"#/definitions/name","description":"This host's replica name; default: the host name."},"cluster":{"$ref":"#/definitions/name","description":"Cluster the replica belongs to (as routingKeys map to it)."}}},"broker":{"type":"object","additionalProperties":false,"required":["urls"],"properties":{"urls":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^(mqtts?|wss?|tcp|ssl)://[^\\s]+$"},"description":"Broker URLs, tried in order on failure."},"protocol":{"enum":["5","3.1.1",5],"description":"MQTT protocol version."},"topic_prefix":{"type":"string","pattern":"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"},"client_id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9._-]+$","description":"Default: filament-{replica}."},"keepalive_seconds":{"type":"integer","minimum":1,"maximum":65535},"session_expiry_seconds":{"type":"integer","minimum":0,"maximum":4294967295},"connect_timeout_ms":{"type":"integer","minimum":100,"maximum":600000},"username":{"type":"string","minLength":1},"password_file":{"type":"string","minLength":1,"description":"File holding the broker password (e.g. a systemd credential)."},"tls":{"type":"object","additionalProperties":false,"description":"TLS for mqtts:// broker URLs. Files only (e.g. systemd credentials), never secrets inline.","properties":{"ca_file":{"type":"string","minLength":1,"description":"PEM CA certificate(s) the broker's certificate must chain to; default: the system's trusted CAs."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate, for brokers that require one (with key_file)."},"key_file":{"type":"string","minLength":1,"description":"PEM private key of cert_file."}}},"reconnect":{"type":"object","additionalProperties":false,"properties":{"initial_ms":{"type":"integer","minimum":1,"maximum":3600000},"max_ms":{"type":"integer","minimum":1,"maximum":3600000},"multiplier":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"number","minimum":0,"maximum":1}}}}},"rules":{"type":"object","additionalProperties":false,"required":["tenants"],"properties":{"tenants":{"type":"array","minItems":1,"uniqueItems":true,"items":{"$ref":"#/definitions/name"}},"max_message_bytes":{"type":"integer","minimum":1024,"maximum":268435455},"max_depth":{"type":"integer","minimum":4,"maximum":1000},"history_size":{"type":"integer","minimum":1,"maximum":64},"max_age_seconds":{"type":"integer","minimum":0,"description":"Rules issued longer ago than this make the replica STALE_RULES; 0 (default) disables the check."}}},"state":{"type":"object","additionalProperties":false,"properties":{"dir":{"type":"string","minLength":1}}},"log":{"type":"object","additionalProperties":false,"properties":{"level":{"enum":["debug","info","warn","error"]}}},"api":{"type":"object","additionalProperties":false,"properties":{"socket":{"type":"string","minLength":1,"description":"Unix socket of the gRPC API; default: $RUNTIME_DIRECTORY/filament.sock, else {state.dir}/filament.sock."},"listen":{"type":"string","pattern":"^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$","description":"Also serve on loopback TCP, host:port (port 0: any free port)."}}},"validation":{"type":"object","additionalProperties":false,"properties":{"payload_default":{"enum":["off","always","sampled"],"description":"Payload checking when neither the objective nor the model says."},"payload_sample_one_in":{"type":"integer","minimum":1,"maximum":1000000,"description":"With payload_default = \"sampled\": check every Nth payload."},"max_payload_bytes":{"type":"integer","minimum":1024,"maximum":268435456},"max_payload_depth":{"type":"integer","minimum":4,"maximum":1000}}},"models":{"type":"array","maxItems":10000,"description":"Models loaded on this host (until readiness probes report them).","items":{"type":"object","additionalProperties":false,"required":["id","version"],"properties":{"id":{"type":"string","minLength":1,"maxLength":128},"version":{"type":"string","minLength":1,"maxLength":128},"ready":{"type":"boolean"}}}},"saturation":{"type":"object","additionalProperties":false,"description":"How this replica's load is measured and reported.","properties":{"metrics_url":{"type":"string","pattern":"^https?://","description":"The model server's Prometheus endpoint."},"preset":{"enum":["vllm","sglang","tgi","triton","generic"],"description":"Which metric names to read."},"generic":{"type":"object","additionalProperties":false,"properties":{"queue":{"type":"string"},"running":{"type":"string"},"kv_cache":{"type":"string"}}},"scrape_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"scrape_timeout_ms":{"type":"integer","minimum":10,"maximum":60000},"readiness_url":{"type":"string","pattern":"^https?://","description":"200 = ready (e.g. KServe v2 /v2/health/ready)."},"readiness_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"nvidia_smi":{"type":"string","minLength":1,"description":"\"auto\" (use it when installed), \"off\", or the binary's path."},"nvidia_smi_interval_ms":{"type":"integer","minimum":100,"maximum":600000},"evaluate_interval_ms":{"type":"integer","minimum":10,"maximum":60000},"max_queue":{"type":"number","exclusiveMinimum":0},"max_concurrency":{"type":"number","exclusiveMinimum":0},"saturated_enter":{"type":"number","exclusiveMinimum":0,"maximum":1},"saturated_leave":{"type":"number","minimum":0,"exclusiveMaximum":1},"smoothing":{"type":"number","exclusiveMinimum":0,"maximum":1},"warmup_ms":{"type":"integer","minimum":0},"stale_after_ms":{"type":"integer","minimum":1},"heartbeat_ms":{"type":"integer","minimum":100},"min_gap_ms":{"type":"integer","minimum":0},"score_step":{"type":"number","exclusiveMinimum":0,"maximum":1},"report_expiry_seconds":{"type":"integer","minimum":1,"maximum":86400},"latency_target_ms":{"type":"integer","minimum":0,"description":"Mean request latency that counts as full, ms; 0 (default) leaves latency out of the score."},"warmup_requests":{"type":"integer","minimum":0,"description":"WARMING also until this many requests finished after becoming ready (needs a request count: a latency histogram or ReportLoad); 0 = off."}}},"metrics":{"type":"object","additionalProperties":false,"properties":{"listen":{"type":"string","pattern":"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$","description":"Where /metrics listens (loopback host:port, port 0 = any free port), or \"off\"."}}}},"required":["identity","broker","rules"],"definitions":{"name":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"}}};
 const schema1 = {"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"};
 const func0 = Object.prototype.hasOwnProperty;
 const func2 = dependency0.default;
-const func6 = dependency1.default;
+const func9 = dependency1.default;
 const pattern0 = new RegExp("^[a-z0-9][a-z0-9._-]{0,62}$", "u");
 const pattern2 = new RegExp("^(mqtts?|wss?|tcp|ssl)://[^\\s]+$", "u");
 const pattern3 = new RegExp("^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$", "u");
@@ -479,12 +479,12 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data3.reconnect !== undefined){
-let data14 = data3.reconnect;
+if(data3.tls !== undefined){
+let data14 = data3.tls;
 if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
 for(const key3 in data14){
-if(!((((key3 === "initial_ms") || (key3 === "max_ms")) || (key3 === "multiplier")) || (key3 === "jitter"))){
-const err38 = {instancePath:instancePath+"/broker/reconnect",schemaPath:"#/properties/broker/properties/reconnect/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+if(!(((key3 === "ca_file") || (key3 === "cert_file")) || (key3 === "key_file"))){
+const err38 = {instancePath:instancePath+"/broker/tls",schemaPath:"#/properties/broker/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -494,10 +494,11 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data14.initial_ms !== undefined){
-let data15 = data14.initial_ms;
-if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
-const err39 = {instancePath:instancePath+"/broker/reconnect/initial_ms",schemaPath:"#/properties/broker/properties/reconnect/properties/initial_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data14.ca_file !== undefined){
+let data15 = data14.ca_file;
+if(typeof data15 === "string"){
+if(func2(data15) < 1){
+const err39 = {instancePath:instancePath+"/broker/tls/ca_file",schemaPath:"#/properties/broker/properties/tls/properties/ca_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -506,9 +507,9 @@ vErrors.push(err39);
 }
 errors++;
 }
-if((typeof data15 == "number") && (isFinite(data15))){
-if(data15 > 3600000 || isNaN(data15)){
-const err40 = {instancePath:instancePath+"/broker/reconnect/initial_ms",schemaPath:"#/properties/broker/properties/reconnect/properties/initial_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600000},message:"must be <= 3600000"};
+}
+else {
+const err40 = {instancePath:instancePath+"/broker/tls/ca_file",schemaPath:"#/properties/broker/properties/tls/properties/ca_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -517,8 +518,12 @@ vErrors.push(err40);
 }
 errors++;
 }
-if(data15 < 1 || isNaN(data15)){
-const err41 = {instancePath:instancePath+"/broker/reconnect/initial_ms",schemaPath:"#/properties/broker/properties/reconnect/properties/initial_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data14.cert_file !== undefined){
+let data16 = data14.cert_file;
+if(typeof data16 === "string"){
+if(func2(data16) < 1){
+const err41 = {instancePath:instancePath+"/broker/tls/cert_file",schemaPath:"#/properties/broker/properties/tls/properties/cert_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -528,11 +533,8 @@ vErrors.push(err41);
 errors++;
 }
 }
-}
-if(data14.max_ms !== undefined){
-let data16 = data14.max_ms;
-if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
-const err42 = {instancePath:instancePath+"/broker/reconnect/max_ms",schemaPath:"#/properties/broker/properties/reconnect/properties/max_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err42 = {instancePath:instancePath+"/broker/tls/cert_file",schemaPath:"#/properties/broker/properties/tls/properties/cert_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -541,9 +543,12 @@ vErrors.push(err42);
 }
 errors++;
 }
-if((typeof data16 == "number") && (isFinite(data16))){
-if(data16 > 3600000 || isNaN(data16)){
-const err43 = {instancePath:instancePath+"/broker/reconnect/max_ms",schemaPath:"#/properties/broker/properties/reconnect/properties/max_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600000},message:"must be <= 3600000"};
+}
+if(data14.key_file !== undefined){
+let data17 = data14.key_file;
+if(typeof data17 === "string"){
+if(func2(data17) < 1){
+const err43 = {instancePath:instancePath+"/broker/tls/key_file",schemaPath:"#/properties/broker/properties/tls/properties/key_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -552,8 +557,9 @@ vErrors.push(err43);
 }
 errors++;
 }
-if(data16 < 1 || isNaN(data16)){
-const err44 = {instancePath:instancePath+"/broker/reconnect/max_ms",schemaPath:"#/properties/broker/properties/reconnect/properties/max_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+else {
+const err44 = {instancePath:instancePath+"/broker/tls/key_file",schemaPath:"#/properties/broker/properties/tls/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -564,11 +570,8 @@ errors++;
 }
 }
 }
-if(data14.multiplier !== undefined){
-let data17 = data14.multiplier;
-if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 > 10 || isNaN(data17)){
-const err45 = {instancePath:instancePath+"/broker/reconnect/multiplier",schemaPath:"#/properties/broker/properties/reconnect/properties/multiplier/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10"};
+else {
+const err45 = {instancePath:instancePath+"/broker/tls",schemaPath:"#/properties/broker/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -577,8 +580,13 @@ vErrors.push(err45);
 }
 errors++;
 }
-if(data17 < 1 || isNaN(data17)){
-const err46 = {instancePath:instancePath+"/broker/reconnect/multiplier",schemaPath:"#/properties/broker/properties/reconnect/properties/multiplier/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data3.reconnect !== undefined){
+let data18 = data3.reconnect;
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
+for(const key4 in data18){
+if(!((((key4 === "initial_ms") || (key4 === "max_ms")) || (key4 === "multiplier")) || (key4 === "jitter"))){
+const err46 = {instancePath:instancePath+"/broker/reconnect",schemaPath:"#/properties/broker/properties/reconnect/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -588,8 +596,10 @@ vErrors.push(err46);
 errors++;
 }
 }
-else {
-const err47 = {instancePath:instancePath+"/broker/reconnect/multiplier",schemaPath:"#/properties/broker/properties/reconnect/properties/multiplier/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data18.initial_ms !== undefined){
+let data19 = data18.initial_ms;
+if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
+const err47 = {instancePath:instancePath+"/broker/reconnect/initial_ms",schemaPath:"#/properties/broker/properties/reconnect/properties/initial_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -598,12 +608,9 @@ vErrors.push(err47);
 }
 errors++;
 }
-}
-if(data14.jitter !== undefined){
-let data18 = data14.jitter;
-if((typeof data18 == "number") && (isFinite(data18))){
-if(data18 > 1 || isNaN(data18)){
-const err48 = {instancePath:instancePath+"/broker/reconnect/jitter",schemaPath:"#/properties/broker/properties/reconnect/properties/jitter/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if((typeof data19 == "number") && (isFinite(data19))){
+if(data19 > 3600000 || isNaN(data19)){
+const err48 = {instancePath:instancePath+"/broker/reconnect/initial_ms",schemaPath:"#/properties/broker/properties/reconnect/properties/initial_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600000},message:"must be <= 3600000"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -612,8 +619,8 @@ vErrors.push(err48);
 }
 errors++;
 }
-if(data18 < 0 || isNaN(data18)){
-const err49 = {instancePath:instancePath+"/broker/reconnect/jitter",schemaPath:"#/properties/broker/properties/reconnect/properties/jitter/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data19 < 1 || isNaN(data19)){
+const err49 = {instancePath:instancePath+"/broker/reconnect/initial_ms",schemaPath:"#/properties/broker/properties/reconnect/properties/initial_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -623,8 +630,11 @@ vErrors.push(err49);
 errors++;
 }
 }
-else {
-const err50 = {instancePath:instancePath+"/broker/reconnect/jitter",schemaPath:"#/properties/broker/properties/reconnect/properties/jitter/type",keyword:"type",params:{type: "number"},message:"must be number"};
+}
+if(data18.max_ms !== undefined){
+let data20 = data18.max_ms;
+if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
+const err50 = {instancePath:instancePath+"/broker/reconnect/max_ms",schemaPath:"#/properties/broker/properties/reconnect/properties/max_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -633,10 +643,9 @@ vErrors.push(err50);
 }
 errors++;
 }
-}
-}
-else {
-const err51 = {instancePath:instancePath+"/broker/reconnect",schemaPath:"#/properties/broker/properties/reconnect/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data20 == "number") && (isFinite(data20))){
+if(data20 > 3600000 || isNaN(data20)){
+const err51 = {instancePath:instancePath+"/broker/reconnect/max_ms",schemaPath:"#/properties/broker/properties/reconnect/properties/max_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600000},message:"must be <= 3600000"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -645,10 +654,8 @@ vErrors.push(err51);
 }
 errors++;
 }
-}
-}
-else {
-const err52 = {instancePath:instancePath+"/broker",schemaPath:"#/properties/broker/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data20 < 1 || isNaN(data20)){
+const err52 = {instancePath:instancePath+"/broker/reconnect/max_ms",schemaPath:"#/properties/broker/properties/reconnect/properties/max_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -658,11 +665,12 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data.rules !== undefined){
-let data19 = data.rules;
-if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
-if(data19.tenants === undefined){
-const err53 = {instancePath:instancePath+"/rules",schemaPath:"#/properties/rules/required",keyword:"required",params:{missingProperty: "tenants"},message:"must have required property '"+"tenants"+"'"};
+}
+if(data18.multiplier !== undefined){
+let data21 = data18.multiplier;
+if((typeof data21 == "number") && (isFinite(data21))){
+if(data21 > 10 || isNaN(data21)){
+const err53 = {instancePath:instancePath+"/broker/reconnect/multiplier",schemaPath:"#/properties/broker/properties/reconnect/properties/multiplier/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -671,9 +679,8 @@ vErrors.push(err53);
 }
 errors++;
 }
-for(const key4 in data19){
-if(!(((((key4 === "tenants") || (key4 === "max_message_bytes")) || (key4 === "max_depth")) || (key4 === "history_size")) || (key4 === "max_age_seconds"))){
-const err54 = {instancePath:instancePath+"/rules",schemaPath:"#/properties/rules/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(data21 < 1 || isNaN(data21)){
+const err54 = {instancePath:instancePath+"/broker/reconnect/multiplier",schemaPath:"#/properties/broker/properties/reconnect/properties/multiplier/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -683,11 +690,8 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data19.tenants !== undefined){
-let data20 = data19.tenants;
-if(Array.isArray(data20)){
-if(data20.length < 1){
-const err55 = {instancePath:instancePath+"/rules/tenants",schemaPath:"#/properties/rules/properties/tenants/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+else {
+const err55 = {instancePath:instancePath+"/broker/reconnect/multiplier",schemaPath:"#/properties/broker/properties/reconnect/properties/multiplier/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -696,12 +700,12 @@ vErrors.push(err55);
 }
 errors++;
 }
-const len1 = data20.length;
-for(let i1=0; i1<len1; i1++){
-let data21 = data20[i1];
-if(typeof data21 === "string"){
-if(!pattern0.test(data21)){
-const err56 = {instancePath:instancePath+"/rules/tenants/" + i1,schemaPath:"#/definitions/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[a-z0-9][a-z0-9._-]{0,62}$"+"\""};
+}
+if(data18.jitter !== undefined){
+let data22 = data18.jitter;
+if((typeof data22 == "number") && (isFinite(data22))){
+if(data22 > 1 || isNaN(data22)){
+const err56 = {instancePath:instancePath+"/broker/reconnect/jitter",schemaPath:"#/properties/broker/properties/reconnect/properties/jitter/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -710,9 +714,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-}
-else {
-const err57 = {instancePath:instancePath+"/rules/tenants/" + i1,schemaPath:"#/definitions/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data22 < 0 || isNaN(data22)){
+const err57 = {instancePath:instancePath+"/broker/reconnect/jitter",schemaPath:"#/properties/broker/properties/reconnect/properties/jitter/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -722,14 +725,8 @@ vErrors.push(err57);
 errors++;
 }
 }
-let i2 = data20.length;
-let j0;
-if(i2 > 1){
-outer0:
-for(;i2--;){
-for(j0 = i2; j0--;){
-if(func6(data20[i2], data20[j0])){
-const err58 = {instancePath:instancePath+"/rules/tenants",schemaPath:"#/properties/rules/properties/tenants/uniqueItems",keyword:"uniqueItems",params:{i: i2, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i2+" are identical)"};
+else {
+const err58 = {instancePath:instancePath+"/broker/reconnect/jitter",schemaPath:"#/properties/broker/properties/reconnect/properties/jitter/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -737,14 +734,11 @@ else {
 vErrors.push(err58);
 }
 errors++;
-break outer0;
-}
-}
 }
 }
 }
 else {
-const err59 = {instancePath:instancePath+"/rules/tenants",schemaPath:"#/properties/rules/properties/tenants/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err59 = {instancePath:instancePath+"/broker/reconnect",schemaPath:"#/properties/broker/properties/reconnect/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -754,10 +748,9 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data19.max_message_bytes !== undefined){
-let data22 = data19.max_message_bytes;
-if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
-const err60 = {instancePath:instancePath+"/rules/max_message_bytes",schemaPath:"#/properties/rules/properties/max_message_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err60 = {instancePath:instancePath+"/broker",schemaPath:"#/properties/broker/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -766,9 +759,12 @@ vErrors.push(err60);
 }
 errors++;
 }
-if((typeof data22 == "number") && (isFinite(data22))){
-if(data22 > 268435455 || isNaN(data22)){
-const err61 = {instancePath:instancePath+"/rules/max_message_bytes",schemaPath:"#/properties/rules/properties/max_message_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 268435455},message:"must be <= 268435455"};
+}
+if(data.rules !== undefined){
+let data23 = data.rules;
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+if(data23.tenants === undefined){
+const err61 = {instancePath:instancePath+"/rules",schemaPath:"#/properties/rules/required",keyword:"required",params:{missingProperty: "tenants"},message:"must have required property '"+"tenants"+"'"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -777,8 +773,9 @@ vErrors.push(err61);
 }
 errors++;
 }
-if(data22 < 1024 || isNaN(data22)){
-const err62 = {instancePath:instancePath+"/rules/max_message_bytes",schemaPath:"#/properties/rules/properties/max_message_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
+for(const key5 in data23){
+if(!(((((key5 === "tenants") || (key5 === "max_message_bytes")) || (key5 === "max_depth")) || (key5 === "history_size")) || (key5 === "max_age_seconds"))){
+const err62 = {instancePath:instancePath+"/rules",schemaPath:"#/properties/rules/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -788,11 +785,11 @@ vErrors.push(err62);
 errors++;
 }
 }
-}
-if(data19.max_depth !== undefined){
-let data23 = data19.max_depth;
-if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
-const err63 = {instancePath:instancePath+"/rules/max_depth",schemaPath:"#/properties/rules/properties/max_depth/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data23.tenants !== undefined){
+let data24 = data23.tenants;
+if(Array.isArray(data24)){
+if(data24.length < 1){
+const err63 = {instancePath:instancePath+"/rules/tenants",schemaPath:"#/properties/rules/properties/tenants/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -801,9 +798,12 @@ vErrors.push(err63);
 }
 errors++;
 }
-if((typeof data23 == "number") && (isFinite(data23))){
-if(data23 > 1000 || isNaN(data23)){
-const err64 = {instancePath:instancePath+"/rules/max_depth",schemaPath:"#/properties/rules/properties/max_depth/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000"};
+const len1 = data24.length;
+for(let i1=0; i1<len1; i1++){
+let data25 = data24[i1];
+if(typeof data25 === "string"){
+if(!pattern0.test(data25)){
+const err64 = {instancePath:instancePath+"/rules/tenants/" + i1,schemaPath:"#/definitions/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[a-z0-9][a-z0-9._-]{0,62}$"+"\""};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -812,8 +812,9 @@ vErrors.push(err64);
 }
 errors++;
 }
-if(data23 < 4 || isNaN(data23)){
-const err65 = {instancePath:instancePath+"/rules/max_depth",schemaPath:"#/properties/rules/properties/max_depth/minimum",keyword:"minimum",params:{comparison: ">=", limit: 4},message:"must be >= 4"};
+}
+else {
+const err65 = {instancePath:instancePath+"/rules/tenants/" + i1,schemaPath:"#/definitions/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -823,11 +824,14 @@ vErrors.push(err65);
 errors++;
 }
 }
-}
-if(data19.history_size !== undefined){
-let data24 = data19.history_size;
-if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
-const err66 = {instancePath:instancePath+"/rules/history_size",schemaPath:"#/properties/rules/properties/history_size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+let i2 = data24.length;
+let j0;
+if(i2 > 1){
+outer0:
+for(;i2--;){
+for(j0 = i2; j0--;){
+if(func9(data24[i2], data24[j0])){
+const err66 = {instancePath:instancePath+"/rules/tenants",schemaPath:"#/properties/rules/properties/tenants/uniqueItems",keyword:"uniqueItems",params:{i: i2, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i2+" are identical)"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -835,10 +839,14 @@ else {
 vErrors.push(err66);
 }
 errors++;
+break outer0;
 }
-if((typeof data24 == "number") && (isFinite(data24))){
-if(data24 > 64 || isNaN(data24)){
-const err67 = {instancePath:instancePath+"/rules/history_size",schemaPath:"#/properties/rules/properties/history_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 64},message:"must be <= 64"};
+}
+}
+}
+}
+else {
+const err67 = {instancePath:instancePath+"/rules/tenants",schemaPath:"#/properties/rules/properties/tenants/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -847,8 +855,11 @@ vErrors.push(err67);
 }
 errors++;
 }
-if(data24 < 1 || isNaN(data24)){
-const err68 = {instancePath:instancePath+"/rules/history_size",schemaPath:"#/properties/rules/properties/history_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data23.max_message_bytes !== undefined){
+let data26 = data23.max_message_bytes;
+if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
+const err68 = {instancePath:instancePath+"/rules/max_message_bytes",schemaPath:"#/properties/rules/properties/max_message_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -857,12 +868,9 @@ vErrors.push(err68);
 }
 errors++;
 }
-}
-}
-if(data19.max_age_seconds !== undefined){
-let data25 = data19.max_age_seconds;
-if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
-const err69 = {instancePath:instancePath+"/rules/max_age_seconds",schemaPath:"#/properties/rules/properties/max_age_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data26 == "number") && (isFinite(data26))){
+if(data26 > 268435455 || isNaN(data26)){
+const err69 = {instancePath:instancePath+"/rules/max_message_bytes",schemaPath:"#/properties/rules/properties/max_message_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 268435455},message:"must be <= 268435455"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -871,9 +879,8 @@ vErrors.push(err69);
 }
 errors++;
 }
-if((typeof data25 == "number") && (isFinite(data25))){
-if(data25 < 0 || isNaN(data25)){
-const err70 = {instancePath:instancePath+"/rules/max_age_seconds",schemaPath:"#/properties/rules/properties/max_age_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data26 < 1024 || isNaN(data26)){
+const err70 = {instancePath:instancePath+"/rules/max_message_bytes",schemaPath:"#/properties/rules/properties/max_message_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -884,9 +891,10 @@ errors++;
 }
 }
 }
-}
-else {
-const err71 = {instancePath:instancePath+"/rules",schemaPath:"#/properties/rules/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data23.max_depth !== undefined){
+let data27 = data23.max_depth;
+if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
+const err71 = {instancePath:instancePath+"/rules/max_depth",schemaPath:"#/properties/rules/properties/max_depth/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -895,13 +903,9 @@ vErrors.push(err71);
 }
 errors++;
 }
-}
-if(data.state !== undefined){
-let data26 = data.state;
-if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
-for(const key5 in data26){
-if(!(key5 === "dir")){
-const err72 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if((typeof data27 == "number") && (isFinite(data27))){
+if(data27 > 1000 || isNaN(data27)){
+const err72 = {instancePath:instancePath+"/rules/max_depth",schemaPath:"#/properties/rules/properties/max_depth/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -910,12 +914,8 @@ vErrors.push(err72);
 }
 errors++;
 }
-}
-if(data26.dir !== undefined){
-let data27 = data26.dir;
-if(typeof data27 === "string"){
-if(func2(data27) < 1){
-const err73 = {instancePath:instancePath+"/state/dir",schemaPath:"#/properties/state/properties/dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data27 < 4 || isNaN(data27)){
+const err73 = {instancePath:instancePath+"/rules/max_depth",schemaPath:"#/properties/rules/properties/max_depth/minimum",keyword:"minimum",params:{comparison: ">=", limit: 4},message:"must be >= 4"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -925,8 +925,11 @@ vErrors.push(err73);
 errors++;
 }
 }
-else {
-const err74 = {instancePath:instancePath+"/state/dir",schemaPath:"#/properties/state/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data23.history_size !== undefined){
+let data28 = data23.history_size;
+if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
+const err74 = {instancePath:instancePath+"/rules/history_size",schemaPath:"#/properties/rules/properties/history_size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -935,10 +938,9 @@ vErrors.push(err74);
 }
 errors++;
 }
-}
-}
-else {
-const err75 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data28 == "number") && (isFinite(data28))){
+if(data28 > 64 || isNaN(data28)){
+const err75 = {instancePath:instancePath+"/rules/history_size",schemaPath:"#/properties/rules/properties/history_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 64},message:"must be <= 64"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -947,13 +949,8 @@ vErrors.push(err75);
 }
 errors++;
 }
-}
-if(data.log !== undefined){
-let data28 = data.log;
-if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
-for(const key6 in data28){
-if(!(key6 === "level")){
-const err76 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(data28 < 1 || isNaN(data28)){
+const err76 = {instancePath:instancePath+"/rules/history_size",schemaPath:"#/properties/rules/properties/history_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -963,10 +960,11 @@ vErrors.push(err76);
 errors++;
 }
 }
-if(data28.level !== undefined){
-let data29 = data28.level;
-if(!((((data29 === "debug") || (data29 === "info")) || (data29 === "warn")) || (data29 === "error"))){
-const err77 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/enum",keyword:"enum",params:{allowedValues: schema0.properties.log.properties.level.enum},message:"must be equal to one of the allowed values"};
+}
+if(data23.max_age_seconds !== undefined){
+let data29 = data23.max_age_seconds;
+if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
+const err77 = {instancePath:instancePath+"/rules/max_age_seconds",schemaPath:"#/properties/rules/properties/max_age_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -975,10 +973,9 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-}
-else {
-const err78 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data29 == "number") && (isFinite(data29))){
+if(data29 < 0 || isNaN(data29)){
+const err78 = {instancePath:instancePath+"/rules/max_age_seconds",schemaPath:"#/properties/rules/properties/max_age_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -988,12 +985,10 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data.api !== undefined){
-let data30 = data.api;
-if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
-for(const key7 in data30){
-if(!((key7 === "socket") || (key7 === "listen"))){
-const err79 = {instancePath:instancePath+"/api",schemaPath:"#/properties/api/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+}
+}
+else {
+const err79 = {instancePath:instancePath+"/rules",schemaPath:"#/properties/rules/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1003,11 +998,12 @@ vErrors.push(err79);
 errors++;
 }
 }
-if(data30.socket !== undefined){
-let data31 = data30.socket;
-if(typeof data31 === "string"){
-if(func2(data31) < 1){
-const err80 = {instancePath:instancePath+"/api/socket",schemaPath:"#/properties/api/properties/socket/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data.state !== undefined){
+let data30 = data.state;
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+for(const key6 in data30){
+if(!(key6 === "dir")){
+const err80 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1017,8 +1013,11 @@ vErrors.push(err80);
 errors++;
 }
 }
-else {
-const err81 = {instancePath:instancePath+"/api/socket",schemaPath:"#/properties/api/properties/socket/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data30.dir !== undefined){
+let data31 = data30.dir;
+if(typeof data31 === "string"){
+if(func2(data31) < 1){
+const err81 = {instancePath:instancePath+"/state/dir",schemaPath:"#/properties/state/properties/dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1028,11 +1027,8 @@ vErrors.push(err81);
 errors++;
 }
 }
-if(data30.listen !== undefined){
-let data32 = data30.listen;
-if(typeof data32 === "string"){
-if(!pattern6.test(data32)){
-const err82 = {instancePath:instancePath+"/api/listen",schemaPath:"#/properties/api/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$"},message:"must match pattern \""+"^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$"+"\""};
+else {
+const err82 = {instancePath:instancePath+"/state/dir",schemaPath:"#/properties/state/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1042,8 +1038,9 @@ vErrors.push(err82);
 errors++;
 }
 }
+}
 else {
-const err83 = {instancePath:instancePath+"/api/listen",schemaPath:"#/properties/api/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err83 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1053,9 +1050,12 @@ vErrors.push(err83);
 errors++;
 }
 }
-}
-else {
-const err84 = {instancePath:instancePath+"/api",schemaPath:"#/properties/api/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.log !== undefined){
+let data32 = data.log;
+if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+for(const key7 in data32){
+if(!(key7 === "level")){
+const err84 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1065,12 +1065,10 @@ vErrors.push(err84);
 errors++;
 }
 }
-if(data.validation !== undefined){
-let data33 = data.validation;
-if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
-for(const key8 in data33){
-if(!((((key8 === "payload_default") || (key8 === "payload_sample_one_in")) || (key8 === "max_payload_bytes")) || (key8 === "max_payload_depth"))){
-const err85 = {instancePath:instancePath+"/validation",schemaPath:"#/properties/validation/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+if(data32.level !== undefined){
+let data33 = data32.level;
+if(!((((data33 === "debug") || (data33 === "info")) || (data33 === "warn")) || (data33 === "error"))){
+const err85 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/enum",keyword:"enum",params:{allowedValues: schema0.properties.log.properties.level.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1080,10 +1078,9 @@ vErrors.push(err85);
 errors++;
 }
 }
-if(data33.payload_default !== undefined){
-let data34 = data33.payload_default;
-if(!(((data34 === "off") || (data34 === "always")) || (data34 === "sampled"))){
-const err86 = {instancePath:instancePath+"/validation/payload_default",schemaPath:"#/properties/validation/properties/payload_default/enum",keyword:"enum",params:{allowedValues: schema0.properties.validation.properties.payload_default.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err86 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1093,10 +1090,12 @@ vErrors.push(err86);
 errors++;
 }
 }
-if(data33.payload_sample_one_in !== undefined){
-let data35 = data33.payload_sample_one_in;
-if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
-const err87 = {instancePath:instancePath+"/validation/payload_sample_one_in",schemaPath:"#/properties/validation/properties/payload_sample_one_in/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.api !== undefined){
+let data34 = data.api;
+if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
+for(const key8 in data34){
+if(!((key8 === "socket") || (key8 === "listen"))){
+const err87 = {instancePath:instancePath+"/api",schemaPath:"#/properties/api/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1105,9 +1104,12 @@ vErrors.push(err87);
 }
 errors++;
 }
-if((typeof data35 == "number") && (isFinite(data35))){
-if(data35 > 1000000 || isNaN(data35)){
-const err88 = {instancePath:instancePath+"/validation/payload_sample_one_in",schemaPath:"#/properties/validation/properties/payload_sample_one_in/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
+}
+if(data34.socket !== undefined){
+let data35 = data34.socket;
+if(typeof data35 === "string"){
+if(func2(data35) < 1){
+const err88 = {instancePath:instancePath+"/api/socket",schemaPath:"#/properties/api/properties/socket/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1116,8 +1118,9 @@ vErrors.push(err88);
 }
 errors++;
 }
-if(data35 < 1 || isNaN(data35)){
-const err89 = {instancePath:instancePath+"/validation/payload_sample_one_in",schemaPath:"#/properties/validation/properties/payload_sample_one_in/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+else {
+const err89 = {instancePath:instancePath+"/api/socket",schemaPath:"#/properties/api/properties/socket/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1127,11 +1130,11 @@ vErrors.push(err89);
 errors++;
 }
 }
-}
-if(data33.max_payload_bytes !== undefined){
-let data36 = data33.max_payload_bytes;
-if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
-const err90 = {instancePath:instancePath+"/validation/max_payload_bytes",schemaPath:"#/properties/validation/properties/max_payload_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data34.listen !== undefined){
+let data36 = data34.listen;
+if(typeof data36 === "string"){
+if(!pattern6.test(data36)){
+const err90 = {instancePath:instancePath+"/api/listen",schemaPath:"#/properties/api/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$"},message:"must match pattern \""+"^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$"+"\""};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1140,9 +1143,9 @@ vErrors.push(err90);
 }
 errors++;
 }
-if((typeof data36 == "number") && (isFinite(data36))){
-if(data36 > 268435456 || isNaN(data36)){
-const err91 = {instancePath:instancePath+"/validation/max_payload_bytes",schemaPath:"#/properties/validation/properties/max_payload_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 268435456},message:"must be <= 268435456"};
+}
+else {
+const err91 = {instancePath:instancePath+"/api/listen",schemaPath:"#/properties/api/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1151,8 +1154,10 @@ vErrors.push(err91);
 }
 errors++;
 }
-if(data36 < 1024 || isNaN(data36)){
-const err92 = {instancePath:instancePath+"/validation/max_payload_bytes",schemaPath:"#/properties/validation/properties/max_payload_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
+}
+}
+else {
+const err92 = {instancePath:instancePath+"/api",schemaPath:"#/properties/api/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1162,11 +1167,12 @@ vErrors.push(err92);
 errors++;
 }
 }
-}
-if(data33.max_payload_depth !== undefined){
-let data37 = data33.max_payload_depth;
-if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
-const err93 = {instancePath:instancePath+"/validation/max_payload_depth",schemaPath:"#/properties/validation/properties/max_payload_depth/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.validation !== undefined){
+let data37 = data.validation;
+if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
+for(const key9 in data37){
+if(!((((key9 === "payload_default") || (key9 === "payload_sample_one_in")) || (key9 === "max_payload_bytes")) || (key9 === "max_payload_depth"))){
+const err93 = {instancePath:instancePath+"/validation",schemaPath:"#/properties/validation/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1175,9 +1181,11 @@ vErrors.push(err93);
 }
 errors++;
 }
-if((typeof data37 == "number") && (isFinite(data37))){
-if(data37 > 1000 || isNaN(data37)){
-const err94 = {instancePath:instancePath+"/validation/max_payload_depth",schemaPath:"#/properties/validation/properties/max_payload_depth/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000"};
+}
+if(data37.payload_default !== undefined){
+let data38 = data37.payload_default;
+if(!(((data38 === "off") || (data38 === "always")) || (data38 === "sampled"))){
+const err94 = {instancePath:instancePath+"/validation/payload_default",schemaPath:"#/properties/validation/properties/payload_default/enum",keyword:"enum",params:{allowedValues: schema0.properties.validation.properties.payload_default.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1186,8 +1194,11 @@ vErrors.push(err94);
 }
 errors++;
 }
-if(data37 < 4 || isNaN(data37)){
-const err95 = {instancePath:instancePath+"/validation/max_payload_depth",schemaPath:"#/properties/validation/properties/max_payload_depth/minimum",keyword:"minimum",params:{comparison: ">=", limit: 4},message:"must be >= 4"};
+}
+if(data37.payload_sample_one_in !== undefined){
+let data39 = data37.payload_sample_one_in;
+if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
+const err95 = {instancePath:instancePath+"/validation/payload_sample_one_in",schemaPath:"#/properties/validation/properties/payload_sample_one_in/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1196,11 +1207,9 @@ vErrors.push(err95);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err96 = {instancePath:instancePath+"/validation",schemaPath:"#/properties/validation/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data39 == "number") && (isFinite(data39))){
+if(data39 > 1000000 || isNaN(data39)){
+const err96 = {instancePath:instancePath+"/validation/payload_sample_one_in",schemaPath:"#/properties/validation/properties/payload_sample_one_in/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1209,12 +1218,8 @@ vErrors.push(err96);
 }
 errors++;
 }
-}
-if(data.models !== undefined){
-let data38 = data.models;
-if(Array.isArray(data38)){
-if(data38.length > 10000){
-const err97 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items"};
+if(data39 < 1 || isNaN(data39)){
+const err97 = {instancePath:instancePath+"/validation/payload_sample_one_in",schemaPath:"#/properties/validation/properties/payload_sample_one_in/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1223,12 +1228,12 @@ vErrors.push(err97);
 }
 errors++;
 }
-const len2 = data38.length;
-for(let i3=0; i3<len2; i3++){
-let data39 = data38[i3];
-if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
-if(data39.id === undefined){
-const err98 = {instancePath:instancePath+"/models/" + i3,schemaPath:"#/properties/models/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+}
+}
+if(data37.max_payload_bytes !== undefined){
+let data40 = data37.max_payload_bytes;
+if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
+const err98 = {instancePath:instancePath+"/validation/max_payload_bytes",schemaPath:"#/properties/validation/properties/max_payload_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1237,8 +1242,9 @@ vErrors.push(err98);
 }
 errors++;
 }
-if(data39.version === undefined){
-const err99 = {instancePath:instancePath+"/models/" + i3,schemaPath:"#/properties/models/items/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'"};
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 > 268435456 || isNaN(data40)){
+const err99 = {instancePath:instancePath+"/validation/max_payload_bytes",schemaPath:"#/properties/validation/properties/max_payload_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 268435456},message:"must be <= 268435456"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1247,9 +1253,8 @@ vErrors.push(err99);
 }
 errors++;
 }
-for(const key9 in data39){
-if(!(((key9 === "id") || (key9 === "version")) || (key9 === "ready"))){
-const err100 = {instancePath:instancePath+"/models/" + i3,schemaPath:"#/properties/models/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+if(data40 < 1024 || isNaN(data40)){
+const err100 = {instancePath:instancePath+"/validation/max_payload_bytes",schemaPath:"#/properties/validation/properties/max_payload_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1259,11 +1264,11 @@ vErrors.push(err100);
 errors++;
 }
 }
-if(data39.id !== undefined){
-let data40 = data39.id;
-if(typeof data40 === "string"){
-if(func2(data40) > 128){
-const err101 = {instancePath:instancePath+"/models/" + i3+"/id",schemaPath:"#/properties/models/items/properties/id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+}
+if(data37.max_payload_depth !== undefined){
+let data41 = data37.max_payload_depth;
+if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
+const err101 = {instancePath:instancePath+"/validation/max_payload_depth",schemaPath:"#/properties/validation/properties/max_payload_depth/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1272,8 +1277,9 @@ vErrors.push(err101);
 }
 errors++;
 }
-if(func2(data40) < 1){
-const err102 = {instancePath:instancePath+"/models/" + i3+"/id",schemaPath:"#/properties/models/items/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if((typeof data41 == "number") && (isFinite(data41))){
+if(data41 > 1000 || isNaN(data41)){
+const err102 = {instancePath:instancePath+"/validation/max_payload_depth",schemaPath:"#/properties/validation/properties/max_payload_depth/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1282,9 +1288,8 @@ vErrors.push(err102);
 }
 errors++;
 }
-}
-else {
-const err103 = {instancePath:instancePath+"/models/" + i3+"/id",schemaPath:"#/properties/models/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data41 < 4 || isNaN(data41)){
+const err103 = {instancePath:instancePath+"/validation/max_payload_depth",schemaPath:"#/properties/validation/properties/max_payload_depth/minimum",keyword:"minimum",params:{comparison: ">=", limit: 4},message:"must be >= 4"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1294,11 +1299,10 @@ vErrors.push(err103);
 errors++;
 }
 }
-if(data39.version !== undefined){
-let data41 = data39.version;
-if(typeof data41 === "string"){
-if(func2(data41) > 128){
-const err104 = {instancePath:instancePath+"/models/" + i3+"/version",schemaPath:"#/properties/models/items/properties/version/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+}
+}
+else {
+const err104 = {instancePath:instancePath+"/validation",schemaPath:"#/properties/validation/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1307,8 +1311,12 @@ vErrors.push(err104);
 }
 errors++;
 }
-if(func2(data41) < 1){
-const err105 = {instancePath:instancePath+"/models/" + i3+"/version",schemaPath:"#/properties/models/items/properties/version/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data.models !== undefined){
+let data42 = data.models;
+if(Array.isArray(data42)){
+if(data42.length > 10000){
+const err105 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1317,9 +1325,12 @@ vErrors.push(err105);
 }
 errors++;
 }
-}
-else {
-const err106 = {instancePath:instancePath+"/models/" + i3+"/version",schemaPath:"#/properties/models/items/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len2 = data42.length;
+for(let i3=0; i3<len2; i3++){
+let data43 = data42[i3];
+if(data43 && typeof data43 == "object" && !Array.isArray(data43)){
+if(data43.id === undefined){
+const err106 = {instancePath:instancePath+"/models/" + i3,schemaPath:"#/properties/models/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1328,10 +1339,8 @@ vErrors.push(err106);
 }
 errors++;
 }
-}
-if(data39.ready !== undefined){
-if(typeof data39.ready !== "boolean"){
-const err107 = {instancePath:instancePath+"/models/" + i3+"/ready",schemaPath:"#/properties/models/items/properties/ready/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data43.version === undefined){
+const err107 = {instancePath:instancePath+"/models/" + i3,schemaPath:"#/properties/models/items/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1340,10 +1349,9 @@ vErrors.push(err107);
 }
 errors++;
 }
-}
-}
-else {
-const err108 = {instancePath:instancePath+"/models/" + i3,schemaPath:"#/properties/models/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key10 in data43){
+if(!(((key10 === "id") || (key10 === "version")) || (key10 === "ready"))){
+const err108 = {instancePath:instancePath+"/models/" + i3,schemaPath:"#/properties/models/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1353,9 +1361,11 @@ vErrors.push(err108);
 errors++;
 }
 }
-}
-else {
-const err109 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data43.id !== undefined){
+let data44 = data43.id;
+if(typeof data44 === "string"){
+if(func2(data44) > 128){
+const err109 = {instancePath:instancePath+"/models/" + i3+"/id",schemaPath:"#/properties/models/items/properties/id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1364,13 +1374,8 @@ vErrors.push(err109);
 }
 errors++;
 }
-}
-if(data.saturation !== undefined){
-let data43 = data.saturation;
-if(data43 && typeof data43 == "object" && !Array.isArray(data43)){
-for(const key10 in data43){
-if(!(func0.call(schema0.properties.saturation.properties, key10))){
-const err110 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+if(func2(data44) < 1){
+const err110 = {instancePath:instancePath+"/models/" + i3+"/id",schemaPath:"#/properties/models/items/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1380,11 +1385,8 @@ vErrors.push(err110);
 errors++;
 }
 }
-if(data43.metrics_url !== undefined){
-let data44 = data43.metrics_url;
-if(typeof data44 === "string"){
-if(!pattern7.test(data44)){
-const err111 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
+else {
+const err111 = {instancePath:instancePath+"/models/" + i3+"/id",schemaPath:"#/properties/models/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1394,8 +1396,11 @@ vErrors.push(err111);
 errors++;
 }
 }
-else {
-const err112 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data43.version !== undefined){
+let data45 = data43.version;
+if(typeof data45 === "string"){
+if(func2(data45) > 128){
+const err112 = {instancePath:instancePath+"/models/" + i3+"/version",schemaPath:"#/properties/models/items/properties/version/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1404,11 +1409,8 @@ vErrors.push(err112);
 }
 errors++;
 }
-}
-if(data43.preset !== undefined){
-let data45 = data43.preset;
-if(!(((((data45 === "vllm") || (data45 === "sglang")) || (data45 === "tgi")) || (data45 === "triton")) || (data45 === "generic"))){
-const err113 = {instancePath:instancePath+"/saturation/preset",schemaPath:"#/properties/saturation/properties/preset/enum",keyword:"enum",params:{allowedValues: schema0.properties.saturation.properties.preset.enum},message:"must be equal to one of the allowed values"};
+if(func2(data45) < 1){
+const err113 = {instancePath:instancePath+"/models/" + i3+"/version",schemaPath:"#/properties/models/items/properties/version/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1418,12 +1420,8 @@ vErrors.push(err113);
 errors++;
 }
 }
-if(data43.generic !== undefined){
-let data46 = data43.generic;
-if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
-for(const key11 in data46){
-if(!(((key11 === "queue") || (key11 === "running")) || (key11 === "kv_cache"))){
-const err114 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+else {
+const err114 = {instancePath:instancePath+"/models/" + i3+"/version",schemaPath:"#/properties/models/items/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1433,9 +1431,9 @@ vErrors.push(err114);
 errors++;
 }
 }
-if(data46.queue !== undefined){
-if(typeof data46.queue !== "string"){
-const err115 = {instancePath:instancePath+"/saturation/generic/queue",schemaPath:"#/properties/saturation/properties/generic/properties/queue/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data43.ready !== undefined){
+if(typeof data43.ready !== "boolean"){
+const err115 = {instancePath:instancePath+"/models/" + i3+"/ready",schemaPath:"#/properties/models/items/properties/ready/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1445,9 +1443,9 @@ vErrors.push(err115);
 errors++;
 }
 }
-if(data46.running !== undefined){
-if(typeof data46.running !== "string"){
-const err116 = {instancePath:instancePath+"/saturation/generic/running",schemaPath:"#/properties/saturation/properties/generic/properties/running/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err116 = {instancePath:instancePath+"/models/" + i3,schemaPath:"#/properties/models/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1457,9 +1455,9 @@ vErrors.push(err116);
 errors++;
 }
 }
-if(data46.kv_cache !== undefined){
-if(typeof data46.kv_cache !== "string"){
-const err117 = {instancePath:instancePath+"/saturation/generic/kv_cache",schemaPath:"#/properties/saturation/properties/generic/properties/kv_cache/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err117 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1469,9 +1467,12 @@ vErrors.push(err117);
 errors++;
 }
 }
-}
-else {
-const err118 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.saturation !== undefined){
+let data47 = data.saturation;
+if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
+for(const key11 in data47){
+if(!(func0.call(schema0.properties.saturation.properties, key11))){
+const err118 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1481,10 +1482,11 @@ vErrors.push(err118);
 errors++;
 }
 }
-if(data43.scrape_interval_ms !== undefined){
-let data50 = data43.scrape_interval_ms;
-if(!(((typeof data50 == "number") && (!(data50 % 1) && !isNaN(data50))) && (isFinite(data50)))){
-const err119 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data47.metrics_url !== undefined){
+let data48 = data47.metrics_url;
+if(typeof data48 === "string"){
+if(!pattern7.test(data48)){
+const err119 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1493,9 +1495,9 @@ vErrors.push(err119);
 }
 errors++;
 }
-if((typeof data50 == "number") && (isFinite(data50))){
-if(data50 > 600000 || isNaN(data50)){
-const err120 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+else {
+const err120 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1504,8 +1506,11 @@ vErrors.push(err120);
 }
 errors++;
 }
-if(data50 < 10 || isNaN(data50)){
-const err121 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+if(data47.preset !== undefined){
+let data49 = data47.preset;
+if(!(((((data49 === "vllm") || (data49 === "sglang")) || (data49 === "tgi")) || (data49 === "triton")) || (data49 === "generic"))){
+const err121 = {instancePath:instancePath+"/saturation/preset",schemaPath:"#/properties/saturation/properties/preset/enum",keyword:"enum",params:{allowedValues: schema0.properties.saturation.properties.preset.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1515,11 +1520,12 @@ vErrors.push(err121);
 errors++;
 }
 }
-}
-if(data43.scrape_timeout_ms !== undefined){
-let data51 = data43.scrape_timeout_ms;
-if(!(((typeof data51 == "number") && (!(data51 % 1) && !isNaN(data51))) && (isFinite(data51)))){
-const err122 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data47.generic !== undefined){
+let data50 = data47.generic;
+if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
+for(const key12 in data50){
+if(!(((key12 === "queue") || (key12 === "running")) || (key12 === "kv_cache"))){
+const err122 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1528,9 +1534,10 @@ vErrors.push(err122);
 }
 errors++;
 }
-if((typeof data51 == "number") && (isFinite(data51))){
-if(data51 > 60000 || isNaN(data51)){
-const err123 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
+}
+if(data50.queue !== undefined){
+if(typeof data50.queue !== "string"){
+const err123 = {instancePath:instancePath+"/saturation/generic/queue",schemaPath:"#/properties/saturation/properties/generic/properties/queue/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1539,8 +1546,10 @@ vErrors.push(err123);
 }
 errors++;
 }
-if(data51 < 10 || isNaN(data51)){
-const err124 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+if(data50.running !== undefined){
+if(typeof data50.running !== "string"){
+const err124 = {instancePath:instancePath+"/saturation/generic/running",schemaPath:"#/properties/saturation/properties/generic/properties/running/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1550,12 +1559,9 @@ vErrors.push(err124);
 errors++;
 }
 }
-}
-if(data43.readiness_url !== undefined){
-let data52 = data43.readiness_url;
-if(typeof data52 === "string"){
-if(!pattern7.test(data52)){
-const err125 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
+if(data50.kv_cache !== undefined){
+if(typeof data50.kv_cache !== "string"){
+const err125 = {instancePath:instancePath+"/saturation/generic/kv_cache",schemaPath:"#/properties/saturation/properties/generic/properties/kv_cache/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1565,8 +1571,9 @@ vErrors.push(err125);
 errors++;
 }
 }
+}
 else {
-const err126 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err126 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1576,10 +1583,10 @@ vErrors.push(err126);
 errors++;
 }
 }
-if(data43.readiness_interval_ms !== undefined){
-let data53 = data43.readiness_interval_ms;
-if(!(((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53))) && (isFinite(data53)))){
-const err127 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data47.scrape_interval_ms !== undefined){
+let data54 = data47.scrape_interval_ms;
+if(!(((typeof data54 == "number") && (!(data54 % 1) && !isNaN(data54))) && (isFinite(data54)))){
+const err127 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1588,9 +1595,9 @@ vErrors.push(err127);
 }
 errors++;
 }
-if((typeof data53 == "number") && (isFinite(data53))){
-if(data53 > 600000 || isNaN(data53)){
-const err128 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+if((typeof data54 == "number") && (isFinite(data54))){
+if(data54 > 600000 || isNaN(data54)){
+const err128 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1599,8 +1606,8 @@ vErrors.push(err128);
 }
 errors++;
 }
-if(data53 < 10 || isNaN(data53)){
-const err129 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+if(data54 < 10 || isNaN(data54)){
+const err129 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1611,11 +1618,10 @@ errors++;
 }
 }
 }
-if(data43.nvidia_smi !== undefined){
-let data54 = data43.nvidia_smi;
-if(typeof data54 === "string"){
-if(func2(data54) < 1){
-const err130 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data47.scrape_timeout_ms !== undefined){
+let data55 = data47.scrape_timeout_ms;
+if(!(((typeof data55 == "number") && (!(data55 % 1) && !isNaN(data55))) && (isFinite(data55)))){
+const err130 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1624,9 +1630,9 @@ vErrors.push(err130);
 }
 errors++;
 }
-}
-else {
-const err131 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data55 == "number") && (isFinite(data55))){
+if(data55 > 60000 || isNaN(data55)){
+const err131 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1635,11 +1641,8 @@ vErrors.push(err131);
 }
 errors++;
 }
-}
-if(data43.nvidia_smi_interval_ms !== undefined){
-let data55 = data43.nvidia_smi_interval_ms;
-if(!(((typeof data55 == "number") && (!(data55 % 1) && !isNaN(data55))) && (isFinite(data55)))){
-const err132 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data55 < 10 || isNaN(data55)){
+const err132 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1648,9 +1651,13 @@ vErrors.push(err132);
 }
 errors++;
 }
-if((typeof data55 == "number") && (isFinite(data55))){
-if(data55 > 600000 || isNaN(data55)){
-const err133 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+}
+if(data47.readiness_url !== undefined){
+let data56 = data47.readiness_url;
+if(typeof data56 === "string"){
+if(!pattern7.test(data56)){
+const err133 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1659,8 +1666,9 @@ vErrors.push(err133);
 }
 errors++;
 }
-if(data55 < 100 || isNaN(data55)){
-const err134 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+}
+else {
+const err134 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1670,11 +1678,10 @@ vErrors.push(err134);
 errors++;
 }
 }
-}
-if(data43.evaluate_interval_ms !== undefined){
-let data56 = data43.evaluate_interval_ms;
-if(!(((typeof data56 == "number") && (!(data56 % 1) && !isNaN(data56))) && (isFinite(data56)))){
-const err135 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data47.readiness_interval_ms !== undefined){
+let data57 = data47.readiness_interval_ms;
+if(!(((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57))) && (isFinite(data57)))){
+const err135 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1683,9 +1690,9 @@ vErrors.push(err135);
 }
 errors++;
 }
-if((typeof data56 == "number") && (isFinite(data56))){
-if(data56 > 60000 || isNaN(data56)){
-const err136 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
+if((typeof data57 == "number") && (isFinite(data57))){
+if(data57 > 600000 || isNaN(data57)){
+const err136 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1694,8 +1701,8 @@ vErrors.push(err136);
 }
 errors++;
 }
-if(data56 < 10 || isNaN(data56)){
-const err137 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+if(data57 < 10 || isNaN(data57)){
+const err137 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1706,11 +1713,11 @@ errors++;
 }
 }
 }
-if(data43.max_queue !== undefined){
-let data57 = data43.max_queue;
-if((typeof data57 == "number") && (isFinite(data57))){
-if(data57 <= 0 || isNaN(data57)){
-const err138 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data47.nvidia_smi !== undefined){
+let data58 = data47.nvidia_smi;
+if(typeof data58 === "string"){
+if(func2(data58) < 1){
+const err138 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1721,7 +1728,7 @@ errors++;
 }
 }
 else {
-const err139 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err139 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1731,11 +1738,10 @@ vErrors.push(err139);
 errors++;
 }
 }
-if(data43.max_concurrency !== undefined){
-let data58 = data43.max_concurrency;
-if((typeof data58 == "number") && (isFinite(data58))){
-if(data58 <= 0 || isNaN(data58)){
-const err140 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data47.nvidia_smi_interval_ms !== undefined){
+let data59 = data47.nvidia_smi_interval_ms;
+if(!(((typeof data59 == "number") && (!(data59 % 1) && !isNaN(data59))) && (isFinite(data59)))){
+const err140 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1744,9 +1750,9 @@ vErrors.push(err140);
 }
 errors++;
 }
-}
-else {
-const err141 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if((typeof data59 == "number") && (isFinite(data59))){
+if(data59 > 600000 || isNaN(data59)){
+const err141 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1755,12 +1761,8 @@ vErrors.push(err141);
 }
 errors++;
 }
-}
-if(data43.saturated_enter !== undefined){
-let data59 = data43.saturated_enter;
-if((typeof data59 == "number") && (isFinite(data59))){
-if(data59 > 1 || isNaN(data59)){
-const err142 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(data59 < 100 || isNaN(data59)){
+const err142 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1769,8 +1771,12 @@ vErrors.push(err142);
 }
 errors++;
 }
-if(data59 <= 0 || isNaN(data59)){
-const err143 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+}
+if(data47.evaluate_interval_ms !== undefined){
+let data60 = data47.evaluate_interval_ms;
+if(!(((typeof data60 == "number") && (!(data60 % 1) && !isNaN(data60))) && (isFinite(data60)))){
+const err143 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1779,9 +1785,9 @@ vErrors.push(err143);
 }
 errors++;
 }
-}
-else {
-const err144 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if((typeof data60 == "number") && (isFinite(data60))){
+if(data60 > 60000 || isNaN(data60)){
+const err144 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1790,12 +1796,8 @@ vErrors.push(err144);
 }
 errors++;
 }
-}
-if(data43.saturated_leave !== undefined){
-let data60 = data43.saturated_leave;
-if((typeof data60 == "number") && (isFinite(data60))){
-if(data60 < 0 || isNaN(data60)){
-const err145 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data60 < 10 || isNaN(data60)){
+const err145 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1804,8 +1806,13 @@ vErrors.push(err145);
 }
 errors++;
 }
-if(data60 >= 1 || isNaN(data60)){
-const err146 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
+}
+}
+if(data47.max_queue !== undefined){
+let data61 = data47.max_queue;
+if((typeof data61 == "number") && (isFinite(data61))){
+if(data61 <= 0 || isNaN(data61)){
+const err146 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1816,7 +1823,7 @@ errors++;
 }
 }
 else {
-const err147 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err147 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1826,11 +1833,11 @@ vErrors.push(err147);
 errors++;
 }
 }
-if(data43.smoothing !== undefined){
-let data61 = data43.smoothing;
-if((typeof data61 == "number") && (isFinite(data61))){
-if(data61 > 1 || isNaN(data61)){
-const err148 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(data47.max_concurrency !== undefined){
+let data62 = data47.max_concurrency;
+if((typeof data62 == "number") && (isFinite(data62))){
+if(data62 <= 0 || isNaN(data62)){
+const err148 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1839,8 +1846,9 @@ vErrors.push(err148);
 }
 errors++;
 }
-if(data61 <= 0 || isNaN(data61)){
-const err149 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+else {
+const err149 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1850,8 +1858,11 @@ vErrors.push(err149);
 errors++;
 }
 }
-else {
-const err150 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data47.saturated_enter !== undefined){
+let data63 = data47.saturated_enter;
+if((typeof data63 == "number") && (isFinite(data63))){
+if(data63 > 1 || isNaN(data63)){
+const err150 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1860,11 +1871,8 @@ vErrors.push(err150);
 }
 errors++;
 }
-}
-if(data43.warmup_ms !== undefined){
-let data62 = data43.warmup_ms;
-if(!(((typeof data62 == "number") && (!(data62 % 1) && !isNaN(data62))) && (isFinite(data62)))){
-const err151 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data63 <= 0 || isNaN(data63)){
+const err151 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1873,9 +1881,9 @@ vErrors.push(err151);
 }
 errors++;
 }
-if((typeof data62 == "number") && (isFinite(data62))){
-if(data62 < 0 || isNaN(data62)){
-const err152 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+else {
+const err152 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1885,11 +1893,11 @@ vErrors.push(err152);
 errors++;
 }
 }
-}
-if(data43.stale_after_ms !== undefined){
-let data63 = data43.stale_after_ms;
-if(!(((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63))) && (isFinite(data63)))){
-const err153 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data47.saturated_leave !== undefined){
+let data64 = data47.saturated_leave;
+if((typeof data64 == "number") && (isFinite(data64))){
+if(data64 < 0 || isNaN(data64)){
+const err153 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1898,9 +1906,8 @@ vErrors.push(err153);
 }
 errors++;
 }
-if((typeof data63 == "number") && (isFinite(data63))){
-if(data63 < 1 || isNaN(data63)){
-const err154 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data64 >= 1 || isNaN(data64)){
+const err154 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1910,11 +1917,8 @@ vErrors.push(err154);
 errors++;
 }
 }
-}
-if(data43.heartbeat_ms !== undefined){
-let data64 = data43.heartbeat_ms;
-if(!(((typeof data64 == "number") && (!(data64 % 1) && !isNaN(data64))) && (isFinite(data64)))){
-const err155 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err155 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1923,9 +1927,12 @@ vErrors.push(err155);
 }
 errors++;
 }
-if((typeof data64 == "number") && (isFinite(data64))){
-if(data64 < 100 || isNaN(data64)){
-const err156 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+}
+if(data47.smoothing !== undefined){
+let data65 = data47.smoothing;
+if((typeof data65 == "number") && (isFinite(data65))){
+if(data65 > 1 || isNaN(data65)){
+const err156 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -1934,12 +1941,8 @@ vErrors.push(err156);
 }
 errors++;
 }
-}
-}
-if(data43.min_gap_ms !== undefined){
-let data65 = data43.min_gap_ms;
-if(!(((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65))) && (isFinite(data65)))){
-const err157 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data65 <= 0 || isNaN(data65)){
+const err157 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -1948,9 +1951,9 @@ vErrors.push(err157);
 }
 errors++;
 }
-if((typeof data65 == "number") && (isFinite(data65))){
-if(data65 < 0 || isNaN(data65)){
-const err158 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+else {
+const err158 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -1960,12 +1963,10 @@ vErrors.push(err158);
 errors++;
 }
 }
-}
-if(data43.score_step !== undefined){
-let data66 = data43.score_step;
-if((typeof data66 == "number") && (isFinite(data66))){
-if(data66 > 1 || isNaN(data66)){
-const err159 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(data47.warmup_ms !== undefined){
+let data66 = data47.warmup_ms;
+if(!(((typeof data66 == "number") && (!(data66 % 1) && !isNaN(data66))) && (isFinite(data66)))){
+const err159 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -1974,8 +1975,9 @@ vErrors.push(err159);
 }
 errors++;
 }
-if(data66 <= 0 || isNaN(data66)){
-const err160 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if((typeof data66 == "number") && (isFinite(data66))){
+if(data66 < 0 || isNaN(data66)){
+const err160 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -1985,8 +1987,11 @@ vErrors.push(err160);
 errors++;
 }
 }
-else {
-const err161 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/type",keyword:"type",params:{type: "number"},message:"must be number"};
+}
+if(data47.stale_after_ms !== undefined){
+let data67 = data47.stale_after_ms;
+if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
+const err161 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -1995,11 +2000,9 @@ vErrors.push(err161);
 }
 errors++;
 }
-}
-if(data43.report_expiry_seconds !== undefined){
-let data67 = data43.report_expiry_seconds;
-if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
-const err162 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data67 == "number") && (isFinite(data67))){
+if(data67 < 1 || isNaN(data67)){
+const err162 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2008,9 +2011,12 @@ vErrors.push(err162);
 }
 errors++;
 }
-if((typeof data67 == "number") && (isFinite(data67))){
-if(data67 > 86400 || isNaN(data67)){
-const err163 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+}
+}
+if(data47.heartbeat_ms !== undefined){
+let data68 = data47.heartbeat_ms;
+if(!(((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68))) && (isFinite(data68)))){
+const err163 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2019,8 +2025,9 @@ vErrors.push(err163);
 }
 errors++;
 }
-if(data67 < 1 || isNaN(data67)){
-const err164 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data68 == "number") && (isFinite(data68))){
+if(data68 < 100 || isNaN(data68)){
+const err164 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2031,10 +2038,10 @@ errors++;
 }
 }
 }
-if(data43.latency_target_ms !== undefined){
-let data68 = data43.latency_target_ms;
-if(!(((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68))) && (isFinite(data68)))){
-const err165 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data47.min_gap_ms !== undefined){
+let data69 = data47.min_gap_ms;
+if(!(((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69))) && (isFinite(data69)))){
+const err165 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2043,9 +2050,9 @@ vErrors.push(err165);
 }
 errors++;
 }
-if((typeof data68 == "number") && (isFinite(data68))){
-if(data68 < 0 || isNaN(data68)){
-const err166 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data69 == "number") && (isFinite(data69))){
+if(data69 < 0 || isNaN(data69)){
+const err166 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2056,10 +2063,11 @@ errors++;
 }
 }
 }
-if(data43.warmup_requests !== undefined){
-let data69 = data43.warmup_requests;
-if(!(((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69))) && (isFinite(data69)))){
-const err167 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data47.score_step !== undefined){
+let data70 = data47.score_step;
+if((typeof data70 == "number") && (isFinite(data70))){
+if(data70 > 1 || isNaN(data70)){
+const err167 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2068,9 +2076,8 @@ vErrors.push(err167);
 }
 errors++;
 }
-if((typeof data69 == "number") && (isFinite(data69))){
-if(data69 < 0 || isNaN(data69)){
-const err168 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data70 <= 0 || isNaN(data70)){
+const err168 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2080,10 +2087,8 @@ vErrors.push(err168);
 errors++;
 }
 }
-}
-}
 else {
-const err169 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err169 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2093,12 +2098,10 @@ vErrors.push(err169);
 errors++;
 }
 }
-if(data.metrics !== undefined){
-let data70 = data.metrics;
-if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
-for(const key12 in data70){
-if(!(key12 === "listen")){
-const err170 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+if(data47.report_expiry_seconds !== undefined){
+let data71 = data47.report_expiry_seconds;
+if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
+const err170 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2107,12 +2110,9 @@ vErrors.push(err170);
 }
 errors++;
 }
-}
-if(data70.listen !== undefined){
-let data71 = data70.listen;
-if(typeof data71 === "string"){
-if(!pattern9.test(data71)){
-const err171 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"},message:"must match pattern \""+"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"+"\""};
+if((typeof data71 == "number") && (isFinite(data71))){
+if(data71 > 86400 || isNaN(data71)){
+const err171 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2121,9 +2121,8 @@ vErrors.push(err171);
 }
 errors++;
 }
-}
-else {
-const err172 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data71 < 1 || isNaN(data71)){
+const err172 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2134,8 +2133,10 @@ errors++;
 }
 }
 }
-else {
-const err173 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data47.latency_target_ms !== undefined){
+let data72 = data47.latency_target_ms;
+if(!(((typeof data72 == "number") && (!(data72 % 1) && !isNaN(data72))) && (isFinite(data72)))){
+const err173 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2144,15 +2145,116 @@ vErrors.push(err173);
 }
 errors++;
 }
-}
-}
-else {
-const err174 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data72 == "number") && (isFinite(data72))){
+if(data72 < 0 || isNaN(data72)){
+const err174 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err174];
 }
 else {
 vErrors.push(err174);
+}
+errors++;
+}
+}
+}
+if(data47.warmup_requests !== undefined){
+let data73 = data47.warmup_requests;
+if(!(((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73))) && (isFinite(data73)))){
+const err175 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err175];
+}
+else {
+vErrors.push(err175);
+}
+errors++;
+}
+if((typeof data73 == "number") && (isFinite(data73))){
+if(data73 < 0 || isNaN(data73)){
+const err176 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err176];
+}
+else {
+vErrors.push(err176);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err177 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err177];
+}
+else {
+vErrors.push(err177);
+}
+errors++;
+}
+}
+if(data.metrics !== undefined){
+let data74 = data.metrics;
+if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
+for(const key13 in data74){
+if(!(key13 === "listen")){
+const err178 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err178];
+}
+else {
+vErrors.push(err178);
+}
+errors++;
+}
+}
+if(data74.listen !== undefined){
+let data75 = data74.listen;
+if(typeof data75 === "string"){
+if(!pattern9.test(data75)){
+const err179 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"},message:"must match pattern \""+"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"+"\""};
+if(vErrors === null){
+vErrors = [err179];
+}
+else {
+vErrors.push(err179);
+}
+errors++;
+}
+}
+else {
+const err180 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err180];
+}
+else {
+vErrors.push(err180);
+}
+errors++;
+}
+}
+}
+else {
+const err181 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err181];
+}
+else {
+vErrors.push(err181);
+}
+errors++;
+}
+}
+}
+else {
+const err182 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err182];
+}
+else {
+vErrors.push(err182);
 }
 errors++;
 }

@@ -15,6 +15,12 @@ export interface Config {
     readonly connectTimeoutMs: number;
     readonly username?: string;
     readonly passwordFile?: string;
+    /** Files for TLS to mqtts:// URLs (absent: the system CAs, no client certificate). */
+    readonly tls?: {
+      readonly caFile?: string;
+      readonly certFile?: string;
+      readonly keyFile?: string;
+    };
     readonly reconnect: {
       readonly initialMs: number;
       readonly maxMs: number;

@@ -35,6 +35,8 @@ export interface MqttConnectionOptions {
   readonly will?: WillMessage | (() => WillMessage);
   readonly username?: string;
   readonly password?: string;
+  /** PEM material for mqtts:// URLs; the broker's certificate is always verified. */
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
   readonly clock?: Clock;
   readonly random?: () => number;
   readonly logger?: Logger;
@@ -221,6 +223,12 @@ export class MqttConnection implements MessageBus {
     }
     if (o.username !== undefined) options.username = o.username;
     if (o.password !== undefined) options.password = o.password;
+    if (o.tls) {
+      options.rejectUnauthorized = true;
+      if (o.tls.ca !== undefined) options.ca = o.tls.ca;
+      if (o.tls.cert !== undefined) options.cert = o.tls.cert;
+      if (o.tls.key !== undefined) options.key = o.tls.key;
+    }
     // A provider is asked again on every connection attempt, so the will is never stale.
     const will = typeof o.will === 'function' ? o.will() : o.will;
     if (will) {

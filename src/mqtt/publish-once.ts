@@ -13,6 +13,8 @@ export interface PublishOnceOptions {
   readonly contentType?: string;
   readonly username?: string;
   readonly password?: string;
+  /** PEM material for an mqtts:// URL; the broker's certificate is always verified. */
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
   /** Give up after this long, ms. Default 10 000. */
   readonly timeoutMs?: number;
 }
@@ -39,6 +41,7 @@ export async function publishOnce(options: PublishOnceOptions): Promise<void> {
     writeCache: false, // see MqttConnection
     ...(options.username !== undefined ? { username: options.username } : {}),
     ...(options.password !== undefined ? { password: options.password } : {}),
+    ...(options.tls ? { ...options.tls, rejectUnauthorized: true } : {}),
   });
   try {
     await new Promise<void>((resolve, reject) => {

@@ -5,7 +5,7 @@ import { type Config, ConfigError, configDifferences } from '../config/index.ts'
 import { RuleFollower } from '../follower/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
 import { MetricsServer, SidecarMetrics } from '../metrics/index.ts';
-import { MqttConnection, replicaTopic } from '../mqtt/index.ts';
+import { MqttConnection, type MqttConnectionOptions, replicaTopic } from '../mqtt/index.ts';
 import { RuleApplier, RuleStore } from '../rules/index.ts';
 import {
   encodeReport,
@@ -117,12 +117,15 @@ export class Sidecar implements SidecarBackend {
    * the rule stream.
    * @throws {StateWriteError} when the state directory cannot be created.
    * @throws {ApiBindError} when the API cannot listen (e.g. another sidecar owns the socket).
-   * @throws {ConfigError} when the broker password file cannot be read.
+   * @throws {ConfigError} when the broker password file or a TLS file cannot be read.
    */
   async start(): Promise<void> {
     const c = this.config;
     await this.state.open();
-    const password = c.broker.passwordFile ? await readSecret(c.broker.passwordFile) : undefined;
+    const password = c.broker.passwordFile
+      ? (await readSecret(c.broker.passwordFile)).replace(/\r?\n$/, '')
+      : undefined;
+    const tls = await readTls(c.broker.tls);
     this.monitor = this.createMonitor();
     const reportTopic = replicaTopic(c.broker.topicPrefix, c.identity.cluster, c.identity.replica);
     const reportOptions = {
@@ -148,6 +151,7 @@ export class Sidecar implements SidecarBackend {
       backoff: c.broker.reconnect,
       ...(c.broker.username !== undefined ? { username: c.broker.username } : {}),
       ...(password !== undefined ? { password } : {}),
+      ...(tls !== undefined ? { tls } : {}),
       clock: this.clock,
       ...(this.deps.random ? { random: this.deps.random } : {}),
       logger: this.log.child('mqtt'),
@@ -441,13 +445,30 @@ export class Sidecar implements SidecarBackend {
 }
 
 /** Reads a secret from a file (e.g. a systemd credential), without its trailing newline. */
-async function readSecret(path: string): Promise<string> {
+/** A file named by the config (`field`, for the error), e.g. a systemd credential. */
+async function readSecret(path: string, field = 'broker.password_file'): Promise<string> {
   try {
-    return (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
+    return await readFile(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(
-      [`broker.password_file: cannot read ${path}: ${(error as Error).message}`],
-      { cause: error },
-    );
+    throw new ConfigError([`${field}: cannot read ${path}: ${(error as Error).message}`], {
+      cause: error,
+    });
   }
+}
+
+/** The PEM files of `broker.tls`, read once at start-up. */
+async function readTls(tls: Config['broker']['tls']): Promise<MqttConnectionOptions['tls']> {
+  if (tls === undefined) return undefined;
+  const read = (path: string | undefined, key: string) =>
+    path === undefined ? undefined : readSecret(path, `broker.tls.${key}`);
+  const [ca, cert, key] = await Promise.all([
+    read(tls.caFile, 'ca_file'),
+    read(tls.certFile, 'cert_file'),
+    read(tls.keyFile, 'key_file'),
+  ]);
+  return {
+    ...(ca !== undefined ? { ca } : {}),
+    ...(cert !== undefined ? { cert } : {}),
+    ...(key !== undefined ? { key } : {}),
+  };
 }
