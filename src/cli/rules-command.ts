@@ -10,6 +10,7 @@ import {
   RuleFileError,
   RuleStore,
 } from '../rules/index.ts';
+import { brokerCredentials, CREDENTIAL_FLAGS, CredentialFileError } from './broker-credentials.ts';
 import { type CliIo, EXIT, UsageError } from './cli-io.ts';
 import { BROKER_FLAGS, parseFlags } from './parse-flags.ts';
 
@@ -78,6 +79,7 @@ async function publish(argv: readonly string[], io: CliIo): Promise<number> {
     argv,
     {
       ...BROKER_FLAGS,
+      ...CREDENTIAL_FLAGS,
       tenant: { type: 'string' },
       format: { type: 'string' },
       timeout: { type: 'string' },
@@ -118,13 +120,19 @@ async function publish(argv: readonly string[], io: CliIo): Promise<number> {
       contentType: rules.contentType,
       protocolVersion: protocol === '5' ? 5 : 4,
       timeoutMs,
+      ...(await brokerCredentials(values)),
     });
     io.out(
       `published: tenant ${result.tenant} version ${result.version} to ${topic} (${rules.bytes.byteLength} bytes ${rules.encoding}, retained, QoS 1)`,
     );
     return EXIT.ok;
   } catch (error) {
-    if (!(error instanceof RuleFileError) && !(error instanceof PublishError)) throw error;
+    if (
+      !(error instanceof RuleFileError) &&
+      !(error instanceof PublishError) &&
+      !(error instanceof CredentialFileError)
+    )
+      throw error;
     io.err(`not published: ${error.message}`);
     return EXIT.failed;
   }

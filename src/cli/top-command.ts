@@ -1,5 +1,11 @@
 import { DEFAULT_TOPIC_PREFIX } from '../mqtt/index.ts';
 import { Resolver, renderFleet } from '../resolver/index.ts';
+import {
+  type BrokerCredentials,
+  brokerCredentials,
+  CREDENTIAL_FLAGS,
+  CredentialFileError,
+} from './broker-credentials.ts';
 import { type CliIo, EXIT, UsageError } from './cli-io.ts';
 import { BROKER_FLAGS, parseFlags } from './parse-flags.ts';
 
@@ -13,6 +19,7 @@ export async function topCommand(argv: readonly string[], io: CliIo): Promise<nu
     argv,
     {
       ...BROKER_FLAGS,
+      ...CREDENTIAL_FLAGS,
       cluster: { type: 'string' },
       interval: { type: 'string' },
       once: { type: 'boolean' },
@@ -29,10 +36,19 @@ export async function topCommand(argv: readonly string[], io: CliIo): Promise<nu
   const waitMs = Number(values.wait ?? 1500);
   if (!(intervalMs >= 50) || !(waitMs >= 0))
     throw new UsageError('top: --interval must be ≥ 50 and --wait ≥ 0 (milliseconds)');
+  let credentials: BrokerCredentials;
+  try {
+    credentials = await brokerCredentials(values);
+  } catch (error) {
+    if (!(error instanceof CredentialFileError)) throw error;
+    io.err(`top: ${error.message}`);
+    return EXIT.failed;
+  }
   const resolver = new Resolver({
     urls,
     topicPrefix: values['topic-prefix'] ?? DEFAULT_TOPIC_PREFIX,
     protocolVersion: protocol === '5' ? 5 : 4,
+    ...credentials,
   });
   resolver.start();
   const table = () => {

@@ -11,19 +11,22 @@ Usage:
   filament status [--socket PATH | --config FILE] [--json]
       Ask a running sidecar over its API socket: health, broker, rule versions, loaded models.
       Exit 0 when it is SERVING, 1 when not (or unreachable).
-  filament top --broker URL [--cluster C] [--interval MS] [--once [--wait MS]]
+  filament top --broker URL [--cluster C] [--interval MS] [--once [--wait MS]] [CREDENTIALS]
       A live table of the fleet from saturation reports, lowest score first (Ctrl-C quits).
   filament check-config FILE
       Validate a config file; exit 0 when valid, 1 with every problem listed.
   filament rules lint FILE
       Check a rule set (.json, .msgpack, or a .ts/.js module exporting it) offline.
   filament rules publish FILE --broker URL [--tenant T] [--format json|msgpack]
-               [--protocol 5|3.1.1] [--topic-prefix P]
+               [--protocol 5|3.1.1] [--topic-prefix P] [CREDENTIALS]
       Lint, then publish retained at QoS 1 to {prefix}/rules/{tenant}.
   filament demo [--in-process-broker]
       Start a private broker and a sidecar, publish the example rules, show ACKs and NACKs.
   filament version [--json]
       Version, commit, runtime and target.
   filament help
+
+CREDENTIALS, for a secured broker (secrets from files only, never on the command line):
+  [--username U] [--password-file F] [--ca-file PEM] [--cert-file PEM --key-file PEM]
 
 Exit codes: 0 ok, 1 refused (bad config, invalid rules, broker unreachable), 2 bad command line.`;

@@ -1,6 +1,11 @@
 import { type Clock, systemClock } from '../clock/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
-import { DEFAULT_TOPIC_PREFIX, type InboundMessage, MqttConnection } from '../mqtt/index.ts';
+import {
+  DEFAULT_TOPIC_PREFIX,
+  type InboundMessage,
+  MqttConnection,
+  type MqttConnectionOptions,
+} from '../mqtt/index.ts';
 import { decodeReport, type SaturationReport } from '../saturation/index.ts';
 import { type PickOptions, pickReplica } from './pick.ts';
 import { type ReplicaEntry, ReplicaTable } from './replica-table.ts';
@@ -15,6 +20,10 @@ export interface ResolverOptions {
   /** A replica silent this long drops out, ms. Default 15 000. */
   readonly maxAgeMs?: number;
   readonly pick?: PickOptions;
+  /** For a secured broker: MQTT credentials and TLS PEM material (see MqttConnectionOptions). */
+  readonly username?: string;
+  readonly password?: string;
+  readonly tls?: MqttConnectionOptions['tls'];
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
@@ -48,6 +57,9 @@ export class Resolver {
       clientId: `filament-resolver-${Math.random().toString(16).slice(2, 10)}`,
       protocolVersion: options.protocolVersion ?? 5,
       cleanSession: true,
+      ...(options.username !== undefined ? { username: options.username } : {}),
+      ...(options.password !== undefined ? { password: options.password } : {}),
+      ...(options.tls !== undefined ? { tls: options.tls } : {}),
       clock: this.clock,
       logger: this.log,
     });

@@ -148,6 +148,58 @@ describe('broker security: TLS with client certificates, and a password (mosquit
     await publishOnce({ ...base, password: 'correct horse', tls: await clientTls(certs) });
   });
 
+  test('`filament rules publish` and `filament top` take the same credentials, from files', async () => {
+    const credentials = [
+      '--username',
+      user,
+      '--password-file',
+      passwordFile,
+      '--ca-file',
+      certs.caFile,
+      '--cert-file',
+      certs.clientCertFile,
+      '--key-file',
+      certs.clientKeyFile,
+    ];
+    const rules = join(dir.path, 'acme.v2.json');
+    await writeFile(rules, jsonBytes(ruleSet('acme', 2)));
+    const published = await cli('rules', 'publish', rules, '--broker', url, ...credentials);
+    expect(published.err).toBe('');
+    expect(published.out).toContain('published: tenant acme version 2');
+
+    const top = await cli('top', '--broker', url, '--once', '--wait', '300', ...credentials);
+    expect(top.err).toBe('');
+    expect(top.code).toBe(0);
+    // The first test's sidecar left its retained OFFLINE report: top could only see it over TLS.
+    expect(top.out).toContain('tls-good');
+
+    const missing = await cli(
+      'rules',
+      'publish',
+      rules,
+      '--broker',
+      url,
+      '--ca-file',
+      join(dir.path, 'nope.pem'),
+    );
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain(`--ca-file: cannot read ${join(dir.path, 'nope.pem')}`);
+    const refused = await cli(
+      'rules',
+      'publish',
+      rules,
+      '--broker',
+      url,
+      '--timeout',
+      '3',
+      ...credentials.slice(0, 4),
+      '--ca-file',
+      certs.caFile,
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('not published');
+  });
+
   test('config: TLS files only with TLS URLs, a certificate with its key, unreadable files named', async () => {
     const problems = (run: () => unknown) => {
       try {
