@@ -11,78 +11,33 @@ export interface TestCertificates {
   readonly clientKeyFile: string;
 }
 
-function openssl(dir: string, ...args: string[]): void {
-  const run = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`openssl ${args[0]} failed: ${run.stderr}`);
+function openssl(dir: string, args: string): void {
+  const run = spawnSync('openssl', args.split(' '), { cwd: dir, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`openssl ${args} failed: ${run.stderr}`);
 }
 
-/** `{name}.crt` and `{name}.key` in `dir`, signed by `ca`, with the extensions in `{name}.ext`. */
-function issue(dir: string, ca: string, name: string): void {
-  openssl(
-    dir,
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.csr`,
-    '-subj',
-    `/CN=${name}`,
-  );
-  openssl(
-    dir,
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    `${ca}.crt`,
-    '-CAkey',
-    `${ca}.key`,
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-out',
-    `${name}.crt`,
-    '-extfile',
-    `${name}.ext`,
-  );
-}
+/** A new P-256 key written to `{name}.key`, unencrypted. */
+const NEW_KEY = (name: string) =>
+  `-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ${name}.key`;
 
 /**
  * Creates, with the `openssl` command, a CA named `prefix`-ca and certificates it signed: one for
- * a broker on 127.0.0.1 and one for a client. Elliptic-curve keys, valid for two days.
+ * a broker on 127.0.0.1 and one for a client. Elliptic-curve keys, valid for two days. (File
+ * names are built from `prefix`, so it must not contain spaces.)
  */
 export async function createCertificates(dir: string, prefix = 'test'): Promise<TestCertificates> {
   const ca = `${prefix}-ca`;
-  openssl(
-    dir,
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    `${ca}.key`,
-    '-out',
-    `${ca}.crt`,
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${ca}`,
-  );
+  openssl(dir, `req -x509 ${NEW_KEY(ca)} -out ${ca}.crt -days 2 -subj /CN=${ca}`);
   for (const [name, ext] of [
     [`${prefix}-server`, 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n'],
     [`${prefix}-client`, 'extendedKeyUsage=clientAuth\n'],
   ] as const) {
     await writeFile(join(dir, `${name}.ext`), ext);
-    issue(dir, ca, name);
+    openssl(dir, `req ${NEW_KEY(name)} -out ${name}.csr -subj /CN=${name}`);
+    openssl(
+      dir,
+      `x509 -req -in ${name}.csr -CA ${ca}.crt -CAkey ${ca}.key -CAcreateserial -days 2 -out ${name}.crt -extfile ${name}.ext`,
+    );
   }
   return {
     caFile: join(dir, `${ca}.crt`),

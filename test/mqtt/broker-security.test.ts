@@ -54,14 +54,14 @@ describe('broker security: TLS with client certificates, and a password (mosquit
     key: await readFile(c.clientKeyFile, 'utf8'),
   });
 
-  async function sidecarConfig(name: string, tls: string, password = passwordFile) {
+  async function sidecarConfig(name: string, tls: string) {
     const file = join(dir.path, `${name}.toml`);
     await writeFile(
       file,
       [
         '[broker]',
         `username = "${user}"`,
-        `password_file = "${password}"`,
+        `password_file = "${passwordFile}"`,
         '[broker.tls]',
         tls,
         '[api]',
@@ -73,19 +73,22 @@ describe('broker security: TLS with client certificates, and a password (mosquit
     return file;
   }
 
-  test('a sidecar with the CA, its client certificate and the password file follows the stream', async () => {
-    const config = await sidecarConfig(
-      'good',
-      `ca_file = "${certs.caFile}"\ncert_file = "${certs.clientCertFile}"\nkey_file = "${certs.clientKeyFile}"`,
-    );
-    const sidecar = startSidecarProcess(
+  /** A `filament run` process with its own config `name`, following tenant acme over TLS. */
+  const startTlsSidecar = async (name: string, tls: string) =>
+    startSidecarProcess(
       sidecarArgs({
-        config,
+        config: await sidecarConfig(name, tls),
         brokers: [url],
         tenant: 'acme',
-        replica: 'tls-good',
-        stateDir: join(dir.path, 'good'),
+        replica: `tls-${name}`,
+        stateDir: join(dir.path, name),
       }),
+    );
+
+  test('a sidecar with the CA, its client certificate and the password file follows the stream', async () => {
+    const sidecar = await startTlsSidecar(
+      'good',
+      `ca_file = "${certs.caFile}"\ncert_file = "${certs.clientCertFile}"\nkey_file = "${certs.clientKeyFile}"`,
     );
     try {
       await sidecar.waitForLog((l) => l.msg === 'subscribed', 'the subscription');
@@ -105,18 +108,9 @@ describe('broker security: TLS with client certificates, and a password (mosquit
   });
 
   test('a broker certificate from another CA is refused: no connection, the reason logged', async () => {
-    const config = await sidecarConfig(
+    const sidecar = await startTlsSidecar(
       'rogue-ca',
       `ca_file = "${rogue.caFile}"\ncert_file = "${certs.clientCertFile}"\nkey_file = "${certs.clientKeyFile}"`,
-    );
-    const sidecar = startSidecarProcess(
-      sidecarArgs({
-        config,
-        brokers: [url],
-        tenant: 'acme',
-        replica: 'tls-rogue-ca',
-        stateDir: join(dir.path, 'rogue-ca'),
-      }),
     );
     try {
       const error = await sidecar.waitForLog(
