@@ -117,9 +117,14 @@ export function toConfigResponse(s: ConfigSnapshot): Record<string, unknown> {
             at: t.lastAck.at,
           }
         : null,
+      signed_by: t.signedBy,
     })),
     models: s.models.map((m) => ({ id: m.id, version: m.version, ready: m.ready })),
     stopping: s.stopping,
+    signatures: {
+      trusted_key_ids: s.signatures.trustedKeyIds,
+      threshold: s.signatures.threshold,
+    },
   };
 }
 

@@ -16,9 +16,13 @@ export interface ConfigSnapshot {
     readonly highWater: number;
     readonly appliedAt: number | null;
     readonly lastAck: AckDocument | null;
+    /** Trusted key ids that signed the active set; empty when it was not signature-checked. */
+    readonly signedBy: readonly string[];
   }>;
   readonly models: readonly LoadedModel[];
   readonly stopping: boolean;
+  /** The trusted key ids and threshold; no keys means rule sets are not signature-checked. */
+  readonly signatures: { readonly trustedKeyIds: readonly string[]; readonly threshold: number };
 }
 
 /** What the filament.v1.Sidecar service needs from the rest of the sidecar. */

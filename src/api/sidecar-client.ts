@@ -19,9 +19,11 @@ export interface ConfigMessage {
       reason: string;
       at: string;
     } | null;
+    signed_by: string[];
   }>;
   models: Array<{ id: string; version: string; ready: boolean }>;
   stopping: boolean;
+  signatures: { trusted_key_ids: string[]; threshold: number };
 }
 
 /** A small promise-based client of a running sidecar's API, for `filament status` and scripts. */

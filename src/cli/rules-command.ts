@@ -1,31 +1,45 @@
-import type { Encoding } from '../codec/index.ts';
+import { writeFile } from 'node:fs/promises';
+import { contentTypeOf, type Encoding } from '../codec/index.ts';
 import { CONFIG_DEFAULTS } from '../config/index.ts';
 import { DEFAULT_TOPIC_PREFIX, PublishError, publishOnce, rulesTopic } from '../mqtt/index.ts';
 import {
   formatRejection,
   loadRuleFile,
   parseRuleSet,
+  type Rejection,
   RuleApplier,
   type RuleFile,
   RuleFileError,
   RuleStore,
+  readEnvelope,
 } from '../rules/index.ts';
+import { ENVELOPE_CONTENT_TYPE, KeyError, signRuleSet, type TrustRoot } from '../trust/index.ts';
 import { brokerCredentials, CREDENTIAL_FLAGS, CredentialFileError } from './broker-credentials.ts';
 import { type CliIo, EXIT, UsageError } from './cli-io.ts';
 import { BROKER_FLAGS, parseFlags } from './parse-flags.ts';
+import { keygen, readSigningKeys, readTrustRoot } from './rules-signing.ts';
 
-/** `filament rules lint|publish …`. */
+/** `filament rules lint|sign|publish|keygen …`. */
 export async function rulesCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'lint') return lint(rest, io);
+  if (sub === 'sign') return sign(rest, io);
   if (sub === 'publish') return publish(rest, io);
+  if (sub === 'keygen') return keygen(rest, io);
   throw new UsageError(
-    `rules: expected "lint" or "publish", got ${sub === undefined ? 'nothing' : `"${sub}"`}`,
+    `rules: expected "lint", "sign", "publish" or "keygen", got ${sub === undefined ? 'nothing' : `"${sub}"`}`,
   );
 }
 
+/** Errors that refuse a rule file with a sentence (exit 1) rather than crash. */
+const isRefusal = (error: unknown) =>
+  error instanceof RuleFileError ||
+  error instanceof PublishError ||
+  error instanceof CredentialFileError ||
+  error instanceof KeyError;
+
 type LintResult =
-  | { ok: true; tenant: string; version: number; summary: string }
+  | { ok: true; tenant: string; version: number; summary: string; expiresAt?: string }
   | { ok: false; reason: string };
 
 /** Runs a rule file through the same pipeline a sidecar uses, against an empty store. */
@@ -33,34 +47,74 @@ async function lintFile(
   file: string,
   tenant: string | undefined,
   encoding?: Encoding,
-): Promise<{ rules: RuleFile; result: LintResult }> {
+  trust?: TrustRoot,
+): Promise<{ rules: RuleFile; signed: boolean; result: LintResult }> {
   const rules = await loadRuleFile(file, encoding);
   const limits = {
     maxBytes: CONFIG_DEFAULTS.rules.max_message_bytes,
     maxDepth: CONFIG_DEFAULTS.rules.max_depth,
   };
-  const parsed = parseRuleSet(rules.bytes, limits, rules.contentType);
-  if (!parsed.ok)
-    return { rules, result: { ok: false, reason: formatRejection(parsed.rejection) } };
-  const outcome = new RuleApplier(new RuleStore(1), { limits, now: Date.now }).apply({
+  const refuse = (rejection: Rejection) => ({
+    rules,
+    signed: false,
+    result: { ok: false as const, reason: formatRejection(rejection) },
+  });
+  // A signed file (`rules sign`) is linted as the rule set inside, and its signatures checked
+  // against `trust` when given.
+  const envelope = readEnvelope(rules, limits);
+  if (envelope !== null && 'rejection' in envelope) return refuse(envelope.rejection);
+  const inner = envelope
+    ? { bytes: envelope.payload, contentType: contentTypeOf(envelope.encoding) }
+    : rules;
+  const parsed = parseRuleSet(inner.bytes, limits, inner.contentType);
+  if (!parsed.ok) return refuse(parsed.rejection);
+  const outcome = new RuleApplier(new RuleStore(1), {
+    limits,
+    now: Date.now,
+    ...(trust ? { trust } : {}),
+  }).apply({
     tenant: tenant ?? parsed.value.ruleSet.tenant,
     bytes: rules.bytes,
-    contentType: rules.contentType,
+    contentType: envelope ? ENVELOPE_CONTENT_TYPE : rules.contentType,
   });
-  if (outcome.status === 'rejected')
-    return { rules, result: { ok: false, reason: formatRejection(outcome.rejection) } };
+  if (outcome.status === 'rejected') return refuse(outcome.rejection);
   const r = outcome.rules;
-  const summary = `${r.models.size} models, ${r.objectives.size} objectives, ${r.payloadSchemas.size} payload schemas, ${rules.bytes.byteLength} bytes ${rules.encoding}`;
-  return { rules, result: { ok: true, tenant: r.tenant, version: r.version, summary } };
+  const signature =
+    r.signedBy === undefined
+      ? ''
+      : r.signedBy.length > 0
+        ? `, signed by ${r.signedBy.join(', ')}`
+        : `, signed (${envelope?.signatures.map((s) => s.keyid).join(', ')}; not checked: no --trusted-key)`;
+  const summary = `${r.models.size} models, ${r.objectives.size} objectives, ${r.payloadSchemas.size} payload schemas, ${inner.bytes.byteLength} bytes ${r.encoding}${signature}`;
+  return {
+    rules,
+    signed: envelope !== null,
+    result: {
+      ok: true,
+      tenant: r.tenant,
+      version: r.version,
+      summary,
+      ...(r.ruleSet.expiresAt !== undefined ? { expiresAt: r.ruleSet.expiresAt } : {}),
+    },
+  };
 }
 
 async function lint(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseFlags(argv, { tenant: { type: 'string' } }, 'rules lint');
+  const { values, positionals } = parseFlags(
+    argv,
+    {
+      tenant: { type: 'string' },
+      'trusted-key': { type: 'string', multiple: true },
+      threshold: { type: 'string' },
+    },
+    'rules lint',
+  );
   const [file, ...extra] = positionals;
   if (file === undefined || extra.length > 0)
     throw new UsageError('rules lint: expected exactly one FILE');
   try {
-    const { result } = await lintFile(file, values.tenant);
+    const trust = await readTrustRoot(values['trusted-key'], values.threshold);
+    const { result } = await lintFile(file, values.tenant, undefined, trust);
     if (!result.ok) {
       io.err(`invalid: ${file}: ${result.reason}`);
       return EXIT.failed;
@@ -68,10 +122,79 @@ async function lint(argv: readonly string[], io: CliIo): Promise<number> {
     io.out(`ok: ${file}: tenant ${result.tenant} version ${result.version}: ${result.summary}`);
     return EXIT.ok;
   } catch (error) {
-    if (!(error instanceof RuleFileError)) throw error;
-    io.err(`invalid: ${error.message}`);
+    if (!isRefusal(error)) throw error;
+    io.err(`invalid: ${(error as Error).message}`);
     return EXIT.failed;
   }
+}
+
+/**
+ * `filament rules sign FILE --key K.key [--key …] [--out F] [--format json|msgpack]`: lints the
+ * set, then wraps its exact bytes in a DSSE envelope signed by each key.
+ */
+async function sign(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseFlags(
+    argv,
+    {
+      key: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      tenant: { type: 'string' },
+      format: { type: 'string' },
+    },
+    'rules sign',
+  );
+  const [file, ...extra] = positionals;
+  if (file === undefined || extra.length > 0)
+    throw new UsageError('rules sign: expected exactly one FILE');
+  if (!values.key?.length) throw new UsageError('rules sign: at least one --key K.key is required');
+  try {
+    const signed = await signFile(file, values.key, values.tenant, formatFlag(values.format));
+    if (!signed.ok) {
+      io.err(`not signed: ${file}: ${signed.reason}`);
+      return EXIT.failed;
+    }
+    if (values.out === undefined) io.out(new TextDecoder().decode(signed.bytes));
+    else {
+      await writeFile(values.out, signed.bytes);
+      io.out(`signed: ${file} → ${values.out} (${signed.keyIds.join(', ')})`);
+    }
+    return EXIT.ok;
+  } catch (error) {
+    if (!isRefusal(error)) throw error;
+    io.err(`not signed: ${(error as Error).message}`);
+    return EXIT.failed;
+  }
+}
+
+/** Lints a bare rule file and signs it with the private keys at `keyPaths`. */
+async function signFile(
+  file: string,
+  keyPaths: readonly string[],
+  tenant: string | undefined,
+  encoding: Encoding | undefined,
+): Promise<{ ok: true; bytes: Uint8Array; keyIds: string[] } | { ok: false; reason: string }> {
+  const keys = await readSigningKeys(keyPaths);
+  const { rules, signed, result } = await lintFile(file, tenant, encoding);
+  if (!result.ok) return result;
+  if (signed) return { ok: false, reason: 'already signed; sign the bare rule set instead' };
+  if (result.expiresAt === undefined)
+    return {
+      ok: false,
+      reason:
+        'NO_EXPIRY: sidecars that check signatures require expiresAt (a withheld update must not freeze hosts on old rules)',
+    };
+  const envelope = signRuleSet(rules.bytes, rules.encoding, keys);
+  return {
+    ok: true,
+    bytes: new TextEncoder().encode(`${JSON.stringify(envelope)}\n`),
+    keyIds: envelope.signatures.map((s) => s.keyid),
+  };
+}
+
+function formatFlag(format: string | undefined): Encoding | undefined {
+  if (format !== undefined && format !== 'json' && format !== 'msgpack')
+    throw new UsageError(`--format must be json or msgpack, got "${format}"`);
+  return format;
 }
 
 async function publish(argv: readonly string[], io: CliIo): Promise<number> {
@@ -80,6 +203,7 @@ async function publish(argv: readonly string[], io: CliIo): Promise<number> {
     {
       ...BROKER_FLAGS,
       ...CREDENTIAL_FLAGS,
+      key: { type: 'string', multiple: true },
       tenant: { type: 'string' },
       format: { type: 'string' },
       timeout: { type: 'string' },
@@ -91,9 +215,7 @@ async function publish(argv: readonly string[], io: CliIo): Promise<number> {
     throw new UsageError('rules publish: expected exactly one FILE');
   const url = values.broker?.[0];
   if (url === undefined) throw new UsageError('rules publish: --broker URL is required');
-  if (values.format !== undefined && values.format !== 'json' && values.format !== 'msgpack') {
-    throw new UsageError(`rules publish: --format must be json or msgpack, got "${values.format}"`);
-  }
+  const format = formatFlag(values.format);
   const protocol = values.protocol ?? '5';
   if (protocol !== '5' && protocol !== '3.1.1')
     throw new UsageError(`rules publish: --protocol must be 5 or 3.1.1, got "${protocol}"`);
@@ -103,37 +225,39 @@ async function publish(argv: readonly string[], io: CliIo): Promise<number> {
       `rules publish: --timeout must be a positive number of seconds, got "${values.timeout}"`,
     );
   try {
-    const { rules, result } = await lintFile(
-      file,
-      values.tenant,
-      values.format as Encoding | undefined,
-    );
+    const { rules, signed, result } = await lintFile(file, values.tenant, format);
     if (!result.ok) {
       io.err(`not published: ${file}: ${result.reason}`);
       return EXIT.failed;
+    }
+    let payload = rules.bytes;
+    let contentType = signed ? ENVELOPE_CONTENT_TYPE : rules.contentType;
+    if (values.key?.length) {
+      const envelope = await signFile(file, values.key, values.tenant, format);
+      if (!envelope.ok) {
+        io.err(`not published: ${file}: ${envelope.reason}`);
+        return EXIT.failed;
+      }
+      payload = envelope.bytes;
+      contentType = ENVELOPE_CONTENT_TYPE;
     }
     const topic = rulesTopic(values['topic-prefix'] ?? DEFAULT_TOPIC_PREFIX, result.tenant);
     await publishOnce({
       url,
       topic,
-      payload: rules.bytes,
-      contentType: rules.contentType,
+      payload,
+      contentType,
       protocolVersion: protocol === '5' ? 5 : 4,
       timeoutMs,
       ...(await brokerCredentials(values)),
     });
     io.out(
-      `published: tenant ${result.tenant} version ${result.version} to ${topic} (${rules.bytes.byteLength} bytes ${rules.encoding}, retained, QoS 1)`,
+      `published: tenant ${result.tenant} version ${result.version} to ${topic} (${payload.byteLength} bytes ${contentType === ENVELOPE_CONTENT_TYPE ? `signed ${rules.encoding}` : rules.encoding}, retained, QoS 1)`,
     );
     return EXIT.ok;
   } catch (error) {
-    if (
-      !(error instanceof RuleFileError) &&
-      !(error instanceof PublishError) &&
-      !(error instanceof CredentialFileError)
-    )
-      throw error;
-    io.err(`not published: ${error.message}`);
+    if (!isRefusal(error)) throw error;
+    io.err(`not published: ${(error as Error).message}`);
     return EXIT.failed;
   }
 }

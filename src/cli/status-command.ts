@@ -50,14 +50,16 @@ function render(health: string, c: ConfigMessage): string {
   const lines = [
     `filament ${c.identity.filament_version} on ${c.identity.replica} (cluster ${c.identity.cluster}): ${health}${c.stopping ? ' (stopping)' : ''}`,
     `broker  ${c.broker.state.replace('STATE_', '').toLowerCase()} ${c.broker.url} since ${since}, ${c.broker.reconnects} reconnects`,
+    describeSignatures(c.signatures),
     '',
     formatTable(
-      ['tenant', 'active', 'kept', 'high-water', 'last ack'],
+      ['tenant', 'active', 'kept', 'high-water', 'signed by', 'last ack'],
       c.tenants.map((t) => [
         t.tenant,
         t.active_version ? `v${t.active_version}` : 'none',
         t.kept_versions.map((v) => `v${v}`).join(' ') || '-',
         t.high_water_version ? `v${t.high_water_version}` : '-',
+        t.signed_by.join(' ') || '-',
         t.last_ack ? describeAck(t.last_ack) : '-',
       ]),
     ),
@@ -70,6 +72,12 @@ function render(health: string, c: ConfigMessage): string {
         ),
   ];
   return lines.join('\n');
+}
+
+function describeSignatures(s: ConfigMessage['signatures']): string {
+  if (s.trusted_key_ids.length === 0)
+    return 'rules   NOT SIGNATURE-CHECKED: no trusted keys configured (rules.trusted_keys)';
+  return `rules   signed by ${s.threshold} of ${s.trusted_key_ids.length} trusted key(s): ${s.trusted_key_ids.join(', ')}`;
 }
 
 function describeAck(a: NonNullable<ConfigMessage['tenants'][number]['last_ack']>): string {

@@ -15,11 +15,15 @@ Usage:
       A live table of the fleet from saturation reports, lowest score first (Ctrl-C quits).
   filament check-config FILE
       Validate a config file; exit 0 when valid, 1 with every problem listed.
-  filament rules lint FILE
+  filament rules lint FILE [--trusted-key K.pub [--threshold N]]
       Check a rule set (.json, .msgpack, or a .ts/.js module exporting it) offline.
-  filament rules publish FILE --broker URL [--tenant T] [--format json|msgpack]
+  filament rules publish FILE --broker URL [--tenant T] [--format json|msgpack] [--key K.key]...
                [--protocol 5|3.1.1] [--topic-prefix P] [CREDENTIALS]
-      Lint, then publish retained at QoS 1 to {prefix}/rules/{tenant}.
+      Lint, then publish retained at QoS 1 to {prefix}/rules/{tenant}; with --key, signed.
+  filament rules sign FILE --key K.key [--key K2.key]... [--out SIGNED.json] [--format json|msgpack]
+      Lint, then wrap the set's exact bytes in an Ed25519-signed envelope (DSSE).
+  filament rules keygen NAME [--dir DIR]
+      New signing key: NAME.key (private, 0600) and NAME.pub (for rules.trusted_keys).
   filament demo [--in-process-broker]
       Start a private broker and a sidecar, publish the example rules, show ACKs and NACKs.
   filament version [--json]

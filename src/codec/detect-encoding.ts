@@ -3,6 +3,8 @@ export type Encoding = 'json' | 'msgpack';
 
 const CONTENT_TYPES: Record<string, Encoding> = {
   'application/json': 'json',
+  // A signed rule set (see src/trust): a JSON envelope around the set's bytes.
+  'application/vnd.dsse.envelope.v1+json': 'json',
   'application/msgpack': 'msgpack',
   'application/x-msgpack': 'msgpack',
   'application/vnd.msgpack': 'msgpack',

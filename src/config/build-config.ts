@@ -80,6 +80,12 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
       `broker.reconnect.initial_ms: must not exceed max_ms ${reconnect.max_ms} [range] (got ${reconnect.initial_ms})`,
     ]);
   }
+  const keyFiles = (c.rules.trusted_keys as string[] | undefined) ?? [];
+  const threshold = (c.rules.signature_threshold as number | undefined) ?? 1;
+  if (threshold > Math.max(1, keyFiles.length))
+    throw new ConfigError([
+      `rules.signature_threshold: ${threshold} is more than the ${keyFiles.length} trusted key(s) [range]`,
+    ]);
   const tls = c.broker.tls as
     | { ca_file?: string; cert_file?: string; key_file?: string }
     | undefined;
@@ -120,6 +126,8 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
       maxDepth: c.rules.max_depth as number,
       historySize: c.rules.history_size as number,
       maxAgeSeconds: c.rules.max_age_seconds as number,
+      trustedKeyFiles: (c.rules.trusted_keys as string[] | undefined) ?? [],
+      signatureThreshold: (c.rules.signature_threshold as number | undefined) ?? 1,
     },
     state: { dir: c.state.dir },
     log: { level: c.log.level },

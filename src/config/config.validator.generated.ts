@@ -8,7 +8,7 @@ const dependency0 = commonJsExports(dependency0Module);
 const dependency1 = commonJsExports(dependency1Module);
 export const validate = validate0;
 export default validate0;
-const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/config.v1.json","title":"filament configuration file (TOML)","type":"object","additionalProperties":false,"properties":{"identity":{"type":"object","additionalProperties":false,"required":["replica","cluster"],"properties":{"replica":{"$ref":"#/definitions/name","description":"This host's replica name; default: the host name."},"cluster":{"$ref":"#/definitions/name","description":"Cluster the replica belongs to (as routingKeys map to it)."}}},"broker":{"type":"object","additionalProperties":false,"required":["urls"],"properties":{"urls":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^(mqtts?|wss?|tcp|ssl)://[^\\s]+$"},"description":"Broker URLs, tried in order on failure."},"protocol":{"enum":["5","3.1.1",5],"description":"MQTT protocol version."},"topic_prefix":{"type":"string","pattern":"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"},"client_id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9._-]+$","description":"Default: filament-{replica}."},"keepalive_seconds":{"type":"integer","minimum":1,"maximum":65535},"session_expiry_seconds":{"type":"integer","minimum":0,"maximum":4294967295},"connect_timeout_ms":{"type":"integer","minimum":100,"maximum":600000},"username":{"type":"string","minLength":1},"password_file":{"type":"string","minLength":1,"description":"File holding the broker password (e.g. a systemd credential)."},"tls":{"type":"object","additionalProperties":false,"description":"TLS for mqtts:// broker URLs. Files only (e.g. systemd credentials), never secrets inline.","properties":{"ca_file":{"type":"string","minLength":1,"description":"PEM CA certificate(s) the broker's certificate must chain to; default: the system's trusted CAs."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate, for brokers that require one (with key_file)."},"key_file":{"type":"string","minLength":1,"description":"PEM private key of cert_file."}}},"reconnect":{"type":"object","additionalProperties":false,"properties":{"initial_ms":{"type":"integer","minimum":1,"maximum":3600000},"max_ms":{"type":"integer","minimum":1,"maximum":3600000},"multiplier":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"number","minimum":0,"maximum":1}}}}},"rules":{"type":"object","additionalProperties":false,"required":["tenants"],"properties":{"tenants":{"type":"array","minItems":1,"uniqueItems":true,"items":{"$ref":"#/definitions/name"}},"max_message_bytes":{"type":"integer","minimum":1024,"maximum":268435455},"max_depth":{"type":"integer","minimum":4,"maximum":1000},"history_size":{"type":"integer","minimum":1,"maximum":64},"max_age_seconds":{"type":"integer","minimum":0,"description":"Rules issued longer ago than this make the replica STALE_RULES; 0 (default) disables the check."}}},"state":{"type":"object","additionalProperties":false,"properties":{"dir":{"type":"string","minLength":1}}},"log":{"type":"object","additionalProperties":false,"properties":{"level":{"enum":["debug","info","warn","error"]}}},"api":{"type":"object","additionalProperties":false,"properties":{"socket":{"type":"string","minLength":1,"description":"Unix socket of the gRPC API; default: $RUNTIME_DIRECTORY/filament.sock, else {state.dir}/filament.sock."},"listen":{"type":"string","pattern":"^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$","description":"Also serve on loopback TCP, host:port (port 0: any free port)."}}},"validation":{"type":"object","additionalProperties":false,"properties":{"payload_default":{"enum":["off","always","sampled"],"description":"Payload checking when neither the objective nor the model says."},"payload_sample_one_in":{"type":"integer","minimum":1,"maximum":1000000,"description":"With payload_default = \"sampled\": check every Nth payload."},"max_payload_bytes":{"type":"integer","minimum":1024,"maximum":268435456},"max_payload_depth":{"type":"integer","minimum":4,"maximum":1000}}},"models":{"type":"array","maxItems":10000,"description":"Models loaded on this host (until readiness probes report them).","items":{"type":"object","additionalProperties":false,"required":["id","version"],"properties":{"id":{"type":"string","minLength":1,"maxLength":128},"version":{"type":"string","minLength":1,"maxLength":128},"ready":{"type":"boolean"}}}},"saturation":{"type":"object","additionalProperties":false,"description":"How this replica's load is measured and reported.","properties":{"metrics_url":{"type":"string","pattern":"^https?://","description":"The model server's Prometheus endpoint."},"preset":{"enum":["vllm","sglang","tgi","triton","generic"],"description":"Which metric names to read."},"generic":{"type":"object","additionalProperties":false,"properties":{"queue":{"type":"string"},"running":{"type":"string"},"kv_cache":{"type":"string"}}},"scrape_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"scrape_timeout_ms":{"type":"integer","minimum":10,"maximum":60000},"readiness_url":{"type":"string","pattern":"^https?://","description":"200 = ready (e.g. KServe v2 /v2/health/ready)."},"readiness_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"nvidia_smi":{"type":"string","minLength":1,"description":"\"auto\" (use it when installed), \"off\", or the binary's path."},"nvidia_smi_interval_ms":{"type":"integer","minimum":100,"maximum":600000},"evaluate_interval_ms":{"type":"integer","minimum":10,"maximum":60000},"max_queue":{"type":"number","exclusiveMinimum":0},"max_concurrency":{"type":"number","exclusiveMinimum":0},"saturated_enter":{"type":"number","exclusiveMinimum":0,"maximum":1},"saturated_leave":{"type":"number","minimum":0,"exclusiveMaximum":1},"smoothing":{"type":"number","exclusiveMinimum":0,"maximum":1},"warmup_ms":{"type":"integer","minimum":0},"stale_after_ms":{"type":"integer","minimum":1},"heartbeat_ms":{"type":"integer","minimum":100},"min_gap_ms":{"type":"integer","minimum":0},"score_step":{"type":"number","exclusiveMinimum":0,"maximum":1},"report_expiry_seconds":{"type":"integer","minimum":1,"maximum":86400},"latency_target_ms":{"type":"integer","minimum":0,"description":"Mean request latency that counts as full, ms; 0 (default) leaves latency out of the score."},"warmup_requests":{"type":"integer","minimum":0,"description":"WARMING also until this many requests finished after becoming ready (needs a request count: a latency histogram or ReportLoad); 0 = off."}}},"metrics":{"type":"object","additionalProperties":false,"properties":{"listen":{"type":"string","pattern":"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$","description":"Where /metrics listens (loopback host:port, port 0 = any free port), or \"off\"."}}}},"required":["identity","broker","rules"],"definitions":{"name":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"}}};
+const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/config.v1.json","title":"filament configuration file (TOML)","type":"object","additionalProperties":false,"properties":{"identity":{"type":"object","additionalProperties":false,"required":["replica","cluster"],"properties":{"replica":{"$ref":"#/definitions/name","description":"This host's replica name; default: the host name."},"cluster":{"$ref":"#/definitions/name","description":"Cluster the replica belongs to (as routingKeys map to it)."}}},"broker":{"type":"object","additionalProperties":false,"required":["urls"],"properties":{"urls":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^(mqtts?|wss?|tcp|ssl)://[^\\s]+$"},"description":"Broker URLs, tried in order on failure."},"protocol":{"enum":["5","3.1.1",5],"description":"MQTT protocol version."},"topic_prefix":{"type":"string","pattern":"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"},"client_id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9._-]+$","description":"Default: filament-{replica}."},"keepalive_seconds":{"type":"integer","minimum":1,"maximum":65535},"session_expiry_seconds":{"type":"integer","minimum":0,"maximum":4294967295},"connect_timeout_ms":{"type":"integer","minimum":100,"maximum":600000},"username":{"type":"string","minLength":1},"password_file":{"type":"string","minLength":1,"description":"File holding the broker password (e.g. a systemd credential)."},"tls":{"type":"object","additionalProperties":false,"description":"TLS for mqtts:// broker URLs. Files only (e.g. systemd credentials), never secrets inline.","properties":{"ca_file":{"type":"string","minLength":1,"description":"PEM CA certificate(s) the broker's certificate must chain to; default: the system's trusted CAs."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate, for brokers that require one (with key_file)."},"key_file":{"type":"string","minLength":1,"description":"PEM private key of cert_file."}}},"reconnect":{"type":"object","additionalProperties":false,"properties":{"initial_ms":{"type":"integer","minimum":1,"maximum":3600000},"max_ms":{"type":"integer","minimum":1,"maximum":3600000},"multiplier":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"number","minimum":0,"maximum":1}}}}},"rules":{"type":"object","additionalProperties":false,"required":["tenants"],"properties":{"tenants":{"type":"array","minItems":1,"uniqueItems":true,"items":{"$ref":"#/definitions/name"}},"max_message_bytes":{"type":"integer","minimum":1024,"maximum":268435455},"max_depth":{"type":"integer","minimum":4,"maximum":1000},"history_size":{"type":"integer","minimum":1,"maximum":64},"trusted_keys":{"type":"array","minItems":1,"maxItems":64,"items":{"type":"string","minLength":1},"description":"PEM files of the Ed25519 public keys rule sets must be signed with (filament rules keygen). Unset: rule sets are not signature-checked."},"signature_threshold":{"type":"integer","minimum":1,"maximum":64,"description":"How many distinct trusted keys must sign each rule set (default 1)."},"max_age_seconds":{"type":"integer","minimum":0,"description":"Rules issued longer ago than this make the replica STALE_RULES; 0 (default) disables the check."}}},"state":{"type":"object","additionalProperties":false,"properties":{"dir":{"type":"string","minLength":1}}},"log":{"type":"object","additionalProperties":false,"properties":{"level":{"enum":["debug","info","warn","error"]}}},"api":{"type":"object","additionalProperties":false,"properties":{"socket":{"type":"string","minLength":1,"description":"Unix socket of the gRPC API; default: $RUNTIME_DIRECTORY/filament.sock, else {state.dir}/filament.sock."},"listen":{"type":"string","pattern":"^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$","description":"Also serve on loopback TCP, host:port (port 0: any free port)."}}},"validation":{"type":"object","additionalProperties":false,"properties":{"payload_default":{"enum":["off","always","sampled"],"description":"Payload checking when neither the objective nor the model says."},"payload_sample_one_in":{"type":"integer","minimum":1,"maximum":1000000,"description":"With payload_default = \"sampled\": check every Nth payload."},"max_payload_bytes":{"type":"integer","minimum":1024,"maximum":268435456},"max_payload_depth":{"type":"integer","minimum":4,"maximum":1000}}},"models":{"type":"array","maxItems":10000,"description":"Models loaded on this host (until readiness probes report them).","items":{"type":"object","additionalProperties":false,"required":["id","version"],"properties":{"id":{"type":"string","minLength":1,"maxLength":128},"version":{"type":"string","minLength":1,"maxLength":128},"ready":{"type":"boolean"}}}},"saturation":{"type":"object","additionalProperties":false,"description":"How this replica's load is measured and reported.","properties":{"metrics_url":{"type":"string","pattern":"^https?://","description":"The model server's Prometheus endpoint."},"preset":{"enum":["vllm","sglang","tgi","triton","generic"],"description":"Which metric names to read."},"generic":{"type":"object","additionalProperties":false,"properties":{"queue":{"type":"string"},"running":{"type":"string"},"kv_cache":{"type":"string"}}},"scrape_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"scrape_timeout_ms":{"type":"integer","minimum":10,"maximum":60000},"readiness_url":{"type":"string","pattern":"^https?://","description":"200 = ready (e.g. KServe v2 /v2/health/ready)."},"readiness_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"nvidia_smi":{"type":"string","minLength":1,"description":"\"auto\" (use it when installed), \"off\", or the binary's path."},"nvidia_smi_interval_ms":{"type":"integer","minimum":100,"maximum":600000},"evaluate_interval_ms":{"type":"integer","minimum":10,"maximum":60000},"max_queue":{"type":"number","exclusiveMinimum":0},"max_concurrency":{"type":"number","exclusiveMinimum":0},"saturated_enter":{"type":"number","exclusiveMinimum":0,"maximum":1},"saturated_leave":{"type":"number","minimum":0,"exclusiveMaximum":1},"smoothing":{"type":"number","exclusiveMinimum":0,"maximum":1},"warmup_ms":{"type":"integer","minimum":0},"stale_after_ms":{"type":"integer","minimum":1},"heartbeat_ms":{"type":"integer","minimum":100},"min_gap_ms":{"type":"integer","minimum":0},"score_step":{"type":"number","exclusiveMinimum":0,"maximum":1},"report_expiry_seconds":{"type":"integer","minimum":1,"maximum":86400},"latency_target_ms":{"type":"integer","minimum":0,"description":"Mean request latency that counts as full, ms; 0 (default) leaves latency out of the score."},"warmup_requests":{"type":"integer","minimum":0,"description":"WARMING also until this many requests finished after becoming ready (needs a request count: a latency histogram or ReportLoad); 0 = off."}}},"metrics":{"type":"object","additionalProperties":false,"properties":{"listen":{"type":"string","pattern":"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$","description":"Where /metrics listens (loopback host:port, port 0 = any free port), or \"off\"."}}}},"required":["identity","broker","rules"],"definitions":{"name":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"}}};
 const schema1 = {"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"};
 const func0 = Object.prototype.hasOwnProperty;
 const func2 = dependency0.default;
@@ -774,7 +774,7 @@ vErrors.push(err61);
 errors++;
 }
 for(const key5 in data23){
-if(!(((((key5 === "tenants") || (key5 === "max_message_bytes")) || (key5 === "max_depth")) || (key5 === "history_size")) || (key5 === "max_age_seconds"))){
+if(!(((((((key5 === "tenants") || (key5 === "max_message_bytes")) || (key5 === "max_depth")) || (key5 === "history_size")) || (key5 === "trusted_keys")) || (key5 === "signature_threshold")) || (key5 === "max_age_seconds"))){
 const err62 = {instancePath:instancePath+"/rules",schemaPath:"#/properties/rules/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err62];
@@ -961,10 +961,11 @@ errors++;
 }
 }
 }
-if(data23.max_age_seconds !== undefined){
-let data29 = data23.max_age_seconds;
-if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
-const err77 = {instancePath:instancePath+"/rules/max_age_seconds",schemaPath:"#/properties/rules/properties/max_age_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data23.trusted_keys !== undefined){
+let data29 = data23.trusted_keys;
+if(Array.isArray(data29)){
+if(data29.length > 64){
+const err77 = {instancePath:instancePath+"/rules/trusted_keys",schemaPath:"#/properties/rules/properties/trusted_keys/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -973,9 +974,8 @@ vErrors.push(err77);
 }
 errors++;
 }
-if((typeof data29 == "number") && (isFinite(data29))){
-if(data29 < 0 || isNaN(data29)){
-const err78 = {instancePath:instancePath+"/rules/max_age_seconds",schemaPath:"#/properties/rules/properties/max_age_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data29.length < 1){
+const err78 = {instancePath:instancePath+"/rules/trusted_keys",schemaPath:"#/properties/rules/properties/trusted_keys/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -984,11 +984,12 @@ vErrors.push(err78);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err79 = {instancePath:instancePath+"/rules",schemaPath:"#/properties/rules/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const len2 = data29.length;
+for(let i3=0; i3<len2; i3++){
+let data30 = data29[i3];
+if(typeof data30 === "string"){
+if(func2(data30) < 1){
+const err79 = {instancePath:instancePath+"/rules/trusted_keys/" + i3,schemaPath:"#/properties/rules/properties/trusted_keys/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -998,12 +999,8 @@ vErrors.push(err79);
 errors++;
 }
 }
-if(data.state !== undefined){
-let data30 = data.state;
-if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
-for(const key6 in data30){
-if(!(key6 === "dir")){
-const err80 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+else {
+const err80 = {instancePath:instancePath+"/rules/trusted_keys/" + i3,schemaPath:"#/properties/rules/properties/trusted_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1013,11 +1010,9 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data30.dir !== undefined){
-let data31 = data30.dir;
-if(typeof data31 === "string"){
-if(func2(data31) < 1){
-const err81 = {instancePath:instancePath+"/state/dir",schemaPath:"#/properties/state/properties/dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err81 = {instancePath:instancePath+"/rules/trusted_keys",schemaPath:"#/properties/rules/properties/trusted_keys/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1027,8 +1022,10 @@ vErrors.push(err81);
 errors++;
 }
 }
-else {
-const err82 = {instancePath:instancePath+"/state/dir",schemaPath:"#/properties/state/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data23.signature_threshold !== undefined){
+let data31 = data23.signature_threshold;
+if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
+const err82 = {instancePath:instancePath+"/rules/signature_threshold",schemaPath:"#/properties/rules/properties/signature_threshold/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1037,10 +1034,9 @@ vErrors.push(err82);
 }
 errors++;
 }
-}
-}
-else {
-const err83 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data31 == "number") && (isFinite(data31))){
+if(data31 > 64 || isNaN(data31)){
+const err83 = {instancePath:instancePath+"/rules/signature_threshold",schemaPath:"#/properties/rules/properties/signature_threshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 64},message:"must be <= 64"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1049,13 +1045,8 @@ vErrors.push(err83);
 }
 errors++;
 }
-}
-if(data.log !== undefined){
-let data32 = data.log;
-if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
-for(const key7 in data32){
-if(!(key7 === "level")){
-const err84 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if(data31 < 1 || isNaN(data31)){
+const err84 = {instancePath:instancePath+"/rules/signature_threshold",schemaPath:"#/properties/rules/properties/signature_threshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1065,10 +1056,11 @@ vErrors.push(err84);
 errors++;
 }
 }
-if(data32.level !== undefined){
-let data33 = data32.level;
-if(!((((data33 === "debug") || (data33 === "info")) || (data33 === "warn")) || (data33 === "error"))){
-const err85 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/enum",keyword:"enum",params:{allowedValues: schema0.properties.log.properties.level.enum},message:"must be equal to one of the allowed values"};
+}
+if(data23.max_age_seconds !== undefined){
+let data32 = data23.max_age_seconds;
+if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
+const err85 = {instancePath:instancePath+"/rules/max_age_seconds",schemaPath:"#/properties/rules/properties/max_age_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1077,10 +1069,9 @@ vErrors.push(err85);
 }
 errors++;
 }
-}
-}
-else {
-const err86 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data32 == "number") && (isFinite(data32))){
+if(data32 < 0 || isNaN(data32)){
+const err86 = {instancePath:instancePath+"/rules/max_age_seconds",schemaPath:"#/properties/rules/properties/max_age_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1090,12 +1081,10 @@ vErrors.push(err86);
 errors++;
 }
 }
-if(data.api !== undefined){
-let data34 = data.api;
-if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
-for(const key8 in data34){
-if(!((key8 === "socket") || (key8 === "listen"))){
-const err87 = {instancePath:instancePath+"/api",schemaPath:"#/properties/api/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+}
+}
+else {
+const err87 = {instancePath:instancePath+"/rules",schemaPath:"#/properties/rules/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1105,11 +1094,12 @@ vErrors.push(err87);
 errors++;
 }
 }
-if(data34.socket !== undefined){
-let data35 = data34.socket;
-if(typeof data35 === "string"){
-if(func2(data35) < 1){
-const err88 = {instancePath:instancePath+"/api/socket",schemaPath:"#/properties/api/properties/socket/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data.state !== undefined){
+let data33 = data.state;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+for(const key6 in data33){
+if(!(key6 === "dir")){
+const err88 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1119,8 +1109,11 @@ vErrors.push(err88);
 errors++;
 }
 }
-else {
-const err89 = {instancePath:instancePath+"/api/socket",schemaPath:"#/properties/api/properties/socket/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data33.dir !== undefined){
+let data34 = data33.dir;
+if(typeof data34 === "string"){
+if(func2(data34) < 1){
+const err89 = {instancePath:instancePath+"/state/dir",schemaPath:"#/properties/state/properties/dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1130,11 +1123,8 @@ vErrors.push(err89);
 errors++;
 }
 }
-if(data34.listen !== undefined){
-let data36 = data34.listen;
-if(typeof data36 === "string"){
-if(!pattern6.test(data36)){
-const err90 = {instancePath:instancePath+"/api/listen",schemaPath:"#/properties/api/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$"},message:"must match pattern \""+"^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$"+"\""};
+else {
+const err90 = {instancePath:instancePath+"/state/dir",schemaPath:"#/properties/state/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1144,8 +1134,9 @@ vErrors.push(err90);
 errors++;
 }
 }
+}
 else {
-const err91 = {instancePath:instancePath+"/api/listen",schemaPath:"#/properties/api/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err91 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1155,9 +1146,12 @@ vErrors.push(err91);
 errors++;
 }
 }
-}
-else {
-const err92 = {instancePath:instancePath+"/api",schemaPath:"#/properties/api/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.log !== undefined){
+let data35 = data.log;
+if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
+for(const key7 in data35){
+if(!(key7 === "level")){
+const err92 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1167,12 +1161,10 @@ vErrors.push(err92);
 errors++;
 }
 }
-if(data.validation !== undefined){
-let data37 = data.validation;
-if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
-for(const key9 in data37){
-if(!((((key9 === "payload_default") || (key9 === "payload_sample_one_in")) || (key9 === "max_payload_bytes")) || (key9 === "max_payload_depth"))){
-const err93 = {instancePath:instancePath+"/validation",schemaPath:"#/properties/validation/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+if(data35.level !== undefined){
+let data36 = data35.level;
+if(!((((data36 === "debug") || (data36 === "info")) || (data36 === "warn")) || (data36 === "error"))){
+const err93 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/enum",keyword:"enum",params:{allowedValues: schema0.properties.log.properties.level.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1182,10 +1174,9 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data37.payload_default !== undefined){
-let data38 = data37.payload_default;
-if(!(((data38 === "off") || (data38 === "always")) || (data38 === "sampled"))){
-const err94 = {instancePath:instancePath+"/validation/payload_default",schemaPath:"#/properties/validation/properties/payload_default/enum",keyword:"enum",params:{allowedValues: schema0.properties.validation.properties.payload_default.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err94 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1195,10 +1186,12 @@ vErrors.push(err94);
 errors++;
 }
 }
-if(data37.payload_sample_one_in !== undefined){
-let data39 = data37.payload_sample_one_in;
-if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
-const err95 = {instancePath:instancePath+"/validation/payload_sample_one_in",schemaPath:"#/properties/validation/properties/payload_sample_one_in/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.api !== undefined){
+let data37 = data.api;
+if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
+for(const key8 in data37){
+if(!((key8 === "socket") || (key8 === "listen"))){
+const err95 = {instancePath:instancePath+"/api",schemaPath:"#/properties/api/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1207,9 +1200,12 @@ vErrors.push(err95);
 }
 errors++;
 }
-if((typeof data39 == "number") && (isFinite(data39))){
-if(data39 > 1000000 || isNaN(data39)){
-const err96 = {instancePath:instancePath+"/validation/payload_sample_one_in",schemaPath:"#/properties/validation/properties/payload_sample_one_in/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
+}
+if(data37.socket !== undefined){
+let data38 = data37.socket;
+if(typeof data38 === "string"){
+if(func2(data38) < 1){
+const err96 = {instancePath:instancePath+"/api/socket",schemaPath:"#/properties/api/properties/socket/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1218,8 +1214,9 @@ vErrors.push(err96);
 }
 errors++;
 }
-if(data39 < 1 || isNaN(data39)){
-const err97 = {instancePath:instancePath+"/validation/payload_sample_one_in",schemaPath:"#/properties/validation/properties/payload_sample_one_in/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+else {
+const err97 = {instancePath:instancePath+"/api/socket",schemaPath:"#/properties/api/properties/socket/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1229,11 +1226,11 @@ vErrors.push(err97);
 errors++;
 }
 }
-}
-if(data37.max_payload_bytes !== undefined){
-let data40 = data37.max_payload_bytes;
-if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
-const err98 = {instancePath:instancePath+"/validation/max_payload_bytes",schemaPath:"#/properties/validation/properties/max_payload_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data37.listen !== undefined){
+let data39 = data37.listen;
+if(typeof data39 === "string"){
+if(!pattern6.test(data39)){
+const err98 = {instancePath:instancePath+"/api/listen",schemaPath:"#/properties/api/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$"},message:"must match pattern \""+"^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$"+"\""};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1242,9 +1239,9 @@ vErrors.push(err98);
 }
 errors++;
 }
-if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 > 268435456 || isNaN(data40)){
-const err99 = {instancePath:instancePath+"/validation/max_payload_bytes",schemaPath:"#/properties/validation/properties/max_payload_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 268435456},message:"must be <= 268435456"};
+}
+else {
+const err99 = {instancePath:instancePath+"/api/listen",schemaPath:"#/properties/api/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1253,8 +1250,10 @@ vErrors.push(err99);
 }
 errors++;
 }
-if(data40 < 1024 || isNaN(data40)){
-const err100 = {instancePath:instancePath+"/validation/max_payload_bytes",schemaPath:"#/properties/validation/properties/max_payload_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
+}
+}
+else {
+const err100 = {instancePath:instancePath+"/api",schemaPath:"#/properties/api/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1264,11 +1263,12 @@ vErrors.push(err100);
 errors++;
 }
 }
-}
-if(data37.max_payload_depth !== undefined){
-let data41 = data37.max_payload_depth;
-if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
-const err101 = {instancePath:instancePath+"/validation/max_payload_depth",schemaPath:"#/properties/validation/properties/max_payload_depth/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.validation !== undefined){
+let data40 = data.validation;
+if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
+for(const key9 in data40){
+if(!((((key9 === "payload_default") || (key9 === "payload_sample_one_in")) || (key9 === "max_payload_bytes")) || (key9 === "max_payload_depth"))){
+const err101 = {instancePath:instancePath+"/validation",schemaPath:"#/properties/validation/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1277,9 +1277,11 @@ vErrors.push(err101);
 }
 errors++;
 }
-if((typeof data41 == "number") && (isFinite(data41))){
-if(data41 > 1000 || isNaN(data41)){
-const err102 = {instancePath:instancePath+"/validation/max_payload_depth",schemaPath:"#/properties/validation/properties/max_payload_depth/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000"};
+}
+if(data40.payload_default !== undefined){
+let data41 = data40.payload_default;
+if(!(((data41 === "off") || (data41 === "always")) || (data41 === "sampled"))){
+const err102 = {instancePath:instancePath+"/validation/payload_default",schemaPath:"#/properties/validation/properties/payload_default/enum",keyword:"enum",params:{allowedValues: schema0.properties.validation.properties.payload_default.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1288,8 +1290,11 @@ vErrors.push(err102);
 }
 errors++;
 }
-if(data41 < 4 || isNaN(data41)){
-const err103 = {instancePath:instancePath+"/validation/max_payload_depth",schemaPath:"#/properties/validation/properties/max_payload_depth/minimum",keyword:"minimum",params:{comparison: ">=", limit: 4},message:"must be >= 4"};
+}
+if(data40.payload_sample_one_in !== undefined){
+let data42 = data40.payload_sample_one_in;
+if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
+const err103 = {instancePath:instancePath+"/validation/payload_sample_one_in",schemaPath:"#/properties/validation/properties/payload_sample_one_in/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1298,11 +1303,9 @@ vErrors.push(err103);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err104 = {instancePath:instancePath+"/validation",schemaPath:"#/properties/validation/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data42 == "number") && (isFinite(data42))){
+if(data42 > 1000000 || isNaN(data42)){
+const err104 = {instancePath:instancePath+"/validation/payload_sample_one_in",schemaPath:"#/properties/validation/properties/payload_sample_one_in/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1311,12 +1314,8 @@ vErrors.push(err104);
 }
 errors++;
 }
-}
-if(data.models !== undefined){
-let data42 = data.models;
-if(Array.isArray(data42)){
-if(data42.length > 10000){
-const err105 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items"};
+if(data42 < 1 || isNaN(data42)){
+const err105 = {instancePath:instancePath+"/validation/payload_sample_one_in",schemaPath:"#/properties/validation/properties/payload_sample_one_in/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1325,12 +1324,12 @@ vErrors.push(err105);
 }
 errors++;
 }
-const len2 = data42.length;
-for(let i3=0; i3<len2; i3++){
-let data43 = data42[i3];
-if(data43 && typeof data43 == "object" && !Array.isArray(data43)){
-if(data43.id === undefined){
-const err106 = {instancePath:instancePath+"/models/" + i3,schemaPath:"#/properties/models/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+}
+}
+if(data40.max_payload_bytes !== undefined){
+let data43 = data40.max_payload_bytes;
+if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
+const err106 = {instancePath:instancePath+"/validation/max_payload_bytes",schemaPath:"#/properties/validation/properties/max_payload_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1339,8 +1338,9 @@ vErrors.push(err106);
 }
 errors++;
 }
-if(data43.version === undefined){
-const err107 = {instancePath:instancePath+"/models/" + i3,schemaPath:"#/properties/models/items/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'"};
+if((typeof data43 == "number") && (isFinite(data43))){
+if(data43 > 268435456 || isNaN(data43)){
+const err107 = {instancePath:instancePath+"/validation/max_payload_bytes",schemaPath:"#/properties/validation/properties/max_payload_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 268435456},message:"must be <= 268435456"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1349,9 +1349,8 @@ vErrors.push(err107);
 }
 errors++;
 }
-for(const key10 in data43){
-if(!(((key10 === "id") || (key10 === "version")) || (key10 === "ready"))){
-const err108 = {instancePath:instancePath+"/models/" + i3,schemaPath:"#/properties/models/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+if(data43 < 1024 || isNaN(data43)){
+const err108 = {instancePath:instancePath+"/validation/max_payload_bytes",schemaPath:"#/properties/validation/properties/max_payload_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1361,11 +1360,11 @@ vErrors.push(err108);
 errors++;
 }
 }
-if(data43.id !== undefined){
-let data44 = data43.id;
-if(typeof data44 === "string"){
-if(func2(data44) > 128){
-const err109 = {instancePath:instancePath+"/models/" + i3+"/id",schemaPath:"#/properties/models/items/properties/id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+}
+if(data40.max_payload_depth !== undefined){
+let data44 = data40.max_payload_depth;
+if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
+const err109 = {instancePath:instancePath+"/validation/max_payload_depth",schemaPath:"#/properties/validation/properties/max_payload_depth/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1374,8 +1373,9 @@ vErrors.push(err109);
 }
 errors++;
 }
-if(func2(data44) < 1){
-const err110 = {instancePath:instancePath+"/models/" + i3+"/id",schemaPath:"#/properties/models/items/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if((typeof data44 == "number") && (isFinite(data44))){
+if(data44 > 1000 || isNaN(data44)){
+const err110 = {instancePath:instancePath+"/validation/max_payload_depth",schemaPath:"#/properties/validation/properties/max_payload_depth/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1384,9 +1384,8 @@ vErrors.push(err110);
 }
 errors++;
 }
-}
-else {
-const err111 = {instancePath:instancePath+"/models/" + i3+"/id",schemaPath:"#/properties/models/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data44 < 4 || isNaN(data44)){
+const err111 = {instancePath:instancePath+"/validation/max_payload_depth",schemaPath:"#/properties/validation/properties/max_payload_depth/minimum",keyword:"minimum",params:{comparison: ">=", limit: 4},message:"must be >= 4"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1396,11 +1395,10 @@ vErrors.push(err111);
 errors++;
 }
 }
-if(data43.version !== undefined){
-let data45 = data43.version;
-if(typeof data45 === "string"){
-if(func2(data45) > 128){
-const err112 = {instancePath:instancePath+"/models/" + i3+"/version",schemaPath:"#/properties/models/items/properties/version/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+}
+}
+else {
+const err112 = {instancePath:instancePath+"/validation",schemaPath:"#/properties/validation/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1409,8 +1407,12 @@ vErrors.push(err112);
 }
 errors++;
 }
-if(func2(data45) < 1){
-const err113 = {instancePath:instancePath+"/models/" + i3+"/version",schemaPath:"#/properties/models/items/properties/version/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data.models !== undefined){
+let data45 = data.models;
+if(Array.isArray(data45)){
+if(data45.length > 10000){
+const err113 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1419,9 +1421,12 @@ vErrors.push(err113);
 }
 errors++;
 }
-}
-else {
-const err114 = {instancePath:instancePath+"/models/" + i3+"/version",schemaPath:"#/properties/models/items/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len3 = data45.length;
+for(let i4=0; i4<len3; i4++){
+let data46 = data45[i4];
+if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
+if(data46.id === undefined){
+const err114 = {instancePath:instancePath+"/models/" + i4,schemaPath:"#/properties/models/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1430,10 +1435,8 @@ vErrors.push(err114);
 }
 errors++;
 }
-}
-if(data43.ready !== undefined){
-if(typeof data43.ready !== "boolean"){
-const err115 = {instancePath:instancePath+"/models/" + i3+"/ready",schemaPath:"#/properties/models/items/properties/ready/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data46.version === undefined){
+const err115 = {instancePath:instancePath+"/models/" + i4,schemaPath:"#/properties/models/items/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1442,10 +1445,9 @@ vErrors.push(err115);
 }
 errors++;
 }
-}
-}
-else {
-const err116 = {instancePath:instancePath+"/models/" + i3,schemaPath:"#/properties/models/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key10 in data46){
+if(!(((key10 === "id") || (key10 === "version")) || (key10 === "ready"))){
+const err116 = {instancePath:instancePath+"/models/" + i4,schemaPath:"#/properties/models/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1455,9 +1457,11 @@ vErrors.push(err116);
 errors++;
 }
 }
-}
-else {
-const err117 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data46.id !== undefined){
+let data47 = data46.id;
+if(typeof data47 === "string"){
+if(func2(data47) > 128){
+const err117 = {instancePath:instancePath+"/models/" + i4+"/id",schemaPath:"#/properties/models/items/properties/id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1466,13 +1470,8 @@ vErrors.push(err117);
 }
 errors++;
 }
-}
-if(data.saturation !== undefined){
-let data47 = data.saturation;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-for(const key11 in data47){
-if(!(func0.call(schema0.properties.saturation.properties, key11))){
-const err118 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+if(func2(data47) < 1){
+const err118 = {instancePath:instancePath+"/models/" + i4+"/id",schemaPath:"#/properties/models/items/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1482,11 +1481,8 @@ vErrors.push(err118);
 errors++;
 }
 }
-if(data47.metrics_url !== undefined){
-let data48 = data47.metrics_url;
-if(typeof data48 === "string"){
-if(!pattern7.test(data48)){
-const err119 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
+else {
+const err119 = {instancePath:instancePath+"/models/" + i4+"/id",schemaPath:"#/properties/models/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1496,8 +1492,11 @@ vErrors.push(err119);
 errors++;
 }
 }
-else {
-const err120 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data46.version !== undefined){
+let data48 = data46.version;
+if(typeof data48 === "string"){
+if(func2(data48) > 128){
+const err120 = {instancePath:instancePath+"/models/" + i4+"/version",schemaPath:"#/properties/models/items/properties/version/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1506,11 +1505,8 @@ vErrors.push(err120);
 }
 errors++;
 }
-}
-if(data47.preset !== undefined){
-let data49 = data47.preset;
-if(!(((((data49 === "vllm") || (data49 === "sglang")) || (data49 === "tgi")) || (data49 === "triton")) || (data49 === "generic"))){
-const err121 = {instancePath:instancePath+"/saturation/preset",schemaPath:"#/properties/saturation/properties/preset/enum",keyword:"enum",params:{allowedValues: schema0.properties.saturation.properties.preset.enum},message:"must be equal to one of the allowed values"};
+if(func2(data48) < 1){
+const err121 = {instancePath:instancePath+"/models/" + i4+"/version",schemaPath:"#/properties/models/items/properties/version/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1520,12 +1516,8 @@ vErrors.push(err121);
 errors++;
 }
 }
-if(data47.generic !== undefined){
-let data50 = data47.generic;
-if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
-for(const key12 in data50){
-if(!(((key12 === "queue") || (key12 === "running")) || (key12 === "kv_cache"))){
-const err122 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+else {
+const err122 = {instancePath:instancePath+"/models/" + i4+"/version",schemaPath:"#/properties/models/items/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1535,9 +1527,9 @@ vErrors.push(err122);
 errors++;
 }
 }
-if(data50.queue !== undefined){
-if(typeof data50.queue !== "string"){
-const err123 = {instancePath:instancePath+"/saturation/generic/queue",schemaPath:"#/properties/saturation/properties/generic/properties/queue/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data46.ready !== undefined){
+if(typeof data46.ready !== "boolean"){
+const err123 = {instancePath:instancePath+"/models/" + i4+"/ready",schemaPath:"#/properties/models/items/properties/ready/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1547,9 +1539,9 @@ vErrors.push(err123);
 errors++;
 }
 }
-if(data50.running !== undefined){
-if(typeof data50.running !== "string"){
-const err124 = {instancePath:instancePath+"/saturation/generic/running",schemaPath:"#/properties/saturation/properties/generic/properties/running/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err124 = {instancePath:instancePath+"/models/" + i4,schemaPath:"#/properties/models/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1559,9 +1551,9 @@ vErrors.push(err124);
 errors++;
 }
 }
-if(data50.kv_cache !== undefined){
-if(typeof data50.kv_cache !== "string"){
-const err125 = {instancePath:instancePath+"/saturation/generic/kv_cache",schemaPath:"#/properties/saturation/properties/generic/properties/kv_cache/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err125 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1571,9 +1563,12 @@ vErrors.push(err125);
 errors++;
 }
 }
-}
-else {
-const err126 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.saturation !== undefined){
+let data50 = data.saturation;
+if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
+for(const key11 in data50){
+if(!(func0.call(schema0.properties.saturation.properties, key11))){
+const err126 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1583,10 +1578,11 @@ vErrors.push(err126);
 errors++;
 }
 }
-if(data47.scrape_interval_ms !== undefined){
-let data54 = data47.scrape_interval_ms;
-if(!(((typeof data54 == "number") && (!(data54 % 1) && !isNaN(data54))) && (isFinite(data54)))){
-const err127 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data50.metrics_url !== undefined){
+let data51 = data50.metrics_url;
+if(typeof data51 === "string"){
+if(!pattern7.test(data51)){
+const err127 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1595,9 +1591,9 @@ vErrors.push(err127);
 }
 errors++;
 }
-if((typeof data54 == "number") && (isFinite(data54))){
-if(data54 > 600000 || isNaN(data54)){
-const err128 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+else {
+const err128 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1606,8 +1602,11 @@ vErrors.push(err128);
 }
 errors++;
 }
-if(data54 < 10 || isNaN(data54)){
-const err129 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+if(data50.preset !== undefined){
+let data52 = data50.preset;
+if(!(((((data52 === "vllm") || (data52 === "sglang")) || (data52 === "tgi")) || (data52 === "triton")) || (data52 === "generic"))){
+const err129 = {instancePath:instancePath+"/saturation/preset",schemaPath:"#/properties/saturation/properties/preset/enum",keyword:"enum",params:{allowedValues: schema0.properties.saturation.properties.preset.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1617,11 +1616,12 @@ vErrors.push(err129);
 errors++;
 }
 }
-}
-if(data47.scrape_timeout_ms !== undefined){
-let data55 = data47.scrape_timeout_ms;
-if(!(((typeof data55 == "number") && (!(data55 % 1) && !isNaN(data55))) && (isFinite(data55)))){
-const err130 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data50.generic !== undefined){
+let data53 = data50.generic;
+if(data53 && typeof data53 == "object" && !Array.isArray(data53)){
+for(const key12 in data53){
+if(!(((key12 === "queue") || (key12 === "running")) || (key12 === "kv_cache"))){
+const err130 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1630,9 +1630,10 @@ vErrors.push(err130);
 }
 errors++;
 }
-if((typeof data55 == "number") && (isFinite(data55))){
-if(data55 > 60000 || isNaN(data55)){
-const err131 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
+}
+if(data53.queue !== undefined){
+if(typeof data53.queue !== "string"){
+const err131 = {instancePath:instancePath+"/saturation/generic/queue",schemaPath:"#/properties/saturation/properties/generic/properties/queue/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1641,8 +1642,10 @@ vErrors.push(err131);
 }
 errors++;
 }
-if(data55 < 10 || isNaN(data55)){
-const err132 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+if(data53.running !== undefined){
+if(typeof data53.running !== "string"){
+const err132 = {instancePath:instancePath+"/saturation/generic/running",schemaPath:"#/properties/saturation/properties/generic/properties/running/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1652,12 +1655,9 @@ vErrors.push(err132);
 errors++;
 }
 }
-}
-if(data47.readiness_url !== undefined){
-let data56 = data47.readiness_url;
-if(typeof data56 === "string"){
-if(!pattern7.test(data56)){
-const err133 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
+if(data53.kv_cache !== undefined){
+if(typeof data53.kv_cache !== "string"){
+const err133 = {instancePath:instancePath+"/saturation/generic/kv_cache",schemaPath:"#/properties/saturation/properties/generic/properties/kv_cache/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1667,8 +1667,9 @@ vErrors.push(err133);
 errors++;
 }
 }
+}
 else {
-const err134 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err134 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1678,10 +1679,10 @@ vErrors.push(err134);
 errors++;
 }
 }
-if(data47.readiness_interval_ms !== undefined){
-let data57 = data47.readiness_interval_ms;
+if(data50.scrape_interval_ms !== undefined){
+let data57 = data50.scrape_interval_ms;
 if(!(((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57))) && (isFinite(data57)))){
-const err135 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err135 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1692,7 +1693,7 @@ errors++;
 }
 if((typeof data57 == "number") && (isFinite(data57))){
 if(data57 > 600000 || isNaN(data57)){
-const err136 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+const err136 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1702,7 +1703,7 @@ vErrors.push(err136);
 errors++;
 }
 if(data57 < 10 || isNaN(data57)){
-const err137 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+const err137 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1713,11 +1714,10 @@ errors++;
 }
 }
 }
-if(data47.nvidia_smi !== undefined){
-let data58 = data47.nvidia_smi;
-if(typeof data58 === "string"){
-if(func2(data58) < 1){
-const err138 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data50.scrape_timeout_ms !== undefined){
+let data58 = data50.scrape_timeout_ms;
+if(!(((typeof data58 == "number") && (!(data58 % 1) && !isNaN(data58))) && (isFinite(data58)))){
+const err138 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1726,9 +1726,9 @@ vErrors.push(err138);
 }
 errors++;
 }
-}
-else {
-const err139 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data58 == "number") && (isFinite(data58))){
+if(data58 > 60000 || isNaN(data58)){
+const err139 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1737,11 +1737,8 @@ vErrors.push(err139);
 }
 errors++;
 }
-}
-if(data47.nvidia_smi_interval_ms !== undefined){
-let data59 = data47.nvidia_smi_interval_ms;
-if(!(((typeof data59 == "number") && (!(data59 % 1) && !isNaN(data59))) && (isFinite(data59)))){
-const err140 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data58 < 10 || isNaN(data58)){
+const err140 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1750,9 +1747,13 @@ vErrors.push(err140);
 }
 errors++;
 }
-if((typeof data59 == "number") && (isFinite(data59))){
-if(data59 > 600000 || isNaN(data59)){
-const err141 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+}
+if(data50.readiness_url !== undefined){
+let data59 = data50.readiness_url;
+if(typeof data59 === "string"){
+if(!pattern7.test(data59)){
+const err141 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1761,8 +1762,9 @@ vErrors.push(err141);
 }
 errors++;
 }
-if(data59 < 100 || isNaN(data59)){
-const err142 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+}
+else {
+const err142 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1772,11 +1774,10 @@ vErrors.push(err142);
 errors++;
 }
 }
-}
-if(data47.evaluate_interval_ms !== undefined){
-let data60 = data47.evaluate_interval_ms;
+if(data50.readiness_interval_ms !== undefined){
+let data60 = data50.readiness_interval_ms;
 if(!(((typeof data60 == "number") && (!(data60 % 1) && !isNaN(data60))) && (isFinite(data60)))){
-const err143 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err143 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1786,8 +1787,8 @@ vErrors.push(err143);
 errors++;
 }
 if((typeof data60 == "number") && (isFinite(data60))){
-if(data60 > 60000 || isNaN(data60)){
-const err144 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
+if(data60 > 600000 || isNaN(data60)){
+const err144 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1797,7 +1798,7 @@ vErrors.push(err144);
 errors++;
 }
 if(data60 < 10 || isNaN(data60)){
-const err145 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+const err145 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1808,11 +1809,11 @@ errors++;
 }
 }
 }
-if(data47.max_queue !== undefined){
-let data61 = data47.max_queue;
-if((typeof data61 == "number") && (isFinite(data61))){
-if(data61 <= 0 || isNaN(data61)){
-const err146 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data50.nvidia_smi !== undefined){
+let data61 = data50.nvidia_smi;
+if(typeof data61 === "string"){
+if(func2(data61) < 1){
+const err146 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1823,7 +1824,7 @@ errors++;
 }
 }
 else {
-const err147 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err147 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1833,11 +1834,10 @@ vErrors.push(err147);
 errors++;
 }
 }
-if(data47.max_concurrency !== undefined){
-let data62 = data47.max_concurrency;
-if((typeof data62 == "number") && (isFinite(data62))){
-if(data62 <= 0 || isNaN(data62)){
-const err148 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data50.nvidia_smi_interval_ms !== undefined){
+let data62 = data50.nvidia_smi_interval_ms;
+if(!(((typeof data62 == "number") && (!(data62 % 1) && !isNaN(data62))) && (isFinite(data62)))){
+const err148 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1846,9 +1846,9 @@ vErrors.push(err148);
 }
 errors++;
 }
-}
-else {
-const err149 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if((typeof data62 == "number") && (isFinite(data62))){
+if(data62 > 600000 || isNaN(data62)){
+const err149 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1857,12 +1857,8 @@ vErrors.push(err149);
 }
 errors++;
 }
-}
-if(data47.saturated_enter !== undefined){
-let data63 = data47.saturated_enter;
-if((typeof data63 == "number") && (isFinite(data63))){
-if(data63 > 1 || isNaN(data63)){
-const err150 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(data62 < 100 || isNaN(data62)){
+const err150 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1871,8 +1867,12 @@ vErrors.push(err150);
 }
 errors++;
 }
-if(data63 <= 0 || isNaN(data63)){
-const err151 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+}
+if(data50.evaluate_interval_ms !== undefined){
+let data63 = data50.evaluate_interval_ms;
+if(!(((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63))) && (isFinite(data63)))){
+const err151 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1881,9 +1881,9 @@ vErrors.push(err151);
 }
 errors++;
 }
-}
-else {
-const err152 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if((typeof data63 == "number") && (isFinite(data63))){
+if(data63 > 60000 || isNaN(data63)){
+const err152 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1892,12 +1892,8 @@ vErrors.push(err152);
 }
 errors++;
 }
-}
-if(data47.saturated_leave !== undefined){
-let data64 = data47.saturated_leave;
-if((typeof data64 == "number") && (isFinite(data64))){
-if(data64 < 0 || isNaN(data64)){
-const err153 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data63 < 10 || isNaN(data63)){
+const err153 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1906,8 +1902,13 @@ vErrors.push(err153);
 }
 errors++;
 }
-if(data64 >= 1 || isNaN(data64)){
-const err154 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
+}
+}
+if(data50.max_queue !== undefined){
+let data64 = data50.max_queue;
+if((typeof data64 == "number") && (isFinite(data64))){
+if(data64 <= 0 || isNaN(data64)){
+const err154 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1918,7 +1919,7 @@ errors++;
 }
 }
 else {
-const err155 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err155 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1928,11 +1929,11 @@ vErrors.push(err155);
 errors++;
 }
 }
-if(data47.smoothing !== undefined){
-let data65 = data47.smoothing;
+if(data50.max_concurrency !== undefined){
+let data65 = data50.max_concurrency;
 if((typeof data65 == "number") && (isFinite(data65))){
-if(data65 > 1 || isNaN(data65)){
-const err156 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(data65 <= 0 || isNaN(data65)){
+const err156 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -1941,8 +1942,9 @@ vErrors.push(err156);
 }
 errors++;
 }
-if(data65 <= 0 || isNaN(data65)){
-const err157 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+else {
+const err157 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -1952,8 +1954,11 @@ vErrors.push(err157);
 errors++;
 }
 }
-else {
-const err158 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data50.saturated_enter !== undefined){
+let data66 = data50.saturated_enter;
+if((typeof data66 == "number") && (isFinite(data66))){
+if(data66 > 1 || isNaN(data66)){
+const err158 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -1962,11 +1967,8 @@ vErrors.push(err158);
 }
 errors++;
 }
-}
-if(data47.warmup_ms !== undefined){
-let data66 = data47.warmup_ms;
-if(!(((typeof data66 == "number") && (!(data66 % 1) && !isNaN(data66))) && (isFinite(data66)))){
-const err159 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data66 <= 0 || isNaN(data66)){
+const err159 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -1975,9 +1977,9 @@ vErrors.push(err159);
 }
 errors++;
 }
-if((typeof data66 == "number") && (isFinite(data66))){
-if(data66 < 0 || isNaN(data66)){
-const err160 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+else {
+const err160 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -1987,11 +1989,11 @@ vErrors.push(err160);
 errors++;
 }
 }
-}
-if(data47.stale_after_ms !== undefined){
-let data67 = data47.stale_after_ms;
-if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
-const err161 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data50.saturated_leave !== undefined){
+let data67 = data50.saturated_leave;
+if((typeof data67 == "number") && (isFinite(data67))){
+if(data67 < 0 || isNaN(data67)){
+const err161 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2000,9 +2002,8 @@ vErrors.push(err161);
 }
 errors++;
 }
-if((typeof data67 == "number") && (isFinite(data67))){
-if(data67 < 1 || isNaN(data67)){
-const err162 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data67 >= 1 || isNaN(data67)){
+const err162 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2012,11 +2013,8 @@ vErrors.push(err162);
 errors++;
 }
 }
-}
-if(data47.heartbeat_ms !== undefined){
-let data68 = data47.heartbeat_ms;
-if(!(((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68))) && (isFinite(data68)))){
-const err163 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err163 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2025,9 +2023,12 @@ vErrors.push(err163);
 }
 errors++;
 }
+}
+if(data50.smoothing !== undefined){
+let data68 = data50.smoothing;
 if((typeof data68 == "number") && (isFinite(data68))){
-if(data68 < 100 || isNaN(data68)){
-const err164 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+if(data68 > 1 || isNaN(data68)){
+const err164 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2036,12 +2037,8 @@ vErrors.push(err164);
 }
 errors++;
 }
-}
-}
-if(data47.min_gap_ms !== undefined){
-let data69 = data47.min_gap_ms;
-if(!(((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69))) && (isFinite(data69)))){
-const err165 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data68 <= 0 || isNaN(data68)){
+const err165 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2050,9 +2047,9 @@ vErrors.push(err165);
 }
 errors++;
 }
-if((typeof data69 == "number") && (isFinite(data69))){
-if(data69 < 0 || isNaN(data69)){
-const err166 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+else {
+const err166 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2062,12 +2059,10 @@ vErrors.push(err166);
 errors++;
 }
 }
-}
-if(data47.score_step !== undefined){
-let data70 = data47.score_step;
-if((typeof data70 == "number") && (isFinite(data70))){
-if(data70 > 1 || isNaN(data70)){
-const err167 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(data50.warmup_ms !== undefined){
+let data69 = data50.warmup_ms;
+if(!(((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69))) && (isFinite(data69)))){
+const err167 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2076,8 +2071,9 @@ vErrors.push(err167);
 }
 errors++;
 }
-if(data70 <= 0 || isNaN(data70)){
-const err168 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if((typeof data69 == "number") && (isFinite(data69))){
+if(data69 < 0 || isNaN(data69)){
+const err168 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2087,8 +2083,11 @@ vErrors.push(err168);
 errors++;
 }
 }
-else {
-const err169 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/type",keyword:"type",params:{type: "number"},message:"must be number"};
+}
+if(data50.stale_after_ms !== undefined){
+let data70 = data50.stale_after_ms;
+if(!(((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70))) && (isFinite(data70)))){
+const err169 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2097,11 +2096,9 @@ vErrors.push(err169);
 }
 errors++;
 }
-}
-if(data47.report_expiry_seconds !== undefined){
-let data71 = data47.report_expiry_seconds;
-if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
-const err170 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data70 == "number") && (isFinite(data70))){
+if(data70 < 1 || isNaN(data70)){
+const err170 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2110,9 +2107,12 @@ vErrors.push(err170);
 }
 errors++;
 }
-if((typeof data71 == "number") && (isFinite(data71))){
-if(data71 > 86400 || isNaN(data71)){
-const err171 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+}
+}
+if(data50.heartbeat_ms !== undefined){
+let data71 = data50.heartbeat_ms;
+if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
+const err171 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2121,8 +2121,9 @@ vErrors.push(err171);
 }
 errors++;
 }
-if(data71 < 1 || isNaN(data71)){
-const err172 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data71 == "number") && (isFinite(data71))){
+if(data71 < 100 || isNaN(data71)){
+const err172 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2133,10 +2134,10 @@ errors++;
 }
 }
 }
-if(data47.latency_target_ms !== undefined){
-let data72 = data47.latency_target_ms;
+if(data50.min_gap_ms !== undefined){
+let data72 = data50.min_gap_ms;
 if(!(((typeof data72 == "number") && (!(data72 % 1) && !isNaN(data72))) && (isFinite(data72)))){
-const err173 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err173 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2147,7 +2148,7 @@ errors++;
 }
 if((typeof data72 == "number") && (isFinite(data72))){
 if(data72 < 0 || isNaN(data72)){
-const err174 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+const err174 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2158,10 +2159,11 @@ errors++;
 }
 }
 }
-if(data47.warmup_requests !== undefined){
-let data73 = data47.warmup_requests;
-if(!(((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73))) && (isFinite(data73)))){
-const err175 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data50.score_step !== undefined){
+let data73 = data50.score_step;
+if((typeof data73 == "number") && (isFinite(data73))){
+if(data73 > 1 || isNaN(data73)){
+const err175 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2170,9 +2172,8 @@ vErrors.push(err175);
 }
 errors++;
 }
-if((typeof data73 == "number") && (isFinite(data73))){
-if(data73 < 0 || isNaN(data73)){
-const err176 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data73 <= 0 || isNaN(data73)){
+const err176 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2182,10 +2183,8 @@ vErrors.push(err176);
 errors++;
 }
 }
-}
-}
 else {
-const err177 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err177 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2195,12 +2194,10 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data.metrics !== undefined){
-let data74 = data.metrics;
-if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
-for(const key13 in data74){
-if(!(key13 === "listen")){
-const err178 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+if(data50.report_expiry_seconds !== undefined){
+let data74 = data50.report_expiry_seconds;
+if(!(((typeof data74 == "number") && (!(data74 % 1) && !isNaN(data74))) && (isFinite(data74)))){
+const err178 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2209,12 +2206,9 @@ vErrors.push(err178);
 }
 errors++;
 }
-}
-if(data74.listen !== undefined){
-let data75 = data74.listen;
-if(typeof data75 === "string"){
-if(!pattern9.test(data75)){
-const err179 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"},message:"must match pattern \""+"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"+"\""};
+if((typeof data74 == "number") && (isFinite(data74))){
+if(data74 > 86400 || isNaN(data74)){
+const err179 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2223,9 +2217,8 @@ vErrors.push(err179);
 }
 errors++;
 }
-}
-else {
-const err180 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data74 < 1 || isNaN(data74)){
+const err180 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2236,8 +2229,10 @@ errors++;
 }
 }
 }
-else {
-const err181 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data50.latency_target_ms !== undefined){
+let data75 = data50.latency_target_ms;
+if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
+const err181 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2246,15 +2241,116 @@ vErrors.push(err181);
 }
 errors++;
 }
-}
-}
-else {
-const err182 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data75 == "number") && (isFinite(data75))){
+if(data75 < 0 || isNaN(data75)){
+const err182 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err182];
 }
 else {
 vErrors.push(err182);
+}
+errors++;
+}
+}
+}
+if(data50.warmup_requests !== undefined){
+let data76 = data50.warmup_requests;
+if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
+const err183 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err183];
+}
+else {
+vErrors.push(err183);
+}
+errors++;
+}
+if((typeof data76 == "number") && (isFinite(data76))){
+if(data76 < 0 || isNaN(data76)){
+const err184 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err184];
+}
+else {
+vErrors.push(err184);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err185 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err185];
+}
+else {
+vErrors.push(err185);
+}
+errors++;
+}
+}
+if(data.metrics !== undefined){
+let data77 = data.metrics;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+for(const key13 in data77){
+if(!(key13 === "listen")){
+const err186 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err186];
+}
+else {
+vErrors.push(err186);
+}
+errors++;
+}
+}
+if(data77.listen !== undefined){
+let data78 = data77.listen;
+if(typeof data78 === "string"){
+if(!pattern9.test(data78)){
+const err187 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"},message:"must match pattern \""+"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"+"\""};
+if(vErrors === null){
+vErrors = [err187];
+}
+else {
+vErrors.push(err187);
+}
+errors++;
+}
+}
+else {
+const err188 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err188];
+}
+else {
+vErrors.push(err188);
+}
+errors++;
+}
+}
+}
+else {
+const err189 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err189];
+}
+else {
+vErrors.push(err189);
+}
+errors++;
+}
+}
+}
+else {
+const err190 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err190];
+}
+else {
+vErrors.push(err190);
 }
 errors++;
 }

@@ -35,6 +35,9 @@ export interface Config {
     readonly historySize: number;
     /** Rules issued longer ago make the replica STALE_RULES; 0 disables. */
     readonly maxAgeSeconds: number;
+    /** PEM files of the trusted signing keys; empty: rule sets are not signature-checked. */
+    readonly trustedKeyFiles: readonly string[];
+    readonly signatureThreshold: number;
   };
   readonly state: { readonly dir: string };
   readonly log: { readonly level: LogLevel };

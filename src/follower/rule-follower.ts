@@ -5,10 +5,12 @@ import { ackTopic, type InboundMessage, type MessageBus, rulesTopic } from '../m
 import {
   type ApplyOutcome,
   formatRejection,
+  type RejectionCode,
   type RuleApplier,
   type RuleStore,
 } from '../rules/index.ts';
 import type { StateStore } from '../state/index.ts';
+import { ENVELOPE_CONTENT_TYPE } from '../trust/index.ts';
 import { type AckDocument, type AckIdentity, buildAck } from './ack.ts';
 
 /** Options for {@linkcode RuleFollower}. */
@@ -24,6 +26,9 @@ export interface RuleFollowerOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
+
+/** Refusals that mean the trust root does not vouch for a set (rather than that it is broken). */
+const TRUST_CODES: ReadonlySet<RejectionCode> = new Set(['UNSIGNED', 'SIGNATURE', 'NO_EXPIRY']);
 
 /**
  * Follows the rule stream: restores last-known-good rules from disk before the broker is
@@ -113,7 +118,7 @@ export class RuleFollower {
       const outcome = this.options.applier.apply({
         tenant,
         bytes: loaded.record.bytes,
-        contentType: contentTypeOf(h.encoding),
+        contentType: h.envelope ? ENVELOPE_CONTENT_TYPE : contentTypeOf(h.encoding),
       });
       if (outcome.status === 'applied') {
         this.log.info('restored last-known-good rules', {
@@ -127,6 +132,17 @@ export class RuleFollower {
           version: h.version,
           reason: formatRejection(outcome.rejection),
         });
+        if (TRUST_CODES.has(outcome.rejection.code)) {
+          // The trust root changed (keys rotated, threshold raised, signing turned on): what it
+          // no longer vouches for, including the version floor, must not block its new sets.
+          await this.options.state.discard(tenant);
+          this.log.warn('trust root changed: set aside the old rules and their version floor', {
+            tenant,
+            version: h.version,
+            highWater: loaded.highWater,
+          });
+          return;
+        }
       }
     } else if (loaded.problems.length > 0) {
       this.log.error('no usable last-known-good rules; starting without rules', { tenant });
@@ -151,6 +167,7 @@ export class RuleFollower {
           encoding: rules.encoding,
           appliedAt: rules.appliedAt,
           bytes: rules.raw,
+          envelope: rules.signedBy !== undefined,
         });
       } catch (error) {
         persistError = error as Error;

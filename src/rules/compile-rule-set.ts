@@ -32,6 +32,11 @@ export interface CompiledRuleSet {
   readonly encoding: 'json' | 'msgpack';
   /** When this host applied it, ms since the epoch. */
   readonly appliedAt: number;
+  /**
+   * Set when the set arrived in a signed envelope (`raw` is then the whole envelope): the ids of
+   * the trusted keys whose signatures verified, empty when no trust root was configured.
+   */
+  readonly signedBy?: readonly string[];
   readonly models: ReadonlyMap<string, ModelRule>;
   readonly objectives: ReadonlyMap<string, ObjectiveRule>;
   /** routingKey → cluster. */
@@ -46,6 +51,7 @@ export interface CompileInput {
   readonly raw: Uint8Array;
   readonly encoding: 'json' | 'msgpack';
   readonly appliedAt: number;
+  readonly signedBy?: readonly string[];
 }
 
 /**
@@ -81,6 +87,7 @@ export function compileRuleSet(
       raw: input.raw,
       encoding: input.encoding,
       appliedAt: input.appliedAt,
+      ...(input.signedBy !== undefined ? { signedBy: input.signedBy } : {}),
       models,
       objectives,
       routingKeys,

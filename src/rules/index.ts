@@ -20,6 +20,7 @@ export {
   parseRuleSet,
 } from './parse-rule-set.ts';
 export { type CompiledPayloadSchema, PayloadSchemaCache } from './payload-schema-cache.ts';
+export { readEnvelope } from './read-envelope.ts';
 export {
   formatRejection,
   REJECTION_CODES,

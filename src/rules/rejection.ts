@@ -20,6 +20,10 @@ export const REJECTION_CODES = [
   'EXPIRED',
   'VERSION_REGRESSION',
   'VERSION_CONFLICT',
+  'UNSIGNED',
+  'BAD_ENVELOPE',
+  'SIGNATURE',
+  'NO_EXPIRY',
 ] as const;
 
 /** One of {@linkcode REJECTION_CODES}. */

@@ -1,11 +1,13 @@
 import { Buffer } from 'node:buffer';
 import { isDeepStrictEqual } from 'node:util';
-import type { DecodeLimits } from '../codec/index.ts';
+import { contentTypeOf, type DecodeLimits } from '../codec/index.ts';
+import { ENVELOPE_CONTENT_TYPE, type TrustRoot } from '../trust/index.ts';
 import { checkRuleSet } from './check-rule-set.ts';
 import { type CompiledRuleSet, compileRuleSet } from './compile-rule-set.ts';
 import { parseRuleSet } from './parse-rule-set.ts';
 import { PayloadSchemaCache } from './payload-schema-cache.ts';
-import { type Rejection, reject } from './rejection.ts';
+import { readEnvelope } from './read-envelope.ts';
+import { accepted, type Checked, type Rejection, refused, reject } from './rejection.ts';
 import type { RuleStore } from './rule-store.ts';
 import type { RuleSet } from './types.ts';
 
@@ -39,6 +41,12 @@ export interface RuleApplierOptions {
   readonly limits: DecodeLimits;
   /** Current time in ms since the epoch (for expiry and `appliedAt`). */
   readonly now: () => number;
+  /**
+   * The keys rule sets must be signed with. When set, only signed envelopes that meet its
+   * threshold and carry `expiresAt` are applied; when absent, bare and signed sets are both
+   * accepted and signatures are not checked.
+   */
+  readonly trust?: TrustRoot;
 }
 
 /**
@@ -49,11 +57,19 @@ export interface RuleApplierOptions {
 export class RuleApplier {
   private readonly schemas: PayloadSchemaCache;
 
+  private trust: TrustRoot | undefined;
+
   constructor(
     private readonly store: RuleStore,
     private readonly options: RuleApplierOptions,
   ) {
     this.schemas = new PayloadSchemaCache(options.limits.maxDepth);
+    this.trust = options.trust;
+  }
+
+  /** Replaces the trust root (`undefined`: signatures are not required nor checked). */
+  setTrust(trust: TrustRoot | undefined): void {
+    this.trust = trust;
   }
 
   /** Processes one rule message; never throws on bad input. */
@@ -67,10 +83,22 @@ export class RuleApplier {
       activeVersion,
     });
 
-    const parsed = parseRuleSet(message.bytes, this.options.limits, message.contentType);
+    const opened = this.openSigned(message);
+    if (!opened.ok) return rejected(opened.rejection);
+    const { bytes, contentType, signedBy } = opened.value;
+    const parsed = parseRuleSet(bytes, this.options.limits, contentType);
     if (!parsed.ok) return rejected(parsed.rejection, parsed.claimedVersion);
     const { ruleSet, encoding } = parsed.value;
     const version = ruleSet.version;
+    if (this.trust !== undefined && ruleSet.expiresAt === undefined)
+      return rejected(
+        reject(
+          'NO_EXPIRY',
+          '/expiresAt',
+          'signed rule sets must carry expiresAt, so a withheld update cannot freeze hosts on old rules',
+        ),
+        version,
+      );
 
     if (ruleSet.tenant !== message.tenant) {
       return rejected(
@@ -115,7 +143,13 @@ export class RuleApplier {
       );
     }
     const compiled = compileRuleSet(
-      { ruleSet, raw: message.bytes, encoding, appliedAt: now },
+      {
+        ruleSet,
+        raw: message.bytes,
+        encoding,
+        appliedAt: now,
+        ...(signedBy !== undefined ? { signedBy } : {}),
+      },
       this.schemas,
     );
     if (!compiled.ok) return rejected(compiled.rejection, version);
@@ -123,6 +157,47 @@ export class RuleApplier {
     this.store.install(compiled.value);
     this.schemas.retain(this.keptValidators());
     return { status: 'applied', version, rules: compiled.value, previousVersion: activeVersion };
+  }
+
+  /**
+   * Unwraps a signed envelope (by its content type, or — without one — when a JSON message has
+   * the envelope's fields) and checks its signatures against the trust root. A bare rule set
+   * passes through, unless a trust root requires signatures.
+   */
+  private openSigned(message: RuleMessage): Checked<{
+    bytes: Uint8Array;
+    contentType: string | undefined;
+    signedBy: readonly string[] | undefined;
+  }> {
+    const trust = this.trust;
+    const envelope = readEnvelope(message, this.options.limits);
+    if (envelope === null) {
+      if (trust !== undefined)
+        return refused(
+          reject(
+            'UNSIGNED',
+            '',
+            `rule sets must be signed (a ${ENVELOPE_CONTENT_TYPE} envelope) by ${trust.threshold} of the trusted keys`,
+          ),
+        );
+      return accepted({
+        bytes: message.bytes,
+        contentType: message.contentType,
+        signedBy: undefined,
+      });
+    }
+    if ('rejection' in envelope) return refused(envelope.rejection);
+    let signedBy: readonly string[] = [];
+    if (trust !== undefined) {
+      const verified = trust.verify(envelope);
+      if (!verified.ok) return refused(reject('SIGNATURE', '/signatures', verified.message));
+      signedBy = verified.keyIds;
+    }
+    return accepted({
+      bytes: envelope.payload,
+      contentType: contentTypeOf(envelope.encoding),
+      signedBy,
+    });
   }
 
   private *keptValidators() {

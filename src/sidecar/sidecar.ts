@@ -16,6 +16,7 @@ import {
   type SaturationReport,
 } from '../saturation/index.ts';
 import { StateStore } from '../state/index.ts';
+import { KeyError, parsePublicKey, TrustRoot } from '../trust/index.ts';
 import {
   type ObjectiveConfig,
   type Payload,
@@ -72,6 +73,7 @@ export class Sidecar implements SidecarBackend {
   private readonly log: Logger;
   private readonly clock: Clock;
   private stopping: Promise<void> | null = null;
+  private trust: TrustRoot | undefined;
 
   private current: Config;
 
@@ -126,6 +128,17 @@ export class Sidecar implements SidecarBackend {
       ? (await readSecret(c.broker.passwordFile)).replace(/\r?\n$/, '')
       : undefined;
     const tls = await readTls(c.broker.tls);
+    this.trust = await loadTrustRoot(c.rules.trustedKeyFiles, c.rules.signatureThreshold);
+    this.applier.setTrust(this.trust);
+    if (this.trust === undefined)
+      this.log.warn(
+        'rule sets are NOT signature-checked: no trusted keys configured (rules.trusted_keys); anyone who can publish to the rules topics controls this host',
+      );
+    else
+      this.log.info('rule sets must be signed', {
+        trustedKeyIds: [...this.trust.keys.keys()],
+        threshold: this.trust.threshold,
+      });
     this.monitor = this.createMonitor();
     const reportTopic = replicaTopic(c.broker.topicPrefix, c.identity.cluster, c.identity.replica);
     const reportOptions = {
@@ -306,10 +319,15 @@ export class Sidecar implements SidecarBackend {
           highWater: this.store.highWater(tenant),
           appliedAt: rules?.active.appliedAt ?? null,
           lastAck: this.follower?.lastAck(tenant) ?? null,
+          signedBy: rules?.active.signedBy ?? [],
         };
       }),
       models: this.models.list(),
       stopping: this.health.isStopping,
+      signatures: {
+        trustedKeyIds: this.trust ? [...this.trust.keys.keys()] : [],
+        threshold: this.trust?.threshold ?? 0,
+      },
     };
   }
 
@@ -471,4 +489,27 @@ async function readTls(tls: Config['broker']['tls']): Promise<MqttConnectionOpti
     ...(cert !== undefined ? { cert } : {}),
     ...(key !== undefined ? { key } : {}),
   };
+}
+
+/** The trust root from the configured key files, or `undefined` when none are configured. */
+async function loadTrustRoot(
+  files: readonly string[],
+  threshold: number,
+): Promise<TrustRoot | undefined> {
+  if (files.length === 0) return undefined;
+  const keys = await Promise.all(
+    files.map(async (file) => {
+      try {
+        return parsePublicKey(await readSecret(file, 'rules.trusted_keys'), file);
+      } catch (error) {
+        if (!(error instanceof KeyError)) throw error;
+        throw new ConfigError([`rules.trusted_keys: ${error.message}`]);
+      }
+    }),
+  );
+  try {
+    return new TrustRoot(keys, threshold);
+  } catch (error) {
+    throw new ConfigError([`rules.signature_threshold: ${(error as Error).message}`]);
+  }
 }

@@ -9,6 +9,8 @@ export interface StateHeader {
   readonly encoding: 'json' | 'msgpack';
   /** ISO time the set was applied. */
   readonly appliedAt: string;
+  /** The bytes are a signed envelope around a rule set of `encoding` (re-verified on restore). */
+  readonly envelope?: boolean;
   /** Length of the rule bytes that follow the header. */
   readonly length: number;
   /** Hex SHA-256 of the rule bytes. */

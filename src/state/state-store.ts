@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isoTime } from '../clock/index.ts';
 import { writeFileAtomic } from './atomic-write.ts';
@@ -28,6 +28,8 @@ export interface SaveInput {
   readonly encoding: 'json' | 'msgpack';
   readonly appliedAt: number;
   readonly bytes: Uint8Array;
+  /** `bytes` is a signed envelope. */
+  readonly envelope?: boolean;
 }
 
 /**
@@ -67,6 +69,7 @@ export class StateStore {
           version: input.version,
           encoding: input.encoding,
           appliedAt: isoTime(input.appliedAt),
+          ...(input.envelope ? { envelope: true } : {}),
         },
         input.bytes,
       );
@@ -74,6 +77,27 @@ export class StateStore {
     } catch (error) {
       throw new StateWriteError(
         `cannot persist rules of "${input.tenant}" v${input.version}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /**
+   * Sets aside everything remembered about a tenant (both copies and the high-water version) as
+   * `*.untrusted` files, for when the configured trust root no longer vouches for them: after
+   * signing keys were rotated, a version floor set by a rotated-out key must not block the new
+   * key's sets (TUF's recovery from a fast-forward attack). @throws {StateWriteError}
+   */
+  async discard(tenant: string): Promise<void> {
+    const base = join(this.rulesDir, tenant);
+    try {
+      for (const suffix of ['.hwm', '.state', '.state.prev'])
+        await rename(`${base}${suffix}`, `${base}${suffix}.untrusted`).catch((error) => {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        });
+    } catch (error) {
+      throw new StateWriteError(
+        `cannot set aside the rules of "${tenant}": ${(error as Error).message}`,
         { cause: error },
       );
     }

@@ -64,7 +64,8 @@ describe('filament status', () => {
     expect(after.code).toBe(0);
     expect(after.out).toContain('host-9 (cluster gpu-east): SERVING');
     expect(after.out).toContain(`broker  connected ${broker.url}`);
-    expect(after.out).toMatch(/acme\s+v3\s+v3\s+v3\s+applied v3 at /);
+    expect(after.out).toMatch(/acme\s+v3\s+v3\s+v3\s+-\s+applied v3 at /);
+    expect(after.out).toContain('rules   NOT SIGNATURE-CHECKED: no trusted keys configured');
     expect(after.out).toMatch(/qwen-7b\s+2026-09-15\s+not ready/);
   });
 

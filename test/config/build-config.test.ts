@@ -48,6 +48,8 @@ describe('buildConfig', () => {
         maxDepth: 32,
         historySize: 4,
         maxAgeSeconds: 0,
+        trustedKeyFiles: [],
+        signatureThreshold: 1,
       },
       state: { dir: '/var/lib/filament' },
       log: { level: 'info' },
