@@ -9,9 +9,9 @@ export interface RuleFreshness {
 /**
  * Whether this host's rules are stale: a followed tenant has none, or has an older version than
  * the high-water mark remembered on disk (it was restored from a previous copy and has not caught
- * up yet), or — when `maxAgeMs` > 0 — its active set was issued longer ago than that. A version
- * the stream offers but every host refuses does not count: marking all hosts stale would steer
- * traffic away from all of them.
+ * up yet), or its active set has passed its `expiresAt`, or — when `maxAgeMs` > 0 — was issued
+ * longer ago than that. A version the stream offers but every host refuses does not count:
+ * marking all hosts stale would steer traffic away from all of them.
  */
 export function ruleFreshness(
   tenants: readonly string[],
@@ -30,6 +30,9 @@ export function ruleFreshness(
     versions[tenant] = active.version;
     if (store.highWater(tenant) > active.version) stale = true;
     if (maxAgeMs > 0 && now - Date.parse(active.ruleSet.issuedAt) > maxAgeMs) stale = true;
+    // Expired while active (no newer set arrived: a withheld update, or a stalled publisher).
+    const expiresAt = active.ruleSet.expiresAt;
+    if (expiresAt !== undefined && now >= Date.parse(expiresAt)) stale = true;
   }
   return { versions, stale };
 }

@@ -6,12 +6,16 @@ import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 const ISSUED = Date.parse('2026-11-01T00:00:00Z');
 
 function storeWith(...versions: number[]) {
+  return storeOf(versions.map((v) => ruleSet('acme', v)));
+}
+
+function storeOf(sets: ReturnType<typeof ruleSet>[]) {
   const store = new RuleStore(2);
   const applier = new RuleApplier(store, {
     limits: { maxBytes: 1 << 20, maxDepth: 32 },
     now: () => ISSUED,
   });
-  for (const v of versions) applier.apply({ tenant: 'acme', bytes: jsonBytes(ruleSet('acme', v)) });
+  for (const set of sets) applier.apply({ tenant: 'acme', bytes: jsonBytes(set) });
   return store;
 }
 
@@ -41,5 +45,11 @@ describe('ruleFreshness', () => {
     const dayLater = ISSUED + 24 * 3600_000;
     expect(ruleFreshness(['acme'], store, dayLater).stale).toBe(false);
     expect(ruleFreshness(['acme'], store, dayLater, 3600_000).stale).toBe(true);
+  });
+
+  test('stale once the active set has expired (an update withheld: a freeze)', () => {
+    const store = storeOf([ruleSet('acme', 3, { expiresAt: '2026-11-02T00:00:00Z' })]);
+    expect(ruleFreshness(['acme'], store, ISSUED).stale).toBe(false);
+    expect(ruleFreshness(['acme'], store, Date.parse('2026-11-02T00:00:00Z')).stale).toBe(true);
   });
 });
