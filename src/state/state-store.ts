@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isoTime } from '../clock/index.ts';
-import { writeFileAtomic } from './atomic-write.ts';
+import { removeStaleTemporaries, writeFileAtomic } from './atomic-write.ts';
 import { decodeStateRecord, encodeStateRecord, type StateRecord } from './state-record.ts';
 
 /** Thrown when the state directory cannot be written; the caller must not acknowledge then. */
@@ -49,6 +49,7 @@ export class StateStore {
   async open(): Promise<void> {
     try {
       await mkdir(this.rulesDir, { recursive: true, mode: 0o750 });
+      await removeStaleTemporaries(this.rulesDir);
     } catch (error) {
       throw new StateWriteError(
         `cannot create state directory ${this.rulesDir}: ${(error as Error).message}`,

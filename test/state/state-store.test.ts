@@ -31,6 +31,24 @@ describe('StateStore', () => {
   });
   afterEach(() => dir.remove());
 
+  test('on open, removes temporary files of writers that died, and keeps a live writer’s', async () => {
+    await writeFile(file('acme.state.tmp-999999999'), 'half a record');
+    await writeFile(file(`acme.state.tmp-${process.pid}`), 'being written');
+    await new StateStore(dir.path).open();
+    expect((await readdir(join(dir.path, 'rules'))).sort()).toEqual([
+      `acme.state.tmp-${process.pid}`,
+    ]);
+  });
+
+  test('a save keeps the copy it replaces as the previous one', async () => {
+    await save(store, 1);
+    await save(store, 2);
+    expect((await store.load('acme')).record?.header.version).toBe(2);
+    expect(decodeStateRecord(await readFile(file('acme.state.prev')))).toMatchObject({
+      header: { version: 1 },
+    });
+  });
+
   test('loads nothing, with no problems, for a tenant never saved', async () => {
     expect(await store.load('acme')).toEqual({
       record: null,
