@@ -36,6 +36,18 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
   const { values, positionals } = parseFlags(argv, RUN_FLAGS, 'run');
   if (positionals.length > 0)
     io.err(`run: ignoring unexpected arguments: ${positionals.join(' ')}`);
+  // Handlers first: a SIGTERM or SIGHUP that arrives while starting must not kill the process
+  // with the default action (no DRAINING/OFFLINE, no clean disconnect).
+  const signals = watchSignals();
+  try {
+    return await serve(values, io, signals);
+  } finally {
+    signals.dispose();
+  }
+}
+
+/** Starts the sidecar and runs it until a stop signal; returns the exit code. */
+async function serve(values: RunFlagValues, io: CliIo, signals: RunSignals): Promise<number> {
   let sidecar: Sidecar;
   let logger: Logger;
   try {
@@ -63,13 +75,12 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
   const ready = () =>
     notifier.send(`READY=1\nSTATUS=following ${sidecar.config.rules.tenants.length} tenant(s)`);
   ready();
-  const stopReloading = onSighup(async () => {
+  signals.onReload(async () => {
     notifier.reloading();
     await reloadConfig(sidecar, values, logger.child('config'));
     ready();
   });
-  await untilSignal();
-  stopReloading();
+  await signals.stopRequested;
   notifier.send('STOPPING=1');
   stopWatchdog();
   await sidecar.stop();
@@ -117,16 +128,6 @@ async function reloadConfig(sidecar: Sidecar, values: RunFlagValues, log: Logger
     log.warn('config changes need a restart to take effect', { fields: needsRestart });
 }
 
-/** Runs `reload` on each SIGHUP, one at a time; returns the function that stops listening. */
-function onSighup(reload: () => Promise<void>): () => void {
-  let running = Promise.resolve();
-  const handler = () => {
-    running = running.then(reload);
-  };
-  process.on('SIGHUP', handler);
-  return () => process.off('SIGHUP', handler);
-}
-
 /** Pings systemd's watchdog at half the interval it asked for; returns the function that stops. */
 function startSystemdWatchdog(notifier: Notifier): () => void {
   const intervalMs = watchdogIntervalMs();
@@ -136,18 +137,53 @@ function startSystemdWatchdog(notifier: Notifier): () => void {
   return () => clearInterval(timer);
 }
 
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    let received = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (received) {
-        process.stderr.write(`second ${signal}: exiting now\n`);
-        process.exit(130);
-      }
-      received = true;
-      resolve();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+/** SIGTERM/SIGINT and SIGHUP as seen by `filament run`, from the moment it starts. */
+interface RunSignals {
+  /** Resolves on the first SIGTERM or SIGINT; a second one exits at once. */
+  readonly stopRequested: Promise<void>;
+  /**
+   * Runs `reload` on each SIGHUP from now on, one at a time, and once right away if a SIGHUP came
+   * before (during start-up).
+   */
+  onReload(reload: () => Promise<void>): void;
+  /** Removes the handlers (signals get their default actions again). */
+  dispose(): void;
+}
+
+function watchSignals(): RunSignals {
+  let stop = () => {};
+  const stopRequested = new Promise<void>((resolve) => {
+    stop = resolve;
   });
+  let stopping = false;
+  const onStop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`second ${signal}: exiting now\n`);
+      process.exit(130);
+    }
+    stopping = true;
+    stop();
+  };
+  let reload: (() => Promise<void>) | null = null;
+  let hupBeforeReady = false;
+  let running = Promise.resolve();
+  const onHup = () => {
+    if (reload === null) hupBeforeReady = true;
+    else running = running.then(reload);
+  };
+  process.on('SIGTERM', onStop);
+  process.on('SIGINT', onStop);
+  process.on('SIGHUP', onHup);
+  return {
+    stopRequested,
+    onReload(fn) {
+      reload = fn;
+      if (hupBeforeReady) running = running.then(fn);
+    },
+    dispose() {
+      process.off('SIGTERM', onStop);
+      process.off('SIGINT', onStop);
+      process.off('SIGHUP', onHup);
+    },
+  };
 }

@@ -107,3 +107,38 @@ describe('filament run: SIGHUP reloads the config', () => {
     expect(await servedModels(socket)).toEqual(['llama-8b', 'qwen-7b']);
   });
 });
+
+describe('filament run: signals during start-up', () => {
+  let dir: { path: string; remove(): Promise<void> };
+  beforeAll(async () => {
+    dir = await tempDir('filament-early-signal-');
+  });
+  afterAll(() => dir.remove());
+
+  // The first log line comes from inside start-up, before the sidecar is ready.
+  const firstLine = (p: SidecarProcess) => p.waitForLog(() => true, 'the first log line');
+  const start = (name: string) =>
+    startSidecarProcess(
+      sidecarArgs({
+        brokers: ['mqtt://127.0.0.1:9'],
+        tenant: 'acme',
+        replica: name,
+        stateDir: join(dir.path, name),
+      }),
+    );
+
+  test('SIGTERM while starting stops cleanly (exit 0), not by the default action', async () => {
+    const p = start('early-term');
+    await firstLine(p);
+    expect(await p.kill('SIGTERM')).toBe(0);
+    expect(p.logs.some((l) => l.msg === 'sidecar stopped')).toBe(true);
+  });
+
+  test('SIGHUP while starting does not kill; the reload runs once ready', async () => {
+    const p = start('early-hup');
+    await firstLine(p);
+    process.kill(p.pid, 'SIGHUP');
+    await p.waitForLog((l) => l.msg === 'config reloaded', 'the reload');
+    expect(await p.kill('SIGTERM')).toBe(0);
+  });
+});

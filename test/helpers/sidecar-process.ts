@@ -59,7 +59,11 @@ export function startSidecarProcess(
     pid: child.pid ?? -1,
     exited,
     waitForLog: (match, what, timeoutMs = 10_000) =>
-      waitFor(() => logs.find(match), what, timeoutMs),
+      waitFor(() => logs.find(match), what, timeoutMs).catch((error: Error) => {
+        // What the process said last is usually why it never said what was awaited.
+        const last = logs.slice(-6).map((l) => JSON.stringify(l).slice(0, 300));
+        throw new Error(`${error.message}; its last log lines:\n  ${last.join('\n  ')}`);
+      }),
     async kill(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

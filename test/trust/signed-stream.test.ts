@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,14 +17,16 @@ describe('signed rule sets on a real stream (mosquitto)', () => {
   let broker: MosquittoBroker;
   const file = (name: string) => join(dir.path, name);
 
+  // A broker per test rather than per file: bun 1.4's runner can kill every process a file
+  // started when an earlier test's timer goes stale (oven-sh/bun#38774), and did so here.
   beforeAll(async () => {
     dir = await tempDir('filament-signed-');
+  });
+  beforeEach(async () => {
     broker = await startMosquitto();
   });
-  afterAll(async () => {
-    await broker?.stop();
-    await dir?.remove();
-  });
+  afterEach(() => broker?.stop());
+  afterAll(() => dir?.remove());
 
   async function writeSet(name: string, version: number, overrides = {}) {
     await writeFile(
@@ -154,7 +156,7 @@ describe('signed rule sets on a real stream (mosquitto)', () => {
     } finally {
       await sidecar.kill('SIGTERM');
     }
-    // Restart with the broker's retained set gone: the signed set comes back from disk, re-verified.
+    // Restart: the signed set comes back from disk first, its signature checked again.
     const again = run(cfg, file('state-verify'));
     try {
       const restored = await again.waitForLog(
