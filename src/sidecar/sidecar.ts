@@ -170,10 +170,16 @@ export class Sidecar implements SidecarBackend {
       logger: this.log.child('mqtt'),
     });
     let reconnects = 0;
+    let wasConnected = false;
     this.connection.onStatus((status) => {
       if (status.reconnects > reconnects)
         this.metrics.brokerReconnects.inc(status.reconnects - reconnects);
       reconnects = status.reconnects;
+      const connected = status.state === 'connected';
+      // On every (re)connection, report at once: the broker may have published our OFFLINE will
+      // for the connection that was lost, and resolvers should not wait for the heartbeat.
+      if (connected && !wasConnected) this.monitor?.publishNow();
+      wasConnected = connected;
       this.changed();
     });
     this.publishReport = (report) => {
