@@ -16,40 +16,75 @@ export interface NatsBroker {
 
 /** Starts a private single-node nats-server with MQTT enabled. */
 export async function startNats(): Promise<NatsBroker> {
-  const dir = await mkdtemp(join(tmpdir(), 'filament-nats-'));
-  const clientPort = await freePort();
-  const port = await freePort();
-  const conf = join(dir, 'nats.conf');
-  await writeFile(
-    conf,
-    [
-      `server_name: filament_test_${port}`,
-      `listen: 127.0.0.1:${clientPort}`,
-      `jetstream { store_dir: "${join(dir, 'js')}" }`,
-      `mqtt { listen: 127.0.0.1:${port} }`,
-    ].join('\n'),
+  const [node] = await startNodes(1, false);
+  return node as NatsBroker;
+}
+
+/**
+ * Starts `size` nats-server nodes clustered with each other (routes between all of them), each
+ * with JetStream and its own MQTT listener, as MQTT brokers of one fleet.
+ */
+export async function startNatsCluster(size = 3): Promise<NatsBroker[]> {
+  return startNodes(size, true);
+}
+
+async function startNodes(size: number, clustered: boolean): Promise<NatsBroker[]> {
+  const ports = await Promise.all(
+    Array.from({ length: size }, async () => ({
+      client: await freePort(),
+      mqtt: await freePort(),
+      route: await freePort(),
+    })),
   );
-  const server = serverProcess({
-    name: 'nats-server',
-    binary: natsBinary(),
-    args: ['-c', conf],
-    port,
-  });
-  await server.start();
-  return {
-    kind: 'nats',
-    url: `mqtt://127.0.0.1:${port}`,
-    port,
-    async stop() {
-      await server.stop(5000);
-      await rm(dir, { recursive: true, force: true });
-    },
-    async restart() {
-      await server.stop(5000);
-      await rm(join(dir, 'js'), { recursive: true, force: true });
-      await server.start();
-    },
-  };
+  const nodes: NatsBroker[] = [];
+  const servers: ReturnType<typeof serverProcess>[] = [];
+  for (const [i, p] of ports.entries()) {
+    const dir = await mkdtemp(join(tmpdir(), 'filament-nats-'));
+    const conf = join(dir, 'nats.conf');
+    const routes = ports
+      .filter((_, j) => j !== i)
+      .map((other) => `"nats-route://127.0.0.1:${other.route}"`);
+    await writeFile(
+      conf,
+      [
+        `server_name: filament_test_${p.mqtt}`,
+        `listen: 127.0.0.1:${p.client}`,
+        `jetstream { store_dir: "${join(dir, 'js')}" }`,
+        // Without stream_replicas the MQTT sessions and retained messages may live on one node
+        // only: when it stops, the others time out every CONNECT (seen here).
+        `mqtt { listen: 127.0.0.1:${p.mqtt}${clustered ? `, stream_replicas: ${size}` : ''} }`,
+        ...(clustered
+          ? [
+              `cluster { name: filament_test, listen: 127.0.0.1:${p.route}, routes: [${routes.join(', ')}] }`,
+            ]
+          : []),
+      ].join('\n'),
+    );
+    const server = serverProcess({
+      name: 'nats-server',
+      binary: natsBinary(),
+      args: ['-c', conf],
+      port: p.mqtt,
+    });
+    nodes.push({
+      kind: 'nats',
+      url: `mqtt://127.0.0.1:${p.mqtt}`,
+      port: p.mqtt,
+      async stop() {
+        await server.stop(5000);
+        await rm(dir, { recursive: true, force: true });
+      },
+      async restart() {
+        await server.stop(5000);
+        await rm(join(dir, 'js'), { recursive: true, force: true });
+        await server.start();
+      },
+    });
+    servers.push(server);
+  }
+  // Cluster members start together: a JetStream cluster waits for its peers.
+  await Promise.all(servers.map((server) => server.start()));
+  return nodes;
 }
 
 function natsBinary(): string {
