@@ -13,6 +13,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMosquitto } from '../../src/broker/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
+import { buildBinary } from '../helpers/build-binary.ts';
 import { grpcClients } from '../helpers/grpc-clients.ts';
 import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 import { sidecarArgs, startSidecarProcess } from '../helpers/sidecar-process.ts';
@@ -21,20 +22,11 @@ import { ms, percentile } from './stats.ts';
 
 const ROUNDS = 15;
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
-const ROOT = join(import.meta.dir, '..', '..');
 const dir = await tempDir('filament-binary-bench-');
 const binary = join(dir.path, 'filament');
 const executable = { path: binary, cwd: dir.path };
 
-const build = spawnSync(
-  process.execPath,
-  [join(ROOT, 'build', 'compile.ts'), '--outfile', binary],
-  {
-    cwd: ROOT,
-    encoding: 'utf8',
-  },
-);
-if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+buildBinary(binary);
 console.log(`binary size: ${(statSync(binary).size / 1e6).toFixed(1)} MB (${process.arch})`);
 
 const socket = join(dir.path, 'api.sock');

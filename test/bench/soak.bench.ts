@@ -12,6 +12,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMosquitto } from '../../src/broker/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
+import { buildBinary } from '../helpers/build-binary.ts';
 import { grpcClients } from '../helpers/grpc-clients.ts';
 import { jsonBytes } from '../helpers/rule-sets.ts';
 import { sidecarArgs, startSidecarProcess } from '../helpers/sidecar-process.ts';
@@ -20,19 +21,10 @@ import { VALID_CONFIG_MESSAGE, validationRuleSet } from '../helpers/validation-f
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 30);
 const RATE = Number(process.env.SOAK_RATE ?? 2000);
-const ROOT = join(import.meta.dir, '..', '..');
 
 const dir = await tempDir('filament-soak-');
 const binary = join(dir.path, 'filament');
-const build = spawnSync(
-  process.execPath,
-  [join(ROOT, 'build', 'compile.ts'), '--outfile', binary],
-  {
-    cwd: ROOT,
-    encoding: 'utf8',
-  },
-);
-if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+buildBinary(binary);
 
 const broker = await startMosquitto();
 const socket = join(dir.path, 'api.sock');

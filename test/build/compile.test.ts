@@ -8,6 +8,7 @@ import { startMosquitto } from '../../src/broker/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
 import { NVIDIA_SMI_ARGS } from '../../src/saturation/collectors/index.ts';
 import { decodeReport, type SaturationReport } from '../../src/saturation/index.ts';
+import { buildBinary } from '../helpers/build-binary.ts';
 import { grpcClients } from '../helpers/grpc-clients.ts';
 import { jsonBytes } from '../helpers/rule-sets.ts';
 import { sidecarArgs, startSidecarProcess } from '../helpers/sidecar-process.ts';
@@ -24,12 +25,7 @@ describe('the compiled binary', () => {
   beforeAll(async () => {
     dir = await tempDir('filament-binary-');
     binary = join(dir.path, 'filament');
-    const build = spawnSync(
-      process.execPath,
-      [join(ROOT, 'build', 'compile.ts'), '--outfile', binary],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
-    expect(build.status).toBe(0);
+    buildBinary(binary);
   });
   afterAll(() => dir.remove());
 
