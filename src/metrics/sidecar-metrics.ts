@@ -9,6 +9,8 @@ export interface MetricsSources {
     highWater: number;
   }>;
   readonly brokerConnected: () => boolean;
+  /** Trusted signing keys; 0 means rule sets are not signature-checked. */
+  readonly trustedKeys: () => number;
   readonly saturation: () => { state: ReplicaState; score: number } | null;
   readonly collectorAges: () => ReadonlyArray<{ collector: string; ageSeconds: number }>;
 }
@@ -98,6 +100,14 @@ export class SidecarMetrics {
       collect() {
         this.reset();
         for (const t of sources.tenants()) this.set({ tenant: t.tenant }, t.highWater);
+      },
+    });
+    new Gauge({
+      name: 'filament_rules_trusted_keys',
+      help: 'Ed25519 keys rule sets must be signed with; 0 = rule sets are NOT signature-checked.',
+      registers,
+      collect() {
+        this.set(sources.trustedKeys());
       },
     });
     new Gauge({

@@ -103,6 +103,7 @@ export class Sidecar implements SidecarBackend {
     this.metrics = new SidecarMetrics({
       tenants: () => this.snapshot().tenants,
       brokerConnected: () => this.connection?.status().state === 'connected',
+      trustedKeys: () => this.trust?.keys.size ?? 0,
       saturation: () => this.monitor?.current() ?? null,
       collectorAges: () => this.monitor?.collectorAges() ?? [],
     });

@@ -70,6 +70,7 @@ describe('/metrics', () => {
       'filament_rule_messages_total{tenant="acme",status="rejected"} 1',
       'filament_rule_rejections_total{tenant="acme",code="VERSION_REGRESSION"} 1',
       'filament_broker_connected 1',
+      'filament_rules_trusted_keys 0',
       'filament_validations_total{result="ok"} 1',
       'filament_validations_total{result="HOST_BEHIND"} 1',
       'filament_validation_duration_seconds_count 2',

@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { type MosquittoBroker, startMosquitto } from '../../src/broker/index.ts';
 import { cli } from '../helpers/cli.ts';
 import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
-import { sidecarArgs, startSidecarProcess } from '../helpers/sidecar-process.ts';
+import {
+  type SidecarProcess,
+  sidecarArgs,
+  startSidecarProcess,
+} from '../helpers/sidecar-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 const EXPIRES = '2099-01-01T00:00:00Z';
@@ -164,6 +168,26 @@ describe('signed rule sets on a real stream (mosquitto)', () => {
         'the restore',
       );
       expect(restored.version).toBe(2);
+      // Rollback after a restart: an older set, validly signed, retained on the broker.
+      await again.waitForLog((l) => l.msg === 'subscribed', 'the subscription');
+      await cli(
+        'rules',
+        'publish',
+        file('v1.json'),
+        '--broker',
+        broker.url,
+        '--key',
+        file('release-a.key'),
+      );
+      const nack = await again.waitForLog(
+        (l) => l.msg === 'rejected rule set',
+        'the rollback NACK',
+      );
+      expect(nack.code).toBe('VERSION_REGRESSION');
+      const metrics = await fetch(`http://${await metricsAddress(again)}/metrics`).then((r) =>
+        r.text(),
+      );
+      expect(metrics).toContain('filament_rules_trusted_keys 1');
     } finally {
       await again.kill('SIGTERM');
     }
@@ -226,3 +250,9 @@ describe('signed rule sets on a real stream (mosquitto)', () => {
     expect(started.err).toContain(`rules.trusted_keys: ${file('release-a.key')}: is a private key`);
   });
 });
+
+/** host:port of a sidecar's /metrics, from its log. */
+async function metricsAddress(p: SidecarProcess): Promise<string> {
+  const line = await p.waitForLog((l) => l.msg === 'metrics listening', 'the metrics address');
+  return new URL(String(line.url)).host;
+}
