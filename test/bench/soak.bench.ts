@@ -119,15 +119,28 @@ await sidecar.kill('SIGTERM');
 await broker.stop();
 await dir.remove();
 
-const warm = samples.find((s) => s.atS >= Math.min(120, MINUTES * 60 * 0.2)) ?? samples[0];
-const end = samples.at(-1);
-if (!warm || !end) throw new Error('no samples');
+const warmS = Math.min(120, MINUTES * 60 * 0.2);
+const steady = samples.filter((s) => s.atS >= warmS);
+const warm = steady[0];
+const end = steady.at(-1);
+if (!warm || !end || steady.length < 3) throw new Error('too few samples');
 const growth = ((end.rss - warm.rss) / warm.rss) * 100;
+// RSS moves a few percent up and down with the allocator's scavenging, so two single samples
+// overstate or hide growth: also compare the means of the first and last thirds, and fit a line.
+const third = Math.max(1, Math.floor(steady.length / 3));
+const mean = (xs: typeof steady) => xs.reduce((sum, x) => sum + x.rss, 0) / xs.length;
+const [early, late] = [mean(steady.slice(0, third)), mean(steady.slice(-third))];
+const mx = steady.reduce((sum, x) => sum + x.atS, 0) / steady.length;
+const my = mean(steady);
+const slope =
+  steady.reduce((sum, x) => sum + (x.atS - mx) * (x.rss - my), 0) /
+  steady.reduce((sum, x) => sum + (x.atS - mx) ** 2, 0);
 console.log(
   `soak — ${new Date().toISOString()}, ${MINUTES} min, compiled binary, Bun ${Bun.version}`,
 );
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}`;
 console.log(
-  `RSS after warm-up (${warm.atS.toFixed(0)} s) ${warm.rss.toFixed(1)} MB → end ${end.rss.toFixed(1)} MB: ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} % (target ≤ 5 %); peak ${Math.max(...samples.map((s) => s.rss)).toFixed(1)} MB`,
+  `RSS after warm-up (${warm.atS.toFixed(0)} s) ${warm.rss.toFixed(1)} MB → end ${end.rss.toFixed(1)} MB: ${signed(growth)} %; mean of the first third ${early.toFixed(1)} MB → last third ${late.toFixed(1)} MB: ${signed(((late - early) / early) * 100)} % (target ≤ 5 %); trend ${signed(slope * 3600)} MB/hour; range ${Math.min(...steady.map((s) => s.rss)).toFixed(1)}–${Math.max(...steady.map((s) => s.rss)).toFixed(1)} MB`,
 );
 console.log(
   `CPU ${cpuPercent.toFixed(1)} % of one core; ${validations} validations (${(validations / (MINUTES * 60)).toFixed(0)}/s) ok, ${refused} refused (version just published, not applied yet), ${failures} failed RPCs or publishes; rule versions published ${version}, active at the end v${applied}`,
