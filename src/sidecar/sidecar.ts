@@ -1,11 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { ApiServer, type ConfigSnapshot, HealthState, type SidecarBackend } from '../api/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
-import { type Config, ConfigError, configDifferences } from '../config/index.ts';
+import { type Config, configDifferences } from '../config/index.ts';
 import { RuleFollower } from '../follower/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
 import { MetricsServer, SidecarMetrics } from '../metrics/index.ts';
-import { MqttConnection, type MqttConnectionOptions, replicaTopic } from '../mqtt/index.ts';
+import { MqttConnection, replicaTopic } from '../mqtt/index.ts';
 import { RuleApplier, RuleStore } from '../rules/index.ts';
 import {
   encodeReport,
@@ -16,7 +15,7 @@ import {
   type SaturationReport,
 } from '../saturation/index.ts';
 import { StateStore } from '../state/index.ts';
-import { KeyError, parsePublicKey, TrustRoot } from '../trust/index.ts';
+import type { TrustRoot } from '../trust/index.ts';
 import {
   type ObjectiveConfig,
   type Payload,
@@ -24,6 +23,7 @@ import {
   StaticModelInventory,
   type Verdict,
 } from '../validation/index.ts';
+import { loadTrustRoot, readPassword, readTls } from './config-files.ts';
 import { ruleFreshness } from './rule-freshness.ts';
 import { FILAMENT_VERSION } from './version.ts';
 
@@ -120,14 +120,12 @@ export class Sidecar implements SidecarBackend {
    * the rule stream.
    * @throws {StateWriteError} when the state directory cannot be created.
    * @throws {ApiBindError} when the API cannot listen (e.g. another sidecar owns the socket).
-   * @throws {ConfigError} when the broker password file or a TLS file cannot be read.
+   * @throws {ConfigError} when a file the config names (broker password, TLS, trusted keys) is unusable.
    */
   async start(): Promise<void> {
     const c = this.config;
     await this.state.open();
-    const password = c.broker.passwordFile
-      ? (await readSecret(c.broker.passwordFile)).replace(/\r?\n$/, '')
-      : undefined;
+    const password = await readPassword(c.broker.passwordFile);
     const tls = await readTls(c.broker.tls);
     this.trust = await loadTrustRoot(c.rules.trustedKeyFiles, c.rules.signatureThreshold);
     this.applier.setTrust(this.trust);
@@ -470,53 +468,3 @@ export class Sidecar implements SidecarBackend {
 }
 
 /** Reads a secret from a file (e.g. a systemd credential), without its trailing newline. */
-/** A file named by the config (`field`, for the error), e.g. a systemd credential. */
-async function readSecret(path: string, field = 'broker.password_file'): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError([`${field}: cannot read ${path}: ${(error as Error).message}`], {
-      cause: error,
-    });
-  }
-}
-
-/** The PEM files of `broker.tls`, read once at start-up. */
-async function readTls(tls: Config['broker']['tls']): Promise<MqttConnectionOptions['tls']> {
-  if (tls === undefined) return undefined;
-  const read = (path: string | undefined, key: string) =>
-    path === undefined ? undefined : readSecret(path, `broker.tls.${key}`);
-  const [ca, cert, key] = await Promise.all([
-    read(tls.caFile, 'ca_file'),
-    read(tls.certFile, 'cert_file'),
-    read(tls.keyFile, 'key_file'),
-  ]);
-  return {
-    ...(ca !== undefined ? { ca } : {}),
-    ...(cert !== undefined ? { cert } : {}),
-    ...(key !== undefined ? { key } : {}),
-  };
-}
-
-/** The trust root from the configured key files, or `undefined` when none are configured. */
-async function loadTrustRoot(
-  files: readonly string[],
-  threshold: number,
-): Promise<TrustRoot | undefined> {
-  if (files.length === 0) return undefined;
-  const keys = await Promise.all(
-    files.map(async (file) => {
-      try {
-        return parsePublicKey(await readSecret(file, 'rules.trusted_keys'), file);
-      } catch (error) {
-        if (!(error instanceof KeyError)) throw error;
-        throw new ConfigError([`rules.trusted_keys: ${error.message}`]);
-      }
-    }),
-  );
-  try {
-    return new TrustRoot(keys, threshold);
-  } catch (error) {
-    throw new ConfigError([`rules.signature_threshold: ${(error as Error).message}`]);
-  }
-}
