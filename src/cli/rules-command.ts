@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { contentTypeOf, type Encoding } from '../codec/index.ts';
 import { CONFIG_DEFAULTS } from '../config/index.ts';
@@ -148,7 +149,8 @@ async function sign(argv: readonly string[], io: CliIo): Promise<number> {
     throw new UsageError('rules sign: expected exactly one FILE');
   if (!values.key?.length) throw new UsageError('rules sign: at least one --key K.key is required');
   try {
-    const signed = await signFile(file, values.key, values.tenant, formatFlag(values.format));
+    const keys = await readSigningKeys(values.key);
+    const signed = signLinted(await lintFile(file, values.tenant, formatFlag(values.format)), keys);
     if (!signed.ok) {
       io.err(`not signed: ${file}: ${signed.reason}`);
       return EXIT.failed;
@@ -166,15 +168,11 @@ async function sign(argv: readonly string[], io: CliIo): Promise<number> {
   }
 }
 
-/** Lints a bare rule file and signs it with the private keys at `keyPaths`. */
-async function signFile(
-  file: string,
-  keyPaths: readonly string[],
-  tenant: string | undefined,
-  encoding: Encoding | undefined,
-): Promise<{ ok: true; bytes: Uint8Array; keyIds: string[] } | { ok: false; reason: string }> {
-  const keys = await readSigningKeys(keyPaths);
-  const { rules, signed, result } = await lintFile(file, tenant, encoding);
+/** Signs a linted bare rule file with `keys`; refuses what failed lint or is already signed. */
+function signLinted(
+  { rules, signed, result }: Awaited<ReturnType<typeof lintFile>>,
+  keys: readonly KeyObject[],
+): { ok: true; bytes: Uint8Array; keyIds: string[] } | { ok: false; reason: string } {
   if (!result.ok) return result;
   if (signed) return { ok: false, reason: 'already signed; sign the bare rule set instead' };
   if (result.expiresAt === undefined)
@@ -225,7 +223,8 @@ async function publish(argv: readonly string[], io: CliIo): Promise<number> {
       `rules publish: --timeout must be a positive number of seconds, got "${values.timeout}"`,
     );
   try {
-    const { rules, signed, result } = await lintFile(file, values.tenant, format);
+    const linted = await lintFile(file, values.tenant, format);
+    const { rules, signed, result } = linted;
     if (!result.ok) {
       io.err(`not published: ${file}: ${result.reason}`);
       return EXIT.failed;
@@ -233,7 +232,7 @@ async function publish(argv: readonly string[], io: CliIo): Promise<number> {
     let payload = rules.bytes;
     let contentType = signed ? ENVELOPE_CONTENT_TYPE : rules.contentType;
     if (values.key?.length) {
-      const envelope = await signFile(file, values.key, values.tenant, format);
+      const envelope = signLinted(linted, await readSigningKeys(values.key));
       if (!envelope.ok) {
         io.err(`not published: ${file}: ${envelope.reason}`);
         return EXIT.failed;
