@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { type BrokerSecretFiles, type BrokerSecrets, readBrokerSecrets } from '../mqtt/index.ts';
 import type { Options } from './parse-flags.ts';
 
 /**
@@ -15,10 +15,8 @@ export const CREDENTIAL_FLAGS = {
 } as const satisfies Options;
 
 /** What {@linkcode brokerCredentials} reads: MQTT username/password and TLS PEM material. */
-export interface BrokerCredentials {
+export interface BrokerCredentials extends BrokerSecrets {
   readonly username?: string;
-  readonly password?: string;
-  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
 }
 
 /** Thrown when a file named by a credential flag cannot be read; the message names the flag. */
@@ -28,34 +26,30 @@ export class CredentialFileError extends Error {
 
 type CredentialValues = { [K in keyof typeof CREDENTIAL_FLAGS]?: string | undefined };
 
+const FLAG_OF: Record<keyof BrokerSecretFiles, string> = {
+  passwordFile: '--password-file',
+  caFile: '--ca-file',
+  certFile: '--cert-file',
+  keyFile: '--key-file',
+};
+
 /**
  * Reads the files the credential flags name.
  * @throws {CredentialFileError} naming the flag and the file.
  */
 export async function brokerCredentials(values: CredentialValues): Promise<BrokerCredentials> {
-  const read = async (flag: keyof typeof CREDENTIAL_FLAGS) => {
-    const path = values[flag];
-    if (path === undefined) return undefined;
-    try {
-      return await readFile(path, 'utf8');
-    } catch (error) {
-      throw new CredentialFileError(`--${flag}: cannot read ${path}: ${(error as Error).message}`);
-    }
-  };
-  const [password, ca, cert, key] = await Promise.all([
-    read('password-file'),
-    read('ca-file'),
-    read('cert-file'),
-    read('key-file'),
-  ]);
-  const tls = {
-    ...(ca !== undefined ? { ca } : {}),
-    ...(cert !== undefined ? { cert } : {}),
-    ...(key !== undefined ? { key } : {}),
-  };
+  const secrets = await readBrokerSecrets(
+    {
+      passwordFile: values['password-file'],
+      caFile: values['ca-file'],
+      certFile: values['cert-file'],
+      keyFile: values['key-file'],
+    },
+    (field) => FLAG_OF[field],
+    (message) => new CredentialFileError(message),
+  );
   return {
     ...(values.username !== undefined ? { username: values.username } : {}),
-    ...(password !== undefined ? { password: password.replace(/\r?\n$/, '') } : {}),
-    ...(Object.keys(tls).length > 0 ? { tls } : {}),
+    ...secrets,
   };
 }

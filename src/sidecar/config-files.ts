@@ -6,11 +6,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type Config, ConfigError } from '../config/index.ts';
-import type { MqttConnectionOptions } from '../mqtt/index.ts';
+import { type BrokerSecretFiles, type BrokerSecrets, readBrokerSecrets } from '../mqtt/index.ts';
 import { KeyError, parsePublicKey, TrustRoot } from '../trust/index.ts';
 
-/** A file named by the config (`field`, for the error), e.g. a systemd credential. */
-async function readSecret(path: string, field = 'broker.password_file'): Promise<string> {
+/** A file named by the config (`field`, for the error). */
+async function readConfigFile(path: string, field: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
@@ -20,21 +20,25 @@ async function readSecret(path: string, field = 'broker.password_file'): Promise
   }
 }
 
-/** The PEM files of `broker.tls`, read once at start-up. @throws {ConfigError} */
-export async function readTls(tls: Config['broker']['tls']): Promise<MqttConnectionOptions['tls']> {
-  if (tls === undefined) return undefined;
-  const read = (path: string | undefined, key: string) =>
-    path === undefined ? undefined : readSecret(path, `broker.tls.${key}`);
-  const [ca, cert, key] = await Promise.all([
-    read(tls.caFile, 'ca_file'),
-    read(tls.certFile, 'cert_file'),
-    read(tls.keyFile, 'key_file'),
-  ]);
-  return {
-    ...(ca !== undefined ? { ca } : {}),
-    ...(cert !== undefined ? { cert } : {}),
-    ...(key !== undefined ? { key } : {}),
-  };
+const FIELD_OF: Record<keyof BrokerSecretFiles, string> = {
+  passwordFile: 'broker.password_file',
+  caFile: 'broker.tls.ca_file',
+  certFile: 'broker.tls.cert_file',
+  keyFile: 'broker.tls.key_file',
+};
+
+/** The broker password and TLS files the config names, read once at start-up. @throws {ConfigError} */
+export function readBrokerFiles(broker: Config['broker']): Promise<BrokerSecrets> {
+  return readBrokerSecrets(
+    {
+      passwordFile: broker.passwordFile,
+      caFile: broker.tls?.caFile,
+      certFile: broker.tls?.certFile,
+      keyFile: broker.tls?.keyFile,
+    },
+    (field) => FIELD_OF[field],
+    (message, cause) => new ConfigError([message], { cause }),
+  );
 }
 
 /**
@@ -49,7 +53,7 @@ export async function loadTrustRoot(
   const keys = await Promise.all(
     files.map(async (file) => {
       try {
-        return parsePublicKey(await readSecret(file, 'rules.trusted_keys'), file);
+        return parsePublicKey(await readConfigFile(file, 'rules.trusted_keys'), file);
       } catch (error) {
         if (!(error instanceof KeyError)) throw error;
         throw new ConfigError([`rules.trusted_keys: ${error.message}`]);
@@ -61,9 +65,4 @@ export async function loadTrustRoot(
   } catch (error) {
     throw new ConfigError([`rules.signature_threshold: ${(error as Error).message}`]);
   }
-}
-
-/** The broker password from `broker.password_file` (one trailing newline dropped). @throws {ConfigError} */
-export async function readPassword(file: string | undefined): Promise<string | undefined> {
-  return file === undefined ? undefined : (await readSecret(file)).replace(/\r?\n$/, '');
 }

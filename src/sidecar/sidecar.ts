@@ -23,7 +23,7 @@ import {
   StaticModelInventory,
   type Verdict,
 } from '../validation/index.ts';
-import { loadTrustRoot, readPassword, readTls } from './config-files.ts';
+import { loadTrustRoot, readBrokerFiles } from './config-files.ts';
 import { ruleFreshness } from './rule-freshness.ts';
 import { FILAMENT_VERSION } from './version.ts';
 
@@ -125,8 +125,7 @@ export class Sidecar implements SidecarBackend {
   async start(): Promise<void> {
     const c = this.config;
     await this.state.open();
-    const password = await readPassword(c.broker.passwordFile);
-    const tls = await readTls(c.broker.tls);
+    const { password, tls } = await readBrokerFiles(c.broker);
     this.trust = await loadTrustRoot(c.rules.trustedKeyFiles, c.rules.signatureThreshold);
     this.applier.setTrust(this.trust);
     if (this.trust === undefined)
