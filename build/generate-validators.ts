@@ -16,7 +16,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Options } from 'ajv';
 import standalone from 'ajv/dist/standalone/index.js';
-import { createAjv, OWN_SCHEMA_OPTIONS } from '../src/json-schema/index.ts';
+import { createAjv, OWN_SCHEMA_OPTIONS } from '../src/schema-compiler/index.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -40,8 +40,8 @@ export const VALIDATORS: readonly ValidatorSpec[] = [
     options: { allErrors: false },
   },
   {
-    schema: 'src/saturation/report.schema.json',
-    module: 'src/saturation/report.validator.generated.ts',
+    schema: 'src/report/report.schema.json',
+    module: 'src/report/report.validator.generated.ts',
     options: { allErrors: false },
   },
   {

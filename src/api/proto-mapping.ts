@@ -1,4 +1,5 @@
-import type { PushedLoad, SaturationReport } from '../saturation/index.ts';
+import type { SaturationReport } from '../report/index.ts';
+import type { PushedLoad } from '../saturation/index.ts';
 import type { ObjectiveConfig, Payload, Verdict } from '../validation/index.ts';
 import type { ConfigSnapshot } from './sidecar-backend.ts';
 

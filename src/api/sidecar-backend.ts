@@ -1,6 +1,7 @@
-import type { AckDocument } from '../follower/index.ts';
 import type { ConnectionStatus } from '../mqtt/index.ts';
-import type { PushedLoad, SaturationReport } from '../saturation/index.ts';
+import type { SaturationReport } from '../report/index.ts';
+import type { AckDocument } from '../rule-stream/index.ts';
+import type { PushedLoad } from '../saturation/index.ts';
 import type { LoadedModel, ObjectiveConfig, Payload, Verdict } from '../validation/index.ts';
 
 /** Everything GetConfig and WatchConfig report, in domain terms. */

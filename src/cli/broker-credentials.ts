@@ -1,4 +1,8 @@
-import { type BrokerSecretFiles, type BrokerSecrets, readBrokerSecrets } from '../mqtt/index.ts';
+import {
+  type BrokerSecretFiles,
+  type BrokerSecrets,
+  readBrokerSecrets,
+} from '../credentials/index.ts';
 import type { Options } from './parse-flags.ts';
 
 /**

@@ -5,18 +5,16 @@ import { CONFIG_DEFAULTS } from '../config/index.ts';
 import { DEFAULT_TOPIC_PREFIX, PublishError, publishOnce, rulesTopic } from '../mqtt/index.ts';
 import {
   formatRejection,
-  loadRuleFile,
   parseRuleSet,
   type Rejection,
   RuleApplier,
-  type RuleFile,
-  RuleFileError,
   RuleStore,
   readEnvelope,
 } from '../rules/index.ts';
 import { ENVELOPE_CONTENT_TYPE, KeyError, signRuleSet, type TrustRoot } from '../trust/index.ts';
 import { brokerCredentials, CREDENTIAL_FLAGS, CredentialFileError } from './broker-credentials.ts';
 import { type CliIo, EXIT, UsageError } from './cli-io.ts';
+import { loadRuleFile, type RuleFile, RuleFileError } from './load-rule-file.ts';
 import { BROKER_FLAGS, parseFlags } from './parse-flags.ts';
 import { keygen, readSigningKeys, readTrustRoot } from './rules-signing.ts';
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { type ConfigMessage, SidecarClient } from '../api/index.ts';
 import { buildConfig, CONFIG_DEFAULTS, ConfigError, loadConfigFile } from '../config/index.ts';
-import { formatTable } from '../text/index.ts';
+import { formatTable } from '../terminal-tables/index.ts';
 import { type CliIo, EXIT, UsageError } from './cli-io.ts';
 import { parseFlags } from './parse-flags.ts';
 

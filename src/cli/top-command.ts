@@ -1,5 +1,6 @@
 import { DEFAULT_TOPIC_PREFIX } from '../mqtt/index.ts';
-import { Resolver, renderFleet } from '../resolver/index.ts';
+import { Resolver } from '../resolver/index.ts';
+import { renderFleet } from '../terminal-tables/index.ts';
 import {
   type BrokerCredentials,
   brokerCredentials,

@@ -1,5 +1,5 @@
-import { joinPointer } from '../json-schema/index.ts';
 import { type DecodeResult, decodeFailure, FORBIDDEN_KEYS } from './decode-result.ts';
+import { joinPointer } from './json-pointer.ts';
 
 /**
  * Walks an already-decoded value without recursion and refuses forbidden keys and nesting

@@ -1,5 +1,5 @@
-import { joinPointer } from '../json-schema/index.ts';
 import { type DecodeErrorKind, type DecodeResult, decodeFailure } from './decode-result.ts';
+import { joinPointer } from './json-pointer.ts';
 
 /**
  * A structural pass over MessagePack bytes that runs before any decoder sees them. It refuses

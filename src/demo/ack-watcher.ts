@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import type { AckDocument } from '../follower/index.ts';
+import type { AckDocument } from '../rule-stream/index.ts';
 
 /**
  * Watches `{prefix}/acks/#` as a resolver or an operator would, and lets the caller wait for the

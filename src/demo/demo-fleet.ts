@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { buildConfig, type Config } from '../config/index.ts';
 import { createLogger } from '../log/index.ts';
+import type { ReplicaState } from '../report/index.ts';
 import { Resolver } from '../resolver/index.ts';
-import type { ReplicaState } from '../saturation/index.ts';
 import { Sidecar } from '../sidecar/index.ts';
 import {
   type ModelServerStandIn,

@@ -1,4 +1,5 @@
 import type { ErrorObject } from 'ajv';
+import { joinPointer } from '../codec/index.ts';
 
 /** One schema violation: where it is (a JSON pointer), which rule it broke, and what it found. */
 export interface SchemaViolation {
@@ -57,11 +58,6 @@ function toViolation(error: ErrorObject, root: unknown): SchemaViolation {
       };
     }
   }
-}
-
-/** Appends one segment to a JSON pointer, escaping `~` and `/` as RFC 6901 says. */
-export function joinPointer(base: string, segment: string | number): string {
-  return `${base}/${String(segment).replaceAll('~', '~0').replaceAll('/', '~1')}`;
 }
 
 function valueAt(root: unknown, pointer: string): unknown {

@@ -1,16 +1,13 @@
 /**
- * JSON Schema helpers shared by the config and rule-set checks: one Ajv factory and one way
- * of reporting violations (JSON pointer, rule, value found).
+ * JSON Schema results in filament's words, without the Ajv compiler: violations as JSON pointer +
+ * rule + value found (for the config, RuleSet and report contracts, whose validators are compiled
+ * at build time), and the draft-07 check that payload schemas must pass before they are compiled.
  * @module
  */
-
-export { createAjv, OWN_SCHEMA_OPTIONS } from './create-ajv.ts';
 export {
   describeValue,
   formatViolation,
-  joinPointer,
   type SchemaViolation,
   toViolations,
 } from './format-errors.ts';
 export { PAYLOAD_SCHEMA_DIALECT, payloadSchemaViolation } from './payload-dialect.ts';
-export { addTensorKeyword, checkTensor, TENSOR_DTYPES, type TensorSpec } from './tensor-keyword.ts';

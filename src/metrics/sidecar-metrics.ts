@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { REPLICA_STATES, type ReplicaState } from '../saturation/index.ts';
+import { REPLICA_STATES, type ReplicaState } from '../report/index.ts';
 
 /** Live values read at scrape time (so gauges never go stale between events). */
 export interface MetricsSources {

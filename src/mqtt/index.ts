@@ -4,7 +4,6 @@
  * @module
  */
 export { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from './backoff.ts';
-export { type BrokerSecretFiles, type BrokerSecrets, readBrokerSecrets } from './broker-secrets.ts';
 export type {
   ConnectionState,
   ConnectionStatus,

@@ -3,7 +3,6 @@
  * @module
  */
 
-export { renderFleet } from './fleet-table.ts';
 export { type PickOptions, pickReplica } from './pick.ts';
 export { type ReplicaEntry, ReplicaTable } from './replica-table.ts';
 export { Resolver, type ResolverOptions } from './resolver.ts';

@@ -1,4 +1,4 @@
-import type { ReplicaState } from '../saturation/index.ts';
+import type { ReplicaState } from '../report/index.ts';
 import type { ReplicaEntry } from './replica-table.ts';
 
 /** Options for {@linkcode pickReplica}. */

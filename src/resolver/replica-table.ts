@@ -1,4 +1,4 @@
-import type { SaturationReport } from '../saturation/index.ts';
+import type { SaturationReport } from '../report/index.ts';
 
 /** A replica as the resolver knows it: its latest report and when that arrived. */
 export interface ReplicaEntry {

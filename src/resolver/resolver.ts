@@ -6,7 +6,7 @@ import {
   MqttConnection,
   type MqttConnectionOptions,
 } from '../mqtt/index.ts';
-import { decodeReport, type SaturationReport } from '../saturation/index.ts';
+import { decodeReport, type SaturationReport } from '../report/index.ts';
 import { type PickOptions, pickReplica } from './pick.ts';
 import { type ReplicaEntry, ReplicaTable } from './replica-table.ts';
 

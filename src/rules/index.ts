@@ -11,7 +11,6 @@ export {
   type TargetRole,
   targetRole,
 } from './compile-rule-set.ts';
-export { loadRuleFile, type RuleFile, RuleFileError } from './load-rule-file.ts';
 export {
   checkShape,
   claimedVersion,

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Ajv, ValidateFunction } from 'ajv';
 import { inspectTree } from '../codec/index.ts';
-import { addTensorKeyword, createAjv, payloadSchemaViolation } from '../json-schema/index.ts';
+import { payloadSchemaViolation } from '../json-schema/index.ts';
+import { addTensorKeyword, createAjv } from '../schema-compiler/index.ts';
 import { type Checked, refused, reject } from './rejection.ts';
 
 /** A compiled payload schema: its content hash and the Ajv validator. */

@@ -22,19 +22,14 @@ export {
 export { LatencyFromTotals, readSignals, type ScrapeReading } from './read-signals.ts';
 export {
   type Assessment,
-  REPLICA_STATES,
-  type ReplicaState,
   ReplicaStateMachine,
   type StateInputs,
 } from './replica-state.ts';
-export { decodeReport, encodeReport, type SaturationReport } from './report.ts';
 export { SaturationMonitor, type SaturationMonitorOptions } from './saturation-monitor.ts';
 export { type RawScore, rawScore, smooth } from './score.ts';
-export {
-  type PushedLoad,
-  type Reading,
-  SIGNAL_NAMES,
-  type SignalName,
-  type Signals,
+export type {
+  PushedLoad,
+  Reading,
+  Signals,
 } from './signals.ts';
 export { checkThresholds, DEFAULT_THRESHOLDS, type Thresholds } from './thresholds.ts';

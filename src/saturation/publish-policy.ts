@@ -1,4 +1,4 @@
-import type { ReplicaState } from './replica-state.ts';
+import type { ReplicaState } from '../report/index.ts';
 
 /** When reports go out. Defaults in {@linkcode DEFAULT_PUBLISH_POLICY}. */
 export interface PublishPolicyOptions {

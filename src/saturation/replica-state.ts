@@ -1,22 +1,8 @@
 import type { Clock } from '../clock/index.ts';
+import type { ReplicaState } from '../report/index.ts';
 import { type RawScore, rawScore, smooth } from './score.ts';
 import type { Signals } from './signals.ts';
 import { checkThresholds, DEFAULT_THRESHOLDS, type Thresholds } from './thresholds.ts';
-
-/** What a replica can be, as reported to resolvers. OFFLINE is only ever published by the will. */
-export const REPLICA_STATES = [
-  'COLD',
-  'WARMING',
-  'READY',
-  'SATURATED',
-  'DRAINING',
-  'STALE_RULES',
-  'UNHEALTHY',
-  'OFFLINE',
-] as const;
-
-/** One of {@linkcode REPLICA_STATES}. */
-export type ReplicaState = (typeof REPLICA_STATES)[number];
 
 /** What the state machine looks at on each update. */
 export interface StateInputs {

@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '../clock/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
+import type { SaturationReport } from '../report/index.ts';
 import type { ModelInventory } from '../validation/index.ts';
 import {
   type GpuReading,
@@ -17,7 +18,6 @@ import {
 } from './publish-policy.ts';
 import type { ScrapeReading } from './read-signals.ts';
 import { type Assessment, ReplicaStateMachine } from './replica-state.ts';
-import type { SaturationReport } from './report.ts';
 import type { PushedLoad, Signals } from './signals.ts';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './thresholds.ts';
 

@@ -1,4 +1,5 @@
-import type { SignalName, Signals } from './signals.ts';
+import type { SignalName } from '../report/index.ts';
+import type { Signals } from './signals.ts';
 import type { Thresholds } from './thresholds.ts';
 
 /** A raw score and what went into it. */

@@ -30,9 +30,3 @@ export interface PushedLoad {
   /** Recent mean request latency, ms. */
   readonly latency?: number;
 }
-
-/** Names of the {@linkcode Signals} fields. */
-export const SIGNAL_NAMES = ['queue', 'running', 'kvCache', 'gpu', 'latency'] as const;
-
-/** One of {@linkcode SIGNAL_NAMES}. */
-export type SignalName = (typeof SIGNAL_NAMES)[number];

@@ -1,20 +1,20 @@
 import { ApiServer, type ConfigSnapshot, HealthState, type SidecarBackend } from '../api/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import { type Config, configDifferences } from '../config/index.ts';
-import { RuleFollower } from '../follower/index.ts';
+import { loadTrustRoot, readBrokerFiles } from '../credentials/index.ts';
+import { StateStore } from '../last-known-good/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
 import { MetricsServer, SidecarMetrics } from '../metrics/index.ts';
 import { MqttConnection, replicaTopic } from '../mqtt/index.ts';
+import { encodeReport, type SaturationReport } from '../report/index.ts';
+import { RuleFollower } from '../rule-stream/index.ts';
 import { RuleApplier, RuleStore } from '../rules/index.ts';
 import {
-  encodeReport,
   genericPreset,
   METRIC_PRESETS,
   type PushedLoad,
   SaturationMonitor,
-  type SaturationReport,
 } from '../saturation/index.ts';
-import { StateStore } from '../state/index.ts';
 import type { TrustRoot } from '../trust/index.ts';
 import {
   type ObjectiveConfig,
@@ -23,7 +23,6 @@ import {
   StaticModelInventory,
   type Verdict,
 } from '../validation/index.ts';
-import { loadTrustRoot, readBrokerFiles } from './config-files.ts';
 import { ruleFreshness } from './rule-freshness.ts';
 import { FILAMENT_VERSION } from './version.ts';
 

@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { clientConstructor, decodeMessage, encodeMessage } from '../../src/api/index.ts';
-import { startMosquitto } from '../../src/broker/index.ts';
+import { startMosquitto } from '../../src/local-broker/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
 import { jsonBytes } from '../helpers/rule-sets.ts';
 import { sidecarArgs, startSidecarProcess } from '../helpers/sidecar-process.ts';

@@ -11,7 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startMosquitto } from '../../src/broker/index.ts';
+import { startMosquitto } from '../../src/local-broker/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
 import { buildBinary } from '../helpers/build-binary.ts';
 import { grpcClients } from '../helpers/grpc-clients.ts';

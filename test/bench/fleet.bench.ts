@@ -9,11 +9,11 @@
  * over the N instances, p50 / p99 / max, and how they grow with N (target: p99 ≤ 1 s at N = 1000).
  */
 import { join } from 'node:path';
-import { startMosquitto } from '../../src/broker/index.ts';
-import { RuleFollower } from '../../src/follower/index.ts';
+import { StateStore } from '../../src/last-known-good/index.ts';
+import { startMosquitto } from '../../src/local-broker/index.ts';
 import { MqttConnection, publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
+import { RuleFollower } from '../../src/rule-stream/index.ts';
 import { RuleApplier, RuleStore } from '../../src/rules/index.ts';
-import { StateStore } from '../../src/state/index.ts';
 import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { waitFor } from '../helpers/wait.ts';

@@ -9,8 +9,8 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { pack } from 'msgpackr';
-import { startMosquitto } from '../../src/broker/index.ts';
 import { buildConfig } from '../../src/config/index.ts';
+import { startMosquitto } from '../../src/local-broker/index.ts';
 import { RuleApplier, type RuleSet, RuleStore } from '../../src/rules/index.ts';
 import { Sidecar } from '../../src/sidecar/index.ts';
 import { jsonBytes, largeRuleSet, ruleSet } from '../helpers/rule-sets.ts';

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startMosquitto } from '../../src/broker/index.ts';
+import { startMosquitto } from '../../src/local-broker/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
 import { buildBinary } from '../helpers/build-binary.ts';
 import { grpcClients } from '../helpers/grpc-clients.ts';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, serverProcess } from '../../src/broker/index.ts';
+import { freePort, serverProcess } from '../../src/local-broker/index.ts';
 
 /** A nats-server with JetStream and its MQTT (3.1.1) listener, on free loopback ports. */
 export interface NatsBroker {

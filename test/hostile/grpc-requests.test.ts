@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { encodeMessage } from '../../src/api/index.ts';
-import { type MosquittoBroker, startMosquitto } from '../../src/broker/index.ts';
+import { type MosquittoBroker, startMosquitto } from '../../src/local-broker/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
 import { grpcClients } from '../helpers/grpc-clients.ts';
 import { jsonBytes } from '../helpers/rule-sets.ts';

@@ -2,10 +2,11 @@ import { describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import configSchema from '../../src/config/config.schema.json';
-import ackSchema from '../../src/follower/ack.schema.json';
-import { createAjv, payloadSchemaViolation } from '../../src/json-schema/index.ts';
+import { payloadSchemaViolation } from '../../src/json-schema/index.ts';
+import reportSchema from '../../src/report/report.schema.json';
+import ackSchema from '../../src/rule-stream/ack.schema.json';
 import ruleSetSchema from '../../src/rules/rule-set.schema.json';
-import reportSchema from '../../src/saturation/report.schema.json';
+import { createAjv } from '../../src/schema-compiler/index.ts';
 
 const ROOT = join(import.meta.dir, '..', '..');
 

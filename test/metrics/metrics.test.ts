@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { type MosquittoBroker, startMosquitto } from '../../src/broker/index.ts';
 import { buildConfig } from '../../src/config/index.ts';
+import { type MosquittoBroker, startMosquitto } from '../../src/local-broker/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
 import { Sidecar } from '../../src/sidecar/index.ts';
 import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';

@@ -1,11 +1,11 @@
 import { describe, expect, test } from 'bun:test';
+import type { ReplicaState, SaturationReport } from '../../src/report/index.ts';
 import {
   pickReplica,
   type ReplicaEntry,
   ReplicaTable,
   Resolver,
 } from '../../src/resolver/index.ts';
-import type { ReplicaState, SaturationReport } from '../../src/saturation/index.ts';
 
 const entry = (replica: string, state: ReplicaState, score: number, at = 1): ReplicaEntry => ({
   report: { replica, cluster: 'c', state, score, seq: 1, at } as SaturationReport,

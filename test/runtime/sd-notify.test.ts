@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type MosquittoBroker, startMosquitto } from '../../src/broker/index.ts';
+import { type MosquittoBroker, startMosquitto } from '../../src/local-broker/index.ts';
 import { createNotifier, watchdogIntervalMs } from '../../src/runtime/index.ts';
 import { sidecarArgs, startSidecarProcess } from '../helpers/sidecar-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';

@@ -1,11 +1,10 @@
 import { describe, expect, test } from 'bun:test';
+import type { ReplicaState, SignalName } from '../../src/report/index.ts';
 import {
   checkThresholds,
   DEFAULT_THRESHOLDS,
-  type ReplicaState,
   ReplicaStateMachine,
   rawScore,
-  type SignalName,
   type Signals,
   type StateInputs,
   smooth,

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type MosquittoBroker, startMosquitto } from '../../src/broker/index.ts';
+import { type MosquittoBroker, startMosquitto } from '../../src/local-broker/index.ts';
 import { cli } from '../helpers/cli.ts';
 import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 import {

@@ -1,9 +1,9 @@
 import type { Clock } from '../../../src/clock/index.ts';
+import type { SaturationReport } from '../../../src/report/index.ts';
 import { pickReplica, type ReplicaEntry } from '../../../src/resolver/index.ts';
 import {
   PublishPolicy,
   ReplicaStateMachine,
-  type SaturationReport,
   type Thresholds,
 } from '../../../src/saturation/index.ts';
 import type { Policy, ReplicaLoad, SimulationHandle } from './model.ts';

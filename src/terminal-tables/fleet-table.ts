@@ -1,5 +1,5 @@
-import { formatTable } from '../text/index.ts';
-import type { ReplicaEntry } from './replica-table.ts';
+import type { ReplicaEntry } from '../resolver/index.ts';
+import { formatTable } from './format-table.ts';
 
 /**
  * Renders the fleet as a fixed-width text table, lowest score first, so

@@ -6,8 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type Config, ConfigError } from '../config/index.ts';
-import { type BrokerSecretFiles, type BrokerSecrets, readBrokerSecrets } from '../mqtt/index.ts';
 import { KeyError, parsePublicKey, TrustRoot } from '../trust/index.ts';
+import { type BrokerSecretFiles, type BrokerSecrets, readBrokerSecrets } from './broker-secrets.ts';
 
 /** A file named by the config (`field`, for the error). */
 async function readConfigFile(path: string, field: string): Promise<string> {

@@ -2,9 +2,8 @@ import type { ValidateFunction } from 'ajv';
 import { Packr } from 'msgpackr';
 import { type DecodeLimits, decodeMsgpack } from '../codec/index.ts';
 import { formatViolation, toViolations } from '../json-schema/index.ts';
-import type { ReplicaState } from './replica-state.ts';
+import type { ReplicaState, SignalName } from './replica-states.ts';
 import { validate as generatedValidate } from './report.validator.generated.ts';
-import type { SignalName } from './signals.ts';
 
 /** What a sidecar tells resolvers about its replica (see `report.schema.json` for the wire form). */
 export interface SaturationReport {

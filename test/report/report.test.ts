@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { pack } from 'msgpackr';
-import { decodeReport, encodeReport, type SaturationReport } from '../../src/saturation/index.ts';
+import { decodeReport, encodeReport, type SaturationReport } from '../../src/report/index.ts';
 
 const typical: SaturationReport = {
   replica: 'gpu-host-017',

@@ -2,15 +2,15 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { type MosquittoBroker, startMosquitto } from '../../src/broker/index.ts';
+import { StateStore } from '../../src/last-known-good/index.ts';
+import { type MosquittoBroker, startMosquitto } from '../../src/local-broker/index.ts';
 import { rulesTopic } from '../../src/mqtt/index.ts';
-import { StateStore } from '../../src/state/index.ts';
 import { grpcClients } from '../helpers/grpc-clients.ts';
 import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 import { sidecarArgs, startSidecarProcess } from '../helpers/sidecar-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
-/** 20 in CI; `KILL_LOOP_ITERATIONS=500 bun test test/follower/kill-loop.test.ts` for a long run. */
+/** 20 in CI; `KILL_LOOP_ITERATIONS=500 bun test test/rule-stream/kill-loop.test.ts` for a long run. */
 const ITERATIONS = Number(process.env.KILL_LOOP_ITERATIONS ?? 20);
 const PREFIX = 'filament/v1';
 const TENANT = 'acme';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type MosquittoBroker, startMosquitto } from '../../src/broker/index.ts';
+import { type MosquittoBroker, startMosquitto } from '../../src/local-broker/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
 import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 import {

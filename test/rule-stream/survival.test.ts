@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pack } from 'msgpackr';
-import { freePort, type MosquittoBroker, startMosquitto } from '../../src/broker/index.ts';
 import { AckWatcher } from '../../src/demo/index.ts';
+import { freePort, type MosquittoBroker, startMosquitto } from '../../src/local-broker/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
 import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 import {

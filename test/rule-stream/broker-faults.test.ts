@@ -2,9 +2,9 @@ import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { type MosquittoBroker, startMosquitto } from '../../src/broker/index.ts';
+import { type MosquittoBroker, startMosquitto } from '../../src/local-broker/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
-import { decodeReport } from '../../src/saturation/index.ts';
+import { decodeReport } from '../../src/report/index.ts';
 import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 import {
   type SidecarProcess,

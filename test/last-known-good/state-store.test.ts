@@ -6,7 +6,7 @@ import {
   encodeStateRecord,
   StateStore,
   StateWriteError,
-} from '../../src/state/index.ts';
+} from '../../src/last-known-good/index.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 const bytes = (s: string) => new TextEncoder().encode(s);

@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from '../clock/index.ts';
 import { contentTypeOf } from '../codec/index.ts';
+import type { StateStore } from '../last-known-good/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
 import { ackTopic, type InboundMessage, type MessageBus, rulesTopic } from '../mqtt/index.ts';
 import {
@@ -9,7 +10,6 @@ import {
   type RuleApplier,
   type RuleStore,
 } from '../rules/index.ts';
-import type { StateStore } from '../state/index.ts';
 import { ENVELOPE_CONTENT_TYPE } from '../trust/index.ts';
 import { type AckDocument, type AckIdentity, buildAck } from './ack.ts';
 

@@ -1,4 +1,4 @@
-import { startMosquitto } from '../../src/broker/index.ts';
+import { startMosquitto } from '../../src/local-broker/index.ts';
 import { followContract } from './follow-contract.ts';
 
 followContract('mosquitto, MQTT 5', () => startMosquitto(), '5');

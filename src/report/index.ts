@@ -1,0 +1,13 @@
+/**
+ * The SaturationReport wire contract shared by sidecars and resolvers: replica states, signal
+ * names, the report type and its MessagePack encoding (`report.schema.json`). It stands alone:
+ * it imports no collector, monitor or I/O, so the resolver library can load it by itself.
+ * @module
+ */
+export {
+  REPLICA_STATES,
+  type ReplicaState,
+  SIGNAL_NAMES,
+  type SignalName,
+} from './replica-states.ts';
+export { decodeReport, encodeReport, type SaturationReport } from './report.ts';

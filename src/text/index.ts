@@ -1,5 +1,0 @@
-/**
- * Small text helpers for terminal output.
- * @module
- */
-export { formatTable } from './format-table.ts';
