@@ -56,3 +56,14 @@ export interface MessageBus {
   /** Subscribes to connection state changes; returns the unsubscribe function. */
   onStatus(listener: (status: ConnectionStatus) => void): () => void;
 }
+
+/**
+ * A {@linkcode MessageBus} with a lifecycle: what the sidecar owns and starts last and stops
+ * last ({@linkcode MqttConnection}, or an {@linkcode InMemoryBroker}'s connection in unit tests).
+ */
+export interface BrokerConnection extends MessageBus {
+  /** Starts connecting in the background; never throws for an unreachable broker. */
+  start(): void;
+  /** Disconnects cleanly (no will) and stops reconnecting. Idempotent. */
+  stop(): Promise<void>;
+}

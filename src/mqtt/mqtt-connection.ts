@@ -4,10 +4,10 @@ import { type Clock, systemClock, type TimerHandle } from '../clock/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
 import { Backoff, type BackoffOptions, DEFAULT_BACKOFF } from './backoff.ts';
 import type {
+  BrokerConnection,
   ConnectionState,
   ConnectionStatus,
   InboundMessage,
-  MessageBus,
   MessageHandler,
   RetainedPublishOptions,
 } from './message-bus.ts';
@@ -63,7 +63,7 @@ interface Pending {
  * resubscription on every connect, no unbounded offline queue (only the latest retained payload
  * per topic is kept), and PUBACK only after the handler has finished with a message.
  */
-export class MqttConnection implements MessageBus {
+export class MqttConnection implements BrokerConnection {
   private client: MqttClient | null = null;
   private urlIndex = 0;
   private state: ConnectionState = 'idle';

@@ -5,6 +5,16 @@
  */
 
 export {
+  type Collector,
+  type CollectorUpdate,
+  type Contribution,
+  gpuCollector,
+  metricsCollector,
+  NoNvidiaSmiError,
+  readinessCollector,
+  SourceAbsentError,
+} from './collectors/index.ts';
+export {
   type Extractor,
   firstOf,
   genericPreset,

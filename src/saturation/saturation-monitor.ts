@@ -2,21 +2,12 @@ import type { Clock, TimerHandle } from '../clock/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
 import type { SaturationReport } from '../report/index.ts';
 import type { ModelInventory } from '../validation/index.ts';
-import {
-  type GpuReading,
-  metricsSampler,
-  nvidiaSmiSampler,
-  PeriodicCollector,
-  type Readiness,
-  readinessSampler,
-} from './collectors/index.ts';
-import type { MetricPreset } from './metric-presets.ts';
+import type { Collector, CollectorUpdate, Contribution } from './collectors/index.ts';
 import {
   DEFAULT_PUBLISH_POLICY,
   PublishPolicy,
   type PublishPolicyOptions,
 } from './publish-policy.ts';
-import type { ScrapeReading } from './read-signals.ts';
 import { type Assessment, ReplicaStateMachine } from './replica-state.ts';
 import type { PushedLoad, Signals } from './signals.ts';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './thresholds.ts';
@@ -31,21 +22,12 @@ export interface SaturationMonitorOptions {
   readonly publishPolicy?: PublishPolicyOptions;
   /** How often signals are turned into a state, ms. Default 100. */
   readonly evaluateMs?: number;
-  /** The model server's Prometheus endpoint. */
-  readonly metrics?: {
-    readonly url: string;
-    readonly preset: MetricPreset;
-    readonly intervalMs: number;
-    readonly timeoutMs: number;
-  };
-  /** The model server's readiness URL (200 = ready). */
-  readonly readiness?: {
-    readonly url: string;
-    readonly intervalMs: number;
-    readonly timeoutMs: number;
-  };
-  /** nvidia-smi binary; `null` to skip GPU signals. */
-  readonly nvidiaSmi?: { readonly binary: string; readonly intervalMs: number } | null;
+  /**
+   * Where signals come from (metrics scrape, readiness probe, nvidia-smi, …), in merge order: a
+   * signal two collectors give is taken from the later one. Load pushed over ReportLoad wins over
+   * both when it is fresher. Default: none.
+   */
+  readonly collectors?: readonly Collector[];
   /** Configured models (reported, and the readiness fallback when no probe is configured). */
   readonly models: ModelInventory;
   /** Applied rule versions per tenant, and whether they are stale. */
@@ -57,8 +39,8 @@ export interface SaturationMonitorOptions {
   readonly draining: () => boolean;
   /** Where reports go (the MQTT topic, in the sidecar). */
   readonly publish: (report: SaturationReport) => void;
-  /** Told about every collector sample, good or failed (for metrics). */
-  readonly onCollectorUpdate?: (collector: string, state: { error?: string; at?: number }) => void;
+  /** Told about every collector sample, good or failed (for metrics); not when a source is absent. */
+  readonly onCollectorUpdate?: (collector: string, update: CollectorUpdate) => void;
 }
 
 /**
@@ -69,9 +51,7 @@ export interface SaturationMonitorOptions {
 export class SaturationMonitor {
   private readonly machine: ReplicaStateMachine;
   private readonly policy: PublishPolicy;
-  private readonly metrics: PeriodicCollector<ScrapeReading> | null;
-  private readonly readiness: PeriodicCollector<Readiness> | null;
-  private readonly gpu: PeriodicCollector<GpuReading[]> | null;
+  private readonly collectors: readonly Collector[];
   private pushed: Signals = {};
   private timer: TimerHandle | null = null;
   private seq = 0;
@@ -82,56 +62,16 @@ export class SaturationMonitor {
   private readonly log: Logger;
 
   constructor(private readonly options: SaturationMonitorOptions) {
-    const { clock } = options;
     this.log = options.logger ?? silentLogger;
-    this.machine = new ReplicaStateMachine(clock, options.thresholds ?? DEFAULT_THRESHOLDS);
+    this.machine = new ReplicaStateMachine(options.clock, options.thresholds ?? DEFAULT_THRESHOLDS);
     this.policy = new PublishPolicy(options.publishPolicy ?? DEFAULT_PUBLISH_POLICY);
-    const m = options.metrics;
-    this.metrics = m
-      ? new PeriodicCollector({
-          name: 'metrics',
-          sample: metricsSampler(m.url, m.preset, m.timeoutMs, () => clock.now()),
-          intervalMs: m.intervalMs,
-          clock,
-          onUpdate: (s) => {
-            this.logFailure('metrics', s);
-            options.onCollectorUpdate?.('metrics', s);
-            // A fresh scrape is judged at once rather than on the next evaluation tick.
-            if (this.timer !== null) this.evaluate();
-          },
-        })
-      : null;
-    const r = options.readiness;
-    this.readiness = r
-      ? new PeriodicCollector({
-          name: 'readiness',
-          sample: readinessSampler({ url: r.url, timeoutMs: r.timeoutMs }),
-          intervalMs: r.intervalMs,
-          clock,
-          onUpdate: (s) => options.onCollectorUpdate?.('readiness', s),
-        })
-      : null;
-    const g = options.nvidiaSmi;
-    this.gpu = g
-      ? new PeriodicCollector({
-          name: 'nvidia-smi',
-          sample: nvidiaSmiSampler(g.binary),
-          intervalMs: g.intervalMs,
-          clock,
-          onUpdate: (s) => {
-            // No nvidia-smi on this host: the GPU signal is simply absent from now on.
-            if (s.error?.includes('not installed')) this.gpu?.stop();
-            else options.onCollectorUpdate?.('nvidia-smi', s);
-          },
-        })
-      : null;
+    this.collectors = options.collectors ?? [];
   }
 
   /** Starts the collectors and the evaluation loop. */
   start(): void {
-    this.metrics?.start();
-    this.readiness?.start();
-    this.gpu?.start();
+    for (const collector of this.collectors)
+      collector.start((update) => this.collectorUpdated(collector.name, update));
     this.loop();
   }
 
@@ -139,9 +79,7 @@ export class SaturationMonitor {
   stop(): void {
     this.timer?.cancel();
     this.timer = null;
-    this.metrics?.stop();
-    this.readiness?.stop();
-    this.gpu?.stop();
+    for (const collector of this.collectors) collector.stop();
   }
 
   /** Applies new thresholds from a config reload. @throws {RangeError} when inconsistent. */
@@ -193,22 +131,18 @@ export class SaturationMonitor {
   /** Evaluates now and publishes if due (or `force`); returns the assessment. */
   evaluate(force = false): Assessment {
     const now = this.options.clock.now();
-    const signals = this.signals();
-    const readiness = this.readiness?.current.value;
+    const contributions = this.collectors.map((c) => c.contribution());
+    const signals = this.signals(contributions);
+    const readiness = contributions.find((c) => c.readiness !== undefined)?.readiness;
+    const completed = contributions.find((c) => c.completed !== undefined)?.completed;
     const models = this.options.models.list();
-    const rules = this.options.rules();
     const assessment = this.machine.update({
-      healthy: this.readiness === null ? true : (readiness?.healthy ?? false),
-      ready:
-        this.readiness === null
-          ? models.length === 0 || models.some((m) => m.ready)
-          : (readiness?.ready ?? false),
-      rulesStale: rules.stale,
+      healthy: readiness?.healthy ?? true,
+      ready: readiness?.ready ?? (models.length === 0 || models.some((m) => m.ready)),
+      rulesStale: this.options.rules().stale,
       draining: this.options.draining(),
       signals,
-      ...(this.metrics?.current.value?.latencyTotals
-        ? { completed: this.metrics.current.value.latencyTotals.count }
-        : {}),
+      ...(completed !== undefined ? { completed } : {}),
     });
     this.lastAssessment = assessment;
     const ages = Object.values(signals).map((s) => now - s.at);
@@ -245,16 +179,10 @@ export class SaturationMonitor {
   /** Age of each collector's last good sample, seconds (collectors with no sample yet are left out). */
   collectorAges(): Array<{ collector: string; ageSeconds: number }> {
     const now = this.options.clock.now();
-    const out: Array<{ collector: string; ageSeconds: number }> = [];
-    for (const [collector, c] of [
-      ['metrics', this.metrics],
-      ['readiness', this.readiness],
-      ['nvidia-smi', this.gpu],
-    ] as const) {
-      const at = c?.current.at;
-      if (at !== undefined) out.push({ collector, ageSeconds: (now - at) / 1000 });
-    }
-    return out;
+    return this.collectors.flatMap((c) => {
+      const at = c.lastSampleAt();
+      return at === undefined ? [] : [{ collector: c.name, ageSeconds: (now - at) / 1000 }];
+    });
   }
 
   /** The last assessment, for status output. */
@@ -262,19 +190,10 @@ export class SaturationMonitor {
     return this.lastAssessment;
   }
 
-  private signals(): Signals {
-    const scraped = this.metrics?.current.value?.signals ?? {};
-    // The busiest GPU that reports utilization (MIG instances do not: no GPU signal then).
-    const utilizations = (this.gpu?.current.value ?? []).flatMap((g) =>
-      g.utilization === undefined ? [] : [g.utilization],
-    );
-    const gpuAt = this.gpu?.current.at;
-    const gpu =
-      utilizations.length > 0 && gpuAt !== undefined
-        ? { gpu: { value: Math.max(...utilizations), at: gpuAt } }
-        : {};
-    // Pushed load wins over a scrape when it is fresher.
-    const merged: Record<string, Signals['queue']> = { ...scraped, ...gpu };
+  private signals(contributions: readonly Contribution[]): Signals {
+    const merged: Record<string, Signals['queue']> = {};
+    for (const c of contributions) Object.assign(merged, c.signals);
+    // Pushed load wins over a collector's when it is fresher.
     for (const [name, reading] of Object.entries(this.pushed)) {
       const current = merged[name];
       if (reading && (!current || reading.at >= current.at)) merged[name] = reading;
@@ -299,7 +218,21 @@ export class SaturationMonitor {
     this.timer = this.options.clock.setTimeout(() => this.loop(), this.options.evaluateMs ?? 100);
   }
 
-  private logFailure(name: string, state: { error?: string; consecutiveFailures: number }): void {
+  private collectorUpdated(name: string, update: CollectorUpdate): void {
+    if (update.absent) {
+      this.log.info('signal source absent on this host; collector stopped', {
+        collector: name,
+        reason: update.error,
+      });
+      return;
+    }
+    this.logFailure(name, update);
+    this.options.onCollectorUpdate?.(name, update);
+    // A fresh sample is judged at once rather than on the next evaluation tick.
+    if (this.timer !== null) this.evaluate();
+  }
+
+  private logFailure(name: string, state: CollectorUpdate): void {
     if (state.error && state.consecutiveFailures === 1)
       this.log.warn('collector failing', { collector: name, error: state.error });
     if (!state.error && state.consecutiveFailures === 0 && this.failed.has(name))

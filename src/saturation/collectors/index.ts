@@ -1,12 +1,25 @@
 /**
- * Signal collectors: periodic sampling with failure kept apart from data, and samplers for a
- * model server's metrics, its readiness, and nvidia-smi.
+ * Signal collectors behind one {@linkcode Collector} interface: periodic sampling with failure
+ * kept apart from data, and the collectors of a model server's metrics, its readiness, and
+ * nvidia-smi. The sidecar chooses which to build from its config and hands them to the monitor.
  * @module
  */
-export { fetchText } from './fetch-text.ts';
-export { metricsSampler } from './metrics-sampler.ts';
 export {
+  type Collector,
+  type CollectorUpdate,
+  type Contribution,
+  SourceAbsentError,
+} from './collector.ts';
+export { fetchText } from './fetch-text.ts';
+export {
+  type MetricsCollectorOptions,
+  metricsCollector,
+  metricsSampler,
+} from './metrics-sampler.ts';
+export {
+  type GpuCollectorOptions,
   type GpuReading,
+  gpuCollector,
   NoNvidiaSmiError,
   NVIDIA_SMI_ARGS,
   NvidiaSmiOutputError,
@@ -18,4 +31,10 @@ export {
   PeriodicCollector,
   type PeriodicCollectorOptions,
 } from './periodic-collector.ts';
-export { kserveV2, type Readiness, readinessSampler } from './readiness-sampler.ts';
+export {
+  kserveV2,
+  type Readiness,
+  type ReadinessCollectorOptions,
+  readinessCollector,
+  readinessSampler,
+} from './readiness-sampler.ts';

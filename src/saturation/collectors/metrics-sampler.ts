@@ -1,6 +1,8 @@
+import type { Clock } from '../../clock/index.ts';
 import type { MetricPreset } from '../metric-presets.ts';
 import { LatencyFromTotals, readSignals, type ScrapeReading } from '../read-signals.ts';
 import { fetchText } from './fetch-text.ts';
+import { PeriodicCollector } from './periodic-collector.ts';
 
 /** A sampler that scrapes a model server's Prometheus endpoint and reads it with `preset`. */
 export function metricsSampler(
@@ -21,4 +23,34 @@ export function metricsSampler(
       ? reading
       : { ...reading, signals: { ...reading.signals, latency: { value: mean, at } } };
   };
+}
+
+/** Options for {@linkcode metricsCollector}. */
+export interface MetricsCollectorOptions {
+  /** The model server's Prometheus endpoint. */
+  readonly url: string;
+  readonly preset: MetricPreset;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly clock: Clock;
+}
+
+/**
+ * The `metrics` collector: scrapes the model server's `/metrics` every `intervalMs` and gives its
+ * load signals (queue, running, KV cache, latency) and its finished-request count.
+ */
+export function metricsCollector(
+  options: MetricsCollectorOptions,
+): PeriodicCollector<ScrapeReading> {
+  const { url, preset, timeoutMs, clock } = options;
+  return new PeriodicCollector({
+    name: 'metrics',
+    sample: metricsSampler(url, preset, timeoutMs, () => clock.now()),
+    intervalMs: options.intervalMs,
+    clock,
+    contribute: ({ value }) => ({
+      signals: value?.signals ?? {},
+      ...(value?.latencyTotals ? { completed: value.latencyTotals.count } : {}),
+    }),
+  });
 }

@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import type { Clock } from '../../clock/index.ts';
+import { SourceAbsentError } from './collector.ts';
+import { PeriodicCollector } from './periodic-collector.ts';
 
 /** One GPU as nvidia-smi reports it. */
 export interface GpuReading {
@@ -74,7 +77,7 @@ function quantity(cell: string, row: string): number | undefined {
 const truncate = (text: string) => (text.length > 200 ? `${text.slice(0, 200)}…` : text);
 
 /** Thrown when nvidia-smi is not installed: the GPU signal is then simply absent. */
-export class NoNvidiaSmiError extends Error {
+export class NoNvidiaSmiError extends SourceAbsentError {
   override readonly name = 'NoNvidiaSmiError';
 }
 
@@ -112,4 +115,34 @@ export function nvidiaSmiSampler(
         resolve(gpus);
       });
     });
+}
+
+/** Options for {@linkcode gpuCollector}. */
+export interface GpuCollectorOptions {
+  /** The nvidia-smi binary (a name on PATH or a path). Default `nvidia-smi`. */
+  readonly binary?: string;
+  readonly intervalMs: number;
+  readonly clock: Clock;
+}
+
+/**
+ * The `nvidia-smi` collector: the GPU signal is the busiest GPU that reports utilisation (MIG
+ * instances do not: no GPU signal then). On a host without nvidia-smi it stops at once and the
+ * signal is simply absent.
+ */
+export function gpuCollector(options: GpuCollectorOptions): PeriodicCollector<GpuReading[]> {
+  return new PeriodicCollector({
+    name: 'nvidia-smi',
+    sample: nvidiaSmiSampler(options.binary),
+    intervalMs: options.intervalMs,
+    clock: options.clock,
+    contribute: ({ value, at }) => {
+      const utilizations = (value ?? []).flatMap((g) =>
+        g.utilization === undefined ? [] : [g.utilization],
+      );
+      return utilizations.length > 0 && at !== undefined
+        ? { signals: { gpu: { value: Math.max(...utilizations), at } } }
+        : {};
+    },
+  });
 }

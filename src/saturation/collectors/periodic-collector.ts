@@ -1,22 +1,28 @@
 import type { Clock, TimerHandle } from '../../clock/index.ts';
+import {
+  type Collector,
+  type CollectorUpdate,
+  type Contribution,
+  SourceAbsentError,
+} from './collector.ts';
 
 /** What a collector knows: the last good sample, and the last failure if it is more recent. */
-export interface CollectorState<T> {
+export interface CollectorState<T> extends CollectorUpdate {
   readonly value?: T;
-  /** When `value` was taken, ms since the epoch. */
-  readonly at?: number;
-  /** The last failure, if the latest attempt failed. */
-  readonly error?: string;
-  readonly consecutiveFailures: number;
 }
 
 /** Options for {@linkcode PeriodicCollector}. */
 export interface PeriodicCollectorOptions<T> {
   readonly name: string;
-  /** Takes one sample; may throw or reject (recorded as a failure, never propagated). */
+  /**
+   * Takes one sample; may throw or reject (recorded as a failure, never propagated). A
+   * {@linkcode SourceAbsentError} stops the collector for good.
+   */
   readonly sample: () => Promise<T>;
   readonly intervalMs: number;
   readonly clock: Clock;
+  /** What a state adds to the replica's picture. Default: nothing. */
+  readonly contribute?: (state: CollectorState<T>) => Contribution;
   /** Called after every attempt, successful or not. */
   readonly onUpdate?: (state: CollectorState<T>) => void;
 }
@@ -26,16 +32,21 @@ export interface PeriodicCollectorOptions<T> {
  * settles), keeping the last good value apart from the last failure, so a failing source
  * degrades its own signal and nothing else. Timers come from the injected clock.
  */
-export class PeriodicCollector<T> {
+export class PeriodicCollector<T> implements Collector {
+  readonly name: string;
   private state: CollectorState<T> = { consecutiveFailures: 0 };
   private timer: TimerHandle | null = null;
   private running = false;
+  private listener: ((update: CollectorUpdate) => void) | undefined;
 
-  constructor(private readonly options: PeriodicCollectorOptions<T>) {}
+  constructor(private readonly options: PeriodicCollectorOptions<T>) {
+    this.name = options.name;
+  }
 
   /** Takes a first sample at once, then one per interval. */
-  start(): void {
-    if (this.running) return;
+  start(onUpdate?: (update: CollectorUpdate) => void): void {
+    if (this.running || this.state.absent) return;
+    this.listener = onUpdate;
     this.running = true;
     void this.tick();
   }
@@ -52,6 +63,14 @@ export class PeriodicCollector<T> {
     return this.state;
   }
 
+  contribution(): Contribution {
+    return this.options.contribute?.(this.state) ?? {};
+  }
+
+  lastSampleAt(): number | undefined {
+    return this.state.at;
+  }
+
   /** Takes one sample now (also used by tests); resolves with the new state. */
   async sampleNow(): Promise<CollectorState<T>> {
     try {
@@ -59,14 +78,18 @@ export class PeriodicCollector<T> {
       this.state = { value, at: this.options.clock.now(), consecutiveFailures: 0 };
     } catch (error) {
       const { value, at } = this.state;
+      const absent = error instanceof SourceAbsentError;
       this.state = {
         ...(value !== undefined ? { value } : {}),
         ...(at !== undefined ? { at } : {}),
         error: `${this.options.name}: ${(error as Error)?.message ?? String(error)}`,
         consecutiveFailures: this.state.consecutiveFailures + 1,
+        ...(absent ? { absent } : {}),
       };
+      if (absent) this.stop();
     }
     this.options.onUpdate?.(this.state);
+    this.listener?.(this.state);
     return this.state;
   }
 

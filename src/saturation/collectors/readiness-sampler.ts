@@ -1,4 +1,6 @@
+import type { Clock } from '../../clock/index.ts';
 import { fetchText } from './fetch-text.ts';
+import { PeriodicCollector } from './periodic-collector.ts';
 
 /** What a readiness probe found. */
 export interface Readiness {
@@ -50,4 +52,31 @@ export function kserveV2(base: string): { url: string; modelUrl: (name: string) 
     url: `${root}/v2/health/ready`,
     modelUrl: (name) => `${root}/v2/models/${encodeURIComponent(name)}/ready`,
   };
+}
+
+/** Options for {@linkcode readinessCollector}. */
+export interface ReadinessCollectorOptions {
+  /** The model server's readiness URL (200 = ready). */
+  readonly url: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly clock: Clock;
+}
+
+/**
+ * The `readiness` collector: probes the model server every `intervalMs` and judges its health and
+ * readiness (unhealthy and not ready until the first probe answers).
+ */
+export function readinessCollector(
+  options: ReadinessCollectorOptions,
+): PeriodicCollector<Readiness> {
+  return new PeriodicCollector({
+    name: 'readiness',
+    sample: readinessSampler({ url: options.url, timeoutMs: options.timeoutMs }),
+    intervalMs: options.intervalMs,
+    clock: options.clock,
+    contribute: ({ value }) => ({
+      readiness: { healthy: value?.healthy ?? false, ready: value?.ready ?? false },
+    }),
+  });
 }

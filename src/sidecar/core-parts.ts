@@ -1,0 +1,113 @@
+import { type ConfigSnapshot, HealthState } from '../api/index.ts';
+import { type Clock, systemClock } from '../clock/index.ts';
+import type { Config } from '../config/index.ts';
+import { StateStore } from '../last-known-good/index.ts';
+import { type Logger, silentLogger } from '../log/index.ts';
+import { SidecarMetrics } from '../metrics/index.ts';
+import type { BrokerConnection, ConnectionStatus, MqttConnectionOptions } from '../mqtt/index.ts';
+import { RuleApplier, RuleStore } from '../rules/index.ts';
+import { SaturationMonitor } from '../saturation/index.ts';
+import type { TrustRoot } from '../trust/index.ts';
+import { RequestValidator, StaticModelInventory } from '../validation/index.ts';
+import { ChangeSignal } from './change-signal.ts';
+import { MeteredValidator } from './metered-validator.ts';
+import { ReportPublisher } from './report-publisher.ts';
+import { monitorOptions, validatorOptions } from './subsystem-options.ts';
+
+/** What {@linkcode Sidecar} needs besides its config. */
+export interface SidecarDeps {
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  readonly random?: () => number;
+  /** Makes the broker connection. Default: an {@linkcode MqttConnection}. */
+  readonly connect?: (options: MqttConnectionOptions) => BrokerConnection;
+}
+
+/** What the core parts read from the running sidecar (set up at start, or changed by reload). */
+export interface RunningView {
+  readonly config: () => Config;
+  readonly broker: () => ConnectionStatus | undefined;
+  readonly trust: () => TrustRoot | undefined;
+  readonly tenants: () => ConfigSnapshot['tenants'];
+}
+
+/** The parts that exist from construction on, inert until the sidecar starts them. */
+export interface CoreParts {
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly store: RuleStore;
+  readonly state: StateStore;
+  readonly applier: RuleApplier;
+  readonly models: StaticModelInventory;
+  readonly health: HealthState;
+  readonly metrics: SidecarMetrics;
+  readonly validator: MeteredValidator;
+  readonly publisher: ReportPublisher;
+  readonly monitor: SaturationMonitor;
+  /** Config watchers (WatchConfig): rules, broker connection, stop. */
+  readonly changes: ChangeSignal;
+}
+
+/**
+ * Builds the sidecar's parts from config, wired to each other but not started: nothing here
+ * touches the disk, the network or a timer.
+ */
+export function buildCoreParts(config: Config, deps: SidecarDeps, running: RunningView): CoreParts {
+  const log = deps.logger ?? silentLogger;
+  const clock = deps.clock ?? systemClock;
+  const store = new RuleStore(config.rules.historySize);
+  const limits = { maxBytes: config.rules.maxMessageBytes, maxDepth: config.rules.maxDepth };
+  const applier = new RuleApplier(store, { limits, now: () => clock.now() });
+  const models = new StaticModelInventory(config.models);
+  const health = new HealthState(store, config.rules.tenants);
+  const changes = new ChangeSignal();
+  const metrics: SidecarMetrics = new SidecarMetrics({
+    tenants: running.tenants,
+    brokerConnected: () => running.broker()?.state === 'connected',
+    trustedKeys: () => running.trust()?.keys.size ?? 0,
+    saturation: () => monitor.current(),
+    collectorAges: () => monitor.collectorAges(),
+  });
+  const validator = new MeteredValidator(
+    new RequestValidator(validatorOptions(config, { store, models })),
+    metrics,
+  );
+  const publisher = new ReportPublisher({
+    topicPrefix: config.broker.topicPrefix,
+    cluster: config.identity.cluster,
+    replica: config.identity.replica,
+    expirySeconds: config.saturation.reportExpirySeconds,
+  });
+  const monitor: SaturationMonitor = new SaturationMonitor(
+    monitorOptions(config, {
+      config: running.config,
+      draining: () => health.isStopping,
+      clock,
+      log,
+      models,
+      store,
+      metrics,
+      publisher,
+    }),
+  );
+  store.onChange(() => {
+    changes.emit();
+    // Reports carry the applied versions (resolvers steer away from stale hosts): tell at once.
+    monitor.publishNow();
+  });
+  const state = new StateStore(config.state.dir);
+  return {
+    log,
+    clock,
+    store,
+    state,
+    applier,
+    models,
+    health,
+    metrics,
+    validator,
+    publisher,
+    monitor,
+    changes,
+  };
+}

@@ -1,0 +1,81 @@
+import type { Logger } from '../log/index.ts';
+import { MetricsServer, type SidecarMetrics } from '../metrics/index.ts';
+import type { ConnectionStatus, MessageBus } from '../mqtt/index.ts';
+import type { RuleFollower } from '../rule-stream/index.ts';
+import type { SaturationMonitor } from '../saturation/index.ts';
+import type { TrustRoot } from '../trust/index.ts';
+import type { ChangeSignal } from './change-signal.ts';
+
+/** Says at start-up whether rule sets must be signed, and by whom. */
+export function logTrust(log: Logger, trust: TrustRoot | undefined): void {
+  if (trust === undefined)
+    log.warn(
+      'rule sets are NOT signature-checked: no trusted keys configured (rules.trusted_keys); anyone who can publish to the rules topics controls this host',
+    );
+  else
+    log.info('rule sets must be signed', {
+      trustedKeyIds: [...trust.keys.keys()],
+      threshold: trust.threshold,
+    });
+}
+
+/**
+ * Follows the broker connection: counts reconnections, reports at once on every (re)connection
+ * (the broker may have published our OFFLINE will for the connection that was lost, and
+ * resolvers should not wait for the heartbeat), and tells config watchers.
+ */
+export function followConnection(
+  bus: MessageBus,
+  metrics: SidecarMetrics,
+  monitor: SaturationMonitor,
+  changes: ChangeSignal,
+): void {
+  let reconnects = 0;
+  let wasConnected = false;
+  bus.onStatus((status: ConnectionStatus) => {
+    if (status.reconnects > reconnects)
+      metrics.brokerReconnects.inc(status.reconnects - reconnects);
+    reconnects = status.reconnects;
+    const connected = status.state === 'connected';
+    if (connected && !wasConnected) monitor.publishNow();
+    wasConnected = connected;
+    changes.emit();
+  });
+}
+
+/** Counts every ACK/NACK by tenant, status and rejection code, and tells config watchers. */
+export function countAcks(
+  follower: RuleFollower,
+  metrics: SidecarMetrics,
+  changes: ChangeSignal,
+): void {
+  follower.onAck((ack) => {
+    metrics.ruleMessages.inc({ tenant: ack.tenant, status: ack.status });
+    if (ack.status === 'rejected')
+      metrics.ruleRejections.inc({ tenant: ack.tenant, code: ack.code ?? 'UNKNOWN' });
+    changes.emit();
+  });
+}
+
+/**
+ * Serves `/metrics` on `listen` (none when `null`). A port that cannot be bound is logged, not
+ * fatal: losing metrics must not take the validation service down with it.
+ */
+export async function startMetricsServer(
+  listen: string | null,
+  metrics: SidecarMetrics,
+  log: Logger,
+): Promise<MetricsServer | null> {
+  if (listen === null) return null;
+  const server = new MetricsServer(listen, () => metrics.text(), metrics.registry.contentType);
+  try {
+    await server.start();
+    log.info('metrics listening', {
+      url: `http://${listen.replace(/:\d+$/, `:${server.port}`)}/metrics`,
+    });
+    return server;
+  } catch (error) {
+    log.error('metrics endpoint not started', { error });
+    return null;
+  }
+}

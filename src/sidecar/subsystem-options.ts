@@ -1,0 +1,110 @@
+import type { Clock } from '../clock/index.ts';
+import type { Config } from '../config/index.ts';
+import type { StateStore } from '../last-known-good/index.ts';
+import type { Logger } from '../log/index.ts';
+import type { SidecarMetrics } from '../metrics/index.ts';
+import type { MessageBus } from '../mqtt/index.ts';
+import type { RuleFollowerOptions } from '../rule-stream/index.ts';
+import type { RuleApplier, RuleStore } from '../rules/index.ts';
+import type { SaturationMonitorOptions } from '../saturation/index.ts';
+import type { ModelInventory, RequestValidatorOptions } from '../validation/index.ts';
+import { collectorsFromConfig } from './collectors-from-config.ts';
+import type { ReportPublisher } from './report-publisher.ts';
+import { ruleFreshness } from './rule-freshness.ts';
+
+/** The request validator's options from `[validation]` and the identity. */
+export function validatorOptions(
+  c: Config,
+  parts: { readonly store: RuleStore; readonly models: ModelInventory },
+): RequestValidatorOptions {
+  return {
+    store: parts.store,
+    models: parts.models,
+    cluster: c.identity.cluster,
+    payloadLimits: {
+      maxBytes: c.validation.maxPayloadBytes,
+      maxDepth: c.validation.maxPayloadDepth,
+    },
+    defaultPayloadValidation: c.validation.payloadDefault,
+  };
+}
+
+/** The rule follower's options: topics from `[broker]`, tenants from `[rules]`. */
+export function followerOptions(
+  c: Config,
+  bus: MessageBus,
+  parts: {
+    readonly applier: RuleApplier;
+    readonly store: RuleStore;
+    readonly state: StateStore;
+    readonly clock: Clock;
+    readonly log: Logger;
+  },
+): RuleFollowerOptions {
+  return {
+    bus,
+    applier: parts.applier,
+    store: parts.store,
+    state: parts.state,
+    topicPrefix: c.broker.topicPrefix,
+    replica: c.identity.replica,
+    cluster: c.identity.cluster,
+    tenants: c.rules.tenants,
+    clock: parts.clock,
+    logger: parts.log.child('rules'),
+  };
+}
+
+/** What the saturation monitor is wired to besides `[saturation]`. */
+export interface MonitorParts {
+  /** The config in effect (rule age limits and tenants change on reload). */
+  readonly config: () => Config;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly models: ModelInventory;
+  readonly store: RuleStore;
+  readonly draining: () => boolean;
+  readonly metrics: SidecarMetrics;
+  readonly publisher: ReportPublisher;
+}
+
+/** The saturation monitor's options: collectors, thresholds and publish policy from `[saturation]`. */
+export function monitorOptions(c: Config, parts: MonitorParts): SaturationMonitorOptions {
+  const s = c.saturation;
+  const { clock, metrics, publisher } = parts;
+  return {
+    replica: c.identity.replica,
+    cluster: c.identity.cluster,
+    clock,
+    logger: parts.log.child('saturation'),
+    thresholds: s.thresholds,
+    publishPolicy: { heartbeatMs: s.heartbeatMs, minGapMs: s.minGapMs, scoreStep: s.scoreStep },
+    evaluateMs: s.evaluateIntervalMs,
+    collectors: collectorsFromConfig(s, clock),
+    models: parts.models,
+    rules: () => {
+      const { rules } = parts.config();
+      return ruleFreshness(rules.tenants, parts.store, clock.now(), rules.maxAgeSeconds * 1000);
+    },
+    draining: parts.draining,
+    publish: (report) => {
+      if (publisher.publish(report)) metrics.reportsPublished.inc();
+    },
+    onCollectorUpdate: (collector, update) => {
+      if (update.error !== undefined) metrics.collectorFailures.inc({ collector });
+    },
+  };
+}
+
+/** The fields of the `sidecar started` log line. */
+export function startedFields(c: Config): Record<string, unknown> {
+  return {
+    startedInMs: Math.round(performance.now()),
+    replica: c.identity.replica,
+    cluster: c.identity.cluster,
+    tenants: c.rules.tenants,
+    brokers: c.broker.urls,
+    protocol: c.broker.protocol,
+    socket: c.api.socket,
+  };
+}
