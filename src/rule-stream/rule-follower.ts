@@ -18,7 +18,8 @@ export interface RuleFollowerOptions {
   readonly bus: MessageBus;
   readonly applier: RuleApplier;
   readonly store: RuleStore;
-  readonly state: StateStore;
+  /** Where last-known-good rules live (the state directory, in the sidecar). */
+  readonly state: Pick<StateStore, 'load' | 'save' | 'discard'>;
   readonly topicPrefix: string;
   readonly replica: string;
   readonly cluster: string;
