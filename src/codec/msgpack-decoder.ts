@@ -1,4 +1,4 @@
-import { Unpackr } from 'msgpackr';
+import { Unpackr } from 'msgpackr/unpack';
 import { type DecodeLimits, type DecodeResult, decodeFailure } from './decode-result.ts';
 import { scanMsgpack } from './msgpack-scanner.ts';
 

@@ -1,5 +1,5 @@
 import type { ValidateFunction } from 'ajv';
-import { Packr } from 'msgpackr';
+import { Packr } from 'msgpackr/pack';
 import { type DecodeLimits, decodeMsgpack } from '../codec/index.ts';
 import { formatViolation, toViolations } from '../json-schema/index.ts';
 import type { ReplicaState, SignalName } from './replica-states.ts';

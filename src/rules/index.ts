@@ -5,12 +5,7 @@
  * @module
  */
 export { checkRuleSet } from './check-rule-set.ts';
-export {
-  type CompiledRuleSet,
-  compileRuleSet,
-  type TargetRole,
-  targetRole,
-} from './compile-rule-set.ts';
+export { type CompiledRuleSet, compileRuleSet } from './compile-rule-set.ts';
 export {
   checkShape,
   claimedVersion,

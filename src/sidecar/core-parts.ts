@@ -1,3 +1,7 @@
+// msgpackr's main entry turns on its native string extractor (msgpackr-extract) where installed:
+// large MessagePack rule sets decode ≈ 2.4× faster. The codec and the report contract import the
+// pure-JS entries, so the resolver library never loads that native loader (it spawns processes).
+import 'msgpackr';
 import { type ConfigSnapshot, HealthState } from '../api/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import type { Config } from '../config/index.ts';

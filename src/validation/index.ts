@@ -12,6 +12,7 @@ export {
 export { type ObjectiveConfig, REQUIRED_TEXT_FIELDS } from './objective-config.ts';
 export { checkPayload, type Payload, PayloadSampler } from './payload.ts';
 export { RequestValidator, type RequestValidatorOptions } from './request-validator.ts';
+export { type TargetRole, targetRole } from './target-role.ts';
 export {
   type Accepted,
   type PayloadOutcome,

@@ -1,13 +1,9 @@
 import type { DecodeLimits } from '../codec/index.ts';
-import {
-  type ObjectiveRule,
-  type PayloadValidationRule,
-  type RuleStore,
-  targetRole,
-} from '../rules/index.ts';
+import type { ObjectiveRule, PayloadValidationRule, RuleStore } from '../rules/index.ts';
 import type { ModelInventory } from './model-inventory.ts';
 import { type ObjectiveConfig, REQUIRED_TEXT_FIELDS } from './objective-config.ts';
 import { checkPayload, type Payload, PayloadSampler } from './payload.ts';
+import { targetRole } from './target-role.ts';
 import {
   type Accepted,
   type PayloadOutcome,

@@ -1,4 +1,4 @@
-import type { TargetRole } from '../rules/index.ts';
+import type { TargetRole } from './target-role.ts';
 
 /**
  * Why a request was judged invalid. Stable: they travel in gRPC responses and metrics.

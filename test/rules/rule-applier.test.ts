@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { pack } from 'msgpackr';
-import { RuleApplier, RuleStore, targetRole } from '../../src/rules/index.ts';
+import { RuleApplier, RuleStore } from '../../src/rules/index.ts';
+import { targetRole } from '../../src/validation/index.ts';
 import { jsonBytes, largeRuleSet, ruleSet } from '../helpers/rule-sets.ts';
 
 const NOW = Date.parse('2026-11-23T12:00:00Z');

@@ -1,0 +1,135 @@
+/**
+ * The intended structure of `src/`: each folder's job and the folders it may import (types
+ * included). `docs/code-layout.md` is the same map for people; `structure.test.ts` holds the code
+ * to it. Adding a folder means adding it here, with its job.
+ */
+export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly string[] }>> = {
+  clock: { job: 'time as an injectable dependency', mayImport: [] },
+  log: { job: 'structured JSON logs', mayImport: [] },
+  codec: { job: 'safe decoding of untrusted JSON and MessagePack', mayImport: [] },
+  trust: { job: 'signing keys, DSSE envelopes, the trust root', mayImport: [] },
+  runtime: {
+    job: 'the only place that touches Bun.* and Deno.* (sd_notify, platform)',
+    mayImport: [],
+  },
+  'local-broker': { job: 'brokers filament starts itself (demo, tests)', mayImport: [] },
+  'schema-compiler': { job: 'the Ajv factory and the tensor keyword', mayImport: [] },
+  'json-schema': {
+    job: 'schema violations in filament words; the payload-schema dialect check',
+    mayImport: ['codec'],
+  },
+  report: { job: 'the SaturationReport wire contract', mayImport: ['codec', 'json-schema'] },
+  rules: {
+    job: 'RuleSet contract, apply pipeline, versioned store',
+    mayImport: ['codec', 'json-schema', 'schema-compiler', 'trust'],
+  },
+  validation: { job: 'the request validation engine', mayImport: ['codec', 'rules'] },
+  mqtt: { job: 'the broker connection, the in-memory broker, topics', mayImport: ['clock', 'log'] },
+  'last-known-good': { job: 'rule sets and version floors on disk', mayImport: ['clock'] },
+  saturation: {
+    job: 'collectors, score, replica state, publish policy, monitor',
+    mayImport: ['clock', 'log', 'report', 'validation'],
+  },
+  config: {
+    job: 'defaults, TOML, flags, validation of the config',
+    mayImport: ['codec', 'json-schema', 'log', 'rules', 'saturation'],
+  },
+  credentials: { job: 'secrets and keys read from files', mayImport: ['config', 'trust'] },
+  'rule-stream': {
+    job: 'restore, apply, persist, ACK/NACK',
+    mayImport: ['clock', 'codec', 'last-known-good', 'log', 'mqtt', 'rules', 'trust'],
+  },
+  metrics: { job: "filament's own /metrics", mayImport: ['report'] },
+  api: {
+    job: 'the local gRPC server and its status client',
+    mayImport: ['log', 'mqtt', 'report', 'rule-stream', 'rules', 'saturation', 'validation'],
+  },
+  resolver: {
+    job: 'the resolver library: replica table, picking',
+    mayImport: ['clock', 'log', 'mqtt', 'report'],
+  },
+  'terminal-tables': { job: 'text tables and the fleet view', mayImport: ['resolver'] },
+  sidecar: {
+    job: 'the composition root and its faces',
+    mayImport: [
+      'api',
+      'clock',
+      'config',
+      'credentials',
+      'last-known-good',
+      'log',
+      'metrics',
+      'mqtt',
+      'report',
+      'rule-stream',
+      'rules',
+      'saturation',
+      'trust',
+      'validation',
+    ],
+  },
+  demo: {
+    job: 'the zero-install demo',
+    mayImport: [
+      'config',
+      'local-broker',
+      'log',
+      'mqtt',
+      'report',
+      'resolver',
+      'rule-stream',
+      'sidecar',
+      'terminal-tables',
+      'validation',
+    ],
+  },
+  cli: {
+    job: 'the command line',
+    mayImport: [
+      'api',
+      'codec',
+      'config',
+      'credentials',
+      'demo',
+      'log',
+      'mqtt',
+      'resolver',
+      'rules',
+      'runtime',
+      'sidecar',
+      'terminal-tables',
+      'trust',
+    ],
+  },
+  'main.ts': { job: 'the entry point', mayImport: ['cli'] },
+  types: { job: 'ambient type declarations for untyped packages', mayImport: [] },
+};
+
+/** Folders whose code must stay pure: no I/O module, directly or through what they import. */
+export const PURE = ['codec', 'json-schema', 'report', 'rules', 'validation'] as const;
+
+/** Of the pure folders, those that must not load the Ajv compiler either. */
+export const NO_AJV_COMPILER = ['codec', 'json-schema', 'report', 'validation'] as const;
+
+/** Modules that do I/O (files, sockets, processes, brokers, gRPC) or are runtime-specific. */
+export const IO_MODULES = [
+  'fs',
+  'fs/promises',
+  'net',
+  'tls',
+  'http',
+  'https',
+  'http2',
+  'dgram',
+  'dns',
+  'child_process',
+  'worker_threads',
+  'mqtt',
+  '@grpc/grpc-js',
+  'bun',
+  'bun:ffi',
+  'bun:sqlite',
+] as const;
+
+/** The Ajv compiler itself (its small runtime helpers, used by generated validators, are fine). */
+export const AJV_COMPILER = ['ajv', 'ajv-formats'] as const;
