@@ -3,7 +3,7 @@
  * @module
  */
 import { type CliIo, EXIT, processIo, UsageError } from './cli-io.ts';
-import { USAGE } from './usage.ts';
+import { USAGE, usageOf } from './usage.ts';
 
 export { type CliIo, EXIT, processIo, UsageError } from './cli-io.ts';
 
@@ -26,17 +26,28 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 /** Runs `filament <command> …` and returns the exit code; unexpected errors propagate. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+  const topic = rest[0] !== undefined && /^[a-z]/.test(rest[0]) ? rest[0] : undefined;
+  if (name === undefined || name === '--help' || name === '-h' || (name === 'help' && !topic)) {
     io.out(USAGE);
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   const load = COMMANDS[name];
   try {
+    if (name === 'help') return help(topic as string, rest[1], io);
     if (!load) throw new UsageError(`unknown command "${name}"`);
+    if (rest.includes('--help') || rest.includes('-h')) return help(name, topic, io);
     return await (await load())(rest, io);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     io.err(`filament: ${error.message}\nRun "filament help" for usage.`);
     return EXIT.usage;
   }
+}
+
+/** Prints one command's usage (`filament CMD --help`, `filament help CMD`); exit 0. */
+function help(command: string, sub: string | undefined, io: CliIo): number {
+  const text = usageOf(command, sub);
+  if (text === undefined) throw new UsageError(`unknown command "${command}"`);
+  io.out(text);
+  return EXIT.ok;
 }
