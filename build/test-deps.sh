@@ -12,7 +12,7 @@ set -euo pipefail
 check_only=false
 [ "${1:-}" = "--check" ] && check_only=true
 
-have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
 
 # Each line: what must be there | the Debian package that brings it | what needs it.
 requirements() {
