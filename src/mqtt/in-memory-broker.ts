@@ -30,8 +30,10 @@ export interface InMemoryConnectOptions {
  * A broker in memory, for fast unit tests of what talks to a {@linkcode BrokerConnection}: the
  * retained store, topic filters with `+` and `#`, ordered delivery with the handler awaited
  * before the next message (as PUBACK waits in MqttConnection), last wills, and the faults a test
- * needs (a client that vanishes, a broker restart). Not a network broker: the demo and the
- * integration tests use mosquitto or aedes.
+ * needs (a client that vanishes, a broker restart). Retained publishes made while offline are
+ * kept, the newest per topic, and sent on connect, as MqttConnection does. Not a network broker:
+ * the demo and the integration tests use mosquitto or aedes; `test/mqtt/message-bus-contract.ts`
+ * holds both to the same behaviour.
  */
 export class InMemoryBroker {
   /** Every message published, in order, wills included. */
@@ -93,6 +95,8 @@ export class InMemoryConnection implements BrokerConnection {
   private since: number;
   private connections = 0;
   private readonly handlers = new Map<string, MessageHandler>();
+  /** Retained publishes made while offline: the newest per topic, sent on connect. */
+  private readonly pending = new Map<string, PublishedMessage>();
   private readonly listeners = new Set<(status: ConnectionStatus) => void>();
   private delivery: Promise<void> = Promise.resolve();
   private readonly now: () => number;
@@ -138,17 +142,15 @@ export class InMemoryConnection implements BrokerConnection {
     payload: Uint8Array | string,
     options: RetainedPublishOptions = {},
   ): Promise<void> {
-    if (this.state !== 'connected') return Promise.resolve();
-    const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
-    this.broker.publish(
-      {
-        topic,
-        payload: bytes,
-        ...(options.contentType !== undefined ? { contentType: options.contentType } : {}),
-        will: false,
-      },
-      true,
-    );
+    if (this.state === 'stopped') return Promise.resolve();
+    const message: PublishedMessage = {
+      topic,
+      payload: typeof payload === 'string' ? new TextEncoder().encode(payload) : payload,
+      ...(options.contentType !== undefined ? { contentType: options.contentType } : {}),
+      will: false,
+    };
+    if (this.state === 'connected') this.broker.publish(message, true);
+    else this.pending.set(topic, message);
     return Promise.resolve();
   }
 
@@ -192,6 +194,9 @@ export class InMemoryConnection implements BrokerConnection {
     this.setState('connected');
     for (const filter of this.handlers.keys())
       for (const m of this.broker.retainedMatching(filter)) this.deliver(m, true, filter);
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const message of pending) this.broker.publish(message, true);
   }
 
   /** @internal Queues `message` for the handler of the first matching filter (or `only`). */
