@@ -126,6 +126,7 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
       maxDepth: c.rules.max_depth as number,
       historySize: c.rules.history_size as number,
       maxAgeSeconds: c.rules.max_age_seconds as number,
+      maxClockSkewSeconds: c.rules.max_clock_skew_seconds as number,
       trustedKeyFiles: (c.rules.trusted_keys as string[] | undefined) ?? [],
       signatureThreshold: (c.rules.signature_threshold as number | undefined) ?? 1,
     },

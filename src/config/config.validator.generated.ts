@@ -8,7 +8,7 @@ const dependency0 = commonJsExports(dependency0Module);
 const dependency1 = commonJsExports(dependency1Module);
 export const validate = validate0;
 export default validate0;
-const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/config.v1.json","title":"filament configuration file (TOML)","type":"object","additionalProperties":false,"properties":{"identity":{"type":"object","additionalProperties":false,"required":["replica","cluster"],"properties":{"replica":{"$ref":"#/definitions/name","description":"This host's replica name; default: the host name."},"cluster":{"$ref":"#/definitions/name","description":"Cluster the replica belongs to (as routingKeys map to it)."}}},"broker":{"type":"object","additionalProperties":false,"required":["urls"],"properties":{"urls":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^(mqtts?|wss?|tcp|ssl)://[^\\s]+$"},"description":"Broker URLs, tried in order on failure."},"protocol":{"enum":["5","3.1.1",5],"description":"MQTT protocol version."},"topic_prefix":{"type":"string","pattern":"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"},"client_id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9._-]+$","description":"Default: filament-{replica}."},"keepalive_seconds":{"type":"integer","minimum":1,"maximum":65535},"session_expiry_seconds":{"type":"integer","minimum":0,"maximum":4294967295},"connect_timeout_ms":{"type":"integer","minimum":100,"maximum":600000},"username":{"type":"string","minLength":1},"password_file":{"type":"string","minLength":1,"description":"File holding the broker password (e.g. a systemd credential)."},"tls":{"type":"object","additionalProperties":false,"description":"TLS for mqtts:// broker URLs. Files only (e.g. systemd credentials), never secrets inline.","properties":{"ca_file":{"type":"string","minLength":1,"description":"PEM CA certificate(s) the broker's certificate must chain to; default: the system's trusted CAs."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate, for brokers that require one (with key_file)."},"key_file":{"type":"string","minLength":1,"description":"PEM private key of cert_file."}}},"reconnect":{"type":"object","additionalProperties":false,"properties":{"initial_ms":{"type":"integer","minimum":1,"maximum":3600000},"max_ms":{"type":"integer","minimum":1,"maximum":3600000},"multiplier":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"number","minimum":0,"maximum":1}}}}},"rules":{"type":"object","additionalProperties":false,"required":["tenants"],"properties":{"tenants":{"type":"array","minItems":1,"uniqueItems":true,"items":{"$ref":"#/definitions/name"}},"max_message_bytes":{"type":"integer","minimum":1024,"maximum":268435455},"max_depth":{"type":"integer","minimum":4,"maximum":1000},"history_size":{"type":"integer","minimum":1,"maximum":64},"trusted_keys":{"type":"array","minItems":1,"maxItems":64,"items":{"type":"string","minLength":1},"description":"PEM files of the Ed25519 public keys rule sets must be signed with (filament rules keygen). Unset: rule sets are not signature-checked."},"signature_threshold":{"type":"integer","minimum":1,"maximum":64,"description":"How many distinct trusted keys must sign each rule set (default 1)."},"max_age_seconds":{"type":"integer","minimum":0,"description":"Rules issued longer ago than this make the replica STALE_RULES; 0 (default) disables the check."}}},"state":{"type":"object","additionalProperties":false,"properties":{"dir":{"type":"string","minLength":1}}},"log":{"type":"object","additionalProperties":false,"properties":{"level":{"enum":["debug","info","warn","error"]}}},"api":{"type":"object","additionalProperties":false,"properties":{"socket":{"type":"string","minLength":1,"description":"Unix socket of the gRPC API; default: $RUNTIME_DIRECTORY/filament.sock, else {state.dir}/filament.sock."},"listen":{"type":"string","pattern":"^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$","description":"Also serve on loopback TCP, host:port (port 0: any free port)."}}},"validation":{"type":"object","additionalProperties":false,"properties":{"payload_default":{"enum":["off","always","sampled"],"description":"Payload checking when neither the objective nor the model says."},"payload_sample_one_in":{"type":"integer","minimum":1,"maximum":1000000,"description":"With payload_default = \"sampled\": check every Nth payload."},"max_payload_bytes":{"type":"integer","minimum":1024,"maximum":268435456},"max_payload_depth":{"type":"integer","minimum":4,"maximum":1000}}},"models":{"type":"array","maxItems":10000,"description":"Models loaded on this host (until readiness probes report them).","items":{"type":"object","additionalProperties":false,"required":["id","version"],"properties":{"id":{"type":"string","minLength":1,"maxLength":128},"version":{"type":"string","minLength":1,"maxLength":128},"ready":{"type":"boolean"}}}},"saturation":{"type":"object","additionalProperties":false,"description":"How this replica's load is measured and reported.","properties":{"metrics_url":{"type":"string","pattern":"^https?://","description":"The model server's Prometheus endpoint."},"preset":{"enum":["vllm","sglang","tgi","triton","generic"],"description":"Which metric names to read."},"generic":{"type":"object","additionalProperties":false,"properties":{"queue":{"type":"string"},"running":{"type":"string"},"kv_cache":{"type":"string"}}},"scrape_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"scrape_timeout_ms":{"type":"integer","minimum":10,"maximum":60000},"readiness_url":{"type":"string","pattern":"^https?://","description":"200 = ready (e.g. KServe v2 /v2/health/ready)."},"readiness_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"nvidia_smi":{"type":"string","minLength":1,"description":"\"auto\" (use it when installed), \"off\", or the binary's path."},"nvidia_smi_interval_ms":{"type":"integer","minimum":100,"maximum":600000},"evaluate_interval_ms":{"type":"integer","minimum":10,"maximum":60000},"max_queue":{"type":"number","exclusiveMinimum":0},"max_concurrency":{"type":"number","exclusiveMinimum":0},"saturated_enter":{"type":"number","exclusiveMinimum":0,"maximum":1},"saturated_leave":{"type":"number","minimum":0,"exclusiveMaximum":1},"smoothing":{"type":"number","exclusiveMinimum":0,"maximum":1},"warmup_ms":{"type":"integer","minimum":0},"stale_after_ms":{"type":"integer","minimum":1},"heartbeat_ms":{"type":"integer","minimum":100},"min_gap_ms":{"type":"integer","minimum":0},"score_step":{"type":"number","exclusiveMinimum":0,"maximum":1},"report_expiry_seconds":{"type":"integer","minimum":1,"maximum":86400},"latency_target_ms":{"type":"integer","minimum":0,"description":"Mean request latency that counts as full, ms; 0 (default) leaves latency out of the score."},"warmup_requests":{"type":"integer","minimum":0,"description":"WARMING also until this many requests finished after becoming ready (needs a request count: a latency histogram or ReportLoad); 0 = off."}}},"metrics":{"type":"object","additionalProperties":false,"properties":{"listen":{"type":"string","pattern":"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$","description":"Where /metrics listens (loopback host:port, port 0 = any free port), or \"off\"."}}}},"required":["identity","broker","rules"],"definitions":{"name":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"}}};
+const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/config.v1.json","title":"filament configuration file (TOML)","type":"object","additionalProperties":false,"properties":{"identity":{"type":"object","additionalProperties":false,"required":["replica","cluster"],"properties":{"replica":{"$ref":"#/definitions/name","description":"This host's replica name; default: the host name."},"cluster":{"$ref":"#/definitions/name","description":"Cluster the replica belongs to (as routingKeys map to it)."}}},"broker":{"type":"object","additionalProperties":false,"required":["urls"],"properties":{"urls":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^(mqtts?|wss?|tcp|ssl)://[^\\s]+$"},"description":"Broker URLs, tried in order on failure."},"protocol":{"enum":["5","3.1.1",5],"description":"MQTT protocol version."},"topic_prefix":{"type":"string","pattern":"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"},"client_id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9._-]+$","description":"Default: filament-{replica}."},"keepalive_seconds":{"type":"integer","minimum":1,"maximum":65535},"session_expiry_seconds":{"type":"integer","minimum":0,"maximum":4294967295},"connect_timeout_ms":{"type":"integer","minimum":100,"maximum":600000},"username":{"type":"string","minLength":1},"password_file":{"type":"string","minLength":1,"description":"File holding the broker password (e.g. a systemd credential)."},"tls":{"type":"object","additionalProperties":false,"description":"TLS for mqtts:// broker URLs. Files only (e.g. systemd credentials), never secrets inline.","properties":{"ca_file":{"type":"string","minLength":1,"description":"PEM CA certificate(s) the broker's certificate must chain to; default: the system's trusted CAs."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate, for brokers that require one (with key_file)."},"key_file":{"type":"string","minLength":1,"description":"PEM private key of cert_file."}}},"reconnect":{"type":"object","additionalProperties":false,"properties":{"initial_ms":{"type":"integer","minimum":1,"maximum":3600000},"max_ms":{"type":"integer","minimum":1,"maximum":3600000},"multiplier":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"number","minimum":0,"maximum":1}}}}},"rules":{"type":"object","additionalProperties":false,"required":["tenants"],"properties":{"tenants":{"type":"array","minItems":1,"maxItems":10000,"uniqueItems":true,"items":{"$ref":"#/definitions/name"}},"max_message_bytes":{"type":"integer","minimum":1024,"maximum":268435455},"max_depth":{"type":"integer","minimum":4,"maximum":1000},"history_size":{"type":"integer","minimum":1,"maximum":64},"trusted_keys":{"type":"array","minItems":1,"maxItems":64,"items":{"type":"string","minLength":1},"description":"PEM files of the Ed25519 public keys rule sets must be signed with (filament rules keygen). Unset: rule sets are not signature-checked."},"signature_threshold":{"type":"integer","minimum":1,"maximum":64,"description":"How many distinct trusted keys must sign each rule set (default 1)."},"max_age_seconds":{"type":"integer","minimum":0,"description":"Rules issued longer ago than this make the replica STALE_RULES; 0 (default) disables the check."},"max_clock_skew_seconds":{"type":"integer","minimum":0,"maximum":86400,"description":"A rule set issued further ahead of this host's clock than this is refused ISSUED_IN_FUTURE (default 300)."}}},"state":{"type":"object","additionalProperties":false,"properties":{"dir":{"type":"string","minLength":1}}},"log":{"type":"object","additionalProperties":false,"properties":{"level":{"enum":["debug","info","warn","error"]}}},"api":{"type":"object","additionalProperties":false,"properties":{"socket":{"type":"string","minLength":1,"description":"Unix socket of the gRPC API; default: $RUNTIME_DIRECTORY/filament.sock, else {state.dir}/filament.sock."},"listen":{"type":"string","pattern":"^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$","description":"Also serve on loopback TCP, host:port (port 0: any free port)."}}},"validation":{"type":"object","additionalProperties":false,"properties":{"payload_default":{"enum":["off","always","sampled"],"description":"Payload checking when neither the objective nor the model says."},"payload_sample_one_in":{"type":"integer","minimum":1,"maximum":1000000,"description":"With payload_default = \"sampled\": check every Nth payload."},"max_payload_bytes":{"type":"integer","minimum":1024,"maximum":268435456},"max_payload_depth":{"type":"integer","minimum":4,"maximum":1000}}},"models":{"type":"array","maxItems":10000,"description":"Models loaded on this host (until readiness probes report them).","items":{"type":"object","additionalProperties":false,"required":["id","version"],"properties":{"id":{"type":"string","minLength":1,"maxLength":128},"version":{"type":"string","minLength":1,"maxLength":128},"ready":{"type":"boolean"}}}},"saturation":{"type":"object","additionalProperties":false,"description":"How this replica's load is measured and reported.","properties":{"metrics_url":{"type":"string","pattern":"^https?://","description":"The model server's Prometheus endpoint."},"preset":{"enum":["vllm","sglang","tgi","triton","generic"],"description":"Which metric names to read."},"generic":{"type":"object","additionalProperties":false,"properties":{"queue":{"type":"string"},"running":{"type":"string"},"kv_cache":{"type":"string"}}},"scrape_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"scrape_timeout_ms":{"type":"integer","minimum":10,"maximum":60000},"readiness_url":{"type":"string","pattern":"^https?://","description":"200 = ready (e.g. KServe v2 /v2/health/ready)."},"readiness_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"nvidia_smi":{"type":"string","minLength":1,"description":"\"auto\" (use it when installed), \"off\", or the binary's path."},"nvidia_smi_interval_ms":{"type":"integer","minimum":100,"maximum":600000},"evaluate_interval_ms":{"type":"integer","minimum":10,"maximum":60000},"max_queue":{"type":"number","exclusiveMinimum":0},"max_concurrency":{"type":"number","exclusiveMinimum":0},"saturated_enter":{"type":"number","exclusiveMinimum":0,"maximum":1},"saturated_leave":{"type":"number","minimum":0,"exclusiveMaximum":1},"smoothing":{"type":"number","exclusiveMinimum":0,"maximum":1},"warmup_ms":{"type":"integer","minimum":0},"stale_after_ms":{"type":"integer","minimum":1},"heartbeat_ms":{"type":"integer","minimum":100},"min_gap_ms":{"type":"integer","minimum":0},"score_step":{"type":"number","exclusiveMinimum":0,"maximum":1},"report_expiry_seconds":{"type":"integer","minimum":1,"maximum":86400},"latency_target_ms":{"type":"integer","minimum":0,"description":"Mean request latency that counts as full, ms; 0 (default) leaves latency out of the score."},"warmup_requests":{"type":"integer","minimum":0,"description":"WARMING also until this many requests finished after becoming ready (needs a request count: a latency histogram or ReportLoad); 0 = off."}}},"metrics":{"type":"object","additionalProperties":false,"properties":{"listen":{"type":"string","pattern":"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$","description":"Where /metrics listens (loopback host:port, port 0 = any free port), or \"off\"."}}}},"required":["identity","broker","rules"],"definitions":{"name":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"}}};
 const schema1 = {"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"};
 const func0 = Object.prototype.hasOwnProperty;
 const func2 = dependency0.default;
@@ -774,7 +774,7 @@ vErrors.push(err61);
 errors++;
 }
 for(const key5 in data23){
-if(!(((((((key5 === "tenants") || (key5 === "max_message_bytes")) || (key5 === "max_depth")) || (key5 === "history_size")) || (key5 === "trusted_keys")) || (key5 === "signature_threshold")) || (key5 === "max_age_seconds"))){
+if(!((((((((key5 === "tenants") || (key5 === "max_message_bytes")) || (key5 === "max_depth")) || (key5 === "history_size")) || (key5 === "trusted_keys")) || (key5 === "signature_threshold")) || (key5 === "max_age_seconds")) || (key5 === "max_clock_skew_seconds"))){
 const err62 = {instancePath:instancePath+"/rules",schemaPath:"#/properties/rules/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err62];
@@ -788,8 +788,8 @@ errors++;
 if(data23.tenants !== undefined){
 let data24 = data23.tenants;
 if(Array.isArray(data24)){
-if(data24.length < 1){
-const err63 = {instancePath:instancePath+"/rules/tenants",schemaPath:"#/properties/rules/properties/tenants/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data24.length > 10000){
+const err63 = {instancePath:instancePath+"/rules/tenants",schemaPath:"#/properties/rules/properties/tenants/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -798,12 +798,8 @@ vErrors.push(err63);
 }
 errors++;
 }
-const len1 = data24.length;
-for(let i1=0; i1<len1; i1++){
-let data25 = data24[i1];
-if(typeof data25 === "string"){
-if(!pattern0.test(data25)){
-const err64 = {instancePath:instancePath+"/rules/tenants/" + i1,schemaPath:"#/definitions/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[a-z0-9][a-z0-9._-]{0,62}$"+"\""};
+if(data24.length < 1){
+const err64 = {instancePath:instancePath+"/rules/tenants",schemaPath:"#/properties/rules/properties/tenants/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -812,14 +808,28 @@ vErrors.push(err64);
 }
 errors++;
 }
-}
-else {
-const err65 = {instancePath:instancePath+"/rules/tenants/" + i1,schemaPath:"#/definitions/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len1 = data24.length;
+for(let i1=0; i1<len1; i1++){
+let data25 = data24[i1];
+if(typeof data25 === "string"){
+if(!pattern0.test(data25)){
+const err65 = {instancePath:instancePath+"/rules/tenants/" + i1,schemaPath:"#/definitions/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9][a-z0-9._-]{0,62}$"},message:"must match pattern \""+"^[a-z0-9][a-z0-9._-]{0,62}$"+"\""};
 if(vErrors === null){
 vErrors = [err65];
 }
 else {
 vErrors.push(err65);
+}
+errors++;
+}
+}
+else {
+const err66 = {instancePath:instancePath+"/rules/tenants/" + i1,schemaPath:"#/definitions/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
 }
 errors++;
 }
@@ -831,12 +841,12 @@ outer0:
 for(;i2--;){
 for(j0 = i2; j0--;){
 if(func9(data24[i2], data24[j0])){
-const err66 = {instancePath:instancePath+"/rules/tenants",schemaPath:"#/properties/rules/properties/tenants/uniqueItems",keyword:"uniqueItems",params:{i: i2, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i2+" are identical)"};
+const err67 = {instancePath:instancePath+"/rules/tenants",schemaPath:"#/properties/rules/properties/tenants/uniqueItems",keyword:"uniqueItems",params:{i: i2, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i2+" are identical)"};
 if(vErrors === null){
-vErrors = [err66];
+vErrors = [err67];
 }
 else {
-vErrors.push(err66);
+vErrors.push(err67);
 }
 errors++;
 break outer0;
@@ -846,20 +856,7 @@ break outer0;
 }
 }
 else {
-const err67 = {instancePath:instancePath+"/rules/tenants",schemaPath:"#/properties/rules/properties/tenants/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err67];
-}
-else {
-vErrors.push(err67);
-}
-errors++;
-}
-}
-if(data23.max_message_bytes !== undefined){
-let data26 = data23.max_message_bytes;
-if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
-const err68 = {instancePath:instancePath+"/rules/max_message_bytes",schemaPath:"#/properties/rules/properties/max_message_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err68 = {instancePath:instancePath+"/rules/tenants",schemaPath:"#/properties/rules/properties/tenants/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -868,9 +865,11 @@ vErrors.push(err68);
 }
 errors++;
 }
-if((typeof data26 == "number") && (isFinite(data26))){
-if(data26 > 268435455 || isNaN(data26)){
-const err69 = {instancePath:instancePath+"/rules/max_message_bytes",schemaPath:"#/properties/rules/properties/max_message_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 268435455},message:"must be <= 268435455"};
+}
+if(data23.max_message_bytes !== undefined){
+let data26 = data23.max_message_bytes;
+if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
+const err69 = {instancePath:instancePath+"/rules/max_message_bytes",schemaPath:"#/properties/rules/properties/max_message_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -879,8 +878,9 @@ vErrors.push(err69);
 }
 errors++;
 }
-if(data26 < 1024 || isNaN(data26)){
-const err70 = {instancePath:instancePath+"/rules/max_message_bytes",schemaPath:"#/properties/rules/properties/max_message_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
+if((typeof data26 == "number") && (isFinite(data26))){
+if(data26 > 268435455 || isNaN(data26)){
+const err70 = {instancePath:instancePath+"/rules/max_message_bytes",schemaPath:"#/properties/rules/properties/max_message_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 268435455},message:"must be <= 268435455"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -889,12 +889,8 @@ vErrors.push(err70);
 }
 errors++;
 }
-}
-}
-if(data23.max_depth !== undefined){
-let data27 = data23.max_depth;
-if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
-const err71 = {instancePath:instancePath+"/rules/max_depth",schemaPath:"#/properties/rules/properties/max_depth/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data26 < 1024 || isNaN(data26)){
+const err71 = {instancePath:instancePath+"/rules/max_message_bytes",schemaPath:"#/properties/rules/properties/max_message_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -903,9 +899,12 @@ vErrors.push(err71);
 }
 errors++;
 }
-if((typeof data27 == "number") && (isFinite(data27))){
-if(data27 > 1000 || isNaN(data27)){
-const err72 = {instancePath:instancePath+"/rules/max_depth",schemaPath:"#/properties/rules/properties/max_depth/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000"};
+}
+}
+if(data23.max_depth !== undefined){
+let data27 = data23.max_depth;
+if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
+const err72 = {instancePath:instancePath+"/rules/max_depth",schemaPath:"#/properties/rules/properties/max_depth/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -914,8 +913,9 @@ vErrors.push(err72);
 }
 errors++;
 }
-if(data27 < 4 || isNaN(data27)){
-const err73 = {instancePath:instancePath+"/rules/max_depth",schemaPath:"#/properties/rules/properties/max_depth/minimum",keyword:"minimum",params:{comparison: ">=", limit: 4},message:"must be >= 4"};
+if((typeof data27 == "number") && (isFinite(data27))){
+if(data27 > 1000 || isNaN(data27)){
+const err73 = {instancePath:instancePath+"/rules/max_depth",schemaPath:"#/properties/rules/properties/max_depth/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -924,12 +924,8 @@ vErrors.push(err73);
 }
 errors++;
 }
-}
-}
-if(data23.history_size !== undefined){
-let data28 = data23.history_size;
-if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
-const err74 = {instancePath:instancePath+"/rules/history_size",schemaPath:"#/properties/rules/properties/history_size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data27 < 4 || isNaN(data27)){
+const err74 = {instancePath:instancePath+"/rules/max_depth",schemaPath:"#/properties/rules/properties/max_depth/minimum",keyword:"minimum",params:{comparison: ">=", limit: 4},message:"must be >= 4"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -938,9 +934,12 @@ vErrors.push(err74);
 }
 errors++;
 }
-if((typeof data28 == "number") && (isFinite(data28))){
-if(data28 > 64 || isNaN(data28)){
-const err75 = {instancePath:instancePath+"/rules/history_size",schemaPath:"#/properties/rules/properties/history_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 64},message:"must be <= 64"};
+}
+}
+if(data23.history_size !== undefined){
+let data28 = data23.history_size;
+if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
+const err75 = {instancePath:instancePath+"/rules/history_size",schemaPath:"#/properties/rules/properties/history_size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -949,13 +948,24 @@ vErrors.push(err75);
 }
 errors++;
 }
-if(data28 < 1 || isNaN(data28)){
-const err76 = {instancePath:instancePath+"/rules/history_size",schemaPath:"#/properties/rules/properties/history_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data28 == "number") && (isFinite(data28))){
+if(data28 > 64 || isNaN(data28)){
+const err76 = {instancePath:instancePath+"/rules/history_size",schemaPath:"#/properties/rules/properties/history_size/maximum",keyword:"maximum",params:{comparison: "<=", limit: 64},message:"must be <= 64"};
 if(vErrors === null){
 vErrors = [err76];
 }
 else {
 vErrors.push(err76);
+}
+errors++;
+}
+if(data28 < 1 || isNaN(data28)){
+const err77 = {instancePath:instancePath+"/rules/history_size",schemaPath:"#/properties/rules/properties/history_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
 }
 errors++;
 }
@@ -965,17 +975,7 @@ if(data23.trusted_keys !== undefined){
 let data29 = data23.trusted_keys;
 if(Array.isArray(data29)){
 if(data29.length > 64){
-const err77 = {instancePath:instancePath+"/rules/trusted_keys",schemaPath:"#/properties/rules/properties/trusted_keys/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items"};
-if(vErrors === null){
-vErrors = [err77];
-}
-else {
-vErrors.push(err77);
-}
-errors++;
-}
-if(data29.length < 1){
-const err78 = {instancePath:instancePath+"/rules/trusted_keys",schemaPath:"#/properties/rules/properties/trusted_keys/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+const err78 = {instancePath:instancePath+"/rules/trusted_keys",schemaPath:"#/properties/rules/properties/trusted_keys/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -984,12 +984,8 @@ vErrors.push(err78);
 }
 errors++;
 }
-const len2 = data29.length;
-for(let i3=0; i3<len2; i3++){
-let data30 = data29[i3];
-if(typeof data30 === "string"){
-if(func2(data30) < 1){
-const err79 = {instancePath:instancePath+"/rules/trusted_keys/" + i3,schemaPath:"#/properties/rules/properties/trusted_keys/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data29.length < 1){
+const err79 = {instancePath:instancePath+"/rules/trusted_keys",schemaPath:"#/properties/rules/properties/trusted_keys/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -998,9 +994,12 @@ vErrors.push(err79);
 }
 errors++;
 }
-}
-else {
-const err80 = {instancePath:instancePath+"/rules/trusted_keys/" + i3,schemaPath:"#/properties/rules/properties/trusted_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len2 = data29.length;
+for(let i3=0; i3<len2; i3++){
+let data30 = data29[i3];
+if(typeof data30 === "string"){
+if(func2(data30) < 1){
+const err80 = {instancePath:instancePath+"/rules/trusted_keys/" + i3,schemaPath:"#/properties/rules/properties/trusted_keys/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1010,9 +1009,8 @@ vErrors.push(err80);
 errors++;
 }
 }
-}
 else {
-const err81 = {instancePath:instancePath+"/rules/trusted_keys",schemaPath:"#/properties/rules/properties/trusted_keys/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err81 = {instancePath:instancePath+"/rules/trusted_keys/" + i3,schemaPath:"#/properties/rules/properties/trusted_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1022,10 +1020,9 @@ vErrors.push(err81);
 errors++;
 }
 }
-if(data23.signature_threshold !== undefined){
-let data31 = data23.signature_threshold;
-if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
-const err82 = {instancePath:instancePath+"/rules/signature_threshold",schemaPath:"#/properties/rules/properties/signature_threshold/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err82 = {instancePath:instancePath+"/rules/trusted_keys",schemaPath:"#/properties/rules/properties/trusted_keys/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1034,9 +1031,11 @@ vErrors.push(err82);
 }
 errors++;
 }
-if((typeof data31 == "number") && (isFinite(data31))){
-if(data31 > 64 || isNaN(data31)){
-const err83 = {instancePath:instancePath+"/rules/signature_threshold",schemaPath:"#/properties/rules/properties/signature_threshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 64},message:"must be <= 64"};
+}
+if(data23.signature_threshold !== undefined){
+let data31 = data23.signature_threshold;
+if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
+const err83 = {instancePath:instancePath+"/rules/signature_threshold",schemaPath:"#/properties/rules/properties/signature_threshold/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1045,8 +1044,9 @@ vErrors.push(err83);
 }
 errors++;
 }
-if(data31 < 1 || isNaN(data31)){
-const err84 = {instancePath:instancePath+"/rules/signature_threshold",schemaPath:"#/properties/rules/properties/signature_threshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data31 == "number") && (isFinite(data31))){
+if(data31 > 64 || isNaN(data31)){
+const err84 = {instancePath:instancePath+"/rules/signature_threshold",schemaPath:"#/properties/rules/properties/signature_threshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 64},message:"must be <= 64"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1055,12 +1055,8 @@ vErrors.push(err84);
 }
 errors++;
 }
-}
-}
-if(data23.max_age_seconds !== undefined){
-let data32 = data23.max_age_seconds;
-if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
-const err85 = {instancePath:instancePath+"/rules/max_age_seconds",schemaPath:"#/properties/rules/properties/max_age_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data31 < 1 || isNaN(data31)){
+const err85 = {instancePath:instancePath+"/rules/signature_threshold",schemaPath:"#/properties/rules/properties/signature_threshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1069,9 +1065,12 @@ vErrors.push(err85);
 }
 errors++;
 }
-if((typeof data32 == "number") && (isFinite(data32))){
-if(data32 < 0 || isNaN(data32)){
-const err86 = {instancePath:instancePath+"/rules/max_age_seconds",schemaPath:"#/properties/rules/properties/max_age_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data23.max_age_seconds !== undefined){
+let data32 = data23.max_age_seconds;
+if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
+const err86 = {instancePath:instancePath+"/rules/max_age_seconds",schemaPath:"#/properties/rules/properties/max_age_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1080,11 +1079,9 @@ vErrors.push(err86);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err87 = {instancePath:instancePath+"/rules",schemaPath:"#/properties/rules/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data32 == "number") && (isFinite(data32))){
+if(data32 < 0 || isNaN(data32)){
+const err87 = {instancePath:instancePath+"/rules/max_age_seconds",schemaPath:"#/properties/rules/properties/max_age_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1094,12 +1091,11 @@ vErrors.push(err87);
 errors++;
 }
 }
-if(data.state !== undefined){
-let data33 = data.state;
-if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
-for(const key6 in data33){
-if(!(key6 === "dir")){
-const err88 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+}
+if(data23.max_clock_skew_seconds !== undefined){
+let data33 = data23.max_clock_skew_seconds;
+if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
+const err88 = {instancePath:instancePath+"/rules/max_clock_skew_seconds",schemaPath:"#/properties/rules/properties/max_clock_skew_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1108,12 +1104,9 @@ vErrors.push(err88);
 }
 errors++;
 }
-}
-if(data33.dir !== undefined){
-let data34 = data33.dir;
-if(typeof data34 === "string"){
-if(func2(data34) < 1){
-const err89 = {instancePath:instancePath+"/state/dir",schemaPath:"#/properties/state/properties/dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if((typeof data33 == "number") && (isFinite(data33))){
+if(data33 > 86400 || isNaN(data33)){
+const err89 = {instancePath:instancePath+"/rules/max_clock_skew_seconds",schemaPath:"#/properties/rules/properties/max_clock_skew_seconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1122,9 +1115,8 @@ vErrors.push(err89);
 }
 errors++;
 }
-}
-else {
-const err90 = {instancePath:instancePath+"/state/dir",schemaPath:"#/properties/state/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data33 < 0 || isNaN(data33)){
+const err90 = {instancePath:instancePath+"/rules/max_clock_skew_seconds",schemaPath:"#/properties/rules/properties/max_clock_skew_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1135,8 +1127,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err91 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err91 = {instancePath:instancePath+"/rules",schemaPath:"#/properties/rules/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1146,12 +1139,12 @@ vErrors.push(err91);
 errors++;
 }
 }
-if(data.log !== undefined){
-let data35 = data.log;
-if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
-for(const key7 in data35){
-if(!(key7 === "level")){
-const err92 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if(data.state !== undefined){
+let data34 = data.state;
+if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
+for(const key6 in data34){
+if(!(key6 === "dir")){
+const err92 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1161,10 +1154,11 @@ vErrors.push(err92);
 errors++;
 }
 }
-if(data35.level !== undefined){
-let data36 = data35.level;
-if(!((((data36 === "debug") || (data36 === "info")) || (data36 === "warn")) || (data36 === "error"))){
-const err93 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/enum",keyword:"enum",params:{allowedValues: schema0.properties.log.properties.level.enum},message:"must be equal to one of the allowed values"};
+if(data34.dir !== undefined){
+let data35 = data34.dir;
+if(typeof data35 === "string"){
+if(func2(data35) < 1){
+const err93 = {instancePath:instancePath+"/state/dir",schemaPath:"#/properties/state/properties/dir/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1174,9 +1168,8 @@ vErrors.push(err93);
 errors++;
 }
 }
-}
 else {
-const err94 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err94 = {instancePath:instancePath+"/state/dir",schemaPath:"#/properties/state/properties/dir/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1186,12 +1179,9 @@ vErrors.push(err94);
 errors++;
 }
 }
-if(data.api !== undefined){
-let data37 = data.api;
-if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
-for(const key8 in data37){
-if(!((key8 === "socket") || (key8 === "listen"))){
-const err95 = {instancePath:instancePath+"/api",schemaPath:"#/properties/api/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+}
+else {
+const err95 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1201,11 +1191,12 @@ vErrors.push(err95);
 errors++;
 }
 }
-if(data37.socket !== undefined){
-let data38 = data37.socket;
-if(typeof data38 === "string"){
-if(func2(data38) < 1){
-const err96 = {instancePath:instancePath+"/api/socket",schemaPath:"#/properties/api/properties/socket/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data.log !== undefined){
+let data36 = data.log;
+if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
+for(const key7 in data36){
+if(!(key7 === "level")){
+const err96 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1215,8 +1206,10 @@ vErrors.push(err96);
 errors++;
 }
 }
-else {
-const err97 = {instancePath:instancePath+"/api/socket",schemaPath:"#/properties/api/properties/socket/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data36.level !== undefined){
+let data37 = data36.level;
+if(!((((data37 === "debug") || (data37 === "info")) || (data37 === "warn")) || (data37 === "error"))){
+const err97 = {instancePath:instancePath+"/log/level",schemaPath:"#/properties/log/properties/level/enum",keyword:"enum",params:{allowedValues: schema0.properties.log.properties.level.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1226,11 +1219,9 @@ vErrors.push(err97);
 errors++;
 }
 }
-if(data37.listen !== undefined){
-let data39 = data37.listen;
-if(typeof data39 === "string"){
-if(!pattern6.test(data39)){
-const err98 = {instancePath:instancePath+"/api/listen",schemaPath:"#/properties/api/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$"},message:"must match pattern \""+"^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$"+"\""};
+}
+else {
+const err98 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1240,8 +1231,12 @@ vErrors.push(err98);
 errors++;
 }
 }
-else {
-const err99 = {instancePath:instancePath+"/api/listen",schemaPath:"#/properties/api/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.api !== undefined){
+let data38 = data.api;
+if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
+for(const key8 in data38){
+if(!((key8 === "socket") || (key8 === "listen"))){
+const err99 = {instancePath:instancePath+"/api",schemaPath:"#/properties/api/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1251,9 +1246,11 @@ vErrors.push(err99);
 errors++;
 }
 }
-}
-else {
-const err100 = {instancePath:instancePath+"/api",schemaPath:"#/properties/api/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data38.socket !== undefined){
+let data39 = data38.socket;
+if(typeof data39 === "string"){
+if(func2(data39) < 1){
+const err100 = {instancePath:instancePath+"/api/socket",schemaPath:"#/properties/api/properties/socket/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1263,12 +1260,8 @@ vErrors.push(err100);
 errors++;
 }
 }
-if(data.validation !== undefined){
-let data40 = data.validation;
-if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
-for(const key9 in data40){
-if(!((((key9 === "payload_default") || (key9 === "payload_sample_one_in")) || (key9 === "max_payload_bytes")) || (key9 === "max_payload_depth"))){
-const err101 = {instancePath:instancePath+"/validation",schemaPath:"#/properties/validation/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+else {
+const err101 = {instancePath:instancePath+"/api/socket",schemaPath:"#/properties/api/properties/socket/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1278,10 +1271,11 @@ vErrors.push(err101);
 errors++;
 }
 }
-if(data40.payload_default !== undefined){
-let data41 = data40.payload_default;
-if(!(((data41 === "off") || (data41 === "always")) || (data41 === "sampled"))){
-const err102 = {instancePath:instancePath+"/validation/payload_default",schemaPath:"#/properties/validation/properties/payload_default/enum",keyword:"enum",params:{allowedValues: schema0.properties.validation.properties.payload_default.enum},message:"must be equal to one of the allowed values"};
+if(data38.listen !== undefined){
+let data40 = data38.listen;
+if(typeof data40 === "string"){
+if(!pattern6.test(data40)){
+const err102 = {instancePath:instancePath+"/api/listen",schemaPath:"#/properties/api/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$"},message:"must match pattern \""+"^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$"+"\""};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1291,10 +1285,8 @@ vErrors.push(err102);
 errors++;
 }
 }
-if(data40.payload_sample_one_in !== undefined){
-let data42 = data40.payload_sample_one_in;
-if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
-const err103 = {instancePath:instancePath+"/validation/payload_sample_one_in",schemaPath:"#/properties/validation/properties/payload_sample_one_in/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err103 = {instancePath:instancePath+"/api/listen",schemaPath:"#/properties/api/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1303,9 +1295,10 @@ vErrors.push(err103);
 }
 errors++;
 }
-if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 > 1000000 || isNaN(data42)){
-const err104 = {instancePath:instancePath+"/validation/payload_sample_one_in",schemaPath:"#/properties/validation/properties/payload_sample_one_in/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
+}
+}
+else {
+const err104 = {instancePath:instancePath+"/api",schemaPath:"#/properties/api/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1314,8 +1307,13 @@ vErrors.push(err104);
 }
 errors++;
 }
-if(data42 < 1 || isNaN(data42)){
-const err105 = {instancePath:instancePath+"/validation/payload_sample_one_in",schemaPath:"#/properties/validation/properties/payload_sample_one_in/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data.validation !== undefined){
+let data41 = data.validation;
+if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
+for(const key9 in data41){
+if(!((((key9 === "payload_default") || (key9 === "payload_sample_one_in")) || (key9 === "max_payload_bytes")) || (key9 === "max_payload_depth"))){
+const err105 = {instancePath:instancePath+"/validation",schemaPath:"#/properties/validation/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1325,11 +1323,10 @@ vErrors.push(err105);
 errors++;
 }
 }
-}
-if(data40.max_payload_bytes !== undefined){
-let data43 = data40.max_payload_bytes;
-if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
-const err106 = {instancePath:instancePath+"/validation/max_payload_bytes",schemaPath:"#/properties/validation/properties/max_payload_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data41.payload_default !== undefined){
+let data42 = data41.payload_default;
+if(!(((data42 === "off") || (data42 === "always")) || (data42 === "sampled"))){
+const err106 = {instancePath:instancePath+"/validation/payload_default",schemaPath:"#/properties/validation/properties/payload_default/enum",keyword:"enum",params:{allowedValues: schema0.properties.validation.properties.payload_default.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1338,9 +1335,11 @@ vErrors.push(err106);
 }
 errors++;
 }
-if((typeof data43 == "number") && (isFinite(data43))){
-if(data43 > 268435456 || isNaN(data43)){
-const err107 = {instancePath:instancePath+"/validation/max_payload_bytes",schemaPath:"#/properties/validation/properties/max_payload_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 268435456},message:"must be <= 268435456"};
+}
+if(data41.payload_sample_one_in !== undefined){
+let data43 = data41.payload_sample_one_in;
+if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
+const err107 = {instancePath:instancePath+"/validation/payload_sample_one_in",schemaPath:"#/properties/validation/properties/payload_sample_one_in/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1349,8 +1348,9 @@ vErrors.push(err107);
 }
 errors++;
 }
-if(data43 < 1024 || isNaN(data43)){
-const err108 = {instancePath:instancePath+"/validation/max_payload_bytes",schemaPath:"#/properties/validation/properties/max_payload_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
+if((typeof data43 == "number") && (isFinite(data43))){
+if(data43 > 1000000 || isNaN(data43)){
+const err108 = {instancePath:instancePath+"/validation/payload_sample_one_in",schemaPath:"#/properties/validation/properties/payload_sample_one_in/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1359,12 +1359,8 @@ vErrors.push(err108);
 }
 errors++;
 }
-}
-}
-if(data40.max_payload_depth !== undefined){
-let data44 = data40.max_payload_depth;
-if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
-const err109 = {instancePath:instancePath+"/validation/max_payload_depth",schemaPath:"#/properties/validation/properties/max_payload_depth/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data43 < 1 || isNaN(data43)){
+const err109 = {instancePath:instancePath+"/validation/payload_sample_one_in",schemaPath:"#/properties/validation/properties/payload_sample_one_in/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1373,9 +1369,12 @@ vErrors.push(err109);
 }
 errors++;
 }
-if((typeof data44 == "number") && (isFinite(data44))){
-if(data44 > 1000 || isNaN(data44)){
-const err110 = {instancePath:instancePath+"/validation/max_payload_depth",schemaPath:"#/properties/validation/properties/max_payload_depth/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000"};
+}
+}
+if(data41.max_payload_bytes !== undefined){
+let data44 = data41.max_payload_bytes;
+if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
+const err110 = {instancePath:instancePath+"/validation/max_payload_bytes",schemaPath:"#/properties/validation/properties/max_payload_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1384,8 +1383,9 @@ vErrors.push(err110);
 }
 errors++;
 }
-if(data44 < 4 || isNaN(data44)){
-const err111 = {instancePath:instancePath+"/validation/max_payload_depth",schemaPath:"#/properties/validation/properties/max_payload_depth/minimum",keyword:"minimum",params:{comparison: ">=", limit: 4},message:"must be >= 4"};
+if((typeof data44 == "number") && (isFinite(data44))){
+if(data44 > 268435456 || isNaN(data44)){
+const err111 = {instancePath:instancePath+"/validation/max_payload_bytes",schemaPath:"#/properties/validation/properties/max_payload_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 268435456},message:"must be <= 268435456"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1394,11 +1394,8 @@ vErrors.push(err111);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err112 = {instancePath:instancePath+"/validation",schemaPath:"#/properties/validation/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data44 < 1024 || isNaN(data44)){
+const err112 = {instancePath:instancePath+"/validation/max_payload_bytes",schemaPath:"#/properties/validation/properties/max_payload_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1408,11 +1405,11 @@ vErrors.push(err112);
 errors++;
 }
 }
-if(data.models !== undefined){
-let data45 = data.models;
-if(Array.isArray(data45)){
-if(data45.length > 10000){
-const err113 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items"};
+}
+if(data41.max_payload_depth !== undefined){
+let data45 = data41.max_payload_depth;
+if(!(((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45))) && (isFinite(data45)))){
+const err113 = {instancePath:instancePath+"/validation/max_payload_depth",schemaPath:"#/properties/validation/properties/max_payload_depth/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1421,12 +1418,9 @@ vErrors.push(err113);
 }
 errors++;
 }
-const len3 = data45.length;
-for(let i4=0; i4<len3; i4++){
-let data46 = data45[i4];
-if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
-if(data46.id === undefined){
-const err114 = {instancePath:instancePath+"/models/" + i4,schemaPath:"#/properties/models/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if((typeof data45 == "number") && (isFinite(data45))){
+if(data45 > 1000 || isNaN(data45)){
+const err114 = {instancePath:instancePath+"/validation/max_payload_depth",schemaPath:"#/properties/validation/properties/max_payload_depth/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1435,8 +1429,8 @@ vErrors.push(err114);
 }
 errors++;
 }
-if(data46.version === undefined){
-const err115 = {instancePath:instancePath+"/models/" + i4,schemaPath:"#/properties/models/items/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'"};
+if(data45 < 4 || isNaN(data45)){
+const err115 = {instancePath:instancePath+"/validation/max_payload_depth",schemaPath:"#/properties/validation/properties/max_payload_depth/minimum",keyword:"minimum",params:{comparison: ">=", limit: 4},message:"must be >= 4"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1445,9 +1439,11 @@ vErrors.push(err115);
 }
 errors++;
 }
-for(const key10 in data46){
-if(!(((key10 === "id") || (key10 === "version")) || (key10 === "ready"))){
-const err116 = {instancePath:instancePath+"/models/" + i4,schemaPath:"#/properties/models/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+}
+}
+}
+else {
+const err116 = {instancePath:instancePath+"/validation",schemaPath:"#/properties/validation/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1457,11 +1453,11 @@ vErrors.push(err116);
 errors++;
 }
 }
-if(data46.id !== undefined){
-let data47 = data46.id;
-if(typeof data47 === "string"){
-if(func2(data47) > 128){
-const err117 = {instancePath:instancePath+"/models/" + i4+"/id",schemaPath:"#/properties/models/items/properties/id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(data.models !== undefined){
+let data46 = data.models;
+if(Array.isArray(data46)){
+if(data46.length > 10000){
+const err117 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1470,8 +1466,12 @@ vErrors.push(err117);
 }
 errors++;
 }
-if(func2(data47) < 1){
-const err118 = {instancePath:instancePath+"/models/" + i4+"/id",schemaPath:"#/properties/models/items/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const len3 = data46.length;
+for(let i4=0; i4<len3; i4++){
+let data47 = data46[i4];
+if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
+if(data47.id === undefined){
+const err118 = {instancePath:instancePath+"/models/" + i4,schemaPath:"#/properties/models/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1480,9 +1480,8 @@ vErrors.push(err118);
 }
 errors++;
 }
-}
-else {
-const err119 = {instancePath:instancePath+"/models/" + i4+"/id",schemaPath:"#/properties/models/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data47.version === undefined){
+const err119 = {instancePath:instancePath+"/models/" + i4,schemaPath:"#/properties/models/items/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1491,12 +1490,9 @@ vErrors.push(err119);
 }
 errors++;
 }
-}
-if(data46.version !== undefined){
-let data48 = data46.version;
-if(typeof data48 === "string"){
-if(func2(data48) > 128){
-const err120 = {instancePath:instancePath+"/models/" + i4+"/version",schemaPath:"#/properties/models/items/properties/version/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+for(const key10 in data47){
+if(!(((key10 === "id") || (key10 === "version")) || (key10 === "ready"))){
+const err120 = {instancePath:instancePath+"/models/" + i4,schemaPath:"#/properties/models/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1505,8 +1501,12 @@ vErrors.push(err120);
 }
 errors++;
 }
-if(func2(data48) < 1){
-const err121 = {instancePath:instancePath+"/models/" + i4+"/version",schemaPath:"#/properties/models/items/properties/version/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data47.id !== undefined){
+let data48 = data47.id;
+if(typeof data48 === "string"){
+if(func2(data48) > 128){
+const err121 = {instancePath:instancePath+"/models/" + i4+"/id",schemaPath:"#/properties/models/items/properties/id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1515,9 +1515,8 @@ vErrors.push(err121);
 }
 errors++;
 }
-}
-else {
-const err122 = {instancePath:instancePath+"/models/" + i4+"/version",schemaPath:"#/properties/models/items/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data48) < 1){
+const err122 = {instancePath:instancePath+"/models/" + i4+"/id",schemaPath:"#/properties/models/items/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1527,9 +1526,8 @@ vErrors.push(err122);
 errors++;
 }
 }
-if(data46.ready !== undefined){
-if(typeof data46.ready !== "boolean"){
-const err123 = {instancePath:instancePath+"/models/" + i4+"/ready",schemaPath:"#/properties/models/items/properties/ready/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+else {
+const err123 = {instancePath:instancePath+"/models/" + i4+"/id",schemaPath:"#/properties/models/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1539,9 +1537,11 @@ vErrors.push(err123);
 errors++;
 }
 }
-}
-else {
-const err124 = {instancePath:instancePath+"/models/" + i4,schemaPath:"#/properties/models/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data47.version !== undefined){
+let data49 = data47.version;
+if(typeof data49 === "string"){
+if(func2(data49) > 128){
+const err124 = {instancePath:instancePath+"/models/" + i4+"/version",schemaPath:"#/properties/models/items/properties/version/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1550,10 +1550,8 @@ vErrors.push(err124);
 }
 errors++;
 }
-}
-}
-else {
-const err125 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(func2(data49) < 1){
+const err125 = {instancePath:instancePath+"/models/" + i4+"/version",schemaPath:"#/properties/models/items/properties/version/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1563,12 +1561,8 @@ vErrors.push(err125);
 errors++;
 }
 }
-if(data.saturation !== undefined){
-let data50 = data.saturation;
-if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
-for(const key11 in data50){
-if(!(func0.call(schema0.properties.saturation.properties, key11))){
-const err126 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+else {
+const err126 = {instancePath:instancePath+"/models/" + i4+"/version",schemaPath:"#/properties/models/items/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1578,11 +1572,9 @@ vErrors.push(err126);
 errors++;
 }
 }
-if(data50.metrics_url !== undefined){
-let data51 = data50.metrics_url;
-if(typeof data51 === "string"){
-if(!pattern7.test(data51)){
-const err127 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
+if(data47.ready !== undefined){
+if(typeof data47.ready !== "boolean"){
+const err127 = {instancePath:instancePath+"/models/" + i4+"/ready",schemaPath:"#/properties/models/items/properties/ready/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1592,8 +1584,9 @@ vErrors.push(err127);
 errors++;
 }
 }
+}
 else {
-const err128 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err128 = {instancePath:instancePath+"/models/" + i4,schemaPath:"#/properties/models/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1603,10 +1596,9 @@ vErrors.push(err128);
 errors++;
 }
 }
-if(data50.preset !== undefined){
-let data52 = data50.preset;
-if(!(((((data52 === "vllm") || (data52 === "sglang")) || (data52 === "tgi")) || (data52 === "triton")) || (data52 === "generic"))){
-const err129 = {instancePath:instancePath+"/saturation/preset",schemaPath:"#/properties/saturation/properties/preset/enum",keyword:"enum",params:{allowedValues: schema0.properties.saturation.properties.preset.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err129 = {instancePath:instancePath+"/models",schemaPath:"#/properties/models/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1616,12 +1608,12 @@ vErrors.push(err129);
 errors++;
 }
 }
-if(data50.generic !== undefined){
-let data53 = data50.generic;
-if(data53 && typeof data53 == "object" && !Array.isArray(data53)){
-for(const key12 in data53){
-if(!(((key12 === "queue") || (key12 === "running")) || (key12 === "kv_cache"))){
-const err130 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+if(data.saturation !== undefined){
+let data51 = data.saturation;
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+for(const key11 in data51){
+if(!(func0.call(schema0.properties.saturation.properties, key11))){
+const err130 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1631,9 +1623,11 @@ vErrors.push(err130);
 errors++;
 }
 }
-if(data53.queue !== undefined){
-if(typeof data53.queue !== "string"){
-const err131 = {instancePath:instancePath+"/saturation/generic/queue",schemaPath:"#/properties/saturation/properties/generic/properties/queue/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data51.metrics_url !== undefined){
+let data52 = data51.metrics_url;
+if(typeof data52 === "string"){
+if(!pattern7.test(data52)){
+const err131 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1643,9 +1637,8 @@ vErrors.push(err131);
 errors++;
 }
 }
-if(data53.running !== undefined){
-if(typeof data53.running !== "string"){
-const err132 = {instancePath:instancePath+"/saturation/generic/running",schemaPath:"#/properties/saturation/properties/generic/properties/running/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err132 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1655,9 +1648,10 @@ vErrors.push(err132);
 errors++;
 }
 }
-if(data53.kv_cache !== undefined){
-if(typeof data53.kv_cache !== "string"){
-const err133 = {instancePath:instancePath+"/saturation/generic/kv_cache",schemaPath:"#/properties/saturation/properties/generic/properties/kv_cache/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data51.preset !== undefined){
+let data53 = data51.preset;
+if(!(((((data53 === "vllm") || (data53 === "sglang")) || (data53 === "tgi")) || (data53 === "triton")) || (data53 === "generic"))){
+const err133 = {instancePath:instancePath+"/saturation/preset",schemaPath:"#/properties/saturation/properties/preset/enum",keyword:"enum",params:{allowedValues: schema0.properties.saturation.properties.preset.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1667,9 +1661,12 @@ vErrors.push(err133);
 errors++;
 }
 }
-}
-else {
-const err134 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data51.generic !== undefined){
+let data54 = data51.generic;
+if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
+for(const key12 in data54){
+if(!(((key12 === "queue") || (key12 === "running")) || (key12 === "kv_cache"))){
+const err134 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1679,10 +1676,9 @@ vErrors.push(err134);
 errors++;
 }
 }
-if(data50.scrape_interval_ms !== undefined){
-let data57 = data50.scrape_interval_ms;
-if(!(((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57))) && (isFinite(data57)))){
-const err135 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data54.queue !== undefined){
+if(typeof data54.queue !== "string"){
+const err135 = {instancePath:instancePath+"/saturation/generic/queue",schemaPath:"#/properties/saturation/properties/generic/properties/queue/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1691,9 +1687,10 @@ vErrors.push(err135);
 }
 errors++;
 }
-if((typeof data57 == "number") && (isFinite(data57))){
-if(data57 > 600000 || isNaN(data57)){
-const err136 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+if(data54.running !== undefined){
+if(typeof data54.running !== "string"){
+const err136 = {instancePath:instancePath+"/saturation/generic/running",schemaPath:"#/properties/saturation/properties/generic/properties/running/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1702,8 +1699,10 @@ vErrors.push(err136);
 }
 errors++;
 }
-if(data57 < 10 || isNaN(data57)){
-const err137 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+if(data54.kv_cache !== undefined){
+if(typeof data54.kv_cache !== "string"){
+const err137 = {instancePath:instancePath+"/saturation/generic/kv_cache",schemaPath:"#/properties/saturation/properties/generic/properties/kv_cache/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1714,10 +1713,8 @@ errors++;
 }
 }
 }
-if(data50.scrape_timeout_ms !== undefined){
-let data58 = data50.scrape_timeout_ms;
-if(!(((typeof data58 == "number") && (!(data58 % 1) && !isNaN(data58))) && (isFinite(data58)))){
-const err138 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err138 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1726,9 +1723,11 @@ vErrors.push(err138);
 }
 errors++;
 }
-if((typeof data58 == "number") && (isFinite(data58))){
-if(data58 > 60000 || isNaN(data58)){
-const err139 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
+}
+if(data51.scrape_interval_ms !== undefined){
+let data58 = data51.scrape_interval_ms;
+if(!(((typeof data58 == "number") && (!(data58 % 1) && !isNaN(data58))) && (isFinite(data58)))){
+const err139 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1737,8 +1736,9 @@ vErrors.push(err139);
 }
 errors++;
 }
-if(data58 < 10 || isNaN(data58)){
-const err140 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+if((typeof data58 == "number") && (isFinite(data58))){
+if(data58 > 600000 || isNaN(data58)){
+const err140 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1747,13 +1747,8 @@ vErrors.push(err140);
 }
 errors++;
 }
-}
-}
-if(data50.readiness_url !== undefined){
-let data59 = data50.readiness_url;
-if(typeof data59 === "string"){
-if(!pattern7.test(data59)){
-const err141 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
+if(data58 < 10 || isNaN(data58)){
+const err141 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1763,8 +1758,11 @@ vErrors.push(err141);
 errors++;
 }
 }
-else {
-const err142 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data51.scrape_timeout_ms !== undefined){
+let data59 = data51.scrape_timeout_ms;
+if(!(((typeof data59 == "number") && (!(data59 % 1) && !isNaN(data59))) && (isFinite(data59)))){
+const err142 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1773,11 +1771,9 @@ vErrors.push(err142);
 }
 errors++;
 }
-}
-if(data50.readiness_interval_ms !== undefined){
-let data60 = data50.readiness_interval_ms;
-if(!(((typeof data60 == "number") && (!(data60 % 1) && !isNaN(data60))) && (isFinite(data60)))){
-const err143 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data59 == "number") && (isFinite(data59))){
+if(data59 > 60000 || isNaN(data59)){
+const err143 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1786,9 +1782,8 @@ vErrors.push(err143);
 }
 errors++;
 }
-if((typeof data60 == "number") && (isFinite(data60))){
-if(data60 > 600000 || isNaN(data60)){
-const err144 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+if(data59 < 10 || isNaN(data59)){
+const err144 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1797,8 +1792,13 @@ vErrors.push(err144);
 }
 errors++;
 }
-if(data60 < 10 || isNaN(data60)){
-const err145 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+}
+if(data51.readiness_url !== undefined){
+let data60 = data51.readiness_url;
+if(typeof data60 === "string"){
+if(!pattern7.test(data60)){
+const err145 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1808,12 +1808,8 @@ vErrors.push(err145);
 errors++;
 }
 }
-}
-if(data50.nvidia_smi !== undefined){
-let data61 = data50.nvidia_smi;
-if(typeof data61 === "string"){
-if(func2(data61) < 1){
-const err146 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err146 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1823,8 +1819,10 @@ vErrors.push(err146);
 errors++;
 }
 }
-else {
-const err147 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data51.readiness_interval_ms !== undefined){
+let data61 = data51.readiness_interval_ms;
+if(!(((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61))) && (isFinite(data61)))){
+const err147 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1833,11 +1831,9 @@ vErrors.push(err147);
 }
 errors++;
 }
-}
-if(data50.nvidia_smi_interval_ms !== undefined){
-let data62 = data50.nvidia_smi_interval_ms;
-if(!(((typeof data62 == "number") && (!(data62 % 1) && !isNaN(data62))) && (isFinite(data62)))){
-const err148 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data61 == "number") && (isFinite(data61))){
+if(data61 > 600000 || isNaN(data61)){
+const err148 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1846,9 +1842,8 @@ vErrors.push(err148);
 }
 errors++;
 }
-if((typeof data62 == "number") && (isFinite(data62))){
-if(data62 > 600000 || isNaN(data62)){
-const err149 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+if(data61 < 10 || isNaN(data61)){
+const err149 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1857,8 +1852,13 @@ vErrors.push(err149);
 }
 errors++;
 }
-if(data62 < 100 || isNaN(data62)){
-const err150 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+}
+}
+if(data51.nvidia_smi !== undefined){
+let data62 = data51.nvidia_smi;
+if(typeof data62 === "string"){
+if(func2(data62) < 1){
+const err150 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1868,11 +1868,8 @@ vErrors.push(err150);
 errors++;
 }
 }
-}
-if(data50.evaluate_interval_ms !== undefined){
-let data63 = data50.evaluate_interval_ms;
-if(!(((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63))) && (isFinite(data63)))){
-const err151 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err151 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1881,9 +1878,11 @@ vErrors.push(err151);
 }
 errors++;
 }
-if((typeof data63 == "number") && (isFinite(data63))){
-if(data63 > 60000 || isNaN(data63)){
-const err152 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
+}
+if(data51.nvidia_smi_interval_ms !== undefined){
+let data63 = data51.nvidia_smi_interval_ms;
+if(!(((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63))) && (isFinite(data63)))){
+const err152 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1892,8 +1891,9 @@ vErrors.push(err152);
 }
 errors++;
 }
-if(data63 < 10 || isNaN(data63)){
-const err153 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+if((typeof data63 == "number") && (isFinite(data63))){
+if(data63 > 600000 || isNaN(data63)){
+const err153 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1902,13 +1902,8 @@ vErrors.push(err153);
 }
 errors++;
 }
-}
-}
-if(data50.max_queue !== undefined){
-let data64 = data50.max_queue;
-if((typeof data64 == "number") && (isFinite(data64))){
-if(data64 <= 0 || isNaN(data64)){
-const err154 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data63 < 100 || isNaN(data63)){
+const err154 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1918,8 +1913,11 @@ vErrors.push(err154);
 errors++;
 }
 }
-else {
-const err155 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/type",keyword:"type",params:{type: "number"},message:"must be number"};
+}
+if(data51.evaluate_interval_ms !== undefined){
+let data64 = data51.evaluate_interval_ms;
+if(!(((typeof data64 == "number") && (!(data64 % 1) && !isNaN(data64))) && (isFinite(data64)))){
+const err155 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1928,12 +1926,9 @@ vErrors.push(err155);
 }
 errors++;
 }
-}
-if(data50.max_concurrency !== undefined){
-let data65 = data50.max_concurrency;
-if((typeof data65 == "number") && (isFinite(data65))){
-if(data65 <= 0 || isNaN(data65)){
-const err156 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if((typeof data64 == "number") && (isFinite(data64))){
+if(data64 > 60000 || isNaN(data64)){
+const err156 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -1942,9 +1937,8 @@ vErrors.push(err156);
 }
 errors++;
 }
-}
-else {
-const err157 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data64 < 10 || isNaN(data64)){
+const err157 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -1954,11 +1948,12 @@ vErrors.push(err157);
 errors++;
 }
 }
-if(data50.saturated_enter !== undefined){
-let data66 = data50.saturated_enter;
-if((typeof data66 == "number") && (isFinite(data66))){
-if(data66 > 1 || isNaN(data66)){
-const err158 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+}
+if(data51.max_queue !== undefined){
+let data65 = data51.max_queue;
+if((typeof data65 == "number") && (isFinite(data65))){
+if(data65 <= 0 || isNaN(data65)){
+const err158 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -1967,8 +1962,9 @@ vErrors.push(err158);
 }
 errors++;
 }
-if(data66 <= 0 || isNaN(data66)){
-const err159 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+else {
+const err159 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -1978,8 +1974,11 @@ vErrors.push(err159);
 errors++;
 }
 }
-else {
-const err160 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data51.max_concurrency !== undefined){
+let data66 = data51.max_concurrency;
+if((typeof data66 == "number") && (isFinite(data66))){
+if(data66 <= 0 || isNaN(data66)){
+const err160 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -1989,11 +1988,8 @@ vErrors.push(err160);
 errors++;
 }
 }
-if(data50.saturated_leave !== undefined){
-let data67 = data50.saturated_leave;
-if((typeof data67 == "number") && (isFinite(data67))){
-if(data67 < 0 || isNaN(data67)){
-const err161 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+else {
+const err161 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2002,8 +1998,12 @@ vErrors.push(err161);
 }
 errors++;
 }
-if(data67 >= 1 || isNaN(data67)){
-const err162 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
+}
+if(data51.saturated_enter !== undefined){
+let data67 = data51.saturated_enter;
+if((typeof data67 == "number") && (isFinite(data67))){
+if(data67 > 1 || isNaN(data67)){
+const err162 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2012,9 +2012,8 @@ vErrors.push(err162);
 }
 errors++;
 }
-}
-else {
-const err163 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data67 <= 0 || isNaN(data67)){
+const err163 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2024,11 +2023,8 @@ vErrors.push(err163);
 errors++;
 }
 }
-if(data50.smoothing !== undefined){
-let data68 = data50.smoothing;
-if((typeof data68 == "number") && (isFinite(data68))){
-if(data68 > 1 || isNaN(data68)){
-const err164 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+else {
+const err164 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2037,8 +2033,12 @@ vErrors.push(err164);
 }
 errors++;
 }
-if(data68 <= 0 || isNaN(data68)){
-const err165 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+if(data51.saturated_leave !== undefined){
+let data68 = data51.saturated_leave;
+if((typeof data68 == "number") && (isFinite(data68))){
+if(data68 < 0 || isNaN(data68)){
+const err165 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2047,9 +2047,8 @@ vErrors.push(err165);
 }
 errors++;
 }
-}
-else {
-const err166 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data68 >= 1 || isNaN(data68)){
+const err166 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2059,10 +2058,8 @@ vErrors.push(err166);
 errors++;
 }
 }
-if(data50.warmup_ms !== undefined){
-let data69 = data50.warmup_ms;
-if(!(((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69))) && (isFinite(data69)))){
-const err167 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err167 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2071,9 +2068,12 @@ vErrors.push(err167);
 }
 errors++;
 }
+}
+if(data51.smoothing !== undefined){
+let data69 = data51.smoothing;
 if((typeof data69 == "number") && (isFinite(data69))){
-if(data69 < 0 || isNaN(data69)){
-const err168 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data69 > 1 || isNaN(data69)){
+const err168 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2082,12 +2082,8 @@ vErrors.push(err168);
 }
 errors++;
 }
-}
-}
-if(data50.stale_after_ms !== undefined){
-let data70 = data50.stale_after_ms;
-if(!(((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70))) && (isFinite(data70)))){
-const err169 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data69 <= 0 || isNaN(data69)){
+const err169 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2096,9 +2092,9 @@ vErrors.push(err169);
 }
 errors++;
 }
-if((typeof data70 == "number") && (isFinite(data70))){
-if(data70 < 1 || isNaN(data70)){
-const err170 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+else {
+const err170 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2108,11 +2104,10 @@ vErrors.push(err170);
 errors++;
 }
 }
-}
-if(data50.heartbeat_ms !== undefined){
-let data71 = data50.heartbeat_ms;
-if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
-const err171 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data51.warmup_ms !== undefined){
+let data70 = data51.warmup_ms;
+if(!(((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70))) && (isFinite(data70)))){
+const err171 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2121,9 +2116,9 @@ vErrors.push(err171);
 }
 errors++;
 }
-if((typeof data71 == "number") && (isFinite(data71))){
-if(data71 < 100 || isNaN(data71)){
-const err172 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+if((typeof data70 == "number") && (isFinite(data70))){
+if(data70 < 0 || isNaN(data70)){
+const err172 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2134,10 +2129,10 @@ errors++;
 }
 }
 }
-if(data50.min_gap_ms !== undefined){
-let data72 = data50.min_gap_ms;
-if(!(((typeof data72 == "number") && (!(data72 % 1) && !isNaN(data72))) && (isFinite(data72)))){
-const err173 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data51.stale_after_ms !== undefined){
+let data71 = data51.stale_after_ms;
+if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
+const err173 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2146,9 +2141,9 @@ vErrors.push(err173);
 }
 errors++;
 }
-if((typeof data72 == "number") && (isFinite(data72))){
-if(data72 < 0 || isNaN(data72)){
-const err174 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data71 == "number") && (isFinite(data71))){
+if(data71 < 1 || isNaN(data71)){
+const err174 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2159,11 +2154,10 @@ errors++;
 }
 }
 }
-if(data50.score_step !== undefined){
-let data73 = data50.score_step;
-if((typeof data73 == "number") && (isFinite(data73))){
-if(data73 > 1 || isNaN(data73)){
-const err175 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(data51.heartbeat_ms !== undefined){
+let data72 = data51.heartbeat_ms;
+if(!(((typeof data72 == "number") && (!(data72 % 1) && !isNaN(data72))) && (isFinite(data72)))){
+const err175 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2172,8 +2166,9 @@ vErrors.push(err175);
 }
 errors++;
 }
-if(data73 <= 0 || isNaN(data73)){
-const err176 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if((typeof data72 == "number") && (isFinite(data72))){
+if(data72 < 100 || isNaN(data72)){
+const err176 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2183,8 +2178,11 @@ vErrors.push(err176);
 errors++;
 }
 }
-else {
-const err177 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/type",keyword:"type",params:{type: "number"},message:"must be number"};
+}
+if(data51.min_gap_ms !== undefined){
+let data73 = data51.min_gap_ms;
+if(!(((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73))) && (isFinite(data73)))){
+const err177 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2193,11 +2191,9 @@ vErrors.push(err177);
 }
 errors++;
 }
-}
-if(data50.report_expiry_seconds !== undefined){
-let data74 = data50.report_expiry_seconds;
-if(!(((typeof data74 == "number") && (!(data74 % 1) && !isNaN(data74))) && (isFinite(data74)))){
-const err178 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data73 == "number") && (isFinite(data73))){
+if(data73 < 0 || isNaN(data73)){
+const err178 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2206,9 +2202,13 @@ vErrors.push(err178);
 }
 errors++;
 }
+}
+}
+if(data51.score_step !== undefined){
+let data74 = data51.score_step;
 if((typeof data74 == "number") && (isFinite(data74))){
-if(data74 > 86400 || isNaN(data74)){
-const err179 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+if(data74 > 1 || isNaN(data74)){
+const err179 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2217,8 +2217,8 @@ vErrors.push(err179);
 }
 errors++;
 }
-if(data74 < 1 || isNaN(data74)){
-const err180 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data74 <= 0 || isNaN(data74)){
+const err180 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2228,11 +2228,8 @@ vErrors.push(err180);
 errors++;
 }
 }
-}
-if(data50.latency_target_ms !== undefined){
-let data75 = data50.latency_target_ms;
-if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
-const err181 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err181 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2241,9 +2238,11 @@ vErrors.push(err181);
 }
 errors++;
 }
-if((typeof data75 == "number") && (isFinite(data75))){
-if(data75 < 0 || isNaN(data75)){
-const err182 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data51.report_expiry_seconds !== undefined){
+let data75 = data51.report_expiry_seconds;
+if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
+const err182 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2252,12 +2251,9 @@ vErrors.push(err182);
 }
 errors++;
 }
-}
-}
-if(data50.warmup_requests !== undefined){
-let data76 = data50.warmup_requests;
-if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
-const err183 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data75 == "number") && (isFinite(data75))){
+if(data75 > 86400 || isNaN(data75)){
+const err183 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2266,9 +2262,8 @@ vErrors.push(err183);
 }
 errors++;
 }
-if((typeof data76 == "number") && (isFinite(data76))){
-if(data76 < 0 || isNaN(data76)){
-const err184 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data75 < 1 || isNaN(data75)){
+const err184 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2279,9 +2274,10 @@ errors++;
 }
 }
 }
-}
-else {
-const err185 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data51.latency_target_ms !== undefined){
+let data76 = data51.latency_target_ms;
+if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
+const err185 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2290,13 +2286,9 @@ vErrors.push(err185);
 }
 errors++;
 }
-}
-if(data.metrics !== undefined){
-let data77 = data.metrics;
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-for(const key13 in data77){
-if(!(key13 === "listen")){
-const err186 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+if((typeof data76 == "number") && (isFinite(data76))){
+if(data76 < 0 || isNaN(data76)){
+const err186 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2306,11 +2298,11 @@ vErrors.push(err186);
 errors++;
 }
 }
-if(data77.listen !== undefined){
-let data78 = data77.listen;
-if(typeof data78 === "string"){
-if(!pattern9.test(data78)){
-const err187 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"},message:"must match pattern \""+"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"+"\""};
+}
+if(data51.warmup_requests !== undefined){
+let data77 = data51.warmup_requests;
+if(!(((typeof data77 == "number") && (!(data77 % 1) && !isNaN(data77))) && (isFinite(data77)))){
+const err187 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2319,9 +2311,9 @@ vErrors.push(err187);
 }
 errors++;
 }
-}
-else {
-const err188 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data77 == "number") && (isFinite(data77))){
+if(data77 < 0 || isNaN(data77)){
+const err188 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2332,8 +2324,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err189 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err189 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2343,14 +2336,66 @@ vErrors.push(err189);
 errors++;
 }
 }
-}
-else {
-const err190 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.metrics !== undefined){
+let data78 = data.metrics;
+if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
+for(const key13 in data78){
+if(!(key13 === "listen")){
+const err190 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err190];
 }
 else {
 vErrors.push(err190);
+}
+errors++;
+}
+}
+if(data78.listen !== undefined){
+let data79 = data78.listen;
+if(typeof data79 === "string"){
+if(!pattern9.test(data79)){
+const err191 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"},message:"must match pattern \""+"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"+"\""};
+if(vErrors === null){
+vErrors = [err191];
+}
+else {
+vErrors.push(err191);
+}
+errors++;
+}
+}
+else {
+const err192 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err192];
+}
+else {
+vErrors.push(err192);
+}
+errors++;
+}
+}
+}
+else {
+const err193 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err193];
+}
+else {
+vErrors.push(err193);
+}
+errors++;
+}
+}
+}
+else {
+const err194 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err194];
+}
+else {
+vErrors.push(err194);
 }
 errors++;
 }

@@ -35,6 +35,8 @@ export interface Config {
     readonly historySize: number;
     /** Rules issued longer ago make the replica STALE_RULES; 0 disables. */
     readonly maxAgeSeconds: number;
+    /** Rule sets issued further ahead of this host's clock are refused (ISSUED_IN_FUTURE). */
+    readonly maxClockSkewSeconds: number;
     /** PEM files of the trusted signing keys; empty: rule sets are not signature-checked. */
     readonly trustedKeyFiles: readonly string[];
     readonly signatureThreshold: number;

@@ -27,6 +27,9 @@ export type ApplyOutcome =
       readonly activeVersion: number | null;
     };
 
+/** Default for {@linkcode RuleApplierOptions.maxClockSkewMs}: five minutes. */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 300_000;
+
 /** One rule message as it arrived. */
 export interface RuleMessage {
   /** The tenant named by the topic (or the state file) it came from. */
@@ -39,8 +42,14 @@ export interface RuleMessage {
 /** Options for {@linkcode RuleApplier}. */
 export interface RuleApplierOptions {
   readonly limits: DecodeLimits;
-  /** Current time in ms since the epoch (for expiry and `appliedAt`). */
+  /** Current time in ms since the epoch (for expiry, issue time and `appliedAt`). */
   readonly now: () => number;
+  /**
+   * How far ahead of `now` a set's `issuedAt` may be, ms (publishers' clocks are not this
+   * host's). Default 300,000. Further ahead is refused: a set "issued" in the far future would
+   * never go stale under `rules.max_age_seconds`, defeating freeze detection.
+   */
+  readonly maxClockSkewMs?: number;
   /**
    * The keys rule sets must be signed with. When set, only signed envelopes that meet its
    * threshold and carry `expiresAt` are applied; when absent, bare and signed sets are both
@@ -139,6 +148,17 @@ export class RuleApplier {
     if (ruleSet.expiresAt !== undefined && Date.parse(ruleSet.expiresAt) <= now) {
       return rejected(
         reject('EXPIRED', '/expiresAt', `rule set expired at ${ruleSet.expiresAt}`),
+        version,
+      );
+    }
+    const skewMs = this.options.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
+    if (Date.parse(ruleSet.issuedAt) > now + skewMs) {
+      return rejected(
+        reject(
+          'ISSUED_IN_FUTURE',
+          '/issuedAt',
+          `issued at ${ruleSet.issuedAt}, more than ${skewMs / 1000} s ahead of this host's clock (${new Date(now).toISOString()}; rules.max_clock_skew_seconds)`,
+        ),
         version,
       );
     }

@@ -61,7 +61,11 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
   const clock = deps.clock ?? systemClock;
   const store = new RuleStore(config.rules.historySize);
   const limits = { maxBytes: config.rules.maxMessageBytes, maxDepth: config.rules.maxDepth };
-  const applier = new RuleApplier(store, { limits, now: () => clock.now() });
+  const applier = new RuleApplier(store, {
+    limits,
+    now: () => clock.now(),
+    maxClockSkewMs: config.rules.maxClockSkewSeconds * 1000,
+  });
   const models = new StaticModelInventory(config.models);
   const health = new HealthState(store, config.rules.tenants);
   const changes = new ChangeSignal();

@@ -48,6 +48,7 @@ describe('buildConfig', () => {
         maxDepth: 32,
         historySize: 4,
         maxAgeSeconds: 0,
+        maxClockSkewSeconds: 300,
         trustedKeyFiles: [],
         signatureThreshold: 1,
       },

@@ -171,6 +171,18 @@ describe('RuleApplier refuses invalid rule sets with a code and a JSON pointer',
       '/expiresAt',
     ],
     ['another tenant', ruleSet('globex', 2), 'TENANT_MISMATCH', '/tenant'],
+    [
+      'a set issued in the year 9999',
+      { ...base, issuedAt: '9999-12-31T00:00:00Z' },
+      'ISSUED_IN_FUTURE',
+      '/issuedAt',
+    ],
+    [
+      'a set issued just beyond the default 5-minute skew allowance',
+      { ...base, issuedAt: new Date(NOW + 300_001).toISOString() },
+      'ISSUED_IN_FUTURE',
+      '/issuedAt',
+    ],
   ];
   for (const [name, doc, code, path] of cases) {
     test(name, () => {
@@ -183,6 +195,29 @@ describe('RuleApplier refuses invalid rule sets with a code and a JSON pointer',
       expect(store.active('acme')).toBeUndefined();
     });
   }
+});
+
+describe('RuleApplier clock skew', () => {
+  test('a set issued ahead of this host, within the allowance, is applied', () => {
+    const { apply } = setup();
+    const doc = { ...ruleSet('acme', 2), issuedAt: new Date(NOW + 299_000).toISOString() };
+    expect(apply(doc).status).toBe('applied');
+  });
+
+  test('the allowance is configurable, and the refusal names the setting', () => {
+    const store = new RuleStore(3);
+    const applier = new RuleApplier(store, {
+      limits: { maxBytes: 1 << 20, maxDepth: 16 },
+      now: () => NOW,
+      maxClockSkewMs: 0,
+    });
+    const ahead = { ...ruleSet('acme', 2), issuedAt: new Date(NOW + 1000).toISOString() };
+    const outcome = applier.apply({ tenant: 'acme', bytes: jsonBytes(ahead) });
+    expect(outcome).toMatchObject({ status: 'rejected', rejection: { code: 'ISSUED_IN_FUTURE' } });
+    if (outcome.status === 'rejected')
+      expect(outcome.rejection.message).toContain('rules.max_clock_skew_seconds');
+    expect(store.active('acme')).toBeUndefined();
+  });
 });
 
 describe('RuleApplier versions', () => {
