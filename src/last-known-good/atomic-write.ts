@@ -3,6 +3,8 @@ import { dirname, join } from 'node:path';
 
 /** Marks the temporary files {@linkcode writeFileAtomic} writes beside their target. */
 const TEMP_MARK = '.tmp-';
+/** Makes each temporary name unique within the process too (`{pid}.{n}`). */
+let tempCounter = 0;
 
 /**
  * Replaces `path` with `data` so that a crash at any moment leaves either the old file or the
@@ -10,14 +12,17 @@ const TEMP_MARK = '.tmp-';
  * over the target, then fsync the directory so the rename itself is durable.
  * When `keepPrevious` is given, it becomes a second name (hard link) of the old file before the
  * rename, so `path` exists throughout (a kill -9 loop found the earlier rename-then-rename leaving
- * only the previous copy when the crash fell between the two).
+ * only the previous copy when the crash fell between the two). That link is made under a
+ * temporary name and renamed over `keepPrevious`, so concurrent writers never meet an EEXIST
+ * between removing the old previous copy and linking the new one (an outside probe saw 52 of 500
+ * saves fail that way).
  */
 export async function writeFileAtomic(
   path: string,
   data: Uint8Array | string,
   keepPrevious?: string,
 ): Promise<void> {
-  const tmp = `${path}${TEMP_MARK}${process.pid}`;
+  const tmp = tempName(path);
   const handle = await open(tmp, 'w', 0o640);
   try {
     await handle.writeFile(data);
@@ -26,11 +31,15 @@ export async function writeFileAtomic(
     await handle.close();
   }
   if (keepPrevious !== undefined) {
-    await rm(keepPrevious, { force: true });
+    const previous = tempName(keepPrevious);
     try {
-      await link(path, keepPrevious);
+      await link(path, previous);
+      await rename(previous, keepPrevious);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    } finally {
+      // rename() leaves both names when they already are links to one file (POSIX): drop ours.
+      await rm(previous, { force: true });
     }
   }
   await rename(tmp, path);
@@ -44,7 +53,7 @@ export async function writeFileAtomic(
 export async function removeStaleTemporaries(dir: string): Promise<string[]> {
   const stale = (await readdir(dir)).filter((name) => {
     const at = name.lastIndexOf(TEMP_MARK);
-    return at >= 0 && !isRunning(Number(name.slice(at + TEMP_MARK.length)));
+    return at >= 0 && !isRunning(Number.parseInt(name.slice(at + TEMP_MARK.length), 10));
   });
   await Promise.all(stale.map((name) => rm(join(dir, name), { force: true })));
   return stale;
@@ -60,7 +69,12 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-function isRunning(pid: number): boolean {
+function tempName(path: string): string {
+  return `${path}${TEMP_MARK}${process.pid}.${++tempCounter}`;
+}
+
+/** Whether a process with this pid exists (EPERM: it does, under another user). */
+export function isRunning(pid: number): boolean {
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);

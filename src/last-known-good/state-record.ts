@@ -11,6 +11,10 @@ export interface StateHeader {
   readonly appliedAt: string;
   /** The bytes are a signed envelope around a rule set of `encoding` (re-verified on restore). */
   readonly envelope?: boolean;
+  /** The topic prefix of the stream it came from (absent in files written before 0.1.0's lock). */
+  readonly topicPrefix?: string;
+  /** The trust root it was accepted under: sorted trusted key ids and threshold, or `none`. */
+  readonly trust?: string;
   /** Length of the rule bytes that follow the header. */
   readonly length: number;
   /** Hex SHA-256 of the rule bytes. */

@@ -19,6 +19,21 @@ export interface LoadedState {
   readonly highWater: number;
   /** Why files were passed over, for logging. */
   readonly problems: readonly string[];
+  /**
+   * Set when what was on disk belongs to another stream (another topic prefix) and was moved
+   * aside as `*.foreign` files instead of being served.
+   */
+  readonly setAside?: string;
+}
+
+/** What the records of a state directory belong to; a record of another owner is never served. */
+export interface StateOwner {
+  readonly topicPrefix: string;
+  /**
+   * A fingerprint of the trust root in force (sorted key ids and threshold, or `none`), asked at
+   * each save and recorded for diagnosis; whether a record still verifies is decided on restore.
+   */
+  readonly trust: () => string;
 }
 
 /** What {@linkcode StateStore.save} writes. */
@@ -40,8 +55,16 @@ export interface SaveInput {
  */
 export class StateStore {
   private readonly rulesDir: string;
+  private readonly saving = new Map<string, Promise<void>>();
 
-  constructor(readonly dir: string) {
+  /**
+   * @param owner What this sidecar follows: written into every record and high-water file, and
+   *   compared on load. Without it (tools, tests) records are read whoever wrote them.
+   */
+  constructor(
+    readonly dir: string,
+    private readonly owner?: StateOwner,
+  ) {
     this.rulesDir = join(dir, 'rules');
   }
 
@@ -58,12 +81,27 @@ export class StateStore {
     }
   }
 
-  /** Durably records `input` as the tenant's last-known-good. @throws {StateWriteError} */
-  async save(input: SaveInput): Promise<void> {
+  /**
+   * Durably records `input` as the tenant's last-known-good. Saves of one tenant run one after
+   * another (the high-water check-then-write must not interleave). @throws {StateWriteError}
+   */
+  save(input: SaveInput): Promise<void> {
+    const previous = this.saving.get(input.tenant) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(() => this.write(input));
+    this.saving.set(input.tenant, next);
+    const forget = () => {
+      if (this.saving.get(input.tenant) === next) this.saving.delete(input.tenant);
+    };
+    next.then(forget, forget);
+    return next;
+  }
+
+  private async write(input: SaveInput): Promise<void> {
     const base = join(this.rulesDir, input.tenant);
     try {
-      const known = await this.readHighWater(input.tenant);
-      if (input.version > known) await writeFileAtomic(`${base}.hwm`, `${input.version}\n`);
+      const known = (await this.readHighWater(input.tenant)).version;
+      if (input.version > known)
+        await writeFileAtomic(`${base}.hwm`, this.highWaterText(input.version));
       const record = encodeStateRecord(
         {
           tenant: input.tenant,
@@ -71,6 +109,7 @@ export class StateStore {
           encoding: input.encoding,
           appliedAt: isoTime(input.appliedAt),
           ...(input.envelope ? { envelope: true } : {}),
+          ...(this.owner ? { topicPrefix: this.owner.topicPrefix, trust: this.owner.trust() } : {}),
         },
         input.bytes,
       );
@@ -90,10 +129,14 @@ export class StateStore {
    * key's sets (TUF's recovery from a fast-forward attack). @throws {StateWriteError}
    */
   async discard(tenant: string): Promise<void> {
+    await this.setAside(tenant, 'untrusted');
+  }
+
+  private async setAside(tenant: string, as: 'untrusted' | 'foreign'): Promise<void> {
     const base = join(this.rulesDir, tenant);
     try {
       for (const suffix of ['.hwm', '.state', '.state.prev'])
-        await rename(`${base}${suffix}`, `${base}${suffix}.untrusted`).catch((error) => {
+        await rename(`${base}${suffix}`, `${base}${suffix}.${as}`).catch((error) => {
           if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         });
     } catch (error) {
@@ -108,7 +151,9 @@ export class StateStore {
   async load(tenant: string): Promise<LoadedState> {
     const base = join(this.rulesDir, tenant);
     const problems: string[] = [];
-    let highWater = await this.readHighWater(tenant, problems);
+    const hwm = await this.readHighWater(tenant, problems);
+    let highWater = hwm.version;
+    let found: { record: StateRecord; source: 'current' | 'previous' } | null = null;
     for (const [file, source] of [
       [`${base}.state`, 'current'],
       [`${base}.state.prev`, 'previous'],
@@ -118,13 +163,31 @@ export class StateStore {
         if (result.error !== null) problems.push(`${file}: ${result.error}`);
         continue;
       }
-      highWater = Math.max(highWater, result.header.version);
-      return { record: result, source, highWater, problems };
+      found = { record: result, source };
+      break;
     }
-    return { record: null, source: null, highWater, problems };
+    const foreign = [found?.record.header.topicPrefix, hwm.topicPrefix].find(
+      (prefix) => prefix !== undefined && this.owner && prefix !== this.owner.topicPrefix,
+    );
+    if (foreign !== undefined && this.owner) {
+      await this.setAside(tenant, 'foreign');
+      const setAside = `the rules of "${tenant}" on disk came from topic prefix "${foreign}", not "${this.owner.topicPrefix}": set aside as *.foreign`;
+      return { record: null, source: null, highWater: 0, problems, setAside };
+    }
+    if (!found) return { record: null, source: null, highWater, problems };
+    highWater = Math.max(highWater, found.record.header.version);
+    return { record: found.record, source: found.source, highWater, problems };
   }
 
-  private async readHighWater(tenant: string, problems?: string[]): Promise<number> {
+  /** The high-water file's text: the version, then the topic prefix it belongs to. */
+  private highWaterText(version: number): string {
+    return this.owner ? `${version} ${this.owner.topicPrefix}\n` : `${version}\n`;
+  }
+
+  private async readHighWater(
+    tenant: string,
+    problems?: string[],
+  ): Promise<{ version: number; topicPrefix?: string }> {
     const file = join(this.rulesDir, `${tenant}.hwm`);
     let text: string;
     try {
@@ -132,14 +195,19 @@ export class StateStore {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
         problems?.push(`${file}: ${(error as Error).message}`);
-      return 0;
+      return { version: 0 };
     }
-    const value = Number(text.trim());
-    if (!Number.isSafeInteger(value) || value < 0) {
+    // `{version}` (written before topic prefixes were recorded) or `{version} {prefix}`.
+    const line = text.trim();
+    const space = line.indexOf(' ');
+    const first = space < 0 ? line : line.slice(0, space);
+    const prefix = space < 0 ? undefined : line.slice(space + 1);
+    const value = Number(first);
+    if (first === '' || !Number.isSafeInteger(value) || value < 0) {
       problems?.push(`${file}: not a version number (${JSON.stringify(text.slice(0, 20))})`);
-      return 0;
+      return { version: 0 };
     }
-    return value;
+    return prefix === undefined ? { version: value } : { version: value, topicPrefix: prefix };
   }
 }
 

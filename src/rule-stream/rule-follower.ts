@@ -114,6 +114,11 @@ export class RuleFollower {
     const loaded = await this.options.state.load(tenant);
     for (const problem of loaded.problems)
       this.log.warn('state file unusable', { tenant, problem });
+    if (loaded.setAside !== undefined)
+      this.log.error('last-known-good rules of another stream set aside; starting without them', {
+        tenant,
+        reason: loaded.setAside,
+      });
     if (loaded.record) {
       const h = loaded.record.header;
       const outcome = this.options.applier.apply({

@@ -103,7 +103,10 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
     // Reports carry the applied versions (resolvers steer away from stale hosts): tell at once.
     monitor.publishNow();
   });
-  const state = new StateStore(config.state.dir);
+  const state = new StateStore(config.state.dir, {
+    topicPrefix: config.broker.topicPrefix,
+    trust: () => trustFingerprint(running.trust()),
+  });
   return {
     log,
     clock,
@@ -118,4 +121,9 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
     monitor,
     changes,
   };
+}
+
+/** `none`, or the sorted trusted key ids and the threshold: what a record was accepted under. */
+function trustFingerprint(trust: TrustRoot | undefined): string {
+  return trust ? `${[...trust.keys.keys()].sort().join(',')}/${trust.threshold}` : 'none';
 }

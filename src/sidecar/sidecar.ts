@@ -1,6 +1,7 @@
 import { ApiServer, type ConfigSnapshot, type HealthState } from '../api/index.ts';
 import type { Config } from '../config/index.ts';
 import { loadTrustRoot, readBrokerFiles } from '../credentials/index.ts';
+import type { StateDirLock } from '../last-known-good/index.ts';
 import type { MetricsServer, SidecarMetrics } from '../metrics/index.ts';
 import type { BrokerConnection } from '../mqtt/index.ts';
 import { RuleFollower } from '../rule-stream/index.ts';
@@ -17,7 +18,13 @@ import { openConnection } from './connection-options.ts';
 import { buildCoreParts, type CoreParts, type SidecarDeps } from './core-parts.ts';
 import { planReload, type ReloadOutcome, withLiveSettings } from './live-settings.ts';
 import { configSnapshot, tenantSnapshots } from './snapshot.ts';
-import { countAcks, followConnection, logTrust, startMetricsServer } from './start-steps.ts';
+import {
+  countAcks,
+  followConnection,
+  lockStateDir,
+  logTrust,
+  startMetricsServer,
+} from './start-steps.ts';
 import { followerOptions, startedFields } from './subsystem-options.ts';
 import { FILAMENT_VERSION } from './version.ts';
 
@@ -44,6 +51,7 @@ export class Sidecar {
   private api: ApiServer | null = null;
   private metricsServer: MetricsServer | null = null;
   private stopping: Promise<void> | null = null;
+  private lock: StateDirLock | null = null;
 
   constructor(
     config: Config,
@@ -70,6 +78,7 @@ export class Sidecar {
    * the broker connection starts last, in the background (an unreachable broker does not fail
    * start-up).
    * @throws {StateWriteError} when the state directory cannot be created.
+   * @throws {StateDirLockedError} when another live sidecar holds the state directory.
    * @throws {ConfigError} when a file the config names (broker password, TLS, trusted keys) is unusable.
    * @throws {ApiBindError} when the API cannot listen (e.g. another sidecar owns the socket).
    */
@@ -77,6 +86,7 @@ export class Sidecar {
     const c = this.current;
     const { log, metrics, monitor, publisher, changes } = this.core;
     await this.core.state.open();
+    this.lock = await lockStateDir(c, log);
     const secrets = await readBrokerFiles(c.broker);
     this.trust = await loadTrustRoot(c.rules.trustedKeyFiles, c.rules.signatureThreshold);
     this.core.applier.setTrust(this.trust);
@@ -124,6 +134,7 @@ export class Sidecar {
       monitor.stop();
       await publisher.publishFinal(monitor.offlineReport());
       await this.connection?.stop();
+      await this.lock?.release();
       log.info('sidecar stopped');
     })();
     return this.stopping;

@@ -1,3 +1,5 @@
+import type { Config } from '../config/index.ts';
+import { StateDirLock } from '../last-known-good/index.ts';
 import type { Logger } from '../log/index.ts';
 import { MetricsServer, type SidecarMetrics } from '../metrics/index.ts';
 import type { ConnectionStatus, MessageBus } from '../mqtt/index.ts';
@@ -5,6 +7,21 @@ import type { RuleFollower } from '../rule-stream/index.ts';
 import type { SaturationMonitor } from '../saturation/index.ts';
 import type { TrustRoot } from '../trust/index.ts';
 import type { ChangeSignal } from './change-signal.ts';
+
+/**
+ * Takes the state directory for this sidecar alone; a lock left by a sidecar that is gone is taken
+ * over, and said so. @throws {StateDirLockedError} naming the live holder.
+ */
+export async function lockStateDir(c: Config, log: Logger): Promise<StateDirLock> {
+  const label = `replica ${c.identity.replica}, topic prefix ${c.broker.topicPrefix}`;
+  const lock = await StateDirLock.acquire(c.state.dir, label);
+  if (lock.tookOver)
+    log.warn('took over the state directory lock of a sidecar that is gone', {
+      dir: c.state.dir,
+      previous: lock.tookOver,
+    });
+  return lock;
+}
 
 /** Says at start-up whether rule sets must be signed, and by whom. */
 export function logTrust(log: Logger, trust: TrustRoot | undefined): void {

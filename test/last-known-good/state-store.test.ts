@@ -128,6 +128,43 @@ describe('StateStore', () => {
     expect(loaded.problems[0]).toContain('not a version number');
   });
 
+  test('concurrent saves never fail on their own temporary or previous-copy files', async () => {
+    // An outside probe saw 52 of 500 saves fail with EEXIST on link(state, state.prev) when two
+    // writers raced; the lock keeps two sidecars apart, and the save path is safe by itself too.
+    const other = new StateStore(dir.path);
+    const failures: string[] = [];
+    const attempt = (s: StateStore, v: number) =>
+      save(s, v).catch((error: Error) => void failures.push(error.message));
+    for (let v = 1; v <= 250; v++)
+      await Promise.all([attempt(store, 2 * v), attempt(other, 2 * v + 1)]);
+    expect(failures).toEqual([]);
+    const loaded = await store.load('acme');
+    expect(loaded.problems).toEqual([]);
+    expect(loaded.highWater).toBe(501);
+    expect((await readdir(join(dir.path, 'rules'))).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  test('a record or version floor of another topic prefix is set aside, not served', async () => {
+    const prod = new StateStore(dir.path, { topicPrefix: 'prod/v1', trust: () => 'none' });
+    const staging = new StateStore(dir.path, { topicPrefix: 'staging/v1', trust: () => 'k1/1' });
+    await save(prod, 5);
+    expect((await prod.load('acme')).record?.header).toMatchObject({
+      version: 5,
+      topicPrefix: 'prod/v1',
+      trust: 'none',
+    });
+    const seen = await staging.load('acme');
+    expect(seen).toMatchObject({ record: null, highWater: 0 });
+    expect(seen.setAside).toContain('"prod/v1"');
+    expect((await readdir(join(dir.path, 'rules'))).sort()).toEqual([
+      'acme.hwm.foreign',
+      'acme.state.foreign',
+    ]);
+    // Records written before prefixes were recorded are still served (an upgrade keeps its rules).
+    await save(store, 7);
+    expect((await staging.load('acme')).record?.header.version).toBe(7);
+  });
+
   test('throws StateWriteError when the directory cannot be written', async () => {
     const blocked = new StateStore(join(dir.path, 'rules', 'acme.hwm-is-a-file'));
     await writeFile(join(dir.path, 'rules', 'acme.hwm-is-a-file'), 'x');

@@ -58,55 +58,67 @@ describe('kill -9 in a loop while rule sets are published continuously (mosquitt
     await dir?.remove();
   });
 
-  test(`${ITERATIONS} crashes: no version lost or lowered, state never corrupt, the socket answers`, async () => {
-    const stateDir = join(dir.path, 'state');
-    const socket = join(dir.path, 'api.sock');
-    const config = join(dir.path, 'filament.toml');
-    await writeFile(config, `[api]\nsocket = "${socket}"\n[saturation]\nnvidia_smi = "off"\n`);
-    const store = new StateStore(stateDir);
-    let restoredBefore = 0;
-    for (let i = 0; i < ITERATIONS; i++) {
-      const durableAtKill = durable;
-      const sidecar = startSidecarProcess(
-        sidecarArgs({ config, brokers: [broker.url], tenant: TENANT, replica: 'crashy', stateDir }),
-      );
-      // Back up with what the last run made durable: never less, never from a corrupt file.
-      await sidecar.waitForLog((l) => l.msg === 'sidecar started', `start ${i}`, 15_000);
-      const restored = sidecar.logs.find((l) => l.msg === 'restored last-known-good rules');
-      if (i > 0) {
-        expect(restored?.from).toBe('current');
-        expect(restored?.version as number).toBeGreaterThanOrEqual(durableAtKill);
-        expect(restored?.version as number).toBeGreaterThanOrEqual(restoredBefore);
-        restoredBefore = restored?.version as number;
-      }
-      // The unix socket answers promptly.
-      const client = grpcClients(`unix:${socket}`);
-      const answered = await Promise.race([
-        client.check('').then((h) => h.status),
-        new Promise((resolve) => setTimeout(() => resolve('no answer within 3 s'), 3000)),
-      ]);
-      client.close();
-      // SERVING from the restored rules, before the broker is even reached (the first run starts
-      // with none: NOT_SERVING until its first set, but it answers).
-      expect(answered).toBe(i === 0 ? 'NOT_SERVING' : 'SERVING');
-      // Let it apply a few newer versions, then kill it at an arbitrary moment.
-      const target = published + 3;
-      await sidecar.waitForLog(
-        (l) => l.msg === 'applied rule set' && (l.version as number) >= target,
-        `newer versions in run ${i}`,
-      );
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 60));
-      expect(await sidecar.kill('SIGKILL')).toBe('SIGKILL');
+  test(
+    `${ITERATIONS} crashes: no version lost or lowered, state never corrupt, the socket answers`,
+    async () => {
+      const stateDir = join(dir.path, 'state');
+      const socket = join(dir.path, 'api.sock');
+      const config = join(dir.path, 'filament.toml');
+      await writeFile(config, `[api]\nsocket = "${socket}"\n[saturation]\nnvidia_smi = "off"\n`);
+      const store = new StateStore(stateDir);
+      let restoredBefore = 0;
+      for (let i = 0; i < ITERATIONS; i++) {
+        const durableAtKill = durable;
+        const sidecar = startSidecarProcess(
+          sidecarArgs({
+            config,
+            brokers: [broker.url],
+            tenant: TENANT,
+            replica: 'crashy',
+            stateDir,
+          }),
+        );
+        // Back up with what the last run made durable: never less, never from a corrupt file.
+        await sidecar.waitForLog((l) => l.msg === 'sidecar started', `start ${i}`, 15_000);
+        const restored = sidecar.logs.find((l) => l.msg === 'restored last-known-good rules');
+        if (i > 0) {
+          expect(restored?.from).toBe('current');
+          expect(restored?.version as number).toBeGreaterThanOrEqual(durableAtKill);
+          expect(restored?.version as number).toBeGreaterThanOrEqual(restoredBefore);
+          restoredBefore = restored?.version as number;
+        }
+        // The unix socket answers promptly.
+        const client = grpcClients(`unix:${socket}`);
+        const answered = await Promise.race([
+          client.check('').then((h) => h.status),
+          new Promise((resolve) => setTimeout(() => resolve('no answer within 3 s'), 3000)),
+        ]);
+        client.close();
+        // SERVING from the restored rules, before the broker is even reached (the first run starts
+        // with none: NOT_SERVING until its first set, but it answers).
+        expect(answered).toBe(i === 0 ? 'NOT_SERVING' : 'SERVING');
+        // Let it apply a few newer versions, then kill it at an arbitrary moment.
+        const target = published + 3;
+        await sidecar.waitForLog(
+          (l) => l.msg === 'applied rule set' && (l.version as number) >= target,
+          `newer versions in run ${i}`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 60));
+        expect(await sidecar.kill('SIGKILL')).toBe('SIGKILL');
 
-      const loaded = await store.load(TENANT);
-      expect(loaded.problems).toEqual([]);
-      expect(loaded.source).toBe('current');
-      expect(loaded.record?.header.version as number).toBeGreaterThanOrEqual(durable);
-      expect(loaded.highWater).toBeGreaterThanOrEqual(loaded.record?.header.version as number);
-    }
-    expect(restoredBefore).toBeGreaterThan(0);
-    // Crashes mid-write leave temporary files; each start removes its dead predecessors'.
-    const temporaries = (await readdir(join(stateDir, 'rules'))).filter((f) => f.includes('.tmp-'));
-    expect(temporaries.length).toBeLessThanOrEqual(1);
-  }, DEADLINE_MS);
+        const loaded = await store.load(TENANT);
+        expect(loaded.problems).toEqual([]);
+        expect(loaded.source).toBe('current');
+        expect(loaded.record?.header.version as number).toBeGreaterThanOrEqual(durable);
+        expect(loaded.highWater).toBeGreaterThanOrEqual(loaded.record?.header.version as number);
+      }
+      expect(restoredBefore).toBeGreaterThan(0);
+      // Crashes mid-write leave temporary files; each start removes its dead predecessors'.
+      const temporaries = (await readdir(join(stateDir, 'rules'))).filter((f) =>
+        f.includes('.tmp-'),
+      );
+      expect(temporaries.length).toBeLessThanOrEqual(1);
+    },
+    DEADLINE_MS,
+  );
 });
