@@ -58,8 +58,8 @@ export class StateStore {
   private readonly saving = new Map<string, Promise<void>>();
 
   /**
-   * @param owner What this sidecar follows: written into every record and high-water file, and
-   *   compared on load. Without it (tools, tests) records are read whoever wrote them.
+   * @param owner What this sidecar follows: written into every record and compared on load.
+   *   Without it (tools, tests) records are read whoever wrote them.
    */
   constructor(
     readonly dir: string,
@@ -100,8 +100,7 @@ export class StateStore {
     const base = join(this.rulesDir, input.tenant);
     try {
       const known = (await this.readHighWater(input.tenant)).version;
-      if (input.version > known)
-        await writeFileAtomic(`${base}.hwm`, this.highWaterText(input.version));
+      if (input.version > known) await writeFileAtomic(`${base}.hwm`, `${input.version}\n`);
       const record = encodeStateRecord(
         {
           tenant: input.tenant,
@@ -166,10 +165,9 @@ export class StateStore {
       found = { record: result, source };
       break;
     }
-    const foreign = [found?.record.header.topicPrefix, hwm.topicPrefix].find(
-      (prefix) => prefix !== undefined && this.owner && prefix !== this.owner.topicPrefix,
-    );
-    if (foreign !== undefined && this.owner) {
+    // The record says which stream it came from; its version floor goes with it.
+    const foreign = found?.record.header.topicPrefix;
+    if (foreign !== undefined && this.owner && foreign !== this.owner.topicPrefix) {
       await this.setAside(tenant, 'foreign');
       const setAside = `the rules of "${tenant}" on disk came from topic prefix "${foreign}", not "${this.owner.topicPrefix}": set aside as *.foreign`;
       return { record: null, source: null, highWater: 0, problems, setAside };
@@ -179,15 +177,7 @@ export class StateStore {
     return { record: found.record, source: found.source, highWater, problems };
   }
 
-  /** The high-water file's text: the version, then the topic prefix it belongs to. */
-  private highWaterText(version: number): string {
-    return this.owner ? `${version} ${this.owner.topicPrefix}\n` : `${version}\n`;
-  }
-
-  private async readHighWater(
-    tenant: string,
-    problems?: string[],
-  ): Promise<{ version: number; topicPrefix?: string }> {
+  private async readHighWater(tenant: string, problems?: string[]): Promise<{ version: number }> {
     const file = join(this.rulesDir, `${tenant}.hwm`);
     let text: string;
     try {
@@ -197,17 +187,12 @@ export class StateStore {
         problems?.push(`${file}: ${(error as Error).message}`);
       return { version: 0 };
     }
-    // `{version}` (written before topic prefixes were recorded) or `{version} {prefix}`.
-    const line = text.trim();
-    const space = line.indexOf(' ');
-    const first = space < 0 ? line : line.slice(0, space);
-    const prefix = space < 0 ? undefined : line.slice(space + 1);
-    const value = Number(first);
-    if (first === '' || !Number.isSafeInteger(value) || value < 0) {
+    const value = Number(text.trim());
+    if (!Number.isSafeInteger(value) || value < 0) {
       problems?.push(`${file}: not a version number (${JSON.stringify(text.slice(0, 20))})`);
       return { version: 0 };
     }
-    return prefix === undefined ? { version: value } : { version: value, topicPrefix: prefix };
+    return { version: value };
   }
 }
 
