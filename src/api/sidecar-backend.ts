@@ -19,6 +19,8 @@ export interface ConfigSnapshot {
     readonly lastAck: AckDocument | null;
     /** Trusted key ids that signed the active set; empty when it was not signature-checked. */
     readonly signedBy: readonly string[];
+    /** The active set is on disk; false while saving it fails (it is retried). */
+    readonly persisted: boolean;
   }>;
   readonly models: readonly LoadedModel[];
   readonly stopping: boolean;

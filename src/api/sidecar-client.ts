@@ -17,6 +17,7 @@ export interface ConfigMessage {
       active_version: number;
       code: string;
       reason: string;
+      persisted: boolean;
       at: string;
     } | null;
     signed_by: string[];

@@ -51,6 +51,7 @@ function render(health: string, c: ConfigMessage): string {
     `filament ${c.identity.filament_version} on ${c.identity.replica} (cluster ${c.identity.cluster}): ${health}${c.stopping ? ' (stopping)' : ''}`,
     `broker  ${c.broker.state.replace('STATE_', '').toLowerCase()} ${c.broker.url} since ${since}, ${c.broker.reconnects} reconnects`,
     describeSignatures(c.signatures),
+    describeDurability(c.tenants),
     '',
     formatTable(
       ['tenant', 'active', 'kept', 'high-water', 'signed by', 'last ack'],
@@ -72,6 +73,14 @@ function render(health: string, c: ConfigMessage): string {
         ),
   ];
   return lines.join('\n');
+}
+
+/** Says which tenants' active rules are not on disk (a full or read-only state directory). */
+function describeDurability(tenants: ConfigMessage['tenants']): string {
+  const unsaved = tenants.filter((t) => t.last_ack && !t.last_ack.persisted);
+  if (unsaved.length === 0) return 'disk    last-known-good up to date';
+  const which = unsaved.map((t) => `${t.tenant} v${t.last_ack?.active_version}`).join(', ');
+  return `disk    NOT PERSISTED: ${which} (retrying; ${unsaved[0]?.last_ack?.reason ?? 'see the log'})`;
 }
 
 function describeSignatures(s: ConfigMessage['signatures']): string {

@@ -27,9 +27,13 @@ export async function writeFileAtomic(
   try {
     await handle.writeFile(data);
     await handle.sync();
-  } finally {
+  } catch (error) {
+    // A half-written temporary (ENOSPC) would keep the space the version floor needs next.
     await handle.close();
+    await rm(tmp, { force: true });
+    throw error;
   }
+  await handle.close();
   if (keepPrevious !== undefined) {
     const previous = tempName(keepPrevious);
     try {

@@ -46,7 +46,12 @@ export class StateDirLock {
    * Takes the lock on `dir` (which must exist) for this process.
    * @throws {StateDirLockedError} when a live process holds it.
    */
-  static async acquire(dir: string, label: string, now = Date.now()): Promise<StateDirLock> {
+  static async acquire(
+    dir: string,
+    label: string,
+    options: { readonly now?: number; readonly freeSpace?: () => Promise<void> } = {},
+  ): Promise<StateDirLock> {
+    const now = options.now ?? Date.now();
     const path = join(dir, 'lock');
     const holder: LockHolder = {
       pid: process.pid,
@@ -55,7 +60,7 @@ export class StateDirLock {
       since: new Date(now).toISOString(),
     };
     const mine = `${path}.${process.pid}`;
-    await writeFile(mine, `${JSON.stringify(holder)}\n`, { mode: 0o640 });
+    await writeHolderFile(mine, holder, options.freeSpace);
     let stale: LockHolder | null = null;
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
@@ -84,6 +89,34 @@ export class StateDirLock {
     const current = await readHolder(this.path);
     if (current?.pid === this.holder.pid && current.since === this.holder.since)
       await rm(this.path, { force: true });
+  }
+}
+
+/**
+ * Writes the holder file. A full disk must not keep a sidecar from starting on its last-known-good
+ * rules: the space kept in reserve is given up, and failing that the file stays empty (it still
+ * locks; a later starter cannot name the holder and takes it over).
+ */
+async function writeHolderFile(
+  path: string,
+  holder: LockHolder,
+  freeSpace: (() => Promise<void>) | undefined,
+): Promise<void> {
+  const text = `${JSON.stringify(holder)}\n`;
+  const full = (error: unknown) =>
+    ['ENOSPC', 'EDQUOT'].includes((error as NodeJS.ErrnoException).code ?? '');
+  try {
+    await writeFile(path, text, { mode: 0o640 });
+    return;
+  } catch (error) {
+    if (!full(error)) throw error;
+  }
+  await freeSpace?.();
+  try {
+    await writeFile(path, text, { mode: 0o640 });
+  } catch (error) {
+    if (!full(error)) throw error;
+    await writeFile(path, '', { mode: 0o640 });
   }
 }
 

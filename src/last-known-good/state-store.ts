@@ -1,8 +1,11 @@
-import { mkdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isoTime } from '../clock/index.ts';
 import { removeStaleTemporaries, writeFileAtomic } from './atomic-write.ts';
 import { decodeStateRecord, encodeStateRecord, type StateRecord } from './state-record.ts';
+
+/** Space kept in the state directory for version floors when the disk fills up. */
+const RESERVE_BYTES = 64 * 1024;
 
 /** Thrown when the state directory cannot be written; the caller must not acknowledge then. */
 export class StateWriteError extends Error {
@@ -73,6 +76,7 @@ export class StateStore {
     try {
       await mkdir(this.rulesDir, { recursive: true, mode: 0o750 });
       await removeStaleTemporaries(this.rulesDir);
+      await this.keepReserve();
     } catch (error) {
       throw new StateWriteError(
         `cannot create state directory ${this.rulesDir}: ${(error as Error).message}`,
@@ -100,7 +104,7 @@ export class StateStore {
     const base = join(this.rulesDir, input.tenant);
     try {
       const known = (await this.readHighWater(input.tenant)).version;
-      if (input.version > known) await writeFileAtomic(`${base}.hwm`, `${input.version}\n`);
+      if (input.version > known) await this.writeHighWater(base, input.version);
       const record = encodeStateRecord(
         {
           tenant: input.tenant,
@@ -113,6 +117,7 @@ export class StateStore {
         input.bytes,
       );
       await writeFileAtomic(`${base}.state`, record, `${base}.state.prev`);
+      await this.keepReserve();
     } catch (error) {
       throw new StateWriteError(
         `cannot persist rules of "${input.tenant}" v${input.version}: ${(error as Error).message}`,
@@ -175,6 +180,40 @@ export class StateStore {
     if (!found) return { record: null, source: null, highWater, problems };
     highWater = Math.max(highWater, found.record.header.version);
     return { record: found.record, source: found.source, highWater, problems };
+  }
+
+  /**
+   * Writes the version floor first and small. On a full disk, the reserve file is given up so the
+   * floor still reaches the disk even when the rule set itself cannot.
+   */
+  private async writeHighWater(base: string, version: number): Promise<void> {
+    try {
+      await writeFileAtomic(`${base}.hwm`, `${version}\n`);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw error;
+      await this.releaseReserve();
+      await writeFileAtomic(`${base}.hwm`, `${version}\n`);
+    }
+  }
+
+  /** Gives up the space kept in reserve (for what must be written on a full disk). */
+  async releaseReserve(): Promise<void> {
+    await rm(this.reservePath, { force: true });
+  }
+
+  /** Best effort: keeps {@linkcode RESERVE_BYTES} set aside for version floors on a full disk. */
+  private async keepReserve(): Promise<void> {
+    try {
+      if ((await stat(this.reservePath).catch(() => null))?.size === RESERVE_BYTES) return;
+      await writeFile(this.reservePath, new Uint8Array(RESERVE_BYTES), { mode: 0o640 });
+    } catch {
+      await rm(this.reservePath, { force: true }).catch(() => {});
+    }
+  }
+
+  private get reservePath(): string {
+    return join(this.rulesDir, '.reserve');
   }
 
   private async readHighWater(tenant: string, problems?: string[]): Promise<{ version: number }> {

@@ -7,6 +7,8 @@ export interface MetricsSources {
     tenant: string;
     activeVersion: number | null;
     highWater: number;
+    /** The active version is on disk (false while a full or read-only disk refuses it). */
+    persisted: boolean;
   }>;
   readonly brokerConnected: () => boolean;
   /** Trusted signing keys; 0 means rule sets are not signature-checked. */
@@ -100,6 +102,16 @@ export class SidecarMetrics {
       collect() {
         this.reset();
         for (const t of sources.tenants()) this.set({ tenant: t.tenant }, t.highWater);
+      },
+    });
+    new Gauge({
+      name: 'filament_rules_persisted',
+      help: '1 when the active rule set is on disk as last-known-good; 0 while saving it fails (retried).',
+      labelNames: ['tenant'],
+      registers,
+      collect() {
+        this.reset();
+        for (const t of sources.tenants()) this.set({ tenant: t.tenant }, t.persisted ? 1 : 0);
       },
     });
     new Gauge({

@@ -21,7 +21,11 @@ export interface AckDocument {
   readonly path?: string;
   /** Human explanation of a rejection, or of a persistence failure. */
   readonly reason?: string;
-  /** Whether the active version is durable on disk as last-known-good. */
+  /**
+   * Whether the version in force after this message (`activeVersion`) is durable on disk as
+   * last-known-good. False while a full or read-only disk keeps it from being written; filament
+   * keeps retrying and publishes the ACK again with `true` once it is.
+   */
   readonly persisted: boolean;
   /** ISO time of the decision. */
   readonly at: string;
@@ -34,12 +38,15 @@ export interface AckIdentity {
   readonly cluster: string;
 }
 
-/** Builds the ACK/NACK document for an outcome. `persistError` marks an applied set that is not durable. */
+/**
+ * Builds the ACK/NACK document for an outcome. `durability` says whether the version in force
+ * after it (the new one, or for a NACK the one kept) is on disk; `reason` then says why not.
+ */
 export function buildAck(
   identity: AckIdentity,
   outcome: ApplyOutcome,
   at: number,
-  persistError?: Error,
+  durability: { readonly persisted: boolean; readonly error?: string } = { persisted: true },
 ): AckDocument {
   const base = { ...identity, receivedVersion: outcome.version, at: isoTime(at) };
   if (outcome.status === 'rejected') {
@@ -51,14 +58,14 @@ export function buildAck(
       code: r.code,
       path: r.path,
       reason: r.message,
-      persisted: true,
+      persisted: durability.persisted,
     };
   }
   return {
     ...base,
     status: outcome.status,
     activeVersion: outcome.version,
-    persisted: persistError === undefined,
-    ...(persistError ? { reason: `applied but not persisted: ${persistError.message}` } : {}),
+    persisted: durability.persisted,
+    ...(durability.persisted ? {} : { reason: `applied but not persisted: ${durability.error}` }),
   };
 }

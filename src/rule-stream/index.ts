@@ -3,4 +3,5 @@
  * @module
  */
 export { type AckDocument, type AckIdentity, buildAck } from './ack.ts';
+export type { Durability } from './durable-saver.ts';
 export { RuleFollower, type RuleFollowerOptions } from './rule-follower.ts';

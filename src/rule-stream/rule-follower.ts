@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '../clock/index.ts';
+import { type Clock, isoTime, systemClock } from '../clock/index.ts';
 import { contentTypeOf } from '../codec/index.ts';
 import type { StateStore } from '../last-known-good/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
@@ -12,6 +12,7 @@ import {
 } from '../rules/index.ts';
 import { ENVELOPE_CONTENT_TYPE } from '../trust/index.ts';
 import { type AckDocument, type AckIdentity, buildAck } from './ack.ts';
+import { type Durability, DurableSaver } from './durable-saver.ts';
 
 /** Options for {@linkcode RuleFollower}. */
 export interface RuleFollowerOptions {
@@ -43,10 +44,19 @@ export class RuleFollower {
   private readonly log: Logger;
   private tenants: string[] = [];
   private started = false;
+  private readonly saver: DurableSaver;
+  private readonly durabilityListeners = new Set<() => void>();
 
   constructor(private readonly options: RuleFollowerOptions) {
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger;
+    this.saver = new DurableSaver({
+      state: options.state,
+      store: options.store,
+      clock: this.clock,
+      log: this.log,
+      onRecovered: (tenant, version) => this.recovered(tenant, version),
+    });
   }
 
   /**
@@ -88,8 +98,9 @@ export class RuleFollower {
     this.setTenants(tenants);
   }
 
-  /** Stops following; rules stay loaded. Idempotent. */
+  /** Stops following (and retrying saves); rules stay loaded. Idempotent. */
   stop(): void {
+    this.saver.stop();
     for (const tenant of this.tenants) this.options.bus.unsubscribe(this.topic(tenant));
     this.tenants = [];
     this.started = false;
@@ -99,6 +110,17 @@ export class RuleFollower {
   onAck(listener: (ack: AckDocument) => void): () => void {
     this.ackListeners.add(listener);
     return () => this.ackListeners.delete(listener);
+  }
+
+  /** Whether `tenant`'s active version is on disk (false while saves fail and are retried). */
+  durability(tenant: string): Durability {
+    return this.saver.durability(tenant);
+  }
+
+  /** Subscribes to a tenant's active version becoming durable after failures. */
+  onDurable(listener: () => void): () => void {
+    this.durabilityListeners.add(listener);
+    return () => this.durabilityListeners.delete(listener);
   }
 
   /** The last ACK/NACK this replica published (or would have) for `tenant`. */
@@ -162,27 +184,15 @@ export class RuleFollower {
       bytes: message.payload,
       ...(message.contentType !== undefined ? { contentType: message.contentType } : {}),
     });
-    let persistError: Error | undefined;
     if (outcome.status === 'applied') {
       this.logApplied(tenant, outcome, message);
-      try {
-        const rules = outcome.rules;
-        await this.options.state.save({
-          tenant,
-          version: rules.version,
-          encoding: rules.encoding,
-          appliedAt: rules.appliedAt,
-          bytes: rules.raw,
-          envelope: rules.signedBy !== undefined,
-        });
-      } catch (error) {
-        persistError = error as Error;
+      const error = await this.saver.save(outcome.rules);
+      if (error)
         this.log.error('applied rules could not be persisted', {
           tenant,
           version: outcome.version,
           error,
         });
-      }
     } else if (outcome.status === 'rejected') {
       this.log.warn('rejected rule set', {
         tenant,
@@ -205,18 +215,36 @@ export class RuleFollower {
       replica: this.options.replica,
       cluster: this.options.cluster,
     };
-    const ack = buildAck(identity, outcome, this.clock.now(), persistError);
-    this.acks.set(tenant, ack);
+    const ack = buildAck(identity, outcome, this.clock.now(), this.saver.durability(tenant));
     for (const listener of this.ackListeners) listener(ack);
+    this.publishAck(ack);
+  }
+
+  /** Records and publishes `ack` retained (the rollout view reads these). */
+  private publishAck(ack: AckDocument): void {
+    this.acks.set(ack.tenant, ack);
     // Not awaited: the broker's confirmation of this publish arrives on the connection that is
     // waiting for this handler to finish before it reads anything else.
     void this.options.bus.publishRetained(
-      ackTopic(this.options.topicPrefix, tenant, this.options.replica),
+      ackTopic(this.options.topicPrefix, ack.tenant, this.options.replica),
       JSON.stringify(ack),
-      {
-        contentType: 'application/json',
-      },
+      { contentType: 'application/json' },
     );
+  }
+
+  /** A tenant's active set reached the disk after failed saves: say so in its ACK again. */
+  private recovered(tenant: string, version: number): void {
+    const last = this.acks.get(tenant);
+    if (last && last.activeVersion === version && !last.persisted) {
+      const { reason, ...rest } = last;
+      this.publishAck({
+        ...rest,
+        ...(last.status === 'rejected' && reason !== undefined ? { reason } : {}),
+        persisted: true,
+        at: isoTime(this.clock.now()),
+      });
+    }
+    for (const listener of this.durabilityListeners) listener();
   }
 
   private logApplied(

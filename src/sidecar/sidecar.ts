@@ -86,7 +86,7 @@ export class Sidecar {
     const c = this.current;
     const { log, metrics, monitor, publisher, changes } = this.core;
     await this.core.state.open();
-    this.lock = await lockStateDir(c, log);
+    this.lock = await lockStateDir(c, this.core.state, log);
     const secrets = await readBrokerFiles(c.broker);
     this.trust = await loadTrustRoot(c.rules.trustedKeyFiles, c.rules.signatureThreshold);
     this.core.applier.setTrust(this.trust);
@@ -193,7 +193,12 @@ export class Sidecar {
   }
 
   private tenants(): ConfigSnapshot['tenants'] {
-    const lastAck = (tenant: string) => this.follower?.lastAck(tenant);
-    return tenantSnapshots(this.current.rules.tenants, this.core.store, lastAck);
+    const { follower } = this;
+    return tenantSnapshots(
+      this.current.rules.tenants,
+      this.core.store,
+      (tenant) => follower?.lastAck(tenant),
+      (tenant) => follower?.durability(tenant),
+    );
   }
 }

@@ -1,7 +1,7 @@
 import type { ConfigSnapshot } from '../api/index.ts';
 import type { Config } from '../config/index.ts';
 import type { ConnectionStatus } from '../mqtt/index.ts';
-import type { AckDocument } from '../rule-stream/index.ts';
+import type { AckDocument, Durability } from '../rule-stream/index.ts';
 import type { RuleStore } from '../rules/index.ts';
 import type { TrustRoot } from '../trust/index.ts';
 import type { LoadedModel } from '../validation/index.ts';
@@ -11,6 +11,7 @@ export function tenantSnapshots(
   tenants: readonly string[],
   store: RuleStore,
   lastAck: (tenant: string) => AckDocument | undefined,
+  durability: (tenant: string) => Durability | undefined,
 ): ConfigSnapshot['tenants'] {
   return tenants.map((tenant) => {
     const rules = store.get(tenant);
@@ -22,6 +23,7 @@ export function tenantSnapshots(
       appliedAt: rules?.active.appliedAt ?? null,
       lastAck: lastAck(tenant) ?? null,
       signedBy: rules?.active.signedBy ?? [],
+      persisted: durability(tenant)?.persisted ?? true,
     };
   });
 }

@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.ts';
-import { StateDirLock } from '../last-known-good/index.ts';
+import { StateDirLock, type StateStore } from '../last-known-good/index.ts';
 import type { Logger } from '../log/index.ts';
 import { MetricsServer, type SidecarMetrics } from '../metrics/index.ts';
 import type { ConnectionStatus, MessageBus } from '../mqtt/index.ts';
@@ -12,9 +12,15 @@ import type { ChangeSignal } from './change-signal.ts';
  * Takes the state directory for this sidecar alone; a lock left by a sidecar that is gone is taken
  * over, and said so. @throws {StateDirLockedError} naming the live holder.
  */
-export async function lockStateDir(c: Config, log: Logger): Promise<StateDirLock> {
+export async function lockStateDir(
+  c: Config,
+  state: StateStore,
+  log: Logger,
+): Promise<StateDirLock> {
   const label = `replica ${c.identity.replica}, topic prefix ${c.broker.topicPrefix}`;
-  const lock = await StateDirLock.acquire(c.state.dir, label);
+  const lock = await StateDirLock.acquire(c.state.dir, label, {
+    freeSpace: () => state.releaseReserve(),
+  });
   if (lock.tookOver)
     log.warn('took over the state directory lock of a sidecar that is gone', {
       dir: c.state.dir,
@@ -60,7 +66,7 @@ export function followConnection(
   });
 }
 
-/** Counts every ACK/NACK by tenant, status and rejection code, and tells config watchers. */
+/** Counts every ACK/NACK by tenant, status and rejection code, and tells config watchers of them. */
 export function countAcks(
   follower: RuleFollower,
   metrics: SidecarMetrics,
@@ -72,6 +78,8 @@ export function countAcks(
       metrics.ruleRejections.inc({ tenant: ack.tenant, code: ack.code ?? 'UNKNOWN' });
     changes.emit();
   });
+  // A set that reached the disk after failed saves changes what GetConfig reports.
+  follower.onDurable(() => changes.emit());
 }
 
 /**
