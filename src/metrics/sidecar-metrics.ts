@@ -27,6 +27,7 @@ export class SidecarMetrics {
   readonly ruleMessages: Counter<'tenant' | 'status'>;
   readonly ruleRejections: Counter<'tenant' | 'code'>;
   readonly brokerReconnects: Counter;
+  readonly sessionTakeovers: Counter;
   readonly validations: Counter<'result'>;
   readonly validationSeconds: Histogram;
   readonly reportsPublished: Counter;
@@ -59,6 +60,11 @@ export class SidecarMetrics {
     this.brokerReconnects = new Counter({
       name: 'filament_broker_reconnects_total',
       help: 'Connections to the broker after the first.',
+      registers,
+    });
+    this.sessionTakeovers = new Counter({
+      name: 'filament_broker_session_takeovers_total',
+      help: 'Times another client with our client id took the broker session (two sidecars with one replica name).',
       registers,
     });
     this.validations = new Counter({

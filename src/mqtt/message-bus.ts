@@ -33,6 +33,11 @@ export interface ConnectionStatus {
   readonly reconnects: number;
   /** ms since the epoch of the last state change. */
   readonly since: number;
+  /**
+   * Times the broker said another client took our session (MQTT 5 reason 0x8E: the same client
+   * id connected elsewhere). Absent where the connection cannot tell.
+   */
+  readonly takeovers?: number;
 }
 
 /**

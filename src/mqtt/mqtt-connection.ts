@@ -13,6 +13,13 @@ import type {
 } from './message-bus.ts';
 import { topicMatches } from './topics.ts';
 
+/** MQTT 5 DISCONNECT reason code: another connection uses this client id. */
+const SESSION_TAKEN_OVER = 0x8e;
+/** A connection the broker closes unasked within this long after accepting it is suspect… */
+const SHORT_LIVED_MS = 5_000;
+/** …and this many in a row are taken for a session take-over. */
+const SHORT_LIVED_RUN = 5;
+
 /** Options for {@linkcode MqttConnection}. */
 export interface MqttConnectionOptions {
   /** Broker URLs (`mqtt://`, `mqtts://`, `ws://`), tried in order on failure. At least one. */
@@ -74,6 +81,14 @@ export class MqttConnection implements BrokerConnection {
   private readonly pending = new Map<string, Pending>();
   private readonly statusListeners = new Set<(status: ConnectionStatus) => void>();
   private readonly backoff: Backoff;
+  private readonly random: () => number;
+  private connectedAt = 0;
+  /** Consecutive session take-overs (see {@linkcode sessionTakenOver}). */
+  private takeoverRun = 0;
+  private takeovers = 0;
+  /** Consecutive connections the broker closed unasked soon after accepting them. */
+  private shortLived = 0;
+  private sessionPresent = false;
   private readonly clock: Clock;
   private readonly log: Logger;
 
@@ -81,7 +96,8 @@ export class MqttConnection implements BrokerConnection {
     if (options.urls.length === 0)
       throw new RangeError('MqttConnection needs at least one broker URL');
     this.clock = options.clock ?? systemClock;
-    this.backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF, options.random);
+    this.random = options.random ?? Math.random;
+    this.backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF, this.random);
     this.log = options.logger ?? silentLogger;
     this.since = this.clock.now();
   }
@@ -138,6 +154,7 @@ export class MqttConnection implements BrokerConnection {
       url: this.options.urls[this.urlIndex] ?? null,
       reconnects: Math.max(0, this.connections - 1),
       since: this.since,
+      takeovers: this.takeovers,
     };
   }
 
@@ -154,6 +171,8 @@ export class MqttConnection implements BrokerConnection {
     const client = mqtt.connect(url, this.clientOptions());
     this.client = client;
     let connected = false;
+    let takenOver = false;
+    let told = false;
     // Replace mqtt.js's no-op so the PUBACK waits for our handler (it is sent from the callback).
     client.handleMessage = (packet, done) => {
       this.dispatch(packet as IPublishPacket).then(
@@ -165,6 +184,8 @@ export class MqttConnection implements BrokerConnection {
       connected = true;
       this.connections++;
       this.backoff.reset();
+      this.connectedAt = this.clock.now();
+      this.sessionPresent = connack.sessionPresent;
       this.setState('connected');
       this.log.info('connected to broker', {
         url,
@@ -177,6 +198,13 @@ export class MqttConnection implements BrokerConnection {
     client.on('error', (error) => {
       this.log.warn('broker connection error', { url, error });
     });
+    client.on('disconnect', (packet) => {
+      // MQTT 5: the broker says why it disconnects us. 0x8E: another client connected with our
+      // client id — two sidecars share a replica name, and would kick each other off forever.
+      told = true;
+      if (packet.reasonCode === SESSION_TAKEN_OVER) takenOver = true;
+      else this.log.warn('broker disconnected us', { url, reasonCode: packet.reasonCode });
+    });
     client.on('close', () => {
       if (this.client !== client) return;
       this.client = null;
@@ -184,11 +212,12 @@ export class MqttConnection implements BrokerConnection {
       client.on('error', () => {});
       void endClient(client, true);
       if (this.state === 'stopped') return;
-      if (connected) this.log.warn('disconnected from broker', { url });
+      const evidence = connected ? this.takeoverEvidence(takenOver, told) : null;
+      if (connected && evidence === null) this.log.warn('disconnected from broker', { url });
       // After losing a broker that had accepted us, try it again first; after a failed attempt, move down the list.
       if (!connected && this.options.urls.length > 1)
         this.urlIndex = (this.urlIndex + 1) % this.options.urls.length;
-      const delay = this.backoff.next();
+      const delay = evidence ? this.sessionTakenOver(url, evidence) : this.backoff.next();
       this.setState('disconnected');
       this.log.info('reconnecting', {
         url: this.options.urls[this.urlIndex],
@@ -197,6 +226,47 @@ export class MqttConnection implements BrokerConnection {
       });
       this.timer = this.clock.setTimeout(() => this.attempt(), delay);
     });
+  }
+
+  /**
+   * Another client took our session (same client id, see {@linkcode takeoverEvidence}): says so
+   * as an error naming the id, counts it, and waits long before trying again — 5 s doubling to 5 min while it keeps happening — so
+   * two sidecars with one replica name cannot flap the broker and the fleet's reports.
+   */
+  /**
+   * Why this lost connection looks like a session take-over, or `null`. MQTT 5 brokers may say so
+   * (reason 0x8E); others (mosquitto 2.0) just close the old connection. So a run of connections
+   * the broker closed unasked within seconds of accepting them *with our session present* counts
+   * too (a broker that restarts without persistence hands out fresh sessions instead).
+   */
+  private takeoverEvidence(said: boolean, told: boolean): string | null {
+    if (said) return 'the broker said so (MQTT 5 reason 0x8E)';
+    const lived = this.clock.now() - this.connectedAt;
+    const suspect = !told && this.sessionPresent && lived < SHORT_LIVED_MS;
+    this.shortLived = suspect ? this.shortLived + 1 : 0;
+    return this.shortLived >= SHORT_LIVED_RUN
+      ? `the broker closed ${this.shortLived} connections in a row within ${SHORT_LIVED_MS / 1000} s of resuming our session`
+      : null;
+  }
+
+  private sessionTakenOver(url: string, evidence: string): number {
+    const now = this.clock.now();
+    // A connection that lasted a minute ends the run of take-overs.
+    if (now - this.connectedAt > 60_000) this.takeoverRun = 0;
+    this.takeoverRun++;
+    this.takeovers++;
+    const delay = Math.round(
+      Math.min(300_000, 5_000 * 2 ** (this.takeoverRun - 1)) * (1 - 0.2 * this.random()),
+    );
+    this.log.error('session taken over by another client with our client id', {
+      url,
+      clientId: this.options.clientId,
+      evidence,
+      hint: 'two sidecars share this replica name (broker.client_id defaults to filament-{replica}): give each its own',
+      takeovers: this.takeovers,
+      retryInMs: delay,
+    });
+    return delay;
   }
 
   private clientOptions(): IClientOptions {

@@ -43,7 +43,8 @@ export function logTrust(log: Logger, trust: TrustRoot | undefined): void {
 }
 
 /**
- * Follows the broker connection: counts reconnections, reports at once on every (re)connection
+ * Follows the broker connection: counts reconnections and session take-overs, reports at once on
+ * every (re)connection
  * (the broker may have published our OFFLINE will for the connection that was lost, and
  * resolvers should not wait for the heartbeat), and tells config watchers.
  */
@@ -54,11 +55,15 @@ export function followConnection(
   changes: ChangeSignal,
 ): void {
   let reconnects = 0;
+  let takeovers = 0;
   let wasConnected = false;
   bus.onStatus((status: ConnectionStatus) => {
     if (status.reconnects > reconnects)
       metrics.brokerReconnects.inc(status.reconnects - reconnects);
     reconnects = status.reconnects;
+    const taken = status.takeovers ?? 0;
+    if (taken > takeovers) metrics.sessionTakeovers.inc(taken - takeovers);
+    takeovers = taken;
     const connected = status.state === 'connected';
     if (connected && !wasConnected) monitor.publishNow();
     wasConnected = connected;
