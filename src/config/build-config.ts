@@ -57,7 +57,7 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
     state: { dir: string };
     log: { level: LogLevel };
     api: { socket?: string; listen?: string };
-    metrics: { listen: string };
+    metrics: { listen: string; max_scrapes_per_second: number };
     validation: {
       payload_default: string;
       payload_sample_one_in: number;
@@ -141,7 +141,10 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
         ),
       listen: c.api.listen ?? null,
     },
-    metrics: { listen: c.metrics.listen === 'off' ? null : c.metrics.listen },
+    metrics: {
+      listen: c.metrics.listen === 'off' ? null : c.metrics.listen,
+      maxScrapesPerSecond: c.metrics.max_scrapes_per_second,
+    },
     validation: {
       payloadDefault: payloadRule(c.validation.payload_default, c.validation.payload_sample_one_in),
       maxPayloadBytes: c.validation.max_payload_bytes,

@@ -21,7 +21,7 @@ export const CONFIG_DEFAULTS = deepFreeze({
   state: { dir: '/var/lib/filament' },
   log: { level: 'info' },
   api: {},
-  metrics: { listen: '127.0.0.1:9464' },
+  metrics: { listen: '127.0.0.1:9464', max_scrapes_per_second: 5 },
   validation: {
     payload_default: 'off',
     payload_sample_one_in: 100,

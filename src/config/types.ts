@@ -44,7 +44,11 @@ export interface Config {
   readonly state: { readonly dir: string };
   readonly log: { readonly level: LogLevel };
   /** The Prometheus endpoint; `listen` null when off. */
-  readonly metrics: { readonly listen: string | null };
+  readonly metrics: {
+    readonly listen: string | null;
+    /** Scrapes answered per second at most; 0 = unpaced. */
+    readonly maxScrapesPerSecond: number;
+  };
   /** The local gRPC API. */
   readonly api: { readonly socket: string; readonly listen: string | null };
   readonly validation: {

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { ScrapePacer } from './scrape-pacer.ts';
 
 /** Thrown when the metrics endpoint cannot listen where configured. */
 export class MetricsListenError extends Error {
@@ -6,18 +7,24 @@ export class MetricsListenError extends Error {
 }
 
 /**
- * Serves `GET /metrics` (Prometheus text) on a loopback `host:port` (port 0: any free one).
- * Everything else is 404.
+ * Serves `GET /metrics` (Prometheus text) on a loopback `host:port` (port 0: any free one),
+ * paced by a {@linkcode ScrapePacer} (5 a second; a looping scraper waits its turn, and past 64
+ * waiting gets 503 with `Retry-After`). Everything else is 404.
  */
 export class MetricsServer {
   private server: Server | null = null;
   private boundPort = 0;
+  private readonly pacer: ScrapePacer | null;
 
   constructor(
     private readonly listen: string,
     private readonly render: () => Promise<string>,
     private readonly contentType: string,
-  ) {}
+    /** Scrapes answered per second at most; 0 = unpaced. Default 5. */
+    maxPerSecond = 5,
+  ) {
+    this.pacer = maxPerSecond > 0 ? new ScrapePacer({ perSecond: maxPerSecond }) : null;
+  }
 
   /** The port bound. */
   get port(): number {
@@ -35,10 +42,16 @@ export class MetricsServer {
         response.writeHead(404).end('not found: try /metrics\n');
         return;
       }
-      this.render().then(
-        (text) => response.writeHead(200, { 'content-type': this.contentType }).end(text),
-        (error: Error) => response.writeHead(500).end(`metrics failed: ${error.message}\n`),
-      );
+      void (this.pacer?.turn() ?? Promise.resolve(true)).then((go) => {
+        if (!go) {
+          response.writeHead(503, { 'retry-after': '1' }).end('too many scrapes waiting\n');
+          return;
+        }
+        this.render().then(
+          (text) => response.writeHead(200, { 'content-type': this.contentType }).end(text),
+          (error: Error) => response.writeHead(500).end(`metrics failed: ${error.message}\n`),
+        );
+      });
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error) =>
@@ -59,6 +72,7 @@ export class MetricsServer {
   stop(): Promise<void> {
     const server = this.server;
     this.server = null;
+    this.pacer?.close();
     if (!server) return Promise.resolve();
     server.closeAllConnections?.();
     return new Promise((resolve) => server.close(() => resolve()));

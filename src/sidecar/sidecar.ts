@@ -107,7 +107,7 @@ export class Sidecar {
       logger: log.child('api'),
     });
     await this.api.start();
-    this.metricsServer = await startMetricsServer(c.metrics.listen, metrics, log);
+    this.metricsServer = await startMetricsServer(c.metrics, metrics, log);
     follower.start();
     monitor.start();
     // Connecting builds the mqtt.js client (tens of ms in the binary): after start() returns, so

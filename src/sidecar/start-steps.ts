@@ -92,12 +92,18 @@ export function countAcks(
  * fatal: losing metrics must not take the validation service down with it.
  */
 export async function startMetricsServer(
-  listen: string | null,
+  options: Config['metrics'],
   metrics: SidecarMetrics,
   log: Logger,
 ): Promise<MetricsServer | null> {
+  const { listen } = options;
   if (listen === null) return null;
-  const server = new MetricsServer(listen, () => metrics.text(), metrics.registry.contentType);
+  const server = new MetricsServer(
+    listen,
+    () => metrics.text(),
+    metrics.registry.contentType,
+    options.maxScrapesPerSecond,
+  );
   try {
     await server.start();
     log.info('metrics listening', {
