@@ -19,6 +19,12 @@ export interface ApiServerOptions {
   readonly backend: SidecarBackend;
   readonly health: HealthState;
   readonly logger?: Logger;
+  /**
+   * The largest request accepted, bytes. Default 64 MiB. The sidecar sets it from
+   * `validation.max_payload_bytes` plus room for the rest of the request, so a payload the
+   * validator would accept is never cut off by gRPC first (and a larger one is refused by it).
+   */
+  readonly maxMessageBytes?: number;
 }
 
 /**
@@ -26,9 +32,7 @@ export interface ApiServerOptions {
  * filament.v1.Sidecar, on a unix socket (mode 0660) and optionally loopback TCP.
  */
 export class ApiServer {
-  private readonly server = new grpc.Server({
-    'grpc.max_receive_message_length': 64 * 1024 * 1024,
-  });
+  private readonly server: grpc.Server;
   private readonly streams = new Set<grpc.ServerWritableStream<unknown, unknown>>();
   private readonly log: Logger;
   private boundTcpPort: number | null = null;
@@ -38,6 +42,9 @@ export class ApiServer {
 
   constructor(private readonly options: ApiServerOptions) {
     this.log = options.logger ?? silentLogger;
+    this.server = new grpc.Server({
+      'grpc.max_receive_message_length': options.maxMessageBytes ?? 64 * 1024 * 1024,
+    });
     const registry = {
       add: (call: grpc.ServerWritableStream<unknown, unknown>) => this.track(call),
     };

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { FORBIDDEN_KEYS } from '../codec/index.ts';
 import { toViolations } from '../json-schema/index.ts';
@@ -90,6 +90,7 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
     | { ca_file?: string; cert_file?: string; key_file?: string }
     | undefined;
   if (tls !== undefined) checkTls(tls, c.broker.urls);
+  checkAbsolute({ 'state.dir': c.state.dir, 'api.socket': c.api.socket });
   return {
     identity: { replica: c.identity.replica, cluster: c.identity.cluster },
     broker: {
@@ -219,11 +220,18 @@ export function defaultReplica(host: string): string {
   return name === '' ? 'replica' : name;
 }
 
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
 function merge(base: Doc, over: Doc, path: string, problems: string[]): Doc {
   for (const [key, value] of Object.entries(over)) {
     const field = path === '' ? key : `${path}.${key}`;
     if (FORBIDDEN_KEYS.has(key)) {
       problems.push(`${field}: key "${key}" is not allowed [forbidden]`);
+      continue;
+    }
+    // No setting needs a number beyond 2^53 − 1; TOML allows int64 (a BigInt here) and 1e300.
+    if (typeof value === 'bigint' || (typeof value === 'number' && Math.abs(value) > MAX_SAFE)) {
+      problems.push(`${field}: must be at most ${MAX_SAFE} in size (got ${value}) [range]`);
       continue;
     }
     const current = base[key];
@@ -257,6 +265,20 @@ function dotted(pointer: string): string {
  * `broker.tls` only means something with a TLS URL, and a client certificate needs its key: say
  * so at start-up instead of connecting in plain text or failing the handshake later.
  */
+/**
+ * Paths a long-running service keeps must not depend on the directory it was started from.
+ * @throws {ConfigError} naming each relative one.
+ */
+function checkAbsolute(paths: Record<string, string | undefined>): void {
+  const problems = Object.entries(paths)
+    .filter(([, path]) => path !== undefined && !isAbsolute(path))
+    .map(([field, path]) => {
+      const flag = FLAG_OF_FIELD[field];
+      return `${field}${flag ? ` (${flag})` : ''}: must be an absolute path (got "${path}", which would depend on the working directory) [absolute]`;
+    });
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
 function checkTls(
   tls: { ca_file?: string; cert_file?: string; key_file?: string },
   urls: readonly string[],

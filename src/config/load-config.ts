@@ -8,7 +8,9 @@ import { ConfigError } from './config-error.ts';
  */
 export function parseConfigText(text: string, source = 'config'): Record<string, unknown> {
   try {
-    return parse(text) as Record<string, unknown>;
+    // Integers beyond 2^53 become BigInts, so the config check can name the field (smol-toml's
+    // own refusal names only the line).
+    return parse(text, { integersAsBigInt: 'asNeeded' }) as Record<string, unknown>;
   } catch (error) {
     if (error instanceof TomlError) {
       throw new ConfigError(

@@ -13,7 +13,6 @@ import type {
   StaticModelInventory,
   Verdict,
 } from '../validation/index.ts';
-import { apiBackend } from './api-backend.ts';
 import { openConnection } from './connection-options.ts';
 import { buildCoreParts, type CoreParts, type SidecarDeps } from './core-parts.ts';
 import { planReload, type ReloadOutcome, withLiveSettings } from './live-settings.ts';
@@ -25,7 +24,7 @@ import {
   logTrust,
   startMetricsServer,
 } from './start-steps.ts';
-import { followerOptions, startedFields } from './subsystem-options.ts';
+import { apiOptions, followerOptions, startedFields } from './subsystem-options.ts';
 import { FILAMENT_VERSION } from './version.ts';
 
 /**
@@ -99,13 +98,7 @@ export class Sidecar {
     this.follower = follower;
     countAcks(follower, metrics, changes);
     await follower.restore();
-    this.api = new ApiServer({
-      socketPath: c.api.socket,
-      tcpListen: c.api.listen,
-      backend: apiBackend({ ...this.core, snapshot: () => this.snapshot() }),
-      health: this.core.health,
-      logger: log.child('api'),
-    });
+    this.api = new ApiServer(apiOptions(c, this.core, () => this.snapshot()));
     await this.api.start();
     this.metricsServer = await startMetricsServer(c.metrics, metrics, log);
     follower.start();

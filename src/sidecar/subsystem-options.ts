@@ -1,3 +1,4 @@
+import type { ApiServerOptions, ConfigSnapshot, HealthState } from '../api/index.ts';
 import type { Clock } from '../clock/index.ts';
 import type { Config } from '../config/index.ts';
 import type { StateStore } from '../last-known-good/index.ts';
@@ -8,6 +9,7 @@ import type { RuleFollowerOptions } from '../rule-stream/index.ts';
 import type { RuleApplier, RuleStore } from '../rules/index.ts';
 import type { SaturationMonitorOptions } from '../saturation/index.ts';
 import type { ModelInventory, RequestValidatorOptions } from '../validation/index.ts';
+import { type ApiBackendParts, apiBackend } from './api-backend.ts';
 import { collectorsFromConfig } from './collectors-from-config.ts';
 import type { ReportPublisher } from './report-publisher.ts';
 import { ruleFreshness } from './rule-freshness.ts';
@@ -93,6 +95,23 @@ export function monitorOptions(c: Config, parts: MonitorParts): SaturationMonito
     onCollectorUpdate: (collector, update) => {
       if (update.error !== undefined) metrics.collectorFailures.inc({ collector });
     },
+  };
+}
+
+/** The local API's options from `[api]`, over the same parts as the in-process face. */
+export function apiOptions(
+  c: Config,
+  core: Omit<ApiBackendParts, 'snapshot'> & { readonly health: HealthState; readonly log: Logger },
+  snapshot: () => ConfigSnapshot,
+): ApiServerOptions {
+  return {
+    socketPath: c.api.socket,
+    tcpListen: c.api.listen,
+    backend: apiBackend({ ...core, snapshot }),
+    health: core.health,
+    logger: core.log.child('api'),
+    // A payload at the validator's limit plus the ObjectiveConfig and framing around it.
+    maxMessageBytes: c.validation.maxPayloadBytes + 64 * 1024,
   };
 }
 

@@ -194,6 +194,37 @@ describe('buildConfig', () => {
     ).toContain('initial_ms');
   });
 
+  test('numbers beyond 2^53 are refused naming the field (TOML int64, 1e300)', () => {
+    const doc = parseConfigText(
+      '[rules]\ntenants = ["acme"]\nmax_age_seconds = 1e300\n[broker]\nurls = ["mqtt://x:1"]\nkeepalive_seconds = 9223372036854775807\n',
+    );
+    expect(problemsOf(() => buildConfig({ ...doc, identity: { cluster: 'c' } }))).toEqual([
+      'rules.max_age_seconds: must be at most 9007199254740991 in size (got 1e+300) [range]',
+      'broker.keepalive_seconds: must be at most 9007199254740991 in size (got 9223372036854775807) [range]',
+    ]);
+  });
+
+  test('a relative state directory or socket is refused: it would depend on the working directory', () => {
+    expect(problemsOf(() => buildConfig({ ...minimal, state: { dir: 'var/filament' } }))).toEqual([
+      'state.dir (--state-dir): must be an absolute path (got "var/filament", which would depend on the working directory) [absolute]',
+    ]);
+    expect(
+      problemsOf(() => buildConfig({ ...minimal, api: { socket: './filament.sock' } }))[0],
+    ).toContain('api.socket (--grpc-socket): must be an absolute path');
+  });
+
+  test('at most 10,000 tenants, and a clock-skew allowance within a day', () => {
+    const tenants = Array.from({ length: 10_001 }, (_, i) => `t${i}`);
+    expect(problemsOf(() => buildConfig({ ...minimal, rules: { tenants } }))[0]).toContain(
+      'rules.tenants (--tenant): must NOT have more than 10000 items',
+    );
+    expect(
+      problemsOf(() =>
+        buildConfig({ ...minimal, rules: { tenants: ['a'], max_clock_skew_seconds: 90_000 } }),
+      )[0],
+    ).toContain('rules.max_clock_skew_seconds: must be <= 86400');
+  });
+
   test('defaultReplica makes any host name usable', () => {
     expect(defaultReplica('Node-7.EXAMPLE.com')).toBe('node-7.example.com');
     expect(defaultReplica('__')).toBe('replica');
