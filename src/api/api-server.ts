@@ -8,6 +8,7 @@ import { serviceDefinition } from './load-definitions.ts';
 import { reflectionService } from './reflection-service.ts';
 import type { SidecarBackend } from './sidecar-backend.ts';
 import { sidecarService } from './sidecar-service.ts';
+import type { StreamCancelled } from './stream-flow.ts';
 import { ApiBindError, prepareSocketPath } from './unix-socket.ts';
 
 /** Options for {@linkcode ApiServer}. */
@@ -25,6 +26,13 @@ export interface ApiServerOptions {
    * validator would accept is never cut off by gRPC first (and a larger one is refused by it).
    */
   readonly maxMessageBytes?: number;
+  /**
+   * How long a streaming client may leave responses unread before its stream is reset
+   * (RESOURCE_EXHAUSTED), ms. Default 10,000.
+   */
+  readonly streamStallMs?: number;
+  /** Told when a stream is cancelled that way (for metrics). */
+  readonly onStreamCancelled?: StreamCancelled;
 }
 
 /**
@@ -60,7 +68,17 @@ export class ApiServer {
     );
     this.server.addService(
       serviceDefinition('filament.v1.Sidecar'),
-      sidecarService(options.backend, registry),
+      sidecarService(options.backend, registry, {
+        stallMs: options.streamStallMs ?? 10_000,
+        onCancelled: (method, reason) => {
+          this.log.warn('stream cancelled: the client stopped reading its responses', {
+            method,
+            reason,
+            afterMs: options.streamStallMs ?? 10_000,
+          });
+          options.onStreamCancelled?.(method, reason);
+        },
+      }),
     );
   }
 

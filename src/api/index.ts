@@ -13,4 +13,5 @@ export {
 } from './load-definitions.ts';
 export type { ConfigSnapshot, SidecarBackend } from './sidecar-backend.ts';
 export { type ConfigMessage, SidecarClient } from './sidecar-client.ts';
+export type { StreamCancelled } from './stream-flow.ts';
 export { ApiBindError, answers, prepareSocketPath } from './unix-socket.ts';

@@ -14,6 +14,7 @@ import {
   toValidateResponse,
 } from './proto-mapping.ts';
 import type { SidecarBackend } from './sidecar-backend.ts';
+import { type StreamCancelled, StreamFlow } from './stream-flow.ts';
 
 interface ValidateRequest {
   config: ObjectiveConfigMessage | null;
@@ -34,7 +35,36 @@ interface ValidateStreamRequest extends ValidateRequest {
 export function sidecarService(
   backend: SidecarBackend,
   streams: StreamRegistry,
+  flow: { readonly stallMs: number; readonly onCancelled: StreamCancelled },
 ): grpc.UntypedServiceImplementation {
+  const flowOf = (call: grpc.ServerWritableStream<unknown, unknown>, method: string) =>
+    new StreamFlow(call, { method, ...flow });
+  /**
+   * Sends the latest snapshot each time `make` has news; while the client is not reading, only
+   * the newest is kept and sent when it drains (snapshots replace each other).
+   */
+  const latestOnly = (
+    call: grpc.ServerWritableStream<unknown, unknown>,
+    method: string,
+    make: () => unknown,
+  ) => {
+    const f = flowOf(call, method);
+    let waiting = false;
+    const write = () => {
+      const message = make();
+      if (message !== undefined) f.write(message);
+    };
+    f.onDrain(() => {
+      if (!waiting) return;
+      waiting = false;
+      write();
+    });
+    return () => {
+      if (call.cancelled || call.writableEnded) return;
+      if (f.blocked) waiting = true;
+      else write();
+    };
+  };
   const judge = (request: ValidateRequest) => {
     if (request.config === null || request.config === undefined) {
       return {
@@ -71,10 +101,9 @@ export function sidecarService(
     },
 
     WatchConfig(call: grpc.ServerWritableStream<unknown, unknown>) {
-      const send = () => {
-        if (call.cancelled || call.writableEnded) return;
-        call.write({ config: toConfigResponse(backend.snapshot()) });
-      };
+      const send = latestOnly(call, 'WatchConfig', () => ({
+        config: toConfigResponse(backend.snapshot()),
+      }));
       send();
       const off = backend.onChange(send);
       call.once('cancelled', off);
@@ -108,11 +137,15 @@ export function sidecarService(
           }
         );
       };
+      const f = flowOf(
+        call as unknown as grpc.ServerWritableStream<unknown, unknown>,
+        'ValidateStream',
+      );
       call.on('data', (request: ValidateStreamRequest) => {
         try {
           if (request.batch.length > 0)
-            call.write({ id: request.id, batch_results: request.batch.map(answer) });
-          else call.write({ id: request.id, result: answer(request) });
+            f.write({ id: request.id, batch_results: request.batch.map(answer) });
+          else f.write({ id: request.id, result: answer(request) });
         } catch (error) {
           call.destroy(error as Error);
         }
@@ -146,10 +179,14 @@ export function sidecarService(
     },
 
     WatchSaturation(call: grpc.ServerWritableStream<unknown, unknown>) {
-      const current = backend.saturation();
-      if (current) call.write({ report: toReportMessage(current) });
+      let latest = backend.saturation();
+      const send = latestOnly(call, 'WatchSaturation', () =>
+        latest ? { report: toReportMessage(latest) } : undefined,
+      );
+      if (latest) send();
       const off = backend.onSaturation((report) => {
-        if (!call.cancelled && !call.writableEnded) call.write({ report: toReportMessage(report) });
+        latest = report;
+        send();
       });
       call.once('cancelled', off);
       call.once('finish', off);

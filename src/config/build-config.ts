@@ -56,7 +56,7 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
     rules: Doc & { tenants: string[] };
     state: { dir: string };
     log: { level: LogLevel };
-    api: { socket?: string; listen?: string };
+    api: { socket?: string; listen?: string; stream_stall_ms: number };
     metrics: { listen: string; max_scrapes_per_second: number };
     validation: {
       payload_default: string;
@@ -141,6 +141,7 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
           'filament.sock',
         ),
       listen: c.api.listen ?? null,
+      streamStallMs: c.api.stream_stall_ms,
     },
     metrics: {
       listen: c.metrics.listen === 'off' ? null : c.metrics.listen,

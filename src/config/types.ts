@@ -50,7 +50,12 @@ export interface Config {
     readonly maxScrapesPerSecond: number;
   };
   /** The local gRPC API. */
-  readonly api: { readonly socket: string; readonly listen: string | null };
+  readonly api: {
+    readonly socket: string;
+    readonly listen: string | null;
+    /** A streaming client that leaves responses unread this long is reset, ms. */
+    readonly streamStallMs: number;
+  };
   readonly validation: {
     readonly payloadDefault: PayloadValidationRule;
     readonly maxPayloadBytes: number;

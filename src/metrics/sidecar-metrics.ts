@@ -54,6 +54,7 @@ export class SidecarMetrics {
   readonly validationSeconds: Histogram;
   readonly reportsPublished: Counter;
   readonly collectorFailures: Counter<'collector'>;
+  readonly streamsCancelled: Counter<'method' | 'reason'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -80,6 +81,12 @@ export class SidecarMetrics {
     this.sessionTakeovers = new Counter({
       name: 'filament_broker_session_takeovers_total',
       help: 'Times another client with our client id took the broker session (two sidecars with one replica name).',
+      registers,
+    });
+    this.streamsCancelled = new Counter({
+      name: 'filament_api_streams_cancelled_total',
+      help: 'gRPC streams reset because the client left responses unread (RESOURCE_EXHAUSTED), by method.',
+      labelNames: ['method', 'reason'],
       registers,
     });
     this.validations = new Counter({

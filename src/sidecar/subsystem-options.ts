@@ -101,7 +101,11 @@ export function monitorOptions(c: Config, parts: MonitorParts): SaturationMonito
 /** The local API's options from `[api]`, over the same parts as the in-process face. */
 export function apiOptions(
   c: Config,
-  core: Omit<ApiBackendParts, 'snapshot'> & { readonly health: HealthState; readonly log: Logger },
+  core: Omit<ApiBackendParts, 'snapshot'> & {
+    readonly health: HealthState;
+    readonly log: Logger;
+    readonly metrics: SidecarMetrics;
+  },
   snapshot: () => ConfigSnapshot,
 ): ApiServerOptions {
   return {
@@ -112,6 +116,8 @@ export function apiOptions(
     logger: core.log.child('api'),
     // A payload at the validator's limit plus the ObjectiveConfig and framing around it.
     maxMessageBytes: c.validation.maxPayloadBytes + 64 * 1024,
+    streamStallMs: c.api.streamStallMs,
+    onStreamCancelled: (method, reason) => core.metrics.streamsCancelled.inc({ method, reason }),
   };
 }
 

@@ -54,7 +54,7 @@ describe('buildConfig', () => {
       },
       state: { dir: '/var/lib/filament' },
       log: { level: 'info' },
-      api: { socket: '/run/filament/filament.sock', listen: null },
+      api: { socket: '/run/filament/filament.sock', listen: null, streamStallMs: 10_000 },
       metrics: { listen: '127.0.0.1:9464', maxScrapesPerSecond: 5 },
       validation: { payloadDefault: 'off', maxPayloadBytes: 16777216, maxPayloadDepth: 64 },
       models: [],
