@@ -2,6 +2,7 @@ import { chmod, unlink } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import { type Logger, silentLogger } from '../log/index.ts';
 import { DescriptorIndex } from './descriptor-index.ts';
+import { GuardedListener, type ListenerLimits } from './guarded-listener.ts';
 import { healthService } from './health-service.ts';
 import type { HealthState } from './health-state.ts';
 import { serviceDefinition } from './load-definitions.ts';
@@ -33,6 +34,14 @@ export interface ApiServerOptions {
   readonly streamStallMs?: number;
   /** Told when a stream is cancelled that way (for metrics). */
   readonly onStreamCancelled?: StreamCancelled;
+  /**
+   * Per listener: connections open at once (default 256), and how long a connection may take to
+   * send the HTTP/2 preface (default 5,000 ms). Connections with no call for `idleMs` (default
+   * 300,000) are closed by the gRPC server (GOAWAY); clients reconnect on their next call.
+   */
+  readonly limits?: Partial<ListenerLimits> & { readonly idleMs?: number };
+  /** Told of every connection refused or dropped by those limits (for metrics). */
+  readonly onConnectionRefused?: (listener: string, reason: string) => void;
 }
 
 /**
@@ -42,6 +51,7 @@ export interface ApiServerOptions {
 export class ApiServer {
   private readonly server: grpc.Server;
   private readonly streams = new Set<grpc.ServerWritableStream<unknown, unknown>>();
+  private readonly listeners: GuardedListener[] = [];
   private readonly log: Logger;
   private boundTcpPort: number | null = null;
   private started = false;
@@ -52,6 +62,7 @@ export class ApiServer {
     this.log = options.logger ?? silentLogger;
     this.server = new grpc.Server({
       'grpc.max_receive_message_length': options.maxMessageBytes ?? 64 * 1024 * 1024,
+      'grpc.max_connection_idle_ms': options.limits?.idleMs ?? 300_000,
     });
     const registry = {
       add: (call: grpc.ServerWritableStream<unknown, unknown>) => this.track(call),
@@ -92,13 +103,16 @@ export class ApiServer {
     const { socketPath, tcpListen } = this.options;
     if (socketPath !== null) {
       await prepareSocketPath(socketPath);
-      await this.bind(`unix:${socketPath}`, socketPath);
+      await this.bind({ path: socketPath }, `unix:${socketPath}`);
       this.socketBound = true;
       await chmod(socketPath, 0o660);
       this.log.info('gRPC API listening', { socket: socketPath });
     }
     if (tcpListen !== null) {
-      this.boundTcpPort = await this.bind(tcpListen, tcpListen);
+      const match = /^(.*):(\d+)$/.exec(tcpListen);
+      if (!match) throw new ApiBindError(`api.listen must be host:port, got "${tcpListen}"`);
+      const host = (match[1] as string).replace(/^\[(.*)\]$/, '$1');
+      this.boundTcpPort = await this.bind({ host, port: Number(match[2]) }, tcpListen);
       this.log.info('gRPC API listening', {
         tcp: tcpListen.replace(/:\d+$/, `:${this.boundTcpPort}`),
       });
@@ -112,6 +126,9 @@ export class ApiServer {
    */
   stop(deadlineMs = 5000): Promise<void> {
     this.stopped ??= (async () => {
+      const listeners = this.listeners.splice(0);
+      // Stop accepting now; the server's close completes once the last connection is gone.
+      const closed = listeners.map((l) => l.close());
       for (const call of this.streams) if (!call.writableEnded) call.end();
       this.streams.clear();
       if (this.started || this.socketBound) {
@@ -128,6 +145,8 @@ export class ApiServer {
       } else {
         this.server.forceShutdown();
       }
+      for (const l of listeners) l.destroyConnections();
+      await Promise.all(closed);
       // Only a socket this server bound is ours to remove; another instance's stays.
       if (this.options.socketPath !== null && this.socketBound)
         await unlink(this.options.socketPath).catch(() => {});
@@ -142,13 +161,43 @@ export class ApiServer {
     call.once('cancelled', forget);
   }
 
-  private bind(address: string, label: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
-        if (error)
-          reject(new ApiBindError(`cannot listen on ${label}: ${error.message}`, { cause: error }));
-        else resolve(port);
-      });
+  /**
+   * Listens through a {@linkcode GuardedListener} whose connections are injected into the gRPC
+   * server, so their number and handshake are bounded before grpc-js sees them.
+   */
+  private async bind(
+    where: { path: string } | { host: string; port: number },
+    label: string,
+  ): Promise<number> {
+    const injector = this.server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    const limits = this.options.limits;
+    let lastLog = 0;
+    const listener = new GuardedListener({
+      label,
+      maxConnections: limits?.maxConnections ?? 256,
+      handshakeMs: limits?.handshakeMs ?? 5_000,
+      accept: (socket) => injector.injectConnection(socket),
+      onRefused: (reason) => {
+        this.options.onConnectionRefused?.(label, reason);
+        // At most one line a minute per listener: a flood must not flood the log too.
+        if (Date.now() - lastLog < 60_000) return;
+        lastLog = Date.now();
+        this.log.warn('API connection refused', {
+          listener: label,
+          reason,
+          open: listener.connections,
+          maxConnections: limits?.maxConnections ?? 256,
+        });
+      },
     });
+    try {
+      const port = await listener.listen(where);
+      this.listeners.push(listener);
+      return port;
+    } catch (error) {
+      throw new ApiBindError(`cannot listen on ${label}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
   }
 }

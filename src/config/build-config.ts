@@ -56,7 +56,14 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
     rules: Doc & { tenants: string[] };
     state: { dir: string };
     log: { level: LogLevel };
-    api: { socket?: string; listen?: string; stream_stall_ms: number };
+    api: {
+      socket?: string;
+      listen?: string;
+      stream_stall_ms: number;
+      max_connections: number;
+      handshake_timeout_ms: number;
+      idle_timeout_ms: number;
+    };
     metrics: { listen: string; max_scrapes_per_second: number };
     validation: {
       payload_default: string;
@@ -142,6 +149,9 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
         ),
       listen: c.api.listen ?? null,
       streamStallMs: c.api.stream_stall_ms,
+      maxConnections: c.api.max_connections,
+      handshakeTimeoutMs: c.api.handshake_timeout_ms,
+      idleTimeoutMs: c.api.idle_timeout_ms,
     },
     metrics: {
       listen: c.metrics.listen === 'off' ? null : c.metrics.listen,

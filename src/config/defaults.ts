@@ -20,7 +20,12 @@ export const CONFIG_DEFAULTS = deepFreeze({
   },
   state: { dir: '/var/lib/filament' },
   log: { level: 'info' },
-  api: { stream_stall_ms: 10_000 },
+  api: {
+    stream_stall_ms: 10_000,
+    max_connections: 256,
+    handshake_timeout_ms: 5_000,
+    idle_timeout_ms: 300_000,
+  },
   metrics: { listen: '127.0.0.1:9464', max_scrapes_per_second: 5 },
   validation: {
     payload_default: 'off',

@@ -55,6 +55,10 @@ export interface Config {
     readonly listen: string | null;
     /** A streaming client that leaves responses unread this long is reset, ms. */
     readonly streamStallMs: number;
+    /** Per listener: connections open at once, preface deadline, idle close (ms). */
+    readonly maxConnections: number;
+    readonly handshakeTimeoutMs: number;
+    readonly idleTimeoutMs: number;
   };
   readonly validation: {
     readonly payloadDefault: PayloadValidationRule;

@@ -55,6 +55,7 @@ export class SidecarMetrics {
   readonly reportsPublished: Counter;
   readonly collectorFailures: Counter<'collector'>;
   readonly streamsCancelled: Counter<'method' | 'reason'>;
+  readonly connectionsRefused: Counter<'listener' | 'reason'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -87,6 +88,12 @@ export class SidecarMetrics {
       name: 'filament_api_streams_cancelled_total',
       help: 'gRPC streams reset because the client left responses unread (RESOURCE_EXHAUSTED), by method.',
       labelNames: ['method', 'reason'],
+      registers,
+    });
+    this.connectionsRefused = new Counter({
+      name: 'filament_api_connections_refused_total',
+      help: 'API connections closed by the limits: too_many_connections, handshake_timeout.',
+      labelNames: ['listener', 'reason'],
       registers,
     });
     this.validations = new Counter({

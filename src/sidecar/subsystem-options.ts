@@ -118,6 +118,13 @@ export function apiOptions(
     maxMessageBytes: c.validation.maxPayloadBytes + 64 * 1024,
     streamStallMs: c.api.streamStallMs,
     onStreamCancelled: (method, reason) => core.metrics.streamsCancelled.inc({ method, reason }),
+    limits: {
+      maxConnections: c.api.maxConnections,
+      handshakeMs: c.api.handshakeTimeoutMs,
+      idleMs: c.api.idleTimeoutMs,
+    },
+    onConnectionRefused: (listener, reason) =>
+      core.metrics.connectionsRefused.inc({ listener, reason }),
   };
 }
 

@@ -1,0 +1,82 @@
+import { createServer, type Server, type Socket } from 'node:net';
+
+/** The HTTP/2 client connection preface every gRPC client sends first (RFC 9113 §3.4). */
+const PREFACE_BYTES = 24;
+
+/** Limits of one API listener. */
+export interface ListenerLimits {
+  /** Connections open at once; more are closed as they arrive. */
+  readonly maxConnections: number;
+  /** A connection must have sent the whole HTTP/2 preface within this long, ms. */
+  readonly handshakeMs: number;
+}
+
+/** Options for {@linkcode GuardedListener}. */
+export interface GuardedListenerOptions extends ListenerLimits {
+  /** What the listener is, for logs (`unix:/run/filament/filament.sock`). */
+  readonly label: string;
+  /** Hands an accepted connection to the gRPC server. */
+  readonly accept: (socket: Socket) => void;
+  /** Told of every refused or dropped connection, with why. */
+  readonly onRefused: (reason: 'too_many_connections' | 'handshake_timeout') => void;
+}
+
+/**
+ * A socket listener in front of the gRPC server that a hostile or broken local client cannot use
+ * to run the process out of file descriptors: at most `maxConnections` open (the rest are closed
+ * at once), and a connection that has not sent the HTTP/2 preface within `handshakeMs` is closed.
+ * (Idle connections without calls are closed by the gRPC server itself: max_connection_idle.)
+ */
+export class GuardedListener {
+  private readonly server: Server;
+  private readonly open = new Set<Socket>();
+
+  constructor(private readonly options: GuardedListenerOptions) {
+    this.server = createServer({ pauseOnConnect: false }, (socket) => this.connection(socket));
+  }
+
+  /** Listens on a unix socket path or a TCP `{ host, port }`; resolves with the port (0 for unix). */
+  listen(where: { path: string } | { host: string; port: number }): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(where, () => {
+        this.server.off('error', reject);
+        const address = this.server.address();
+        resolve(typeof address === 'object' && address ? address.port : 0);
+      });
+    });
+  }
+
+  /** Connections open now. */
+  get connections(): number {
+    return this.open.size;
+  }
+
+  /** Stops accepting; resolves once every open connection has closed too. */
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Closes every open connection at once (after a graceful stop had its time). */
+  destroyConnections(): void {
+    for (const socket of this.open) socket.destroy();
+  }
+
+  private connection(socket: Socket): void {
+    if (this.open.size >= this.options.maxConnections) {
+      socket.destroy();
+      this.options.onRefused('too_many_connections');
+      return;
+    }
+    this.open.add(socket);
+    socket.once('close', () => this.open.delete(socket));
+    const timer = setTimeout(() => {
+      if (socket.bytesRead >= PREFACE_BYTES || socket.destroyed) return;
+      socket.destroy();
+      this.options.onRefused('handshake_timeout');
+    }, this.options.handshakeMs);
+    (timer as { unref?: () => void }).unref?.();
+    socket.once('close', () => clearTimeout(timer));
+    this.options.accept(socket);
+  }
+}
