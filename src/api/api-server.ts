@@ -1,4 +1,5 @@
 import { chmod, unlink } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { type Logger, silentLogger } from '../log/index.ts';
 import { DescriptorIndex } from './descriptor-index.ts';
@@ -11,6 +12,26 @@ import type { SidecarBackend } from './sidecar-backend.ts';
 import { sidecarService } from './sidecar-service.ts';
 import type { StreamCancelled } from './stream-flow.ts';
 import { ApiBindError, prepareSocketPath } from './unix-socket.ts';
+
+/**
+ * A grpc-js connection injector and, reached through grpc-js internals, the HTTP/2 server behind
+ * it (`null` if a grpc-js version hides it: the handshake deadline is then off, the cap stays).
+ */
+function createInjector(server: grpc.Server): {
+  injector: ReturnType<grpc.Server['createConnectionInjector']>;
+  http2: { on(event: 'session', listener: (session: never) => void): void } | null;
+} {
+  const servers = (server as unknown as { http2Servers?: Map<unknown, unknown> }).http2Servers;
+  const before = new Set(servers?.keys() ?? []);
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const added = [...(servers?.keys() ?? [])].find((key) => !before.has(key)) as
+    | { on?: unknown }
+    | undefined;
+  return {
+    injector,
+    http2: typeof added?.on === 'function' ? (added as never) : null,
+  };
+}
 
 /** Options for {@linkcode ApiServer}. */
 export interface ApiServerOptions {
@@ -169,14 +190,28 @@ export class ApiServer {
     where: { path: string } | { host: string; port: number },
     label: string,
   ): Promise<number> {
-    const injector = this.server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    const { injector, http2 } = createInjector(this.server);
     const limits = this.options.limits;
     let lastLog = 0;
+    // grpc-js's HTTP/2 server starts a session synchronously for each injected connection; the
+    // client's SETTINGS arriving on it (remoteSettings) is the end of the handshake.
+    let accepting: Socket | null = null;
+    http2?.on('session', (session: { once(event: string, listener: () => void): void }) => {
+      const socket = accepting;
+      if (socket) session.once('remoteSettings', () => listener.handshaken(socket));
+    });
     const listener = new GuardedListener({
       label,
       maxConnections: limits?.maxConnections ?? 256,
-      handshakeMs: limits?.handshakeMs ?? 5_000,
-      accept: (socket) => injector.injectConnection(socket),
+      handshakeMs: http2 ? (limits?.handshakeMs ?? 5_000) : 0,
+      accept: (socket) => {
+        accepting = socket;
+        try {
+          injector.injectConnection(socket);
+        } finally {
+          accepting = null;
+        }
+      },
       onRefused: (reason) => {
         this.options.onConnectionRefused?.(label, reason);
         // At most one line a minute per listener: a flood must not flood the log too.

@@ -1,13 +1,14 @@
 import { createServer, type Server, type Socket } from 'node:net';
 
-/** The HTTP/2 client connection preface every gRPC client sends first (RFC 9113 §3.4). */
-const PREFACE_BYTES = 24;
-
 /** Limits of one API listener. */
 export interface ListenerLimits {
   /** Connections open at once; more are closed as they arrive. */
   readonly maxConnections: number;
-  /** A connection must have sent the whole HTTP/2 preface within this long, ms. */
+  /**
+   * A connection must have completed the HTTP/2 handshake (the client's preface and SETTINGS)
+   * within this long, ms; 0 = no deadline. Whoever accepts the connection reports the handshake
+   * with {@linkcode GuardedListener.handshaken}.
+   */
   readonly handshakeMs: number;
 }
 
@@ -24,12 +25,14 @@ export interface GuardedListenerOptions extends ListenerLimits {
 /**
  * A socket listener in front of the gRPC server that a hostile or broken local client cannot use
  * to run the process out of file descriptors: at most `maxConnections` open (the rest are closed
- * at once), and a connection that has not sent the HTTP/2 preface within `handshakeMs` is closed.
+ * at once), and a connection that has not completed the HTTP/2 handshake within `handshakeMs` is
+ * closed.
  * (Idle connections without calls are closed by the gRPC server itself: max_connection_idle.)
  */
 export class GuardedListener {
   private readonly server: Server;
   private readonly open = new Set<Socket>();
+  private readonly shaken = new WeakSet<Socket>();
 
   constructor(private readonly options: GuardedListenerOptions) {
     this.server = createServer({ pauseOnConnect: false }, (socket) => this.connection(socket));
@@ -45,6 +48,11 @@ export class GuardedListener {
         resolve(typeof address === 'object' && address ? address.port : 0);
       });
     });
+  }
+
+  /** Records that `socket` completed its HTTP/2 handshake (it keeps its place past the deadline). */
+  handshaken(socket: Socket): void {
+    this.shaken.add(socket);
   }
 
   /** Connections open now. */
@@ -70,13 +78,15 @@ export class GuardedListener {
     }
     this.open.add(socket);
     socket.once('close', () => this.open.delete(socket));
-    const timer = setTimeout(() => {
-      if (socket.bytesRead >= PREFACE_BYTES || socket.destroyed) return;
-      socket.destroy();
-      this.options.onRefused('handshake_timeout');
-    }, this.options.handshakeMs);
-    (timer as { unref?: () => void }).unref?.();
-    socket.once('close', () => clearTimeout(timer));
+    if (this.options.handshakeMs > 0) {
+      const timer = setTimeout(() => {
+        if (this.shaken.has(socket) || socket.destroyed) return;
+        socket.destroy();
+        this.options.onRefused('handshake_timeout');
+      }, this.options.handshakeMs);
+      (timer as { unref?: () => void }).unref?.();
+      socket.once('close', () => clearTimeout(timer));
+    }
     this.options.accept(socket);
   }
 }

@@ -112,12 +112,18 @@ const nonReader = (async () => {
       resets++;
     });
     while (!done && !stopping) {
-      if (!stream.write(frame))
+      if (!stream.write(frame)) {
+        let wake: () => void = () => {};
         await Promise.race([
-          new Promise((r) => stream.once('drain', r)),
+          new Promise<void>((r) => {
+            wake = r;
+            stream.once('drain', r);
+          }),
           new Promise((r) => setTimeout(r, 200)),
           closed,
         ]);
+        stream.off('drain', wake);
+      }
     }
     session.destroy();
   }
@@ -163,7 +169,10 @@ const poller = (async () => {
     await Bun.sleep(1000);
   }
 })();
-const loaded = await validateFor(SECONDS * 1000);
+const loaded = await validateFor(SECONDS * 1000).catch((error) => {
+  console.log(String(error), JSON.stringify(server.logs.slice(-8)));
+  throw error;
+});
 stopping = true;
 await Promise.all([nonReader, flooder, publisher, poller]);
 for (const c of flood) c.destroy();
