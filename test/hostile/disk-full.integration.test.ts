@@ -175,5 +175,25 @@ describe.skipIf(skip)(
       expect(await running.kill('SIGTERM')).toBe(0);
       running = undefined;
     }, 60_000);
+
+    test('a state directory that turns read-only: served, said so, and written once it can be', async () => {
+      await publish(10);
+      running = start();
+      await ack(10, true);
+      const remount = (mode: 'ro' | 'rw') =>
+        spawnSync('mount', ['-o', `remount,${mode}`, mount], { encoding: 'utf8' });
+      expect(remount('ro').status).toBe(0);
+      try {
+        await publish(11);
+        const unsaved = await ack(11, false);
+        expect(unsaved.reason).toMatch(/EROFS|read-only/i);
+      } finally {
+        expect(remount('rw').status).toBe(0);
+      }
+      await ack(11, true);
+      expect((await new StateStore(mount).load(TENANT)).record?.header.version).toBe(11);
+      expect(await running.kill('SIGTERM')).toBe(0);
+      running = undefined;
+    }, 60_000);
   },
 );
