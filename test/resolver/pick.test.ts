@@ -84,6 +84,16 @@ describe('ReplicaTable', () => {
     expect(table.replicas(400)[0]?.report.state).toBe('OFFLINE');
   });
 
+  test('a report delivered twice (QoS 1 redelivery after a reconnect) changes nothing', () => {
+    // A publish whose PUBACK was lost with the connection is sent again: the same seq twice.
+    const table = new ReplicaTable();
+    const report = entry('a', 'READY', 0.2, 200).report;
+    table.update(report, 200);
+    table.update({ ...report }, 250);
+    expect(table.replicas(300)).toHaveLength(1);
+    expect(table.replicas(300)[0]?.report).toEqual(report);
+  });
+
   test('drops replicas silent for longer than the limit, and filters by cluster', () => {
     const table = new ReplicaTable(1000);
     table.update(entry('a', 'READY', 0.1, 0).report, 0);
