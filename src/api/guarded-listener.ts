@@ -36,6 +36,10 @@ export class GuardedListener {
 
   constructor(private readonly options: GuardedListenerOptions) {
     this.server = createServer({ pauseOnConnect: false }, (socket) => this.connection(socket));
+    // Over the cap the runtime closes new connections before any socket object is made (cheaper
+    // under a flood than accepting and destroying each); `drop` tells us.
+    this.server.maxConnections = options.maxConnections;
+    this.server.on('drop', () => options.onRefused('too_many_connections'));
   }
 
   /** Listens on a unix socket path or a TCP `{ host, port }`; resolves with the port (0 for unix). */

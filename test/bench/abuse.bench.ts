@@ -26,13 +26,16 @@ import { VALID_CONFIG_MESSAGE, validationRuleSet } from '../helpers/validation-f
 import { percentile } from './stats.ts';
 
 const SECONDS = Number(process.env.BENCH_ABUSE_SECONDS ?? 60);
+/** `both` (default), `stream` (the non-reading client only) or `flood` (the half-open flood only). */
+const ABUSE = process.env.BENCH_ABUSE ?? 'both';
 const broker = await startMosquitto();
 const dir = await tempDir('filament-abuse-bench-');
 const socket = join(dir.path, 'api.sock');
 const config = join(dir.path, 'filament.toml');
+const maxConnections = process.env.BENCH_MAX_CONNECTIONS;
 await writeFile(
   config,
-  `[api]\nsocket = "${socket}"\n[[models]]\nid = "llama"\nversion = "2026-10-01"\n`,
+  `[api]\nsocket = "${socket}"\n${maxConnections ? `max_connections = ${maxConnections}\n` : ''}[[models]]\nid = "llama"\nversion = "2026-10-01"\n`,
 );
 const publish = (version: number) =>
   publishOnce({
@@ -92,7 +95,7 @@ const nonReader = (async () => {
   const frame = Buffer.alloc(5 + batch.length);
   frame.writeUInt32BE(batch.length, 1);
   frame.set(batch, 5);
-  while (!stopping) {
+  while (!stopping && ABUSE !== 'flood') {
     const session = http2.connect('http://localhost', {
       createConnection: () => connect(socket),
       settings: { initialWindowSize: 0 },
@@ -131,7 +134,7 @@ const nonReader = (async () => {
 // The half-open flood: keep 2,000 attempts in flight.
 const flood: Socket[] = [];
 const flooder = (async () => {
-  while (!stopping) {
+  while (!stopping && ABUSE !== 'stream') {
     for (let i = 0; i < 200; i++) {
       const c = connect(socket);
       c.on('error', () => {});
@@ -178,12 +181,14 @@ await Promise.all([nonReader, flooder, publisher, poller]);
 for (const c of flood) c.destroy();
 
 console.log(
-  `filament under hostile local clients — ${new Date().toISOString()}, ${SECONDS} s, Bun ${Bun.version}`,
+  `filament under hostile local clients (${ABUSE}) — ${new Date().toISOString()}, ${SECONDS} s, Bun ${Bun.version}`,
 );
 console.log(
   `RSS: ${rssBefore.toFixed(0)} MB before, peak ${maxRss.toFixed(0)} MB (+${(maxRss - rssBefore).toFixed(1)} MB; target ≤ 32 MB)`,
 );
-console.log(`descriptors: ${fdsBefore} before, peak ${maxFds} (cap 256 per listener)`);
+console.log(
+  `descriptors: ${fdsBefore} before, peak ${maxFds} (cap ${maxConnections ?? 256} per listener)`,
+);
 console.log(
   `non-reading stream reset ${resets} times; rule versions applied and persisted: ${persisted} of ${version - 1}`,
 );
