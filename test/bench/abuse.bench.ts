@@ -152,6 +152,7 @@ let persisted = 0;
 let metricsFailures = 0;
 let maxFds = 0;
 let maxRss = 0;
+const rssSamples: number[] = [];
 const publisher = (async () => {
   while (!stopping) {
     await Bun.sleep(2000);
@@ -165,6 +166,7 @@ const poller = (async () => {
   while (!stopping) {
     maxFds = Math.max(maxFds, fds());
     maxRss = Math.max(maxRss, rssMb());
+    rssSamples.push(Math.round(rssMb()));
     const ok = await fetch(metricsUrl, { signal: AbortSignal.timeout(3000) })
       .then((r) => r.ok)
       .catch(() => false);
@@ -193,6 +195,7 @@ console.log(
   `non-reading stream reset ${resets} times; rule versions applied and persisted: ${persisted} of ${version - 1}`,
 );
 console.log(`/metrics failures: ${metricsFailures}`);
+console.log(`RSS each ≈ second (MB): ${rssSamples.join(' ')}`);
 for (const p of [50, 99]) {
   const u = percentile(unloaded, p);
   const l = percentile(loaded, p);
