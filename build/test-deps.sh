@@ -25,6 +25,8 @@ promtool|prometheus|checking /metrics with promtool
 socat|socat|standing in for systemd's notification socket
 openssl|openssl|making the broker TLS certificates
 systemd-analyze|systemd|verifying and rating the systemd unit
+setpriv|util-linux|running a client as the user nobody (the API socket's permissions)
+mount|mount|mounting the small tmpfs of the full-disk tests
 qemu-aarch64-static|qemu-user-static|running the arm64 binary
 /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1|libc6-arm64-cross|the arm64 binary's C library under qemu
 /usr/aarch64-linux-gnu/lib/libstdc++.so.6|libstdc++6-arm64-cross|the arm64 binary's C++ library under qemu
