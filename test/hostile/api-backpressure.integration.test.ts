@@ -133,4 +133,46 @@ describe('a streaming client that never reads', () => {
     client.close();
     console.log(`sent ${sent} batches before being held back; RSS grew ${growth.toFixed(1)} MB`);
   }, 40_000);
+
+  test('a WatchSaturation client that never reads is reset too, and the reports go on', async () => {
+    const session = http2.connect('http://localhost', {
+      createConnection: () => connect(socket),
+      settings: { initialWindowSize: 0 },
+    });
+    session.on('error', () => {});
+    const watch = session.request({
+      ':method': 'POST',
+      ':path': '/filament.v1.Sidecar/WatchSaturation',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
+    let resetBy = '';
+    watch.on('error', (error) => (resetBy = String(error)));
+    const closed = new Promise<void>((resolve) => watch.on('close', () => resolve()));
+    watch.end(frame(encodeMessage('filament.v1.WatchSaturationRequest', {})));
+    // Make reports: alternate idle and full queues over ReportLoad (a state change each time).
+    const client = grpcClients(`unix:${socket}`);
+    const pusher = client.sidecar as unknown as {
+      ReportLoad(cb: (e: unknown) => void): { write(m: object): void; end(): void };
+    };
+    const push = pusher.ReportLoad(() => {});
+    let reset = false;
+    void closed.then(() => (reset = true));
+    for (let i = 0; i < 400 && !reset; i++) {
+      push.write({ queue: i % 2 === 0 ? 1000 : 0 });
+      await new Promise((resolve) => setTimeout(resolve, 60));
+    }
+    push.end();
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    session.destroy();
+    expect(resetBy).toContain('NGHTTP2_ENHANCE_YOUR_CALM');
+    await sidecar.waitForLog(
+      (l) =>
+        l.msg === 'stream cancelled: the client stopped reading its responses' &&
+        l.method === 'WatchSaturation',
+      'the WatchSaturation reset',
+    );
+    expect((await client.check('')).status).toBe('SERVING');
+    client.close();
+  }, 60_000);
 });
