@@ -77,6 +77,12 @@ function tempName(path: string): string {
   return `${path}${TEMP_MARK}${process.pid}.${++tempCounter}`;
 }
 
+/** Whether `error` says the disk (or the user's quota) is full. */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
 /** Whether a process with this pid exists (EPERM: it does, under another user). */
 export function isRunning(pid: number): boolean {
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;

@@ -1,7 +1,7 @@
 import { link, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { isRunning } from './atomic-write.ts';
+import { isDiskFull, isRunning } from './atomic-write.ts';
 
 /** Who holds a state directory, as written in its `lock` file. */
 export interface LockHolder {
@@ -103,19 +103,17 @@ async function writeHolderFile(
   freeSpace: (() => Promise<void>) | undefined,
 ): Promise<void> {
   const text = `${JSON.stringify(holder)}\n`;
-  const full = (error: unknown) =>
-    ['ENOSPC', 'EDQUOT'].includes((error as NodeJS.ErrnoException).code ?? '');
   try {
     await writeFile(path, text, { mode: 0o640 });
     return;
   } catch (error) {
-    if (!full(error)) throw error;
+    if (!isDiskFull(error)) throw error;
   }
   await freeSpace?.();
   try {
     await writeFile(path, text, { mode: 0o640 });
   } catch (error) {
-    if (!full(error)) throw error;
+    if (!isDiskFull(error)) throw error;
     await writeFile(path, '', { mode: 0o640 });
   }
 }

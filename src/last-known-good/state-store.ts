@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isoTime } from '../clock/index.ts';
-import { removeStaleTemporaries, writeFileAtomic } from './atomic-write.ts';
+import { isDiskFull, removeStaleTemporaries, writeFileAtomic } from './atomic-write.ts';
 import { decodeStateRecord, encodeStateRecord, type StateRecord } from './state-record.ts';
 
 /** Space kept in the state directory for version floors when the disk fills up. */
@@ -103,7 +103,7 @@ export class StateStore {
   private async write(input: SaveInput): Promise<void> {
     const base = join(this.rulesDir, input.tenant);
     try {
-      const known = (await this.readHighWater(input.tenant)).version;
+      const known = await this.readHighWater(input.tenant);
       if (input.version > known) await this.writeHighWater(base, input.version);
       const record = encodeStateRecord(
         {
@@ -155,8 +155,7 @@ export class StateStore {
   async load(tenant: string): Promise<LoadedState> {
     const base = join(this.rulesDir, tenant);
     const problems: string[] = [];
-    const hwm = await this.readHighWater(tenant, problems);
-    let highWater = hwm.version;
+    let highWater = await this.readHighWater(tenant, problems);
     let found: { record: StateRecord; source: 'current' | 'previous' } | null = null;
     for (const [file, source] of [
       [`${base}.state`, 'current'],
@@ -190,8 +189,7 @@ export class StateStore {
     try {
       await writeFileAtomic(`${base}.hwm`, `${version}\n`);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw error;
+      if (!isDiskFull(error)) throw error;
       await this.releaseReserve();
       await writeFileAtomic(`${base}.hwm`, `${version}\n`);
     }
@@ -216,7 +214,7 @@ export class StateStore {
     return join(this.rulesDir, '.reserve');
   }
 
-  private async readHighWater(tenant: string, problems?: string[]): Promise<{ version: number }> {
+  private async readHighWater(tenant: string, problems?: string[]): Promise<number> {
     const file = join(this.rulesDir, `${tenant}.hwm`);
     let text: string;
     try {
@@ -224,14 +222,14 @@ export class StateStore {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
         problems?.push(`${file}: ${(error as Error).message}`);
-      return { version: 0 };
+      return 0;
     }
     const value = Number(text.trim());
     if (!Number.isSafeInteger(value) || value < 0) {
       problems?.push(`${file}: not a version number (${JSON.stringify(text.slice(0, 20))})`);
-      return { version: 0 };
+      return 0;
     }
-    return { version: value };
+    return value;
   }
 }
 

@@ -71,6 +71,13 @@ export function startSidecarProcess(
   };
 }
 
+/** The `/metrics` URL a sidecar process logged when it started listening. */
+export async function metricsUrl(p: SidecarProcess): Promise<string> {
+  return String(
+    (await p.waitForLog((l) => l.msg === 'metrics listening', 'the metrics address')).url,
+  );
+}
+
 /** The usual flags of `filament run` in tests; cluster defaults to `gpu-east`. */
 export interface SidecarArgs {
   readonly brokers: readonly string[];

@@ -10,6 +10,7 @@ import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
 import { grpcClients } from '../helpers/grpc-clients.ts';
 import { jsonBytes } from '../helpers/rule-sets.ts';
 import {
+  metricsUrl,
   type SidecarProcess,
   sidecarArgs,
   startSidecarProcess,
@@ -118,9 +119,9 @@ describe('a streaming client that never reads', () => {
       (l) => l.msg === 'stream cancelled: the client stopped reading its responses',
       'the log line',
     );
-    const metricsLine = await sidecar.waitForLog((l) => l.msg === 'metrics listening', 'metrics');
+    const metrics = await metricsUrl(sidecar);
     await waitFor(async () => {
-      const text = await (await fetch(String(metricsLine.url))).text();
+      const text = await (await fetch(metrics)).text();
       return text.includes(
         'filament_api_streams_cancelled_total{method="ValidateStream",reason="client_not_reading"} 1',
       )

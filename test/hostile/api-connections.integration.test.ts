@@ -9,6 +9,7 @@ import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
 import { grpcClients } from '../helpers/grpc-clients.ts';
 import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 import {
+  metricsUrl,
   type SidecarProcess,
   sidecarArgs,
   startSidecarProcess,
@@ -62,7 +63,7 @@ describe('a flood of half-open API connections', () => {
 
   test('keeps its descriptors, applies and persists rules, and answers health and /metrics', async () => {
     const baseline = fdCount(sidecar.pid);
-    const metricsLine = await sidecar.waitForLog((l) => l.msg === 'metrics listening', 'metrics');
+    const metrics = await metricsUrl(sidecar);
     const clients: Socket[] = [];
     const opened = async (n: number) => {
       for (let i = 0; i < n; i++) {
@@ -97,7 +98,7 @@ describe('a flood of half-open API connections', () => {
     const client = grpcClients(`unix:${socket}`);
     expect((await client.check('')).status).toBe('SERVING');
     client.close();
-    const text = await (await fetch(String(metricsLine.url))).text();
+    const text = await (await fetch(metrics)).text();
     const refused = (reason: string) =>
       Number(
         new RegExp(

@@ -9,6 +9,7 @@ import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
 import { cli } from '../helpers/cli.ts';
 import { jsonBytes, largeRuleSet, ruleSet } from '../helpers/rule-sets.ts';
 import {
+  metricsUrl,
   type SidecarProcess,
   sidecarArgs,
   startSidecarProcess,
@@ -115,8 +116,8 @@ describe.skipIf(skip)(
       expect(unsaved.reason).toContain('ENOSPC');
       const status = await cli('status', '--socket', join(dir.path, 'api.sock'));
       expect(status.out).toContain('disk    NOT PERSISTED: acme v2');
-      const metricsLine = await running.waitForLog((l) => l.msg === 'metrics listening', 'metrics');
-      const scrape = async () => (await fetch(String(metricsLine.url))).text();
+      const metrics = await metricsUrl(running);
+      const scrape = async () => (await fetch(metrics)).text();
       expect(await scrape()).toContain('filament_rules_persisted{tenant="acme"} 0');
       // The floor reached the disk even though the set could not.
       expect((await new StateStore(mount).load(TENANT)).highWater).toBe(2);

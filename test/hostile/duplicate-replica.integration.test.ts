@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { type MosquittoBroker, startMosquitto } from '../../src/local-broker/index.ts';
 import {
+  metricsUrl,
   type SidecarProcess,
   sidecarArgs,
   startSidecarProcess,
@@ -64,8 +65,7 @@ describe('two sidecars with the same replica name', () => {
     expect(errors[0]?.retryInMs as number).toBeGreaterThanOrEqual(4_000);
     expect(String(errors[0]?.hint)).toContain('replica name');
     const metricsOf = async (p: SidecarProcess) => {
-      const line = await p.waitForLog((l) => l.msg === 'metrics listening', 'metrics');
-      return (await fetch(String(line.url))).text();
+      return (await fetch(await metricsUrl(p))).text();
     };
     const counted = [await metricsOf(a), await metricsOf(b)].map((text) =>
       Number(/^filament_broker_session_takeovers_total (\d+)/m.exec(text)?.[1] ?? 'NaN'),

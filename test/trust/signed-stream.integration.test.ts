@@ -6,6 +6,7 @@ import { type MosquittoBroker, startMosquitto } from '../../src/local-broker/ind
 import { cli } from '../helpers/cli.ts';
 import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 import {
+  metricsUrl,
   type SidecarProcess,
   sidecarArgs,
   startSidecarProcess,
@@ -253,6 +254,5 @@ describe('signed rule sets on a real stream (mosquitto)', () => {
 
 /** host:port of a sidecar's /metrics, from its log. */
 async function metricsAddress(p: SidecarProcess): Promise<string> {
-  const line = await p.waitForLog((l) => l.msg === 'metrics listening', 'the metrics address');
-  return new URL(String(line.url)).host;
+  return new URL(await metricsUrl(p)).host;
 }
