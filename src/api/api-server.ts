@@ -2,6 +2,7 @@ import { chmod, unlink } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { type Logger, silentLogger } from '../log/index.ts';
+import { Reclaimer } from '../runtime/index.ts';
 import { DescriptorIndex } from './descriptor-index.ts';
 import { GuardedListener, type ListenerLimits } from './guarded-listener.ts';
 import { healthService } from './health-service.ts';
@@ -74,6 +75,13 @@ export class ApiServer {
   private readonly streams = new Set<grpc.ServerWritableStream<unknown, unknown>>();
   private readonly listeners: GuardedListener[] = [];
   private readonly log: Logger;
+  /** Connection churn asks for a full collection (each connection's native memory waits for one). */
+  private readonly reclaimer = new Reclaimer({
+    threshold: 128,
+    minIntervalMs: 2_000,
+    onCollected: (ms) =>
+      this.log.debug('collected garbage after API connection churn', { ms: Math.round(ms) }),
+  });
   private boundTcpPort: number | null = null;
   private started = false;
   private socketBound = false;
@@ -168,6 +176,7 @@ export class ApiServer {
       }
       for (const l of listeners) l.destroyConnections();
       await Promise.all(closed);
+      this.reclaimer.stop();
       // Only a socket this server bound is ours to remove; another instance's stays.
       if (this.options.socketPath !== null && this.socketBound)
         await unlink(this.options.socketPath).catch(() => {});
@@ -204,6 +213,7 @@ export class ApiServer {
       label,
       maxConnections: limits?.maxConnections ?? 256,
       handshakeMs: http2 ? (limits?.handshakeMs ?? 5_000) : 0,
+      onClosed: () => this.reclaimer.release(),
       accept: (socket) => {
         accepting = socket;
         try {

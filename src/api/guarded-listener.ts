@@ -20,6 +20,8 @@ export interface GuardedListenerOptions extends ListenerLimits {
   readonly accept: (socket: Socket) => void;
   /** Told of every refused or dropped connection, with why. */
   readonly onRefused: (reason: 'too_many_connections' | 'handshake_timeout') => void;
+  /** Told of every closed connection (its native memory is freed only when it is collected). */
+  readonly onClosed?: () => void;
 }
 
 /**
@@ -81,7 +83,10 @@ export class GuardedListener {
       return;
     }
     this.open.add(socket);
-    socket.once('close', () => this.open.delete(socket));
+    socket.once('close', () => {
+      this.open.delete(socket);
+      this.options.onClosed?.();
+    });
     if (this.options.handshakeMs > 0) {
       const timer = setTimeout(() => {
         if (this.shaken.has(socket) || socket.destroyed) return;

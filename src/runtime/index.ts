@@ -21,4 +21,5 @@ export function runtimeDescription(): string {
 export function platformTarget(): string {
   return `${process.platform}-${process.arch}`;
 }
+export { Reclaimer, type ReclaimerOptions } from './reclaim.ts';
 export { createNotifier, type Notifier, watchdogIntervalMs } from './sd-notify.ts';

@@ -35,7 +35,7 @@ const config = join(dir.path, 'filament.toml');
 const maxConnections = process.env.BENCH_MAX_CONNECTIONS;
 await writeFile(
   config,
-  `[api]\nsocket = "${socket}"\n${maxConnections ? `max_connections = ${maxConnections}\n` : ''}[[models]]\nid = "llama"\nversion = "2026-10-01"\n`,
+  `[log]\nlevel = "debug"\n[api]\nsocket = "${socket}"\n${maxConnections ? `max_connections = ${maxConnections}\n` : ''}[[models]]\nid = "llama"\nversion = "2026-10-01"\n`,
 );
 const publish = (version: number) =>
   publishOnce({
@@ -195,6 +195,12 @@ console.log(
   `non-reading stream reset ${resets} times; rule versions applied and persisted: ${persisted} of ${version - 1}`,
 );
 console.log(`/metrics failures: ${metricsFailures}`);
+const collections = server.logs
+  .filter((l) => l.msg === 'collected garbage after API connection churn')
+  .map((l) => Number(l.ms));
+console.log(
+  `full collections asked for by connection churn: ${collections.length}, longest ${Math.max(0, ...collections)} ms, median ${percentile(collections, 50)} ms`,
+);
 console.log(`RSS each ≈ second (MB): ${rssSamples.join(' ')}`);
 for (const p of [50, 99]) {
   const u = percentile(unloaded, p);

@@ -111,10 +111,13 @@ await validateTimes(server.validate, 2000);
 const ROUNDS = 4;
 const quiet: number[] = [];
 const busy: number[] = [];
+/** Each round's p99 ratio: their spread shows how much of a difference is this machine's noise. */
+const roundRatios: number[] = [];
 let busyCpuMs = 0;
 let busyWallMs = 0;
 for (let round = 0; round < ROUNDS; round++) {
-  quiet.push(...(await validateTimes(server.validate, 2_500)));
+  const quietRound = await validateTimes(server.validate, 2_500);
+  quiet.push(...quietRound);
   const scrapers = spawn(
     process.execPath,
     [
@@ -127,7 +130,9 @@ for (let round = 0; round < ROUNDS; round++) {
   await Bun.sleep(1000);
   const cpu0 = server.cpuMs();
   const t2 = performance.now();
-  busy.push(...(await validateTimes(server.validate, 2_500)));
+  const busyRound = await validateTimes(server.validate, 2_500);
+  busy.push(...busyRound);
+  roundRatios.push(percentile(busyRound, 99) / percentile(quietRound, 99));
   busyCpuMs += server.cpuMs() - cpu0;
   busyWallMs += performance.now() - t2;
   scrapers.kill();
@@ -150,6 +155,9 @@ for (const p of [50, 99]) {
     `Validate p${p}: ${q.toFixed(0)} µs alone (${quiet.length} calls), ${b.toFixed(0)} µs with ${SCRAPERS} scrapers looping (${busy.length} calls); ratio ${(b / q).toFixed(2)}x${p === 99 ? ' (target ≤ 1.2x)' : ''}`,
   );
 }
+console.log(
+  `p99 ratio per round: ${roundRatios.map((r) => `${r.toFixed(2)}x`).join(' ')}; median ${percentile(roundRatios, 50).toFixed(2)}x`,
+);
 console.log(
   `server CPU while scraped and validating: ${(busyCpu * 100).toFixed(0)} % of one core; RSS after: ${rssMb.toFixed(0)} MB; pacing ${pacing ?? 'default'}`,
 );
