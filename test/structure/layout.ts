@@ -9,7 +9,11 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
   codec: { job: 'safe decoding of untrusted JSON and MessagePack', mayImport: [] },
   trust: { job: 'signing keys, DSSE envelopes, the trust root', mayImport: [] },
   runtime: {
-    job: 'the only place that touches Bun.* and Deno.* (sd_notify, platform)',
+    job: 'the only place that touches Bun.* and Deno.* (sd_notify, platform, garbage collection)',
+    mayImport: [],
+  },
+  'http-client': {
+    job: 'HTTP requests to the model server, bounded in time and size',
     mayImport: [],
   },
   'local-broker': { job: 'brokers filament starts itself (demo, tests)', mayImport: [] },
@@ -28,7 +32,7 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
   'last-known-good': { job: 'rule sets and version floors on disk', mayImport: ['clock'] },
   saturation: {
     job: 'collectors, score, replica state, publish policy, monitor',
-    mayImport: ['clock', 'log', 'report', 'validation'],
+    mayImport: ['clock', 'http-client', 'log', 'report', 'validation'],
   },
   config: {
     job: 'defaults, TOML, flags, validation of the config',
@@ -42,7 +46,16 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
   metrics: { job: "filament's own /metrics", mayImport: ['report'] },
   api: {
     job: 'the local gRPC server and its status client',
-    mayImport: ['log', 'mqtt', 'report', 'rule-stream', 'rules', 'saturation', 'validation'],
+    mayImport: [
+      'log',
+      'mqtt',
+      'report',
+      'rule-stream',
+      'rules',
+      'runtime',
+      'saturation',
+      'validation',
+    ],
   },
   resolver: {
     job: 'the resolver library: replica table, picking',
