@@ -38,6 +38,8 @@ export function checkRuleSet(rules: RuleSet): Rejection | null {
     }
     clusterOfKey.set(model.routingKey, model.cluster);
   }
+  const problem = checkAdapters(rules.models);
+  if (problem) return problem;
   const objectiveIds = new Set<string>();
   for (let i = 0; i < rules.objectives.length; i++) {
     const objective = rules.objectives[i] as ObjectiveRule;
@@ -53,6 +55,28 @@ export function checkRuleSet(rules: RuleSet): Rejection | null {
       '/expiresAt',
       `expiresAt ${rules.expiresAt} is not after issuedAt ${rules.issuedAt}`,
     );
+  }
+  return null;
+}
+
+/** An adapter's base must be another model of the set, and not an adapter itself. */
+function checkAdapters(models: RuleSet['models']): Rejection | null {
+  let byId: Map<string, RuleSet['models'][number]> | null = null;
+  for (let i = 0; i < models.length; i++) {
+    const base = (models[i] as RuleSet['models'][number]).served?.adapterOf;
+    if (base === undefined) continue;
+    byId ??= new Map(models.map((m) => [m.id, m]));
+    const path = `/models/${i}/served/adapterOf`;
+    const found = byId.get(base);
+    if (found === undefined) return dangling(path, base);
+    if (found === models[i])
+      return reject('DANGLING_REFERENCE', path, `model "${base}" cannot be an adapter of itself`);
+    if (found.served?.adapterOf !== undefined)
+      return reject(
+        'DANGLING_REFERENCE',
+        path,
+        `model "${base}" is itself an adapter (of "${found.served.adapterOf}"); an adapter's base must be a base model`,
+      );
   }
   return null;
 }

@@ -32,6 +32,7 @@ export type {
   CanaryRule,
   CellRule,
   ModelRule,
+  ServedIdentity,
   ObjectiveRule,
   PayloadSchemaRule,
   PayloadValidationRule,

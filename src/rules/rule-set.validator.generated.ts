@@ -8,7 +8,7 @@ const dependency0 = commonJsExports(dependency0Module);
 const dependency1 = commonJsExports(dependency1Module);
 export const validate = validate0;
 export default validate0;
-const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/rule-set.v1.json","title":"filament RuleSet v1","description":"One tenant's complete rule set: which models exist, where they are routed, and how each objective chooses among them. Published retained to {prefix}/rules/{tenant}; every message replaces the whole set.","type":"object","additionalProperties":false,"required":["tenant","version","issuedAt","schemas","models","objectives"],"properties":{"tenant":{"$ref":"#/definitions/name","description":"Tenant this set belongs to; must match the topic it is published on."},"version":{"type":"integer","minimum":1,"maximum":9007199254740991,"description":"Strictly increasing per tenant. A lower version than the highest applied is refused."},"issuedAt":{"type":"string","format":"date-time","description":"RFC 3339 time the set was issued."},"expiresAt":{"type":"string","format":"date-time","description":"Optional RFC 3339 time after which the set must not be applied."},"description":{"type":"string","maxLength":1024},"schemas":{"type":"array","maxItems":10000,"description":"Payload JSON Schemas, referenced from models by id.","items":{"type":"object","additionalProperties":false,"required":["id","schema"],"properties":{"id":{"$ref":"#/definitions/ref"},"schema":{"type":["object","boolean"],"description":"A JSON Schema (draft-07) for request payloads."}}}},"models":{"type":"array","minItems":1,"maxItems":100000,"items":{"type":"object","additionalProperties":false,"required":["id","version","routingKey","cluster","schemaId"],"properties":{"id":{"$ref":"#/definitions/ref"},"version":{"type":"string","minLength":1,"maxLength":128},"routingKey":{"$ref":"#/definitions/ref"},"cluster":{"$ref":"#/definitions/name"},"schemaId":{"$ref":"#/definitions/ref","description":"Id of the payload schema in `schemas`."},"payloadValidation":{"$ref":"#/definitions/payloadValidation"}}}},"objectives":{"type":"array","minItems":1,"maxItems":1000000,"items":{"type":"object","additionalProperties":false,"required":["id","defaultModel"],"properties":{"id":{"$ref":"#/definitions/ref"},"defaultModel":{"$ref":"#/definitions/ref"},"cells":{"type":"array","maxItems":64,"description":"A/B cells: each names a model and its share of traffic; shares add up to 100.","items":{"type":"object","additionalProperties":false,"required":["id","model","percent"],"properties":{"id":{"$ref":"#/definitions/ref"},"model":{"$ref":"#/definitions/ref"},"percent":{"type":"number","exclusiveMinimum":0,"maximum":100}}}},"canary":{"type":"array","maxItems":16,"description":"Canary targets and the share of traffic each takes; shares add up to at most 100.","items":{"type":"object","additionalProperties":false,"required":["model","percent"],"properties":{"model":{"$ref":"#/definitions/ref"},"percent":{"type":"number","exclusiveMinimum":0,"maximum":100}}}},"shadow":{"type":"array","maxItems":16,"items":{"$ref":"#/definitions/ref"},"description":"Models that receive a mirrored copy of traffic."},"fallback":{"type":"array","maxItems":16,"items":{"$ref":"#/definitions/ref"},"description":"Models to use, in order, when the chosen one is unavailable."},"payloadValidation":{"$ref":"#/definitions/payloadValidation"}}}}},"definitions":{"name":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$","description":"Lower-case name safe in MQTT topics and file names."},"ref":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$","description":"An identifier: letters, digits and . _ : / @ -, at most 128 characters."},"payloadValidation":{"description":"Whether request payloads are checked against the model's schema: \"off\", \"always\", or {\"sampleOneIn\": N} (every Nth request). An objective's setting overrides its model's; without either the host's validation.payload_default applies.","oneOf":[{"enum":["off","always"]},{"type":"object","additionalProperties":false,"required":["sampleOneIn"],"properties":{"sampleOneIn":{"type":"integer","minimum":1,"maximum":1000000}}}]}}};
+const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/rule-set.v1.json","title":"filament RuleSet v1","description":"One tenant's complete rule set: which models exist, where they are routed, and how each objective chooses among them. Published retained to {prefix}/rules/{tenant}; every message replaces the whole set.","type":"object","additionalProperties":false,"required":["tenant","version","issuedAt","schemas","models","objectives"],"properties":{"tenant":{"$ref":"#/definitions/name","description":"Tenant this set belongs to; must match the topic it is published on."},"version":{"type":"integer","minimum":1,"maximum":9007199254740991,"description":"Strictly increasing per tenant. A lower version than the highest applied is refused."},"issuedAt":{"type":"string","format":"date-time","description":"RFC 3339 time the set was issued."},"expiresAt":{"type":"string","format":"date-time","description":"Optional RFC 3339 time after which the set must not be applied."},"description":{"type":"string","maxLength":1024},"schemas":{"type":"array","maxItems":10000,"description":"Payload JSON Schemas, referenced from models by id.","items":{"type":"object","additionalProperties":false,"required":["id","schema"],"properties":{"id":{"$ref":"#/definitions/ref"},"schema":{"type":["object","boolean"],"description":"A JSON Schema (draft-07) for request payloads."}}}},"models":{"type":"array","minItems":1,"maxItems":100000,"items":{"type":"object","additionalProperties":false,"required":["id","version","routingKey","cluster","schemaId"],"properties":{"id":{"$ref":"#/definitions/ref"},"version":{"type":"string","minLength":1,"maxLength":128},"routingKey":{"$ref":"#/definitions/ref"},"cluster":{"$ref":"#/definitions/name"},"schemaId":{"$ref":"#/definitions/ref","description":"Id of the payload schema in `schemas`."},"payloadValidation":{"$ref":"#/definitions/payloadValidation"},"served":{"type":"object","additionalProperties":false,"description":"How the model appears on the model server, when filament discovers what is loaded. Without it the model is looked for under its id, at any revision.","properties":{"name":{"type":"string","minLength":1,"maxLength":512,"description":"The name the server lists it under (vLLM/SGLang served model name, TGI model_id, Triton model name). Default: the model's id."},"revision":{"type":"string","minLength":1,"maxLength":512,"description":"What makes it this version on the server: TGI model_sha, a Triton model version, or a path or revision that must appear as a whole segment of the vLLM/SGLang root."},"adapterOf":{"$ref":"#/definitions/ref","description":"This model is a LoRA adapter of that model (another model of this rule set, itself not an adapter)."},"source":{"type":"string","minLength":1,"maxLength":1024,"description":"Where the adapter's weights come from, as the server reports it (the vLLM /v1/models root of the adapter entry). Required with adapterOf: it is what tells this tenant's adapter from another's of the same name."}},"dependencies":{"adapterOf":["source"],"source":["adapterOf"]}}}}},"objectives":{"type":"array","minItems":1,"maxItems":1000000,"items":{"type":"object","additionalProperties":false,"required":["id","defaultModel"],"properties":{"id":{"$ref":"#/definitions/ref"},"defaultModel":{"$ref":"#/definitions/ref"},"cells":{"type":"array","maxItems":64,"description":"A/B cells: each names a model and its share of traffic; shares add up to 100.","items":{"type":"object","additionalProperties":false,"required":["id","model","percent"],"properties":{"id":{"$ref":"#/definitions/ref"},"model":{"$ref":"#/definitions/ref"},"percent":{"type":"number","exclusiveMinimum":0,"maximum":100}}}},"canary":{"type":"array","maxItems":16,"description":"Canary targets and the share of traffic each takes; shares add up to at most 100.","items":{"type":"object","additionalProperties":false,"required":["model","percent"],"properties":{"model":{"$ref":"#/definitions/ref"},"percent":{"type":"number","exclusiveMinimum":0,"maximum":100}}}},"shadow":{"type":"array","maxItems":16,"items":{"$ref":"#/definitions/ref"},"description":"Models that receive a mirrored copy of traffic."},"fallback":{"type":"array","maxItems":16,"items":{"$ref":"#/definitions/ref"},"description":"Models to use, in order, when the chosen one is unavailable."},"payloadValidation":{"$ref":"#/definitions/payloadValidation"}}}}},"definitions":{"name":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$","description":"Lower-case name safe in MQTT topics and file names."},"ref":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$","description":"An identifier: letters, digits and . _ : / @ -, at most 128 characters."},"payloadValidation":{"description":"Whether request payloads are checked against the model's schema: \"off\", \"always\", or {\"sampleOneIn\": N} (every Nth request). An objective's setting overrides its model's; without either the host's validation.payload_default applies.","oneOf":[{"enum":["off","always"]},{"type":"object","additionalProperties":false,"required":["sampleOneIn"],"properties":{"sampleOneIn":{"type":"integer","minimum":1,"maximum":1000000}}}]}}};
 const schema1 = {"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$","description":"Lower-case name safe in MQTT topics and file names."};
 const schema2 = {"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$","description":"An identifier: letters, digits and . _ : / @ -, at most 128 characters."};
 const schema7 = {"description":"Whether request payloads are checked against the model's schema: \"off\", \"always\", or {\"sampleOneIn\": N} (every Nth request). An objective's setting overrides its model's; without either the host's validation.payload_default applies.","oneOf":[{"enum":["off","always"]},{"type":"object","additionalProperties":false,"required":["sampleOneIn"],"properties":{"sampleOneIn":{"type":"integer","minimum":1,"maximum":1000000}}}]};
@@ -277,7 +277,7 @@ return false;
 else {
 const _errs27 = errors;
 for(const key2 in data10){
-if(!((((((key2 === "id") || (key2 === "version")) || (key2 === "routingKey")) || (key2 === "cluster")) || (key2 === "schemaId")) || (key2 === "payloadValidation"))){
+if(!(((((((key2 === "id") || (key2 === "version")) || (key2 === "routingKey")) || (key2 === "cluster")) || (key2 === "schemaId")) || (key2 === "payloadValidation")) || (key2 === "served"))){
 validate0.errors = [{instancePath:instancePath+"/models/" + i1,schemaPath:"#/properties/models/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"}];
 return false;
 break;
@@ -544,6 +544,158 @@ var valid6 = _errs42 === errors;
 else {
 var valid6 = true;
 }
+if(valid6){
+if(data10.served !== undefined){
+let data18 = data10.served;
+const _errs51 = errors;
+if(errors === _errs51){
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
+const _errs53 = errors;
+for(const key4 in data18){
+if(!((((key4 === "name") || (key4 === "revision")) || (key4 === "adapterOf")) || (key4 === "source"))){
+validate0.errors = [{instancePath:instancePath+"/models/" + i1+"/served",schemaPath:"#/properties/models/items/properties/served/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"}];
+return false;
+break;
+}
+}
+if(_errs53 === errors){
+let missing4;
+if(data18.adapterOf !== undefined && ((data18.source === undefined) && (missing4 = "source"))){
+validate0.errors = [{instancePath:instancePath+"/models/" + i1+"/served",schemaPath:"#/properties/models/items/properties/served/dependencies",keyword:"dependencies",params:{property: "adapterOf",
+    missingProperty: missing4,
+    depsCount: 1,
+    deps: "source"},message:"must have property source when property adapterOf is present"}];
+return false;
+}
+else {
+if(data18.source !== undefined && ((data18.adapterOf === undefined) && (missing4 = "adapterOf"))){
+validate0.errors = [{instancePath:instancePath+"/models/" + i1+"/served",schemaPath:"#/properties/models/items/properties/served/dependencies",keyword:"dependencies",params:{property: "source",
+    missingProperty: missing4,
+    depsCount: 1,
+    deps: "adapterOf"},message:"must have property adapterOf when property source is present"}];
+return false;
+}
+else {
+if(data18.name !== undefined){
+let data19 = data18.name;
+const _errs54 = errors;
+if(errors === _errs54){
+if(typeof data19 === "string"){
+if(func0(data19) > 512){
+validate0.errors = [{instancePath:instancePath+"/models/" + i1+"/served/name",schemaPath:"#/properties/models/items/properties/served/properties/name/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"}];
+return false;
+}
+else {
+if(func0(data19) < 1){
+validate0.errors = [{instancePath:instancePath+"/models/" + i1+"/served/name",schemaPath:"#/properties/models/items/properties/served/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/models/" + i1+"/served/name",schemaPath:"#/properties/models/items/properties/served/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid15 = _errs54 === errors;
+}
+else {
+var valid15 = true;
+}
+if(valid15){
+if(data18.revision !== undefined){
+let data20 = data18.revision;
+const _errs56 = errors;
+if(errors === _errs56){
+if(typeof data20 === "string"){
+if(func0(data20) > 512){
+validate0.errors = [{instancePath:instancePath+"/models/" + i1+"/served/revision",schemaPath:"#/properties/models/items/properties/served/properties/revision/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"}];
+return false;
+}
+else {
+if(func0(data20) < 1){
+validate0.errors = [{instancePath:instancePath+"/models/" + i1+"/served/revision",schemaPath:"#/properties/models/items/properties/served/properties/revision/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/models/" + i1+"/served/revision",schemaPath:"#/properties/models/items/properties/served/properties/revision/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid15 = _errs56 === errors;
+}
+else {
+var valid15 = true;
+}
+if(valid15){
+if(data18.adapterOf !== undefined){
+let data21 = data18.adapterOf;
+const _errs58 = errors;
+const _errs59 = errors;
+if(errors === _errs59){
+if(typeof data21 === "string"){
+if(!pattern1.test(data21)){
+validate0.errors = [{instancePath:instancePath+"/models/" + i1+"/served/adapterOf",schemaPath:"#/definitions/ref/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$"+"\""}];
+return false;
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/models/" + i1+"/served/adapterOf",schemaPath:"#/definitions/ref/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid15 = _errs58 === errors;
+}
+else {
+var valid15 = true;
+}
+if(valid15){
+if(data18.source !== undefined){
+let data22 = data18.source;
+const _errs61 = errors;
+if(errors === _errs61){
+if(typeof data22 === "string"){
+if(func0(data22) > 1024){
+validate0.errors = [{instancePath:instancePath+"/models/" + i1+"/served/source",schemaPath:"#/properties/models/items/properties/served/properties/source/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"}];
+return false;
+}
+else {
+if(func0(data22) < 1){
+validate0.errors = [{instancePath:instancePath+"/models/" + i1+"/served/source",schemaPath:"#/properties/models/items/properties/served/properties/source/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/models/" + i1+"/served/source",schemaPath:"#/properties/models/items/properties/served/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid15 = _errs61 === errors;
+}
+else {
+var valid15 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/models/" + i1+"/served",schemaPath:"#/properties/models/items/properties/served/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid6 = _errs51 === errors;
+}
+else {
+var valid6 = true;
+}
+}
 }
 }
 }
@@ -577,49 +729,49 @@ var valid0 = true;
 }
 if(valid0){
 if(data.objectives !== undefined){
-let data18 = data.objectives;
-const _errs51 = errors;
-if(errors === _errs51){
-if(Array.isArray(data18)){
-if(data18.length > 1000000){
+let data23 = data.objectives;
+const _errs63 = errors;
+if(errors === _errs63){
+if(Array.isArray(data23)){
+if(data23.length > 1000000){
 validate0.errors = [{instancePath:instancePath+"/objectives",schemaPath:"#/properties/objectives/maxItems",keyword:"maxItems",params:{limit: 1000000},message:"must NOT have more than 1000000 items"}];
 return false;
 }
 else {
-if(data18.length < 1){
+if(data23.length < 1){
 validate0.errors = [{instancePath:instancePath+"/objectives",schemaPath:"#/properties/objectives/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
 return false;
 }
 else {
-var valid14 = true;
-const len2 = data18.length;
+var valid17 = true;
+const len2 = data23.length;
 for(let i2=0; i2<len2; i2++){
-let data19 = data18[i2];
-const _errs53 = errors;
-if(errors === _errs53){
-if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
-let missing4;
-if(((data19.id === undefined) && (missing4 = "id")) || ((data19.defaultModel === undefined) && (missing4 = "defaultModel"))){
-validate0.errors = [{instancePath:instancePath+"/objectives/" + i2,schemaPath:"#/properties/objectives/items/required",keyword:"required",params:{missingProperty: missing4},message:"must have required property '"+missing4+"'"}];
+let data24 = data23[i2];
+const _errs65 = errors;
+if(errors === _errs65){
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+let missing5;
+if(((data24.id === undefined) && (missing5 = "id")) || ((data24.defaultModel === undefined) && (missing5 = "defaultModel"))){
+validate0.errors = [{instancePath:instancePath+"/objectives/" + i2,schemaPath:"#/properties/objectives/items/required",keyword:"required",params:{missingProperty: missing5},message:"must have required property '"+missing5+"'"}];
 return false;
 }
 else {
-const _errs55 = errors;
-for(const key4 in data19){
-if(!(((((((key4 === "id") || (key4 === "defaultModel")) || (key4 === "cells")) || (key4 === "canary")) || (key4 === "shadow")) || (key4 === "fallback")) || (key4 === "payloadValidation"))){
-validate0.errors = [{instancePath:instancePath+"/objectives/" + i2,schemaPath:"#/properties/objectives/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"}];
+const _errs67 = errors;
+for(const key5 in data24){
+if(!(((((((key5 === "id") || (key5 === "defaultModel")) || (key5 === "cells")) || (key5 === "canary")) || (key5 === "shadow")) || (key5 === "fallback")) || (key5 === "payloadValidation"))){
+validate0.errors = [{instancePath:instancePath+"/objectives/" + i2,schemaPath:"#/properties/objectives/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"}];
 return false;
 break;
 }
 }
-if(_errs55 === errors){
-if(data19.id !== undefined){
-let data20 = data19.id;
-const _errs56 = errors;
-const _errs57 = errors;
-if(errors === _errs57){
-if(typeof data20 === "string"){
-if(!pattern1.test(data20)){
+if(_errs67 === errors){
+if(data24.id !== undefined){
+let data25 = data24.id;
+const _errs68 = errors;
+const _errs69 = errors;
+if(errors === _errs69){
+if(typeof data25 === "string"){
+if(!pattern1.test(data25)){
 validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/id",schemaPath:"#/definitions/ref/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$"+"\""}];
 return false;
 }
@@ -629,19 +781,19 @@ validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/id",schemaP
 return false;
 }
 }
-var valid15 = _errs56 === errors;
+var valid18 = _errs68 === errors;
 }
 else {
-var valid15 = true;
+var valid18 = true;
 }
-if(valid15){
-if(data19.defaultModel !== undefined){
-let data21 = data19.defaultModel;
-const _errs59 = errors;
-const _errs60 = errors;
-if(errors === _errs60){
-if(typeof data21 === "string"){
-if(!pattern1.test(data21)){
+if(valid18){
+if(data24.defaultModel !== undefined){
+let data26 = data24.defaultModel;
+const _errs71 = errors;
+const _errs72 = errors;
+if(errors === _errs72){
+if(typeof data26 === "string"){
+if(!pattern1.test(data26)){
 validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/defaultModel",schemaPath:"#/definitions/ref/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$"+"\""}];
 return false;
 }
@@ -651,51 +803,51 @@ validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/defaultMode
 return false;
 }
 }
-var valid15 = _errs59 === errors;
+var valid18 = _errs71 === errors;
 }
 else {
-var valid15 = true;
+var valid18 = true;
 }
-if(valid15){
-if(data19.cells !== undefined){
-let data22 = data19.cells;
-const _errs62 = errors;
-if(errors === _errs62){
-if(Array.isArray(data22)){
-if(data22.length > 64){
+if(valid18){
+if(data24.cells !== undefined){
+let data27 = data24.cells;
+const _errs74 = errors;
+if(errors === _errs74){
+if(Array.isArray(data27)){
+if(data27.length > 64){
 validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/cells",schemaPath:"#/properties/objectives/items/properties/cells/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items"}];
 return false;
 }
 else {
-var valid18 = true;
-const len3 = data22.length;
+var valid21 = true;
+const len3 = data27.length;
 for(let i3=0; i3<len3; i3++){
-let data23 = data22[i3];
-const _errs64 = errors;
-if(errors === _errs64){
-if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
-let missing5;
-if((((data23.id === undefined) && (missing5 = "id")) || ((data23.model === undefined) && (missing5 = "model"))) || ((data23.percent === undefined) && (missing5 = "percent"))){
-validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/cells/" + i3,schemaPath:"#/properties/objectives/items/properties/cells/items/required",keyword:"required",params:{missingProperty: missing5},message:"must have required property '"+missing5+"'"}];
+let data28 = data27[i3];
+const _errs76 = errors;
+if(errors === _errs76){
+if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
+let missing6;
+if((((data28.id === undefined) && (missing6 = "id")) || ((data28.model === undefined) && (missing6 = "model"))) || ((data28.percent === undefined) && (missing6 = "percent"))){
+validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/cells/" + i3,schemaPath:"#/properties/objectives/items/properties/cells/items/required",keyword:"required",params:{missingProperty: missing6},message:"must have required property '"+missing6+"'"}];
 return false;
 }
 else {
-const _errs66 = errors;
-for(const key5 in data23){
-if(!(((key5 === "id") || (key5 === "model")) || (key5 === "percent"))){
-validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/cells/" + i3,schemaPath:"#/properties/objectives/items/properties/cells/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"}];
+const _errs78 = errors;
+for(const key6 in data28){
+if(!(((key6 === "id") || (key6 === "model")) || (key6 === "percent"))){
+validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/cells/" + i3,schemaPath:"#/properties/objectives/items/properties/cells/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"}];
 return false;
 break;
 }
 }
-if(_errs66 === errors){
-if(data23.id !== undefined){
-let data24 = data23.id;
-const _errs67 = errors;
-const _errs68 = errors;
-if(errors === _errs68){
-if(typeof data24 === "string"){
-if(!pattern1.test(data24)){
+if(_errs78 === errors){
+if(data28.id !== undefined){
+let data29 = data28.id;
+const _errs79 = errors;
+const _errs80 = errors;
+if(errors === _errs80){
+if(typeof data29 === "string"){
+if(!pattern1.test(data29)){
 validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/cells/" + i3+"/id",schemaPath:"#/definitions/ref/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$"+"\""}];
 return false;
 }
@@ -705,19 +857,19 @@ validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/cells/" + i
 return false;
 }
 }
-var valid19 = _errs67 === errors;
+var valid22 = _errs79 === errors;
 }
 else {
-var valid19 = true;
+var valid22 = true;
 }
-if(valid19){
-if(data23.model !== undefined){
-let data25 = data23.model;
-const _errs70 = errors;
-const _errs71 = errors;
-if(errors === _errs71){
-if(typeof data25 === "string"){
-if(!pattern1.test(data25)){
+if(valid22){
+if(data28.model !== undefined){
+let data30 = data28.model;
+const _errs82 = errors;
+const _errs83 = errors;
+if(errors === _errs83){
+if(typeof data30 === "string"){
+if(!pattern1.test(data30)){
 validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/cells/" + i3+"/model",schemaPath:"#/definitions/ref/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$"+"\""}];
 return false;
 }
@@ -727,23 +879,23 @@ validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/cells/" + i
 return false;
 }
 }
-var valid19 = _errs70 === errors;
+var valid22 = _errs82 === errors;
 }
 else {
-var valid19 = true;
+var valid22 = true;
 }
-if(valid19){
-if(data23.percent !== undefined){
-let data26 = data23.percent;
-const _errs73 = errors;
-if(errors === _errs73){
-if((typeof data26 == "number") && (isFinite(data26))){
-if(data26 > 100 || isNaN(data26)){
+if(valid22){
+if(data28.percent !== undefined){
+let data31 = data28.percent;
+const _errs85 = errors;
+if(errors === _errs85){
+if((typeof data31 == "number") && (isFinite(data31))){
+if(data31 > 100 || isNaN(data31)){
 validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/cells/" + i3+"/percent",schemaPath:"#/properties/objectives/items/properties/cells/items/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
 return false;
 }
 else {
-if(data26 <= 0 || isNaN(data26)){
+if(data31 <= 0 || isNaN(data31)){
 validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/cells/" + i3+"/percent",schemaPath:"#/properties/objectives/items/properties/cells/items/properties/percent/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"}];
 return false;
 }
@@ -754,10 +906,10 @@ validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/cells/" + i
 return false;
 }
 }
-var valid19 = _errs73 === errors;
+var valid22 = _errs85 === errors;
 }
 else {
-var valid19 = true;
+var valid22 = true;
 }
 }
 }
@@ -769,8 +921,8 @@ validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/cells/" + i
 return false;
 }
 }
-var valid18 = _errs64 === errors;
-if(!valid18){
+var valid21 = _errs76 === errors;
+if(!valid21){
 break;
 }
 }
@@ -781,51 +933,51 @@ validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/cells",sche
 return false;
 }
 }
-var valid15 = _errs62 === errors;
+var valid18 = _errs74 === errors;
 }
 else {
-var valid15 = true;
+var valid18 = true;
 }
-if(valid15){
-if(data19.canary !== undefined){
-let data27 = data19.canary;
-const _errs75 = errors;
-if(errors === _errs75){
-if(Array.isArray(data27)){
-if(data27.length > 16){
+if(valid18){
+if(data24.canary !== undefined){
+let data32 = data24.canary;
+const _errs87 = errors;
+if(errors === _errs87){
+if(Array.isArray(data32)){
+if(data32.length > 16){
 validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/canary",schemaPath:"#/properties/objectives/items/properties/canary/maxItems",keyword:"maxItems",params:{limit: 16},message:"must NOT have more than 16 items"}];
 return false;
 }
 else {
-var valid22 = true;
-const len4 = data27.length;
+var valid25 = true;
+const len4 = data32.length;
 for(let i4=0; i4<len4; i4++){
-let data28 = data27[i4];
-const _errs77 = errors;
-if(errors === _errs77){
-if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
-let missing6;
-if(((data28.model === undefined) && (missing6 = "model")) || ((data28.percent === undefined) && (missing6 = "percent"))){
-validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/canary/" + i4,schemaPath:"#/properties/objectives/items/properties/canary/items/required",keyword:"required",params:{missingProperty: missing6},message:"must have required property '"+missing6+"'"}];
+let data33 = data32[i4];
+const _errs89 = errors;
+if(errors === _errs89){
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+let missing7;
+if(((data33.model === undefined) && (missing7 = "model")) || ((data33.percent === undefined) && (missing7 = "percent"))){
+validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/canary/" + i4,schemaPath:"#/properties/objectives/items/properties/canary/items/required",keyword:"required",params:{missingProperty: missing7},message:"must have required property '"+missing7+"'"}];
 return false;
 }
 else {
-const _errs79 = errors;
-for(const key6 in data28){
-if(!((key6 === "model") || (key6 === "percent"))){
-validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/canary/" + i4,schemaPath:"#/properties/objectives/items/properties/canary/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"}];
+const _errs91 = errors;
+for(const key7 in data33){
+if(!((key7 === "model") || (key7 === "percent"))){
+validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/canary/" + i4,schemaPath:"#/properties/objectives/items/properties/canary/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"}];
 return false;
 break;
 }
 }
-if(_errs79 === errors){
-if(data28.model !== undefined){
-let data29 = data28.model;
-const _errs80 = errors;
-const _errs81 = errors;
-if(errors === _errs81){
-if(typeof data29 === "string"){
-if(!pattern1.test(data29)){
+if(_errs91 === errors){
+if(data33.model !== undefined){
+let data34 = data33.model;
+const _errs92 = errors;
+const _errs93 = errors;
+if(errors === _errs93){
+if(typeof data34 === "string"){
+if(!pattern1.test(data34)){
 validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/canary/" + i4+"/model",schemaPath:"#/definitions/ref/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$"+"\""}];
 return false;
 }
@@ -835,23 +987,23 @@ validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/canary/" + 
 return false;
 }
 }
-var valid23 = _errs80 === errors;
+var valid26 = _errs92 === errors;
 }
 else {
-var valid23 = true;
+var valid26 = true;
 }
-if(valid23){
-if(data28.percent !== undefined){
-let data30 = data28.percent;
-const _errs83 = errors;
-if(errors === _errs83){
-if((typeof data30 == "number") && (isFinite(data30))){
-if(data30 > 100 || isNaN(data30)){
+if(valid26){
+if(data33.percent !== undefined){
+let data35 = data33.percent;
+const _errs95 = errors;
+if(errors === _errs95){
+if((typeof data35 == "number") && (isFinite(data35))){
+if(data35 > 100 || isNaN(data35)){
 validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/canary/" + i4+"/percent",schemaPath:"#/properties/objectives/items/properties/canary/items/properties/percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"}];
 return false;
 }
 else {
-if(data30 <= 0 || isNaN(data30)){
+if(data35 <= 0 || isNaN(data35)){
 validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/canary/" + i4+"/percent",schemaPath:"#/properties/objectives/items/properties/canary/items/properties/percent/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"}];
 return false;
 }
@@ -862,10 +1014,10 @@ validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/canary/" + 
 return false;
 }
 }
-var valid23 = _errs83 === errors;
+var valid26 = _errs95 === errors;
 }
 else {
-var valid23 = true;
+var valid26 = true;
 }
 }
 }
@@ -876,8 +1028,8 @@ validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/canary/" + 
 return false;
 }
 }
-var valid22 = _errs77 === errors;
-if(!valid22){
+var valid25 = _errs89 === errors;
+if(!valid25){
 break;
 }
 }
@@ -888,31 +1040,31 @@ validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/canary",sch
 return false;
 }
 }
-var valid15 = _errs75 === errors;
+var valid18 = _errs87 === errors;
 }
 else {
-var valid15 = true;
+var valid18 = true;
 }
-if(valid15){
-if(data19.shadow !== undefined){
-let data31 = data19.shadow;
-const _errs85 = errors;
-if(errors === _errs85){
-if(Array.isArray(data31)){
-if(data31.length > 16){
+if(valid18){
+if(data24.shadow !== undefined){
+let data36 = data24.shadow;
+const _errs97 = errors;
+if(errors === _errs97){
+if(Array.isArray(data36)){
+if(data36.length > 16){
 validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/shadow",schemaPath:"#/properties/objectives/items/properties/shadow/maxItems",keyword:"maxItems",params:{limit: 16},message:"must NOT have more than 16 items"}];
 return false;
 }
 else {
-var valid25 = true;
-const len5 = data31.length;
+var valid28 = true;
+const len5 = data36.length;
 for(let i5=0; i5<len5; i5++){
-let data32 = data31[i5];
-const _errs87 = errors;
-const _errs88 = errors;
-if(errors === _errs88){
-if(typeof data32 === "string"){
-if(!pattern1.test(data32)){
+let data37 = data36[i5];
+const _errs99 = errors;
+const _errs100 = errors;
+if(errors === _errs100){
+if(typeof data37 === "string"){
+if(!pattern1.test(data37)){
 validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/shadow/" + i5,schemaPath:"#/definitions/ref/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$"+"\""}];
 return false;
 }
@@ -922,8 +1074,8 @@ validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/shadow/" + 
 return false;
 }
 }
-var valid25 = _errs87 === errors;
-if(!valid25){
+var valid28 = _errs99 === errors;
+if(!valid28){
 break;
 }
 }
@@ -934,31 +1086,31 @@ validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/shadow",sch
 return false;
 }
 }
-var valid15 = _errs85 === errors;
+var valid18 = _errs97 === errors;
 }
 else {
-var valid15 = true;
+var valid18 = true;
 }
-if(valid15){
-if(data19.fallback !== undefined){
-let data33 = data19.fallback;
-const _errs90 = errors;
-if(errors === _errs90){
-if(Array.isArray(data33)){
-if(data33.length > 16){
+if(valid18){
+if(data24.fallback !== undefined){
+let data38 = data24.fallback;
+const _errs102 = errors;
+if(errors === _errs102){
+if(Array.isArray(data38)){
+if(data38.length > 16){
 validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/fallback",schemaPath:"#/properties/objectives/items/properties/fallback/maxItems",keyword:"maxItems",params:{limit: 16},message:"must NOT have more than 16 items"}];
 return false;
 }
 else {
-var valid27 = true;
-const len6 = data33.length;
+var valid30 = true;
+const len6 = data38.length;
 for(let i6=0; i6<len6; i6++){
-let data34 = data33[i6];
-const _errs92 = errors;
-const _errs93 = errors;
-if(errors === _errs93){
-if(typeof data34 === "string"){
-if(!pattern1.test(data34)){
+let data39 = data38[i6];
+const _errs104 = errors;
+const _errs105 = errors;
+if(errors === _errs105){
+if(typeof data39 === "string"){
+if(!pattern1.test(data39)){
 validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/fallback/" + i6,schemaPath:"#/definitions/ref/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$"+"\""}];
 return false;
 }
@@ -968,8 +1120,8 @@ validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/fallback/" 
 return false;
 }
 }
-var valid27 = _errs92 === errors;
-if(!valid27){
+var valid30 = _errs104 === errors;
+if(!valid30){
 break;
 }
 }
@@ -980,20 +1132,20 @@ validate0.errors = [{instancePath:instancePath+"/objectives/" + i2+"/fallback",s
 return false;
 }
 }
-var valid15 = _errs90 === errors;
+var valid18 = _errs102 === errors;
 }
 else {
-var valid15 = true;
+var valid18 = true;
 }
-if(valid15){
-if(data19.payloadValidation !== undefined){
-let data35 = data19.payloadValidation;
-const _errs95 = errors;
-const _errs97 = errors;
-let valid30 = false;
+if(valid18){
+if(data24.payloadValidation !== undefined){
+let data40 = data24.payloadValidation;
+const _errs107 = errors;
+const _errs109 = errors;
+let valid33 = false;
 let passing1 = null;
-const _errs98 = errors;
-if(!((data35 === "off") || (data35 === "always"))){
+const _errs110 = errors;
+if(!((data40 === "off") || (data40 === "always"))){
 const err8 = {instancePath:instancePath+"/objectives/" + i2+"/payloadValidation",schemaPath:"#/definitions/payloadValidation/oneOf/0/enum",keyword:"enum",params:{allowedValues: schema7.oneOf[0].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err8];
@@ -1003,17 +1155,17 @@ vErrors.push(err8);
 }
 errors++;
 }
-var _valid1 = _errs98 === errors;
+var _valid1 = _errs110 === errors;
 if(_valid1){
-valid30 = true;
+valid33 = true;
 passing1 = 0;
 }
-const _errs99 = errors;
-if(errors === _errs99){
-if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
-let missing7;
-if((data35.sampleOneIn === undefined) && (missing7 = "sampleOneIn")){
-const err9 = {instancePath:instancePath+"/objectives/" + i2+"/payloadValidation",schemaPath:"#/definitions/payloadValidation/oneOf/1/required",keyword:"required",params:{missingProperty: missing7},message:"must have required property '"+missing7+"'"};
+const _errs111 = errors;
+if(errors === _errs111){
+if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
+let missing8;
+if((data40.sampleOneIn === undefined) && (missing8 = "sampleOneIn")){
+const err9 = {instancePath:instancePath+"/objectives/" + i2+"/payloadValidation",schemaPath:"#/definitions/payloadValidation/oneOf/1/required",keyword:"required",params:{missingProperty: missing8},message:"must have required property '"+missing8+"'"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1023,10 +1175,10 @@ vErrors.push(err9);
 errors++;
 }
 else {
-const _errs101 = errors;
-for(const key7 in data35){
-if(!(key7 === "sampleOneIn")){
-const err10 = {instancePath:instancePath+"/objectives/" + i2+"/payloadValidation",schemaPath:"#/definitions/payloadValidation/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+const _errs113 = errors;
+for(const key8 in data40){
+if(!(key8 === "sampleOneIn")){
+const err10 = {instancePath:instancePath+"/objectives/" + i2+"/payloadValidation",schemaPath:"#/definitions/payloadValidation/oneOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1037,11 +1189,11 @@ errors++;
 break;
 }
 }
-if(_errs101 === errors){
-if(data35.sampleOneIn !== undefined){
-let data36 = data35.sampleOneIn;
-const _errs102 = errors;
-if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
+if(_errs113 === errors){
+if(data40.sampleOneIn !== undefined){
+let data41 = data40.sampleOneIn;
+const _errs114 = errors;
+if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
 const err11 = {instancePath:instancePath+"/objectives/" + i2+"/payloadValidation/sampleOneIn",schemaPath:"#/definitions/payloadValidation/oneOf/1/properties/sampleOneIn/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err11];
@@ -1051,9 +1203,9 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(errors === _errs102){
-if((typeof data36 == "number") && (isFinite(data36))){
-if(data36 > 1000000 || isNaN(data36)){
+if(errors === _errs114){
+if((typeof data41 == "number") && (isFinite(data41))){
+if(data41 > 1000000 || isNaN(data41)){
 const err12 = {instancePath:instancePath+"/objectives/" + i2+"/payloadValidation/sampleOneIn",schemaPath:"#/definitions/payloadValidation/oneOf/1/properties/sampleOneIn/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
 if(vErrors === null){
 vErrors = [err12];
@@ -1064,7 +1216,7 @@ vErrors.push(err12);
 errors++;
 }
 else {
-if(data36 < 1 || isNaN(data36)){
+if(data41 < 1 || isNaN(data41)){
 const err13 = {instancePath:instancePath+"/objectives/" + i2+"/payloadValidation/sampleOneIn",schemaPath:"#/definitions/payloadValidation/oneOf/1/properties/sampleOneIn/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err13];
@@ -1092,18 +1244,18 @@ vErrors.push(err14);
 errors++;
 }
 }
-var _valid1 = _errs99 === errors;
-if(_valid1 && valid30){
-valid30 = false;
+var _valid1 = _errs111 === errors;
+if(_valid1 && valid33){
+valid33 = false;
 passing1 = [passing1, 1];
 }
 else {
 if(_valid1){
-valid30 = true;
+valid33 = true;
 passing1 = 1;
 }
 }
-if(!valid30){
+if(!valid33){
 const err15 = {instancePath:instancePath+"/objectives/" + i2+"/payloadValidation",schemaPath:"#/definitions/payloadValidation/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err15];
@@ -1116,20 +1268,20 @@ validate0.errors = vErrors;
 return false;
 }
 else {
-errors = _errs97;
+errors = _errs109;
 if(vErrors !== null){
-if(_errs97){
-vErrors.length = _errs97;
+if(_errs109){
+vErrors.length = _errs109;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid15 = _errs95 === errors;
+var valid18 = _errs107 === errors;
 }
 else {
-var valid15 = true;
+var valid18 = true;
 }
 }
 }
@@ -1145,8 +1297,8 @@ validate0.errors = [{instancePath:instancePath+"/objectives/" + i2,schemaPath:"#
 return false;
 }
 }
-var valid14 = _errs53 === errors;
-if(!valid14){
+var valid17 = _errs65 === errors;
+if(!valid17){
 break;
 }
 }
@@ -1158,7 +1310,7 @@ validate0.errors = [{instancePath:instancePath+"/objectives",schemaPath:"#/prope
 return false;
 }
 }
-var valid0 = _errs51 === errors;
+var valid0 = _errs63 === errors;
 }
 else {
 var valid0 = true;

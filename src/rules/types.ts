@@ -15,6 +15,20 @@ export interface ModelRule {
   readonly cluster: string;
   readonly schemaId: string;
   readonly payloadValidation?: PayloadValidationRule;
+  /** How the model appears on the model server (see {@linkcode ServedIdentity}). */
+  readonly served?: ServedIdentity;
+}
+
+/**
+ * How a rule-set model appears on the model server when filament discovers what is loaded:
+ * the name it is listed under (default: the model's id), the revision that makes it this version,
+ * and, for a LoRA adapter, its base model (another model of the set) and where its weights come from.
+ */
+export interface ServedIdentity {
+  readonly name?: string;
+  readonly revision?: string;
+  readonly adapterOf?: string;
+  readonly source?: string;
 }
 
 /** One A/B cell of an objective. */

@@ -68,6 +68,51 @@ describe('RuleApplier refuses invalid rule sets with a code and a JSON pointer',
       '/objectives/0/shadow/0',
     ],
     [
+      'an adapter of a model that is not in the set',
+      {
+        ...base,
+        models: [
+          base.models[0],
+          { ...base.models[1], served: { adapterOf: 'nope', source: '/adapters/a' } },
+        ],
+      },
+      'DANGLING_REFERENCE',
+      '/models/1/served/adapterOf',
+    ],
+    [
+      'an adapter of itself',
+      {
+        ...base,
+        models: [
+          base.models[0],
+          { ...base.models[1], served: { adapterOf: base.models[1]?.id, source: '/a' } },
+        ],
+      },
+      'DANGLING_REFERENCE',
+      '/models/1/served/adapterOf',
+    ],
+    [
+      'an adapter of an adapter',
+      {
+        ...base,
+        models: [
+          { ...base.models[0], served: { adapterOf: base.models[1]?.id, source: '/a' } },
+          { ...base.models[1], served: { adapterOf: base.models[0]?.id, source: '/b' } },
+        ],
+      },
+      'DANGLING_REFERENCE',
+      '/models/0/served/adapterOf',
+    ],
+    [
+      'an adapter without its source',
+      {
+        ...base,
+        models: [base.models[0], { ...base.models[1], served: { adapterOf: base.models[0]?.id } }],
+      },
+      'SCHEMA',
+      '/models/1/served',
+    ],
+    [
       'cells not adding to 100',
       {
         ...base,
