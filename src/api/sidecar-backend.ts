@@ -1,8 +1,9 @@
+import type { LoadedModel } from '../inventory/index.ts';
 import type { ConnectionStatus } from '../mqtt/index.ts';
 import type { SaturationReport } from '../report/index.ts';
 import type { AckDocument } from '../rule-stream/index.ts';
 import type { PushedLoad } from '../saturation/index.ts';
-import type { LoadedModel, ObjectiveConfig, Payload, Verdict } from '../validation/index.ts';
+import type { ObjectiveConfig, Payload, Verdict } from '../validation/index.ts';
 
 /** Everything GetConfig and WatchConfig report, in domain terms. */
 export interface ConfigSnapshot {

@@ -32,9 +32,9 @@ export type {
   CanaryRule,
   CellRule,
   ModelRule,
-  ServedIdentity,
   ObjectiveRule,
   PayloadSchemaRule,
   PayloadValidationRule,
   RuleSet,
+  ServedIdentity,
 } from './types.ts';

@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from '../clock/index.ts';
+import type { ModelInventory } from '../inventory/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
 import type { SaturationReport } from '../report/index.ts';
-import type { ModelInventory } from '../validation/index.ts';
 import type { Collector, CollectorUpdate, Contribution } from './collectors/index.ts';
 import {
   DEFAULT_PUBLISH_POLICY,

@@ -5,6 +5,7 @@ import 'msgpackr';
 import { type ConfigSnapshot, HealthState } from '../api/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import type { Config } from '../config/index.ts';
+import { StaticModelInventory } from '../inventory/index.ts';
 import { StateStore } from '../last-known-good/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
 import { SidecarMetrics } from '../metrics/index.ts';
@@ -12,7 +13,7 @@ import type { BrokerConnection, ConnectionStatus, MqttConnectionOptions } from '
 import { RuleApplier, RuleStore } from '../rules/index.ts';
 import { SaturationMonitor } from '../saturation/index.ts';
 import type { TrustRoot } from '../trust/index.ts';
-import { RequestValidator, StaticModelInventory } from '../validation/index.ts';
+import { RequestValidator } from '../validation/index.ts';
 import { ChangeSignal } from './change-signal.ts';
 import { MeteredValidator } from './metered-validator.ts';
 import { ReportPublisher } from './report-publisher.ts';

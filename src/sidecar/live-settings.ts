@@ -1,9 +1,9 @@
 import type { HealthState } from '../api/index.ts';
 import { type Config, configDifferences } from '../config/index.ts';
+import type { StaticModelInventory } from '../inventory/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { RuleFollower } from '../rule-stream/index.ts';
 import type { SaturationMonitor } from '../saturation/index.ts';
-import type { StaticModelInventory } from '../validation/index.ts';
 
 /** The running parts a reload may touch (the follower only once started). */
 export interface LiveParts {

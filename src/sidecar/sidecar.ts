@@ -1,18 +1,14 @@
 import { ApiServer, type ConfigSnapshot, type HealthState } from '../api/index.ts';
 import type { Config } from '../config/index.ts';
 import { loadTrustRoot, readBrokerFiles } from '../credentials/index.ts';
+import type { StaticModelInventory } from '../inventory/index.ts';
 import type { StateDirLock } from '../last-known-good/index.ts';
 import type { MetricsServer, SidecarMetrics } from '../metrics/index.ts';
 import type { BrokerConnection } from '../mqtt/index.ts';
 import { RuleFollower } from '../rule-stream/index.ts';
 import type { RuleStore } from '../rules/index.ts';
 import type { TrustRoot } from '../trust/index.ts';
-import type {
-  ObjectiveConfig,
-  Payload,
-  StaticModelInventory,
-  Verdict,
-} from '../validation/index.ts';
+import type { ObjectiveConfig, Payload, Verdict } from '../validation/index.ts';
 import { openConnection } from './connection-options.ts';
 import { buildCoreParts, type CoreParts, type SidecarDeps } from './core-parts.ts';
 import { planReload, type ReloadOutcome, withLiveSettings } from './live-settings.ts';

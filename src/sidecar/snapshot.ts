@@ -1,10 +1,10 @@
 import type { ConfigSnapshot } from '../api/index.ts';
 import type { Config } from '../config/index.ts';
+import type { LoadedModel } from '../inventory/index.ts';
 import type { ConnectionStatus } from '../mqtt/index.ts';
 import type { AckDocument, Durability } from '../rule-stream/index.ts';
 import type { RuleStore } from '../rules/index.ts';
 import type { TrustRoot } from '../trust/index.ts';
-import type { LoadedModel } from '../validation/index.ts';
 
 /** Rules per configured tenant: versions kept, high-water, last ACK, signers. */
 export function tenantSnapshots(

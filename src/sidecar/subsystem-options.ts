@@ -1,6 +1,7 @@
 import type { ApiServerOptions, ConfigSnapshot, HealthState } from '../api/index.ts';
 import type { Clock } from '../clock/index.ts';
 import type { Config } from '../config/index.ts';
+import type { ModelInventory } from '../inventory/index.ts';
 import type { StateStore } from '../last-known-good/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { SidecarMetrics } from '../metrics/index.ts';
@@ -8,7 +9,7 @@ import type { MessageBus } from '../mqtt/index.ts';
 import type { RuleFollowerOptions } from '../rule-stream/index.ts';
 import type { RuleApplier, RuleStore } from '../rules/index.ts';
 import type { SaturationMonitorOptions } from '../saturation/index.ts';
-import type { ModelInventory, RequestValidatorOptions } from '../validation/index.ts';
+import type { RequestValidatorOptions } from '../validation/index.ts';
 import { type ApiBackendParts, apiBackend } from './api-backend.ts';
 import { collectorsFromConfig } from './collectors-from-config.ts';
 import type { ReportPublisher } from './report-publisher.ts';

@@ -3,12 +3,6 @@
  * serves? A library first (`RequestValidator.validate`), with the gRPC service as a thin edge.
  * @module
  */
-export {
-  type LoadedModel,
-  type ModelInventory,
-  type ModelState,
-  StaticModelInventory,
-} from './model-inventory.ts';
 export { type ObjectiveConfig, REQUIRED_TEXT_FIELDS } from './objective-config.ts';
 export { checkPayload, type Payload, PayloadSampler } from './payload.ts';
 export { RequestValidator, type RequestValidatorOptions } from './request-validator.ts';

@@ -1,6 +1,6 @@
 import type { DecodeLimits } from '../codec/index.ts';
+import type { ModelInventory } from '../inventory/index.ts';
 import type { ObjectiveRule, PayloadValidationRule, RuleStore } from '../rules/index.ts';
-import type { ModelInventory } from './model-inventory.ts';
 import { type ObjectiveConfig, REQUIRED_TEXT_FIELDS } from './objective-config.ts';
 import { checkPayload, type Payload, PayloadSampler } from './payload.ts';
 import { targetRole } from './target-role.ts';
@@ -115,19 +115,14 @@ export class RequestValidator {
         'schemaId',
       );
     }
-    const state = this.options.models.state(model.id, model.version);
-    if (state !== 'ready') {
-      return state === 'absent'
-        ? refuse(
-            'MODEL_NOT_LOADED',
-            `model "${model.id}" version "${model.version}" is not loaded on this host`,
-            'model',
-          )
-        : refuse(
-            'MODEL_NOT_READY',
-            `model "${model.id}" version "${model.version}" is loaded but not ready`,
-            'model',
-          );
+    const adapterOf = model.served?.adapterOf;
+    const unservable = this.options.models.check(
+      model,
+      adapterOf === undefined ? undefined : rules.models.get(adapterOf),
+    );
+    if (unservable !== null) {
+      const field = unservable.code === 'MODEL_VERSION_MISMATCH' ? 'modelVersion' : 'model';
+      return refuse(unservable.code, unservable.message, field);
     }
     let outcome: PayloadOutcome = 'none';
     if (payload !== undefined) {

@@ -1,8 +1,9 @@
+import { StaticModelInventory } from '../../src/inventory/index.ts';
 import { RuleApplier, type RuleSet, RuleStore } from '../../src/rules/index.ts';
 import {
   type ObjectiveConfig,
+  type ReasonCode,
   RequestValidator,
-  StaticModelInventory,
 } from '../../src/validation/index.ts';
 import { jsonBytes } from './rule-sets.ts';
 
@@ -135,3 +136,11 @@ export const VALID_CONFIG_MESSAGE = Object.freeze({
   schema_id: 'chat/v1',
   routing_key: 'acme.llama',
 });
+
+/** Reason codes only a discovered inventory gives (the static `[[models]]` list cannot tell them). */
+export const LIVE_ONLY_CODES: readonly ReasonCode[] = [
+  'ADAPTER_NOT_LOADED',
+  'ADAPTER_BASE_MISMATCH',
+  'ADAPTER_NOT_OURS',
+  'INVENTORY_UNCONFIRMED',
+];

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test';
+import { StaticModelInventory } from '../../src/inventory/index.ts';
 import type { SaturationReport } from '../../src/report/index.ts';
 import { PeriodicCollector } from '../../src/saturation/collectors/index.ts';
 import {
@@ -10,7 +11,6 @@ import {
   SaturationMonitor,
   type SaturationMonitorOptions,
 } from '../../src/saturation/index.ts';
-import { StaticModelInventory } from '../../src/validation/index.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 
 // Unit tests: the monitor with collectors a test controls and a fake clock, no server, no broker.

@@ -16,7 +16,7 @@ describe('Sidecar.reload', () => {
     const sidecar = new Sidecar(config([{ id: 'llama', version: '1' }]));
     const outcome = await sidecar.reload(config([{ id: 'qwen', version: '2' }], 12));
     expect(outcome).toEqual({ applied: ['models'], needsRestart: ['broker.keepaliveSeconds'] });
-    expect(sidecar.models.state('qwen', '2')).toBe('ready');
+    expect(sidecar.models.list()).toEqual([{ id: 'qwen', version: '2', ready: true }]);
     expect(sidecar.config.broker.keepaliveSeconds).toBe(30);
   });
 
@@ -25,6 +25,6 @@ describe('Sidecar.reload', () => {
     await sidecar.stop();
     const outcome = await sidecar.reload(config([{ id: 'qwen', version: '2' }]));
     expect(outcome).toEqual({ applied: [], needsRestart: ['models'] });
-    expect(sidecar.models.state('qwen', '2')).toBe('absent');
+    expect(sidecar.models.list()).toEqual([{ id: 'llama', version: '1', ready: true }]);
   });
 });

@@ -27,12 +27,16 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
     job: 'RuleSet contract, apply pipeline, versioned store',
     mayImport: ['codec', 'json-schema', 'schema-compiler', 'trust'],
   },
-  validation: { job: 'the request validation engine', mayImport: ['codec', 'rules'] },
+  inventory: {
+    job: 'what the model server has loaded: its answers parsed, rule models judged against them',
+    mayImport: ['codec', 'rules'],
+  },
+  validation: { job: 'the request validation engine', mayImport: ['codec', 'inventory', 'rules'] },
   mqtt: { job: 'the broker connection, the in-memory broker, topics', mayImport: ['clock', 'log'] },
   'last-known-good': { job: 'rule sets and version floors on disk', mayImport: ['clock'] },
   saturation: {
     job: 'collectors, score, replica state, publish policy, monitor',
-    mayImport: ['clock', 'http-client', 'log', 'report', 'validation'],
+    mayImport: ['clock', 'http-client', 'inventory', 'log', 'report', 'validation'],
   },
   config: {
     job: 'defaults, TOML, flags, validation of the config',
@@ -47,6 +51,7 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
   api: {
     job: 'the local gRPC server and its status client',
     mayImport: [
+      'inventory',
       'log',
       'mqtt',
       'report',
@@ -69,6 +74,7 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
       'clock',
       'config',
       'credentials',
+      'inventory',
       'last-known-good',
       'log',
       'metrics',
@@ -119,10 +125,16 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
 };
 
 /** Folders whose code must stay pure: no I/O module, directly or through what they import. */
-export const PURE = ['codec', 'json-schema', 'report', 'rules', 'validation'] as const;
+export const PURE = ['codec', 'inventory', 'json-schema', 'report', 'rules', 'validation'] as const;
 
 /** Of the pure folders, those that must not load the Ajv compiler either. */
-export const NO_AJV_COMPILER = ['codec', 'json-schema', 'report', 'validation'] as const;
+export const NO_AJV_COMPILER = [
+  'codec',
+  'inventory',
+  'json-schema',
+  'report',
+  'validation',
+] as const;
 
 /** Modules that do I/O (files, sockets, processes, brokers, gRPC) or are runtime-specific. */
 export const IO_MODULES = [

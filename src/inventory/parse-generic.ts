@@ -1,0 +1,58 @@
+import { asRecord, readJsonBody, text, tooMany } from './read-body.ts';
+import type { InventoryParse, ServedModel } from './served-model.ts';
+
+/** Where, in a JSON answer of another server, the models are: JSON pointers (RFC 6901). */
+export interface GenericShape {
+  /** The list of models, from the document's root (`""` for a top-level list), e.g. `/models`. */
+  readonly list: string;
+  /** Each entry's name, from the entry, e.g. `/name`. */
+  readonly name: string;
+  /** Each entry's revision, from the entry (optional), e.g. `/digest`. */
+  readonly revision?: string;
+  /** Each entry's base model for an adapter (optional). */
+  readonly parent?: string;
+}
+
+/** Resolves an RFC 6901 pointer in a parsed document; `undefined` when it leads nowhere. */
+export function resolvePointer(document: unknown, pointer: string): unknown {
+  if (pointer === '') return document;
+  let at: unknown = document;
+  for (const raw of pointer.slice(1).split('/')) {
+    const key = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    if (Array.isArray(at)) {
+      if (!/^(0|[1-9]\d*)$/.test(key)) return undefined;
+      at = at[Number(key)];
+    } else {
+      const record = asRecord(at);
+      if (!record || !Object.hasOwn(record, key)) return undefined;
+      at = record[key];
+    }
+  }
+  return at;
+}
+
+/** Any JSON answer, read with {@linkcode GenericShape}; every listed model counts as ready. */
+export function parseGeneric(body: string, shape: GenericShape, what: string): InventoryParse {
+  const read = readJsonBody(body, what);
+  if (!read.ok) return read;
+  const list = resolvePointer(read.value, shape.list);
+  if (!Array.isArray(list))
+    return { ok: false, error: `${what}: "${shape.list}" is not a list in the answer` };
+  const many = tooMany(list.length, what);
+  if (many) return many;
+  const models: ServedModel[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const name = text(resolvePointer(list[i], shape.name));
+    if (name === undefined)
+      return { ok: false, error: `${what}: entry ${i} has no name at "${shape.name}"` };
+    const revision = shape.revision ? text(resolvePointer(list[i], shape.revision)) : undefined;
+    const parent = shape.parent ? text(resolvePointer(list[i], shape.parent)) : undefined;
+    models.push({
+      name,
+      state: 'ready',
+      ...(revision !== undefined ? { revision } : {}),
+      ...(parent !== undefined ? { parent } : {}),
+    });
+  }
+  return { ok: true, models };
+}
