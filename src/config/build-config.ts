@@ -9,7 +9,7 @@ import { validate as generatedValidate } from './config.validator.generated.ts';
 import { ConfigError } from './config-error.ts';
 import { CONFIG_DEFAULTS } from './defaults.ts';
 import { FLAG_OF_FIELD } from './flags.ts';
-import type { Config } from './types.ts';
+import type { Config, InventoryConfig } from './types.ts';
 
 /** `config.schema.json`, compiled at build time (build/generate-validators.ts). */
 const validateDocument = generatedValidate as unknown as ValidateFunction;
@@ -72,6 +72,7 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
       max_payload_depth: number;
     };
     models: Array<{ id: string; version: string; ready?: boolean }>;
+    inventory: Record<string, unknown> & { generic?: InventoryConfig['generic'] };
     saturation: Record<string, unknown> & {
       generic?: { queue?: string; running?: string; kv_cache?: string };
     };
@@ -163,7 +164,49 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
       maxPayloadDepth: c.validation.max_payload_depth,
     },
     models: c.models.map((m) => ({ id: m.id, version: m.version, ready: m.ready ?? true })),
+    inventory: inventoryConfig(c.inventory, c.saturation),
     saturation: saturationConfig(c.saturation),
+  };
+}
+
+const SERVER_KINDS: ReadonlySet<string> = new Set(['vllm', 'sglang', 'tgi', 'triton']);
+
+/** Resolves `auto` and the default URL (the origin of saturation.metrics_url). */
+function inventoryConfig(
+  i: Record<string, unknown> & { generic?: InventoryConfig['generic'] },
+  s: Record<string, unknown>,
+): InventoryConfig {
+  const metricsUrl = s.metrics_url as string | undefined;
+  let source = i.source as string;
+  if (source === 'auto')
+    source =
+      metricsUrl !== undefined && SERVER_KINDS.has(s.preset as string)
+        ? (s.preset as string)
+        : 'static';
+  const explicit = i.url as string | undefined;
+  const url =
+    explicit !== undefined
+      ? explicit.replace(/\/$/, '')
+      : metricsUrl !== undefined
+        ? new URL(metricsUrl).origin
+        : null;
+  const polled = source !== 'static' && source !== 'push';
+  if (polled && url === null)
+    throw new ConfigError([
+      `inventory.url: the ${source} inventory source needs the model server's URL (or saturation.metrics_url) [required]`,
+    ]);
+  if (source === 'generic' && i.generic === undefined)
+    throw new ConfigError([
+      'inventory.generic: the generic source needs path, list and name (JSON pointers) [required]',
+    ]);
+  return {
+    source: source as InventoryConfig['source'],
+    url: polled ? url : null,
+    pollIntervalMs: i.poll_interval_ms as number,
+    timeoutMs: i.timeout_ms as number,
+    maxBytes: i.max_bytes as number,
+    keepLastGoodMs: i.keep_last_good_ms as number,
+    generic: i.generic ?? null,
   };
 }
 

@@ -34,6 +34,13 @@ export const CONFIG_DEFAULTS = deepFreeze({
     max_payload_depth: 64,
   },
   models: [],
+  inventory: {
+    source: 'auto',
+    poll_interval_ms: 2_000,
+    timeout_ms: 1_000,
+    max_bytes: 4 * 1024 * 1024,
+    keep_last_good_ms: 10_000,
+  },
   saturation: {
     preset: 'vllm',
     scrape_interval_ms: 100,

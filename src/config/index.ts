@@ -9,4 +9,4 @@ export { ConfigError } from './config-error.ts';
 export { CONFIG_DEFAULTS } from './defaults.ts';
 export { type ConfigFlags, FLAG_OF_FIELD, flagsToDocument } from './flags.ts';
 export { loadConfigFile, parseConfigText } from './load-config.ts';
-export type { Config } from './types.ts';
+export type { Config, InventoryConfig, InventoryServerKind } from './types.ts';

@@ -71,6 +71,8 @@ export interface Config {
     readonly version: string;
     readonly ready: boolean;
   }>;
+  /** Where filament learns what the model server has loaded (docs/validation.md). */
+  readonly inventory: InventoryConfig;
   /** Saturation measurement and reports (README "Saturation"). */
   readonly saturation: {
     readonly metricsUrl: string | null;
@@ -94,4 +96,27 @@ export interface Config {
     readonly scoreStep: number;
     readonly reportExpirySeconds: number;
   };
+}
+
+/** A model server kind filament can ask what it has loaded. */
+export type InventoryServerKind = 'vllm' | 'sglang' | 'tgi' | 'triton' | 'generic';
+
+/** The `[inventory]` section, with `auto` resolved. */
+export interface InventoryConfig {
+  /** `static`: the `[[models]]` list; `push`: declared over the local API; else the server kind polled. */
+  readonly source: 'static' | 'push' | InventoryServerKind;
+  /** The model server's base URL (no trailing slash), for polled sources. */
+  readonly url: string | null;
+  readonly pollIntervalMs: number;
+  readonly timeoutMs: number;
+  readonly maxBytes: number;
+  readonly keepLastGoodMs: number;
+  /** Where the models are in a generic server's answer. */
+  readonly generic: {
+    readonly path: string;
+    readonly list: string;
+    readonly name: string;
+    readonly revision?: string;
+    readonly parent?: string;
+  } | null;
 }

@@ -5,6 +5,7 @@
 export { AckWatcher } from './ack-watcher.ts';
 export {
   type ModelServerStandIn,
+  type StandInModel,
   startModelServerStandIn,
   vllmMetrics,
 } from './model-server-stand-in.ts';

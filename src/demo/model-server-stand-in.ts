@@ -11,7 +11,26 @@ export interface ModelServerStandIn {
   metricsStatus: number;
   ready: boolean;
   readonly modelsReady: Map<string, boolean>;
+  /**
+   * What it says it has loaded, answered in each server's own shape: vLLM/SGLang
+   * `GET /v1/models`, TGI `GET /info` (the first entry) and Triton `POST /v2/repository/index`.
+   */
+  served: StandInModel[];
   close(): Promise<void>;
+}
+
+/** One model (or LoRA adapter, with `parent`) the stand-in lists. */
+export interface StandInModel {
+  readonly id: string;
+  /** vLLM/SGLang `root`: where it was loaded from. Default: the id. */
+  readonly root?: string;
+  /** vLLM/SGLang `parent`: the base model of an adapter. */
+  readonly parent?: string;
+  /** TGI `model_sha` / Triton version. */
+  readonly revision?: string;
+  /** Triton state. Default READY. */
+  readonly state?: 'READY' | 'LOADING' | 'UNAVAILABLE';
+  readonly reason?: string;
 }
 
 /** Starts a {@linkcode ModelServerStandIn} on a free loopback port. */
@@ -21,6 +40,7 @@ export async function startModelServerStandIn(): Promise<ModelServerStandIn> {
     metricsStatus: 200,
     ready: false,
     modelsReady: new Map<string, boolean>(),
+    served: [] as StandInModel[],
   };
   const server: Server = createServer((request, response) => {
     const url = request.url ?? '/';
@@ -28,6 +48,11 @@ export async function startModelServerStandIn(): Promise<ModelServerStandIn> {
       response
         .writeHead(state.metricsStatus, { 'content-type': 'text/plain; version=0.0.4' })
         .end(state.metrics);
+      return;
+    }
+    const inventory = inventoryAnswer(request.method ?? 'GET', url, state.served);
+    if (inventory !== null) {
+      response.writeHead(200, { 'content-type': 'application/json' }).end(inventory);
       return;
     }
     if (url === '/v2/health/ready') {
@@ -48,6 +73,49 @@ export async function startModelServerStandIn(): Promise<ModelServerStandIn> {
     base: `http://127.0.0.1:${port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   });
+}
+
+/** The stand-in's answer to an inventory request, in the shape of the server that has it. */
+function inventoryAnswer(
+  method: string,
+  url: string,
+  served: readonly StandInModel[],
+): string | null {
+  if (method === 'GET' && url === '/v1/models') {
+    return JSON.stringify({
+      object: 'list',
+      data: served.map((m) => ({
+        id: m.id,
+        object: 'model',
+        created: 1764633600,
+        owned_by: 'vllm',
+        root: m.root ?? m.id,
+        parent: m.parent ?? null,
+        max_model_len: m.parent === undefined ? 8192 : null,
+      })),
+    });
+  }
+  if (method === 'GET' && url === '/info' && served[0] !== undefined) {
+    const m = served[0];
+    return JSON.stringify({
+      model_id: m.id,
+      model_sha: m.revision ?? null,
+      max_input_length: 4095,
+      max_total_tokens: 4096,
+      version: '2.0.2',
+    });
+  }
+  if (method === 'POST' && url === '/v2/repository/index') {
+    return JSON.stringify(
+      served.map((m) => ({
+        name: m.id,
+        version: m.revision ?? '1',
+        state: m.state ?? 'READY',
+        ...(m.reason ? { reason: m.reason } : {}),
+      })),
+    );
+  }
+  return null;
 }
 
 /** vLLM-style metrics text: `waiting` queued, `running` in flight, KV-cache use. */

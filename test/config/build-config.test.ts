@@ -65,6 +65,15 @@ describe('buildConfig', () => {
       metrics: { listen: '127.0.0.1:9464', maxScrapesPerSecond: 5 },
       validation: { payloadDefault: 'off', maxPayloadBytes: 16777216, maxPayloadDepth: 64 },
       models: [],
+      inventory: {
+        source: 'static',
+        url: null,
+        pollIntervalMs: 2000,
+        timeoutMs: 1000,
+        maxBytes: 4194304,
+        keepLastGoodMs: 10000,
+        generic: null,
+      },
       saturation: {
         metricsUrl: null,
         preset: 'vllm',
@@ -93,6 +102,36 @@ describe('buildConfig', () => {
         reportExpirySeconds: 30,
       },
     });
+  });
+
+  test('the inventory follows the saturation preset and its server unless told otherwise', () => {
+    const withServer = (inventory: Record<string, unknown> = {}, preset = 'vllm') =>
+      buildConfig({
+        ...minimal,
+        inventory,
+        saturation: {
+          metrics_url: 'http://127.0.0.1:8000/metrics',
+          preset,
+          ...(preset === 'generic' ? { generic: { queue: 'q' } } : {}),
+        },
+      }).inventory;
+    expect(withServer()).toMatchObject({ source: 'vllm', url: 'http://127.0.0.1:8000' });
+    expect(withServer({}, 'tgi')).toMatchObject({ source: 'tgi', url: 'http://127.0.0.1:8000' });
+    expect(withServer({ source: 'static' })).toMatchObject({ source: 'static', url: null });
+    expect(withServer({ url: 'http://10.0.0.2:9000/' })).toMatchObject({
+      url: 'http://10.0.0.2:9000',
+    });
+    // A generic metrics preset says nothing about which inventory API the server has.
+    expect(withServer({}, 'generic').source).toBe('static');
+    expect(() => buildConfig({ ...minimal, inventory: { source: 'tgi' } })).toThrow(
+      "inventory.url: the tgi inventory source needs the model server's URL (or saturation.metrics_url) [required]",
+    );
+    expect(() =>
+      buildConfig({ ...minimal, inventory: { source: 'generic', url: 'http://h:1' } }),
+    ).toThrow('inventory.generic: the generic source needs path, list and name');
+    expect(() => buildConfig({ ...minimal, inventory: { url: 'http://h:1/v1/models' } })).toThrow(
+      'inventory.url',
+    );
   });
 
   test('works from flags alone, with flags overriding the file', () => {

@@ -31,6 +31,10 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
     job: 'what the model server has loaded: its answers parsed, rule models judged against them',
     mayImport: ['codec', 'rules'],
   },
+  'inventory-sources': {
+    job: 'asking the model server what it has loaded, polled into a LiveInventory',
+    mayImport: ['clock', 'http-client', 'inventory', 'log'],
+  },
   validation: { job: 'the request validation engine', mayImport: ['codec', 'inventory', 'rules'] },
   mqtt: { job: 'the broker connection, the in-memory broker, topics', mayImport: ['clock', 'log'] },
   'last-known-good': { job: 'rule sets and version floors on disk', mayImport: ['clock'] },
@@ -75,6 +79,7 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
       'config',
       'credentials',
       'inventory',
+      'inventory-sources',
       'last-known-good',
       'log',
       'metrics',
