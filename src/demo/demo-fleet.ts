@@ -36,10 +36,8 @@ export function demoHostConfig(
     state: { dir: join(stateDir, replica) },
     metrics: { listen: 'off' },
     validation: { payload_default: 'always' },
-    models: [
-      { id: 'llama-3.1-8b-instruct', version: '2026-10-01' },
-      { id: 'qwen-2.5-7b-instruct', version: '2026-09-15', ready: false },
-    ],
+    // No [[models]]: with a vLLM metrics URL, filament asks that server's /v1/models what it has.
+    inventory: { poll_interval_ms: 200 },
     saturation: {
       metrics_url: `${server.base}/metrics`,
       readiness_url: `${server.base}/v2/health/ready`,
@@ -83,6 +81,7 @@ export class DemoFleet {
       const server = await startModelServerStandIn();
       server.metrics = vllmMetrics(queued, ready ? 60 : 0, ready ? 0.93 : 0);
       server.ready = ready;
+      if (ready) server.served = [{ id: 'llama-3.1-8b-instruct' }];
       const sidecar = new Sidecar(demoHostConfig(replica, broker, stateDir, server), {
         logger: quiet,
       });

@@ -37,6 +37,7 @@ export async function runDemo(
   say(`• broker: ${broker.kind} on ${broker.url} (MQTT ${protocol}); state dir ${stateDir}`);
   const hostA = await startModelServerStandIn();
   hostA.ready = true;
+  hostA.served = [{ id: 'llama-3.1-8b-instruct', root: '/models/llama-3.1-8b-instruct' }];
   hostA.metrics = vllmMetrics(0, 3, 0.2);
   const config = demoHostConfig('demo-host-a', { url: broker.url, protocol }, stateDir, hostA);
   const logger = createLogger({ level: 'warn', write: (line) => say(`  log ${line}`) });
@@ -124,7 +125,7 @@ const DEMO_REQUESTS: ReadonlyArray<readonly [string, ObjectiveConfig, Payload | 
   ['cell A, llama 8B, valid payload', chat, hello],
   ['a stale model version', { ...chat, modelVersion: '2026-08-01' }, hello],
   [
-    'cell B (qwen, loaded but warming up)',
+    'cell B (qwen, not loaded on this host)',
     {
       ...chat,
       cell: 'B',

@@ -52,11 +52,11 @@ export class InventoryPoller {
     this.description = describeEndpoint(options.endpoint);
   }
 
-  /** Asks at once, then every interval. */
-  start(): void {
-    if (this.running) return;
+  /** Asks at once, then every interval; resolves once the first answer (or failure) was taken. */
+  start(): Promise<void> {
+    if (this.running) return Promise.resolve();
     this.running = true;
-    void this.tick();
+    return this.tick();
   }
 
   /** Stops asking. Idempotent. */
@@ -130,7 +130,11 @@ export class InventoryPoller {
 
   private async tick(): Promise<void> {
     if (!this.running) return;
-    await this.pollNow();
+    await this.pollNow().catch((error) =>
+      this.options.logger.error('model server inventory poll failed unexpectedly', {
+        error: String(error),
+      }),
+    );
     if (this.running)
       this.timer = this.options.clock.setTimeout(() => void this.tick(), this.options.intervalMs);
   }

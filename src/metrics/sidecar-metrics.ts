@@ -15,6 +15,11 @@ export interface MetricsSources {
   readonly trustedKeys: () => number;
   readonly saturation: () => { state: ReplicaState; score: number } | null;
   readonly collectorAges: () => ReadonlyArray<{ collector: string; ageSeconds: number }>;
+  /**
+   * What the model server says it has loaded, when filament asks it: whether that is confirmed
+   * now, and how many models (adapters included) it lists. `null` with a static `[[models]]` list.
+   */
+  readonly inventory?: () => { confirmed: boolean; models: number } | null;
 }
 
 /** How long the process metrics are reused between scrapes, ms. */
@@ -56,6 +61,8 @@ export class SidecarMetrics {
   readonly collectorFailures: Counter<'collector'>;
   readonly streamsCancelled: Counter<'method' | 'reason'>;
   readonly connectionsRefused: Counter<'listener' | 'reason'>;
+  readonly inventoryPolls: Counter<'outcome'>;
+  readonly inventoryChanges: Counter;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -182,6 +189,35 @@ export class SidecarMetrics {
       collect() {
         const s = sources.saturation();
         for (const state of REPLICA_STATES) this.set({ state }, s?.state === state ? 1 : 0);
+      },
+    });
+    this.inventoryPolls = new Counter({
+      name: 'filament_inventory_polls_total',
+      help: 'Questions to the model server about what it has loaded, by outcome (ok, failed).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.inventoryChanges = new Counter({
+      name: 'filament_inventory_changes_total',
+      help: 'Changes in what the model server has loaded (or in whether that is confirmed).',
+      registers,
+    });
+    new Gauge({
+      name: 'filament_inventory_confirmed',
+      help: '1 while the model server has answered what it has loaded recently enough to trust; 0 = its models are refused (INVENTORY_UNCONFIRMED).',
+      registers,
+      collect() {
+        const i = sources.inventory?.();
+        if (i) this.set(i.confirmed ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'filament_inventory_models',
+      help: 'Models and adapters the model server lists as loaded.',
+      registers,
+      collect() {
+        const i = sources.inventory?.();
+        if (i) this.set(i.models);
       },
     });
     new Gauge({

@@ -5,7 +5,8 @@ import 'msgpackr';
 import { type ConfigSnapshot, HealthState } from '../api/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import type { Config } from '../config/index.ts';
-import { StaticModelInventory } from '../inventory/index.ts';
+import { LiveInventory, type ModelInventory, StaticModelInventory } from '../inventory/index.ts';
+import { describeEndpoint, InventoryPoller } from '../inventory-sources/index.ts';
 import { StateStore } from '../last-known-good/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
 import { SidecarMetrics } from '../metrics/index.ts';
@@ -43,7 +44,14 @@ export interface CoreParts {
   readonly store: RuleStore;
   readonly state: StateStore;
   readonly applier: RuleApplier;
+  /** The `[[models]]` list: what this host serves, or, with discovery, what it must serve. */
   readonly models: StaticModelInventory;
+  /** What requests are judged against: the `[[models]]` list, or what the server says it has. */
+  readonly inventory: ModelInventory;
+  /** What the model server says it has loaded (discovery or push), else `null`. */
+  readonly live: LiveInventory | null;
+  /** Asks the model server what it has loaded, when the inventory source is a server kind. */
+  readonly poller: InventoryPoller | null;
   readonly health: HealthState;
   readonly metrics: SidecarMetrics;
   readonly validator: MeteredValidator;
@@ -68,6 +76,15 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
     maxClockSkewMs: config.rules.maxClockSkewSeconds * 1000,
   });
   const models = new StaticModelInventory(config.models);
+  const { live, poller } = inventoryFromConfig(config, clock, log, {
+    metrics: () => metrics,
+    // What the server has changed what this host can serve: watchers and resolvers hear at once.
+    changed: () => {
+      changes.emit();
+      monitor.publishNow();
+    },
+  });
+  const inventory: ModelInventory = live ?? models;
   const health = new HealthState(store, config.rules.tenants);
   const changes = new ChangeSignal();
   const metrics: SidecarMetrics = new SidecarMetrics({
@@ -76,9 +93,11 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
     trustedKeys: () => running.trust()?.keys.size ?? 0,
     saturation: () => monitor.current(),
     collectorAges: () => monitor.collectorAges(),
+    inventory: () =>
+      live && { confirmed: live.unconfirmedReason === null, models: live.served().length },
   });
   const validator = new MeteredValidator(
-    new RequestValidator(validatorOptions(config, { store, models })),
+    new RequestValidator(validatorOptions(config, { store, models: inventory })),
     metrics,
   );
   const publisher = new ReportPublisher({
@@ -93,7 +112,7 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
       draining: () => health.isStopping,
       clock,
       log,
-      models,
+      models: inventory,
       store,
       metrics,
       publisher,
@@ -115,6 +134,9 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
     state,
     applier,
     models,
+    inventory,
+    live,
+    poller,
     health,
     metrics,
     validator,
@@ -122,6 +144,40 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
     monitor,
     changes,
   };
+}
+
+/** The live inventory and its poller for a discovering (or push) source; nothing for `static`. */
+function inventoryFromConfig(
+  config: Config,
+  clock: Clock,
+  log: Logger,
+  hooks: { readonly metrics: () => SidecarMetrics; readonly changed: () => void },
+): { live: LiveInventory | null; poller: InventoryPoller | null } {
+  const c = config.inventory;
+  if (c.source === 'static') return { live: null, poller: null };
+  if (c.source === 'push' || c.url === null)
+    return { live: new LiveInventory('the model server (push)'), poller: null };
+  const endpoint = {
+    kind: c.source,
+    url: c.url,
+    ...(c.generic ? { generic: c.generic } : {}),
+  };
+  const live = new LiveInventory(describeEndpoint(endpoint));
+  const poller = new InventoryPoller({
+    endpoint,
+    inventory: live,
+    intervalMs: c.pollIntervalMs,
+    limits: { timeoutMs: c.timeoutMs, maxBytes: c.maxBytes },
+    keepLastGoodMs: c.keepLastGoodMs,
+    clock,
+    logger: log.child('inventory'),
+    onPoll: (ok) => hooks.metrics().inventoryPolls.inc({ outcome: ok ? 'ok' : 'failed' }),
+    onChange: () => {
+      hooks.metrics().inventoryChanges.inc();
+      hooks.changed();
+    },
+  });
+  return { live, poller };
 }
 
 /** `none`, or the sorted trusted key ids and the threshold: what a record was accepted under. */

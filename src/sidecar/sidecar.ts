@@ -1,7 +1,7 @@
 import { ApiServer, type ConfigSnapshot, type HealthState } from '../api/index.ts';
 import type { Config } from '../config/index.ts';
 import { loadTrustRoot, readBrokerFiles } from '../credentials/index.ts';
-import type { StaticModelInventory } from '../inventory/index.ts';
+import type { ModelInventory, StaticModelInventory } from '../inventory/index.ts';
 import type { StateDirLock } from '../last-known-good/index.ts';
 import type { MetricsServer, SidecarMetrics } from '../metrics/index.ts';
 import type { BrokerConnection } from '../mqtt/index.ts';
@@ -32,8 +32,10 @@ import { FILAMENT_VERSION } from './version.ts';
 export class Sidecar {
   /** The versioned rule store the hot path reads. */
   readonly store: RuleStore;
-  /** The models this host serves, as configured. */
+  /** The `[[models]]` list: what this host serves, or, with discovery, what it must serve. */
   readonly models: StaticModelInventory;
+  /** What requests are judged against: `models`, or what the model server says it has loaded. */
+  readonly inventory: ModelInventory;
   /** Serving status per gRPC health service name. */
   readonly health: HealthState;
   /** filament's Prometheus metrics. */
@@ -62,6 +64,7 @@ export class Sidecar {
     ({
       store: this.store,
       models: this.models,
+      inventory: this.inventory,
       health: this.health,
       metrics: this.metrics,
     } = this.core);
@@ -94,6 +97,9 @@ export class Sidecar {
     this.follower = follower;
     countAcks(follower, metrics, changes);
     await follower.restore();
+    // The first answer of the model server (bounded by inventory.timeout_ms) before the API
+    // serves, so requests are not refused as unconfirmed only because filament just started.
+    await this.core.poller?.start();
     this.api = new ApiServer(apiOptions(c, this.core, () => this.snapshot()));
     await this.api.start();
     this.metricsServer = await startMetricsServer(c.metrics, metrics, log);
@@ -121,6 +127,7 @@ export class Sidecar {
       await this.api?.stop(apiDeadlineMs);
       await this.metricsServer?.stop();
       monitor.stop();
+      this.core.poller?.stop();
       await publisher.publishFinal(monitor.offlineReport());
       await this.connection?.stop();
       await this.lock?.release();
@@ -160,7 +167,7 @@ export class Sidecar {
       broker: this.connection?.status(),
       now: this.core.clock.now(),
       tenants: this.tenants(),
-      models: this.core.models.list(),
+      models: this.core.inventory.list(),
       stopping: this.core.health.isStopping,
       trust: this.trust,
     });

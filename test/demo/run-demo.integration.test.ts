@@ -16,7 +16,7 @@ describe('filament demo', () => {
       expect(story).toContain('OK (cell, rule v2, payload checked)');
       for (const code of [
         'MODEL_VERSION_MISMATCH',
-        'MODEL_NOT_READY',
+        'MODEL_NOT_LOADED',
         'PAYLOAD_INVALID',
         'HOST_BEHIND',
       ])
