@@ -1,0 +1,216 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type ModelServerStandIn, startModelServerStandIn } from '../../src/demo/index.ts';
+import { type LocalBroker, startMosquitto } from '../../src/local-broker/index.ts';
+import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
+import type { RuleSet } from '../../src/rules/index.ts';
+import { grpcClients } from '../helpers/grpc-clients.ts';
+import { jsonBytes } from '../helpers/rule-sets.ts';
+import {
+  metricsUrl,
+  type SidecarProcess,
+  sidecarArgs,
+  startSidecarProcess,
+} from '../helpers/sidecar-process.ts';
+import { type TempDir, tempDir } from '../helpers/temp-dir.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const BASE = 'meta-llama/Llama-3.1-8B-Instruct';
+const POLL_MS = 250;
+
+/** Each tenant has the base model and its own LoRA adapter named `support-v2`. */
+function tenantRules(tenant: string): RuleSet {
+  const model = (id: string, served: Record<string, string>) => ({
+    id,
+    version: '1',
+    routingKey: `${tenant}.${id}`,
+    cluster: 'gpu-east',
+    schemaId: 'chat/v1',
+    served,
+  });
+  return {
+    tenant,
+    version: 1,
+    issuedAt: '2026-12-01T00:00:00Z',
+    schemas: [{ id: 'chat/v1', schema: true }],
+    models: [
+      model('llama', { name: BASE }),
+      model('support', {
+        name: 'support-v2',
+        adapterOf: 'llama',
+        source: `/adapters/${tenant}/support-v2`,
+      }),
+      model('mistral', { name: 'mistralai/Mistral-7B-Instruct-v0.2', revision: 'b70aa865' }),
+    ],
+    objectives: [{ id: 'chat', defaultModel: 'llama', fallback: ['support', 'mistral'] }],
+  } as RuleSet;
+}
+
+const request = (tenant: string, model: string) => ({
+  config: {
+    tenant,
+    objective: 'chat',
+    model,
+    model_version: '1',
+    rule_version: 1,
+    schema_id: 'chat/v1',
+    routing_key: `${tenant}.${model}`,
+  },
+});
+
+let broker: LocalBroker;
+let dir: TempDir;
+const servers: ModelServerStandIn[] = [];
+const sidecars: SidecarProcess[] = [];
+const clients: Array<ReturnType<typeof grpcClients>> = [];
+
+/** A `filament run` next to `server`, with no [[models]]: only the server's URL and preset. */
+async function host(name: string, server: ModelServerStandIn, preset: 'vllm' | 'tgi') {
+  const socket = join(dir.path, `${name}.sock`);
+  const config = join(dir.path, `${name}.toml`);
+  await writeFile(
+    config,
+    [
+      '[rules]',
+      'tenants = ["acme", "globex"]',
+      '[api]',
+      `socket = "${socket}"`,
+      '[inventory]',
+      `poll_interval_ms = ${POLL_MS}`,
+      '[saturation]',
+      `metrics_url = "${server.base}/metrics"`,
+      `preset = "${preset}"`,
+      'nvidia_smi = "off"',
+    ].join('\n'),
+  );
+  const sidecar = startSidecarProcess(
+    sidecarArgs({
+      config,
+      brokers: [broker.url],
+      replica: name,
+      stateDir: join(dir.path, name),
+    }),
+  );
+  sidecars.push(sidecar);
+  await sidecar.waitForLog((l) => l.msg === 'sidecar started', 'start-up');
+  const client = grpcClients(`unix:${socket}`);
+  clients.push(client);
+  return { sidecar, client };
+}
+
+/** Waits until `ask` answers with `code` ('' for OK), returning the answer. */
+async function until(
+  client: ReturnType<typeof grpcClients>,
+  tenant: string,
+  model: string,
+  code: string,
+) {
+  return waitFor(
+    async () => {
+      const answer = await client.validate(request(tenant, model));
+      const got = answer.ok ? '' : String(answer.code).replace('REASON_CODE_', '');
+      return got === code ? answer : undefined;
+    },
+    `${tenant}/${model} to be ${code || 'OK'}`,
+    10_000,
+  );
+}
+
+beforeAll(async () => {
+  broker = await startMosquitto();
+  dir = await tempDir('filament-inventory-');
+  for (const tenant of ['acme', 'globex'])
+    await publishOnce({
+      url: broker.url,
+      topic: rulesTopic('filament/v1', tenant),
+      payload: jsonBytes(tenantRules(tenant)),
+    });
+  for (let i = 0; i < 3; i++) {
+    const server = await startModelServerStandIn();
+    server.ready = true;
+    servers.push(server);
+  }
+});
+afterAll(async () => {
+  for (const c of clients) c.close();
+  for (const s of sidecars) await s.kill('SIGTERM');
+  for (const s of servers) await s.close();
+  await broker.stop();
+  await dir.remove();
+});
+
+describe('two sidecars judge requests by what their model servers actually have loaded', () => {
+  test('models, adapters and whose they are, followed as the servers change', async () => {
+    const [s1, s2] = servers as [ModelServerStandIn, ModelServerStandIn];
+    s1.served = [
+      { id: BASE, root: `/models/${BASE}` },
+      { id: 'support-v2', parent: BASE, root: '/adapters/acme/support-v2' },
+    ];
+    s2.served = [{ id: BASE, root: `/models/${BASE}` }];
+    const r1 = await host('r1', s1, 'vllm');
+    const r2 = await host('r2', s2, 'vllm');
+
+    // What each server has is what its sidecar accepts.
+    await until(r1.client, 'acme', 'llama', '');
+    await until(r1.client, 'acme', 'support', '');
+    await until(r2.client, 'acme', 'llama', '');
+    const missing = await until(r2.client, 'acme', 'support', 'ADAPTER_NOT_LOADED');
+    expect(missing.message).toBe(
+      'adapter "support-v2" (model "support") is not loaded on this host',
+    );
+    // globex's support-v2 is another adapter of the same name: acme's weights must not serve it.
+    const theirs = await until(r1.client, 'globex', 'support', 'ADAPTER_NOT_OURS');
+    expect(theirs.message).toContain(
+      'loaded from "/adapters/acme/support-v2", not from "/adapters/globex/support-v2"',
+    );
+
+    // An adapter loaded at run time on s2 makes its key servable there.
+    s2.served = [
+      ...s2.served,
+      { id: 'support-v2', parent: BASE, root: '/adapters/acme/support-v2' },
+    ];
+    await until(r2.client, 'acme', 'support', '');
+
+    // s1 drops the base model: its sidecar refuses both it and the adapter on it; r2 is unaffected.
+    s1.served = [];
+    const dropped = await until(r1.client, 'acme', 'llama', 'MODEL_NOT_LOADED');
+    expect(dropped.message).toBe(`model "llama" (served as "${BASE}") is not loaded on this host`);
+    await until(r1.client, 'acme', 'support', 'MODEL_NOT_LOADED');
+    await until(r2.client, 'acme', 'llama', '');
+
+    // GetConfig lists what the server has; /metrics counts it.
+    const config = await r2.client.getConfig();
+    expect((config.models as Array<{ id: string }>).map((m) => m.id).sort()).toEqual([
+      BASE,
+      `${BASE}:support-v2`,
+    ]);
+    const metrics = await (await fetch(await metricsUrl(r2.sidecar))).text();
+    expect(metrics).toContain('filament_inventory_confirmed 1');
+    expect(metrics).toContain('filament_inventory_models 2');
+    expect(metrics).toMatch(/filament_inventory_changes_total [1-9]/);
+
+    // The server stops answering: after the last good answer is no longer trusted, nothing is
+    // accepted that cannot be confirmed.
+    await s2.close();
+    const unconfirmed = await until(r2.client, 'acme', 'llama', 'INVENTORY_UNCONFIRMED');
+    expect(unconfirmed.message).toContain('cannot confirm that model "llama" is loaded');
+    await r2.sidecar.waitForLog(
+      (l) => l.msg === 'model server inventory unconfirmed: refusing its models',
+      'the unconfirmed log line',
+    );
+  }, 60_000);
+
+  test('a TGI server whose model_sha changes: MODEL_VERSION_MISMATCH', async () => {
+    const s3 = servers[2] as ModelServerStandIn;
+    s3.served = [{ id: 'mistralai/Mistral-7B-Instruct-v0.2', revision: 'b70aa865' }];
+    const r3 = await host('r3', s3, 'tgi');
+    await until(r3.client, 'acme', 'mistral', '');
+    s3.served = [{ id: 'mistralai/Mistral-7B-Instruct-v0.2', revision: '0e9e39f2' }];
+    const mismatch = await until(r3.client, 'acme', 'mistral', 'MODEL_VERSION_MISMATCH');
+    expect(mismatch.message).toBe(
+      'model "mistral" is loaded at revision "0e9e39f2" on this host, not "b70aa865"',
+    );
+    expect(mismatch.field).toBe('model_version');
+  }, 30_000);
+});
