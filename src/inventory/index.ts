@@ -24,6 +24,12 @@ export { parseTgiInfo } from './parse-tgi-info.ts';
 export { parseTritonIndex } from './parse-triton-index.ts';
 export { vllmErrorMessage } from './parse-vllm-error.ts';
 export {
+  describeServability,
+  reconcile,
+  type Servability,
+  type UnservableKey,
+} from './reconcile.ts';
+export {
   type InventoryParse,
   type LoadState,
   MAX_FIELD_LENGTH,

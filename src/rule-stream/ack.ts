@@ -27,9 +27,31 @@ export interface AckDocument {
    * keeps retrying and publishes the ACK again with `true` once it is.
    */
   readonly persisted: boolean;
-  /** ISO time of the decision. */
+  /** ISO time of the decision (or of the last change in `serving`). */
   readonly at: string;
+  /** What this host can serve of `activeVersion` now (see {@linkcode AckServing}). */
+  readonly serving?: AckServing;
 }
+
+/**
+ * What a host can serve of its active rule version, against what its model server has loaded.
+ * An applied set that names a model this host lacks stays an ACK; this says what is missing.
+ */
+export interface AckServing {
+  readonly objectives: number;
+  readonly unservableObjectives: number;
+  /** At most {@linkcode MAX_ACK_UNSERVABLE} routing keys this host cannot serve, with why. */
+  readonly unservable: ReadonlyArray<{
+    readonly routingKey: string;
+    readonly model: string;
+    readonly code: string;
+    readonly reason: string;
+  }>;
+  readonly summary: string;
+}
+
+/** Most unservable routing keys listed in one ACK (the count is always whole). */
+export const MAX_ACK_UNSERVABLE = 20;
 
 /** Identity fields every ACK carries. */
 export interface AckIdentity {

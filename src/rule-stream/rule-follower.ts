@@ -11,7 +11,7 @@ import {
   type RuleStore,
 } from '../rules/index.ts';
 import { ENVELOPE_CONTENT_TYPE } from '../trust/index.ts';
-import { type AckDocument, type AckIdentity, buildAck } from './ack.ts';
+import { type AckDocument, type AckIdentity, type AckServing, buildAck } from './ack.ts';
 import { type Durability, DurableSaver } from './durable-saver.ts';
 
 /** Options for {@linkcode RuleFollower}. */
@@ -27,6 +27,8 @@ export interface RuleFollowerOptions {
   readonly tenants: readonly string[];
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** What this host can serve of a tenant's active version now; added to its ACKs. */
+  readonly serving?: (tenant: string) => AckServing | undefined;
 }
 
 /** Refusals that mean the trust root does not vouch for a set (rather than that it is broken). */
@@ -215,9 +217,28 @@ export class RuleFollower {
       replica: this.options.replica,
       cluster: this.options.cluster,
     };
-    const ack = buildAck(identity, outcome, this.clock.now(), this.saver.durability(tenant));
+    const built = buildAck(identity, outcome, this.clock.now(), this.saver.durability(tenant));
+    const serving = built.activeVersion === null ? undefined : this.options.serving?.(tenant);
+    const ack = serving === undefined ? built : { ...built, serving };
     for (const listener of this.ackListeners) listener(ack);
     this.publishAck(ack);
+  }
+
+  /**
+   * Works out again what this host can serve of each tenant's active version (after what the
+   * model server has loaded changed) and publishes the ACK again where that changed.
+   */
+  refreshServing(): void {
+    if (this.options.serving === undefined) return;
+    for (const [tenant, last] of this.acks) {
+      if (last.activeVersion === null) continue;
+      const serving = this.options.serving(tenant);
+      if (serving === undefined || JSON.stringify(serving) === JSON.stringify(last.serving))
+        continue;
+      const ack = { ...last, serving, at: isoTime(this.clock.now()) };
+      for (const listener of this.ackListeners) listener(ack);
+      this.publishAck(ack);
+    }
   }
 
   /** Records and publishes `ack` retained (the rollout view reads these). */

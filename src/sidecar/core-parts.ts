@@ -18,6 +18,7 @@ import { RequestValidator } from '../validation/index.ts';
 import { ChangeSignal } from './change-signal.ts';
 import { MeteredValidator } from './metered-validator.ts';
 import { ReportPublisher } from './report-publisher.ts';
+import { ServabilityView } from './servability.ts';
 import { monitorOptions, validatorOptions } from './subsystem-options.ts';
 
 /** What {@linkcode Sidecar} needs besides its config. */
@@ -35,6 +36,8 @@ export interface RunningView {
   readonly broker: () => ConnectionStatus | undefined;
   readonly trust: () => TrustRoot | undefined;
   readonly tenants: () => ConfigSnapshot['tenants'];
+  /** What the model server has loaded changed (after watchers and the report were told). */
+  readonly inventoryChanged: () => void;
 }
 
 /** The parts that exist from construction on, inert until the sidecar starts them. */
@@ -52,6 +55,8 @@ export interface CoreParts {
   readonly live: LiveInventory | null;
   /** Asks the model server what it has loaded, when the inventory source is a server kind. */
   readonly poller: InventoryPoller | null;
+  /** What this host can serve of each tenant's active version, now. */
+  readonly servability: ServabilityView;
   readonly health: HealthState;
   readonly metrics: SidecarMetrics;
   readonly validator: MeteredValidator;
@@ -82,9 +87,11 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
     changed: () => {
       changes.emit();
       monitor.publishNow();
+      running.inventoryChanged();
     },
   });
   const inventory: ModelInventory = live ?? models;
+  const servability = new ServabilityView(store, inventory, config.identity.cluster);
   const health = new HealthState(store, config.rules.tenants);
   const changes = new ChangeSignal();
   const metrics: SidecarMetrics = new SidecarMetrics({
@@ -137,6 +144,7 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
     inventory,
     live,
     poller,
+    servability,
     health,
     metrics,
     validator,

@@ -60,6 +60,7 @@ export class Sidecar {
       broker: () => this.connection?.status(),
       trust: () => this.trust,
       tenants: () => this.tenants(),
+      inventoryChanged: () => this.follower?.refreshServing(),
     });
     ({
       store: this.store,
@@ -97,8 +98,7 @@ export class Sidecar {
     this.follower = follower;
     countAcks(follower, metrics, changes);
     await follower.restore();
-    // The first answer of the model server (bounded by inventory.timeout_ms) before the API
-    // serves, so requests are not refused as unconfirmed only because filament just started.
+    // The model server's first answer (bounded) before the API serves: no start-up refusals.
     await this.core.poller?.start();
     this.api = new ApiServer(apiOptions(c, this.core, () => this.snapshot()));
     await this.api.start();

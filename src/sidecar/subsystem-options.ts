@@ -14,6 +14,7 @@ import { type ApiBackendParts, apiBackend } from './api-backend.ts';
 import { collectorsFromConfig } from './collectors-from-config.ts';
 import type { ReportPublisher } from './report-publisher.ts';
 import { ruleFreshness } from './rule-freshness.ts';
+import type { ServabilityView } from './servability.ts';
 
 /** The request validator's options from `[validation]` and the identity. */
 export function validatorOptions(
@@ -42,6 +43,7 @@ export function followerOptions(
     readonly state: StateStore;
     readonly clock: Clock;
     readonly log: Logger;
+    readonly servability: ServabilityView;
   },
 ): RuleFollowerOptions {
   return {
@@ -55,6 +57,7 @@ export function followerOptions(
     tenants: c.rules.tenants,
     clock: parts.clock,
     logger: parts.log.child('rules'),
+    serving: (tenant) => parts.servability.forAck(tenant),
   };
 }
 

@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ModelServerStandIn, startModelServerStandIn } from '../../src/demo/index.ts';
-import { type LocalBroker, startMosquitto } from '../../src/local-broker/index.ts';
+import {
+  AckWatcher,
+  type ModelServerStandIn,
+  startModelServerStandIn,
+} from '../../src/demo/index.ts';
+import { startMosquitto } from '../../src/local-broker/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
 import type { RuleSet } from '../../src/rules/index.ts';
 import { grpcClients } from '../helpers/grpc-clients.ts';
@@ -13,7 +17,7 @@ import {
   sidecarArgs,
   startSidecarProcess,
 } from '../helpers/sidecar-process.ts';
-import { type TempDir, tempDir } from '../helpers/temp-dir.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const BASE = 'meta-llama/Llama-3.1-8B-Instruct';
@@ -59,8 +63,8 @@ const request = (tenant: string, model: string) => ({
   },
 });
 
-let broker: LocalBroker;
-let dir: TempDir;
+let broker: Awaited<ReturnType<typeof startMosquitto>>;
+let dir: Awaited<ReturnType<typeof tempDir>>;
 const servers: ModelServerStandIn[] = [];
 const sidecars: SidecarProcess[] = [];
 const clients: Array<ReturnType<typeof grpcClients>> = [];
@@ -173,11 +177,47 @@ describe('two sidecars judge requests by what their model servers actually have 
     await until(r2.client, 'acme', 'support', '');
 
     // s1 drops the base model: its sidecar refuses both it and the adapter on it; r2 is unaffected.
+    const acks = await AckWatcher.connect(broker.url, 'filament/v1', 5);
     s1.served = [];
     const dropped = await until(r1.client, 'acme', 'llama', 'MODEL_NOT_LOADED');
     expect(dropped.message).toBe(`model "llama" (served as "${BASE}") is not loaded on this host`);
     await until(r1.client, 'acme', 'support', 'MODEL_NOT_LOADED');
     await until(r2.client, 'acme', 'llama', '');
+    // The ACK says so, and stays an ACK: the set is valid, this host lacks a model.
+    const ack = await acks.next(
+      (a) =>
+        a.replica === 'r1' &&
+        a.tenant === 'acme' &&
+        a.serving?.unservable.some((u) => u.routingKey === 'acme.llama') === true,
+    );
+    await acks.close();
+    expect(ack).toMatchObject({ status: 'applied', activeVersion: 1 });
+    expect(ack.serving).toEqual({
+      objectives: 1,
+      unservableObjectives: 1,
+      unservable: [
+        {
+          routingKey: 'acme.llama',
+          model: 'llama',
+          code: 'MODEL_NOT_LOADED',
+          reason: `model "llama" (served as "${BASE}") is not loaded on this host`,
+        },
+        {
+          routingKey: 'acme.mistral',
+          model: 'mistral',
+          code: 'MODEL_NOT_LOADED',
+          reason:
+            'model "mistral" (served as "mistralai/Mistral-7B-Instruct-v0.2") is not loaded on this host',
+        },
+        {
+          routingKey: 'acme.support',
+          model: 'support',
+          code: 'MODEL_NOT_LOADED',
+          reason: `model "llama" (served as "${BASE}") is not loaded on this host`,
+        },
+      ],
+      summary: expect.stringContaining('1 of 1 objectives cannot be served here: MODEL_NOT_LOADED'),
+    });
 
     // GetConfig lists what the server has; /metrics counts it.
     const config = await r2.client.getConfig();

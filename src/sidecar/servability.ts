@@ -1,0 +1,35 @@
+import {
+  describeServability,
+  type ModelInventory,
+  reconcile,
+  type Servability,
+} from '../inventory/index.ts';
+import { type AckServing, MAX_ACK_UNSERVABLE } from '../rule-stream/index.ts';
+import type { RuleStore } from '../rules/index.ts';
+
+/** What this host can serve of each tenant's active version, against what is loaded now. */
+export class ServabilityView {
+  constructor(
+    private readonly store: RuleStore,
+    private readonly inventory: ModelInventory,
+    private readonly cluster: string,
+  ) {}
+
+  /** A tenant's servability now, or `undefined` without rules. */
+  of(tenant: string): Servability | undefined {
+    const active = this.store.get(tenant)?.history[0];
+    return active && reconcile(tenant, active, this.cluster, this.inventory);
+  }
+
+  /** The ACK's `serving` field for a tenant. */
+  forAck(tenant: string): AckServing | undefined {
+    const s = this.of(tenant);
+    if (s === undefined) return undefined;
+    return {
+      objectives: s.objectives,
+      unservableObjectives: s.unservableObjectives.length,
+      unservable: s.unservableKeys.slice(0, MAX_ACK_UNSERVABLE),
+      summary: describeServability(s),
+    };
+  }
+}
