@@ -11,7 +11,7 @@ export {
   encodeMessage,
   MESSAGE_OPTIONS,
 } from './load-definitions.ts';
-export type { ConfigSnapshot, SidecarBackend } from './sidecar-backend.ts';
+export type { ConfigSnapshot, InventoryStatus, SidecarBackend } from './sidecar-backend.ts';
 export { type ConfigMessage, SidecarClient } from './sidecar-client.ts';
 export type { StreamCancelled } from './stream-flow.ts';
 export { ApiBindError, answers, prepareSocketPath } from './unix-socket.ts';

@@ -119,12 +119,32 @@ export function toConfigResponse(s: ConfigSnapshot): Record<string, unknown> {
           }
         : null,
       signed_by: t.signedBy,
+      serving: t.serving
+        ? {
+            objectives: t.serving.objectives,
+            unservable_objectives: t.serving.unservableObjectives,
+            unservable: t.serving.unservable.map((u) => ({
+              routing_key: u.routingKey,
+              model: u.model,
+              code: u.code,
+              reason: u.reason,
+            })),
+            summary: t.serving.summary,
+          }
+        : null,
     })),
     models: s.models.map((m) => ({ id: m.id, version: m.version, ready: m.ready })),
     stopping: s.stopping,
     signatures: {
       trusted_key_ids: s.signatures.trustedKeyIds,
       threshold: s.signatures.threshold,
+    },
+    inventory: {
+      source: s.inventory.source,
+      endpoint: s.inventory.endpoint,
+      confirmed: s.inventory.confirmed,
+      unconfirmed_reason: s.inventory.unconfirmedReason ?? '',
+      last_answer_unix_ms: s.inventory.lastAnswerAt ?? 0,
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { LoadedModel } from '../inventory/index.ts';
 import type { ConnectionStatus } from '../mqtt/index.ts';
 import type { SaturationReport } from '../report/index.ts';
-import type { AckDocument } from '../rule-stream/index.ts';
+import type { AckDocument, AckServing } from '../rule-stream/index.ts';
 import type { PushedLoad } from '../saturation/index.ts';
 import type { ObjectiveConfig, Payload, Verdict } from '../validation/index.ts';
 
@@ -22,11 +22,24 @@ export interface ConfigSnapshot {
     readonly signedBy: readonly string[];
     /** The active set is on disk; false while saving it fails (it is retried). */
     readonly persisted: boolean;
+    /** What this host can serve of the active set now; `null` without rules. */
+    readonly serving: AckServing | null;
   }>;
   readonly models: readonly LoadedModel[];
+  /** Where `models` comes from and whether it is trusted now. */
+  readonly inventory: InventoryStatus;
   readonly stopping: boolean;
   /** The trusted key ids and threshold; no keys means rule sets are not signature-checked. */
   readonly signatures: { readonly trustedKeyIds: readonly string[]; readonly threshold: number };
+}
+
+/** Where the loaded models come from, and whether that is trusted now. */
+export interface InventoryStatus {
+  readonly source: string;
+  readonly endpoint: string;
+  readonly confirmed: boolean;
+  readonly unconfirmedReason: string | null;
+  readonly lastAnswerAt: number | null;
 }
 
 /** What the filament.v1.Sidecar service needs from the rest of the sidecar. */

@@ -21,10 +21,23 @@ export interface ConfigMessage {
       at: string;
     } | null;
     signed_by: string[];
+    serving: {
+      objectives: number;
+      unservable_objectives: number;
+      unservable: Array<{ routing_key: string; model: string; code: string; reason: string }>;
+      summary: string;
+    } | null;
   }>;
   models: Array<{ id: string; version: string; ready: boolean }>;
   stopping: boolean;
   signatures: { trusted_key_ids: string[]; threshold: number };
+  inventory: {
+    source: string;
+    endpoint: string;
+    confirmed: boolean;
+    unconfirmed_reason: string;
+    last_answer_unix_ms: number;
+  } | null;
 }
 
 /** A small promise-based client of a running sidecar's API, for `filament status` and scripts. */

@@ -52,21 +52,24 @@ function render(health: string, c: ConfigMessage): string {
     `broker  ${c.broker.state.replace('STATE_', '').toLowerCase()} ${c.broker.url} since ${since}, ${c.broker.reconnects} reconnects`,
     describeSignatures(c.signatures),
     describeDurability(c.tenants),
+    describeInventory(c.inventory),
     '',
     formatTable(
-      ['tenant', 'active', 'kept', 'high-water', 'signed by', 'last ack'],
+      ['tenant', 'active', 'kept', 'high-water', 'signed by', 'serving', 'last ack'],
       c.tenants.map((t) => [
         t.tenant,
         t.active_version ? `v${t.active_version}` : 'none',
         t.kept_versions.map((v) => `v${v}`).join(' ') || '-',
         t.high_water_version ? `v${t.high_water_version}` : '-',
         t.signed_by.join(' ') || '-',
+        t.serving ? describeServing(t.serving) : '-',
         t.last_ack ? describeAck(t.last_ack) : '-',
       ]),
     ),
+    ...unservableLines(c.tenants),
     '',
     c.models.length === 0
-      ? 'models  none configured'
+      ? 'models  none loaded'
       : formatTable(
           ['model', 'version', 'state'],
           c.models.map((m) => [m.id, m.version, m.ready ? 'ready' : 'not ready']),
@@ -95,4 +98,27 @@ function describeAck(a: NonNullable<ConfigMessage['tenants'][number]['last_ack']
       ? `rejected v${a.received_version || '?'} (${a.code})`
       : `${a.status} v${a.received_version}`;
   return `${what} at ${a.at}`;
+}
+
+function describeInventory(i: ConfigMessage['inventory']): string {
+  if (i === null || i.source === 'static') return 'models  from the [[models]] list of the config';
+  if (!i.confirmed) return `models  UNCONFIRMED (${i.endpoint}): ${i.unconfirmed_reason}`;
+  const at = i.last_answer_unix_ms ? new Date(i.last_answer_unix_ms).toISOString() : '-';
+  return `models  as ${i.endpoint} lists them, last answer ${at}`;
+}
+
+type Serving = NonNullable<ConfigMessage['tenants'][number]['serving']>;
+
+function describeServing(s: Serving): string {
+  const can = s.objectives - s.unservable_objectives;
+  return `${can}/${s.objectives} objectives`;
+}
+
+/** One line per routing key a tenant cannot be served on here, with why. */
+function unservableLines(tenants: ConfigMessage['tenants']): string[] {
+  const lines: string[] = [];
+  for (const t of tenants)
+    for (const u of t.serving?.unservable ?? [])
+      lines.push(`cannot serve ${t.tenant} ${u.routing_key}: ${u.code}: ${u.reason}`);
+  return lines.length === 0 ? [] : ['', ...lines];
 }

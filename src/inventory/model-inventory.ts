@@ -20,12 +20,15 @@ export interface ModelInventory {
   check(model: ModelRule, base: ModelRule | undefined): Unservable | null;
   /** Every model known, for status output. */
   list(): readonly LoadedModel[];
+  /** Changes so far: a judgement made at one generation holds until the next. */
+  readonly generation: number;
 }
 
 /** A {@linkcode ModelInventory} from a fixed list (the `[[models]]` config section), replaceable as a whole. */
 export class StaticModelInventory implements ModelInventory {
   private byId = new Map<string, Map<string, boolean>>();
   private models: readonly LoadedModel[] = [];
+  private changes = 0;
 
   constructor(models: readonly LoadedModel[] = []) {
     this.replace(models);
@@ -50,6 +53,10 @@ export class StaticModelInventory implements ModelInventory {
     return this.models;
   }
 
+  get generation(): number {
+    return this.changes;
+  }
+
   /** Replaces the whole list at once (a config reload). */
   replace(models: readonly LoadedModel[]): void {
     const byId = new Map<string, Map<string, boolean>>();
@@ -63,5 +70,6 @@ export class StaticModelInventory implements ModelInventory {
     }
     this.byId = byId;
     this.models = Object.freeze([...models]);
+    this.changes++;
   }
 }

@@ -9,6 +9,8 @@ export interface MetricsSources {
     highWater: number;
     /** The active version is on disk (false while a full or read-only disk refuses it). */
     persisted: boolean;
+    /** What this host can serve of the active version now (`null`: no rules). */
+    serving?: { objectives: number; unservableObjectives: number } | null;
   }>;
   readonly brokerConnected: () => boolean;
   /** Trusted signing keys; 0 means rule sets are not signature-checked. */
@@ -154,6 +156,28 @@ export class SidecarMetrics {
       collect() {
         this.reset();
         for (const t of sources.tenants()) this.set({ tenant: t.tenant }, t.persisted ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'filament_objectives_routed_here',
+      help: "Objectives of the tenant's active rule set with a target routed to this host's cluster.",
+      labelNames: ['tenant'],
+      registers,
+      collect() {
+        this.reset();
+        for (const t of sources.tenants())
+          if (t.serving) this.set({ tenant: t.tenant }, t.serving.objectives);
+      },
+    });
+    new Gauge({
+      name: 'filament_objectives_unservable',
+      help: 'Of those, objectives with a target this host cannot serve now (a model, revision or adapter not loaded here).',
+      labelNames: ['tenant'],
+      registers,
+      collect() {
+        this.reset();
+        for (const t of sources.tenants())
+          if (t.serving) this.set({ tenant: t.tenant }, t.serving.unservableObjectives);
       },
     });
     new Gauge({

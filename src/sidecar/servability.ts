@@ -15,10 +15,24 @@ export class ServabilityView {
     private readonly cluster: string,
   ) {}
 
-  /** A tenant's servability now, or `undefined` without rules. */
+  private readonly cache = new Map<
+    string,
+    { rules: object; generation: number; result: Servability }
+  >();
+
+  /**
+   * A tenant's servability now, or `undefined` without rules. Kept until the tenant's active
+   * set or the inventory changes, so scrapes and status calls cost a map lookup.
+   */
   of(tenant: string): Servability | undefined {
     const active = this.store.get(tenant)?.history[0];
-    return active && reconcile(tenant, active, this.cluster, this.inventory);
+    if (active === undefined) return undefined;
+    const generation = this.inventory.generation;
+    const cached = this.cache.get(tenant);
+    if (cached && cached.rules === active && cached.generation === generation) return cached.result;
+    const result = reconcile(tenant, active, this.cluster, this.inventory);
+    this.cache.set(tenant, { rules: active, generation, result });
+    return result;
   }
 
   /** The ACK's `serving` field for a tenant. */

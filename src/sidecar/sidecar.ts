@@ -12,7 +12,7 @@ import type { ObjectiveConfig, Payload, Verdict } from '../validation/index.ts';
 import { openConnection } from './connection-options.ts';
 import { buildCoreParts, type CoreParts, type SidecarDeps } from './core-parts.ts';
 import { planReload, type ReloadOutcome, withLiveSettings } from './live-settings.ts';
-import { configSnapshot, tenantSnapshots } from './snapshot.ts';
+import { configSnapshot, inventoryFields, tenantSnapshots } from './snapshot.ts';
 import {
   countAcks,
   followConnection,
@@ -167,7 +167,7 @@ export class Sidecar {
       broker: this.connection?.status(),
       now: this.core.clock.now(),
       tenants: this.tenants(),
-      models: this.core.inventory.list(),
+      ...inventoryFields(this.current, this.core),
       stopping: this.core.health.isStopping,
       trust: this.trust,
     });
@@ -189,12 +189,12 @@ export class Sidecar {
   }
 
   private tenants(): ConfigSnapshot['tenants'] {
-    const { follower } = this;
     return tenantSnapshots(
       this.current.rules.tenants,
       this.core.store,
-      (tenant) => follower?.lastAck(tenant),
-      (tenant) => follower?.durability(tenant),
+      (tenant) => this.follower?.lastAck(tenant),
+      (tenant) => this.follower?.durability(tenant),
+      (tenant) => this.core.servability.forAck(tenant),
     );
   }
 }

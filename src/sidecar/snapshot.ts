@@ -1,8 +1,9 @@
-import type { ConfigSnapshot } from '../api/index.ts';
+import type { ConfigSnapshot, InventoryStatus } from '../api/index.ts';
 import type { Config } from '../config/index.ts';
-import type { LoadedModel } from '../inventory/index.ts';
+import type { LiveInventory, LoadedModel, ModelInventory } from '../inventory/index.ts';
+import type { InventoryPoller } from '../inventory-sources/index.ts';
 import type { ConnectionStatus } from '../mqtt/index.ts';
-import type { AckDocument, Durability } from '../rule-stream/index.ts';
+import type { AckDocument, AckServing, Durability } from '../rule-stream/index.ts';
 import type { RuleStore } from '../rules/index.ts';
 import type { TrustRoot } from '../trust/index.ts';
 
@@ -12,6 +13,7 @@ export function tenantSnapshots(
   store: RuleStore,
   lastAck: (tenant: string) => AckDocument | undefined,
   durability: (tenant: string) => Durability | undefined,
+  serving: (tenant: string) => AckServing | undefined = () => undefined,
 ): ConfigSnapshot['tenants'] {
   return tenants.map((tenant) => {
     const rules = store.get(tenant);
@@ -24,6 +26,7 @@ export function tenantSnapshots(
       lastAck: lastAck(tenant) ?? null,
       signedBy: rules?.active.signedBy ?? [],
       persisted: durability(tenant)?.persisted ?? true,
+      serving: serving(tenant) ?? null,
     };
   });
 }
@@ -37,6 +40,7 @@ export interface SnapshotSources {
   readonly now: number;
   readonly tenants: ConfigSnapshot['tenants'];
   readonly models: readonly LoadedModel[];
+  readonly inventory: InventoryStatus;
   readonly stopping: boolean;
   readonly trust: TrustRoot | undefined;
 }
@@ -50,10 +54,40 @@ export function configSnapshot(s: SnapshotSources): ConfigSnapshot {
     broker: s.broker ?? { state: 'idle', url: null, reconnects: 0, since: s.now },
     tenants: s.tenants,
     models: s.models,
+    inventory: s.inventory,
     stopping: s.stopping,
     signatures: {
       trustedKeyIds: s.trust ? [...s.trust.keys.keys()] : [],
       threshold: s.trust?.threshold ?? 0,
     },
+  };
+}
+
+/** The loaded models, where they come from (`static`, `push` or the server kind) and whether they are trusted. */
+export function inventoryFields(
+  config: Config,
+  parts: {
+    readonly inventory: ModelInventory;
+    readonly live: LiveInventory | null;
+    readonly poller: InventoryPoller | null;
+  },
+): { models: readonly LoadedModel[]; inventory: InventoryStatus } {
+  return {
+    models: parts.inventory.list(),
+    inventory: inventoryStatus(config, parts.live, parts.poller),
+  };
+}
+
+function inventoryStatus(
+  config: Config,
+  live: LiveInventory | null,
+  poller: InventoryPoller | null,
+): InventoryStatus {
+  return {
+    source: config.inventory.source,
+    endpoint: poller?.description ?? (live ? live.source : 'the [[models]] list of the config'),
+    confirmed: live === null || live.unconfirmedReason === null,
+    unconfirmedReason: live?.unconfirmedReason ?? null,
+    lastAnswerAt: poller?.lastSuccess ?? null,
   };
 }

@@ -64,7 +64,11 @@ describe('filament status', () => {
     expect(after.code).toBe(0);
     expect(after.out).toContain('host-9 (cluster gpu-east): SERVING');
     expect(after.out).toContain(`broker  connected ${broker.url}`);
-    expect(after.out).toMatch(/acme\s+v3\s+v3\s+v3\s+-\s+applied v3 at /);
+    expect(after.out).toMatch(/acme\s+v3\s+v3\s+v3\s+-\s+0\/1 objectives\s+applied v3 at /);
+    expect(after.out).toContain('models  from the [[models]] list of the config');
+    expect(after.out).toContain(
+      'cannot serve acme acme.qwen-7b: MODEL_NOT_READY: model "qwen-7b" version "2026-09-15" is loaded but not ready',
+    );
     expect(after.out).toContain('rules   NOT SIGNATURE-CHECKED: no trusted keys configured');
     expect(after.out).toMatch(/qwen-7b\s+2026-09-15\s+not ready/);
   });

@@ -219,6 +219,21 @@ describe('two sidecars judge requests by what their model servers actually have 
       summary: expect.stringContaining('1 of 1 objectives cannot be served here: MODEL_NOT_LOADED'),
     });
 
+    // GetConfig says it too, and where the models come from.
+    const r1Config = await r1.client.getConfig();
+    const r1Acme = (r1Config.tenants as Array<Record<string, unknown>>).find(
+      (t) => t.tenant === 'acme',
+    );
+    expect(r1Acme?.serving).toMatchObject({ objectives: 1, unservable_objectives: 1 });
+    expect(r1Config.inventory).toMatchObject({
+      source: 'vllm',
+      endpoint: `vllm ${s1.base}/v1/models`,
+      confirmed: true,
+    });
+    expect(await (await fetch(await metricsUrl(r1.sidecar))).text()).toContain(
+      'filament_objectives_unservable{tenant="acme"} 1',
+    );
+
     // GetConfig lists what the server has; /metrics counts it.
     const config = await r2.client.getConfig();
     expect((config.models as Array<{ id: string }>).map((m) => m.id).sort()).toEqual([
