@@ -45,6 +45,11 @@ export const VALIDATORS: readonly ValidatorSpec[] = [
     options: { allErrors: false },
   },
   {
+    schema: 'src/report/servable-set.schema.json',
+    module: 'src/report/servable-set.validator.generated.ts',
+    options: { allErrors: false },
+  },
+  {
     // Payload schemas come from rule authors: checked against the draft-07 meta-schema (the
     // dialect filament compiles) before Ajv compiles them.
     schema: 'node_modules/ajv/dist/refs/json-schema-draft-07.json',

@@ -20,6 +20,8 @@ export interface Servability {
   readonly unservableObjectives: readonly string[];
   /** Routing keys of this cluster this host can serve now, sorted. */
   readonly servableKeys: readonly string[];
+  /** Model ids of this cluster this host can serve now, sorted. */
+  readonly servableModels: readonly string[];
   /** Routing keys of this cluster it cannot serve, each with why, sorted by key. */
   readonly unservableKeys: readonly UnservableKey[];
 }
@@ -72,6 +74,7 @@ export function reconcile(
     objectives,
     unservableObjectives,
     servableKeys: servableKeys.sort(),
+    servableModels: [...good].sort(),
     unservableKeys: [...bad.values()].sort((a, b) => (a.routingKey < b.routingKey ? -1 : 1)),
   };
 }

@@ -28,6 +28,11 @@ export interface SaturationReport {
   }>;
   /** Applied rule version per tenant. */
   readonly ruleVersions?: Readonly<Record<string, number>>;
+  /**
+   * The seq and digest of the servable set this host last published
+   * (`{prefix}/inventory/{cluster}/{replica}`): a resolver whose copy differs is out of date.
+   */
+  readonly inventory?: { readonly seq: number; readonly digest: string };
   readonly seq: number;
   /** ms since the epoch. */
   readonly at: number;
@@ -57,6 +62,7 @@ export function encodeReport(r: SaturationReport): Uint8Array {
   if (r.models !== undefined && r.models.length > 0)
     wire.m = r.models.map((m) => [m.id, m.version, m.ready]);
   if (r.ruleVersions !== undefined) wire.rv = r.ruleVersions;
+  if (r.inventory !== undefined) wire.inv = [r.inventory.seq, r.inventory.digest];
   wire.seq = r.seq;
   wire.t = r.at;
   return packr.pack(wire);
@@ -93,6 +99,10 @@ export function decodeReport(bytes: Uint8Array): SaturationReport | { error: str
       ready,
     }));
   if (w.rv !== undefined) report.ruleVersions = w.rv;
+  if (w.inv !== undefined) {
+    const [seq, digest] = w.inv as [number, string];
+    report.inventory = { seq, digest };
+  }
   return report as unknown as SaturationReport;
 }
 

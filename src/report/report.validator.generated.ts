@@ -4,8 +4,9 @@
 const commonJsExports = (namespace) => namespace.default?.__esModule ? namespace.default : namespace;
 export const validate = validate0;
 export default validate0;
-const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/saturation-report.v1.json","title":"filament SaturationReport v1 (MessagePack map, short keys)","description":"Published retained to {prefix}/replicas/{cluster}/{replica} with MQTT 5 message expiry; the last will carries the same shape with s = OFFLINE.","type":"object","additionalProperties":false,"required":["v","r","c","s","sc","seq","t"],"properties":{"v":{"const":1,"description":"Report schema version."},"r":{"type":"string","description":"Replica name."},"c":{"type":"string","description":"Cluster."},"s":{"enum":["COLD","WARMING","READY","SATURATED","DRAINING","STALE_RULES","UNHEALTHY","OFFLINE"],"description":"State."},"sc":{"type":"number","minimum":0,"maximum":1,"description":"Smoothed saturation score, 3 decimals."},"q":{"type":"number","minimum":0,"description":"Queue depth."},"run":{"type":"number","minimum":0,"description":"Requests in flight."},"kv":{"type":"number","minimum":0,"maximum":1,"description":"KV-cache use."},"gpu":{"type":"number","minimum":0,"maximum":1,"description":"GPU utilisation."},"lat":{"type":"number","minimum":0,"description":"Recent mean request latency, ms."},"age":{"type":"integer","minimum":0,"description":"Age of the oldest signal behind the score, ms."},"st":{"type":"array","items":{"enum":["queue","running","kvCache","gpu","latency"]},"description":"Stale signals (counted as saturated)."},"m":{"type":"array","description":"Loaded models: [id, version, ready].","items":{"type":"array","minItems":3,"maxItems":3,"items":[{"type":"string"},{"type":"string"},{"type":"boolean"}]}},"rv":{"type":"object","additionalProperties":{"type":"integer","minimum":0},"description":"Applied rule version per tenant."},"seq":{"type":"integer","minimum":0,"description":"Increases with every report of this sidecar run."},"t":{"type":"integer","minimum":0,"description":"When the report was made, ms since the Unix epoch."}}};
+const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/saturation-report.v1.json","title":"filament SaturationReport v1 (MessagePack map, short keys)","description":"Published retained to {prefix}/replicas/{cluster}/{replica} with MQTT 5 message expiry; the last will carries the same shape with s = OFFLINE.","type":"object","additionalProperties":false,"required":["v","r","c","s","sc","seq","t"],"properties":{"v":{"const":1,"description":"Report schema version."},"r":{"type":"string","description":"Replica name."},"c":{"type":"string","description":"Cluster."},"s":{"enum":["COLD","WARMING","READY","SATURATED","DRAINING","STALE_RULES","UNHEALTHY","OFFLINE"],"description":"State."},"sc":{"type":"number","minimum":0,"maximum":1,"description":"Smoothed saturation score, 3 decimals."},"q":{"type":"number","minimum":0,"description":"Queue depth."},"run":{"type":"number","minimum":0,"description":"Requests in flight."},"kv":{"type":"number","minimum":0,"maximum":1,"description":"KV-cache use."},"gpu":{"type":"number","minimum":0,"maximum":1,"description":"GPU utilisation."},"lat":{"type":"number","minimum":0,"description":"Recent mean request latency, ms."},"age":{"type":"integer","minimum":0,"description":"Age of the oldest signal behind the score, ms."},"st":{"type":"array","items":{"enum":["queue","running","kvCache","gpu","latency"]},"description":"Stale signals (counted as saturated)."},"m":{"type":"array","description":"Loaded models: [id, version, ready].","items":{"type":"array","minItems":3,"maxItems":3,"items":[{"type":"string"},{"type":"string"},{"type":"boolean"}]}},"rv":{"type":"object","additionalProperties":{"type":"integer","minimum":0},"description":"Applied rule version per tenant."},"inv":{"type":"array","minItems":2,"maxItems":2,"items":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9a-f]{16}$"}],"description":"[seq, digest] of the servable set this host last published on {prefix}/inventory/{cluster}/{replica}."},"seq":{"type":"integer","minimum":0,"description":"Increases with every report of this sidecar run."},"t":{"type":"integer","minimum":0,"description":"When the report was made, ms since the Unix epoch."}}};
 const func0 = Object.prototype.hasOwnProperty;
+const pattern0 = new RegExp("^[0-9a-f]{16}$", "u");
 
 function validate0(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://filament.dev/schemas/saturation-report.v1.json" */;
@@ -386,19 +387,64 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.seq !== undefined){
-let data20 = data.seq;
+if(data.inv !== undefined){
+let data20 = data.inv;
 const _errs40 = errors;
-if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
-validate0.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
 if(errors === _errs40){
-if((typeof data20 == "number") && (isFinite(data20))){
-if(data20 < 0 || isNaN(data20)){
-validate0.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+if(Array.isArray(data20)){
+if(data20.length > 2){
+validate0.errors = [{instancePath:instancePath+"/inv",schemaPath:"#/properties/inv/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items"}];
 return false;
 }
+else {
+if(data20.length < 2){
+validate0.errors = [{instancePath:instancePath+"/inv",schemaPath:"#/properties/inv/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items"}];
+return false;
+}
+else {
+const len3 = data20.length;
+if(len3 > 0){
+let data21 = data20[0];
+const _errs42 = errors;
+if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
+validate0.errors = [{instancePath:instancePath+"/inv/0",schemaPath:"#/properties/inv/items/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs42){
+if((typeof data21 == "number") && (isFinite(data21))){
+if(data21 < 1 || isNaN(data21)){
+validate0.errors = [{instancePath:instancePath+"/inv/0",schemaPath:"#/properties/inv/items/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid5 = _errs42 === errors;
+}
+if(valid5){
+if(len3 > 1){
+let data22 = data20[1];
+const _errs44 = errors;
+if(errors === _errs44){
+if(typeof data22 === "string"){
+if(!pattern0.test(data22)){
+validate0.errors = [{instancePath:instancePath+"/inv/1",schemaPath:"#/properties/inv/items/1/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{16}$"},message:"must match pattern \""+"^[0-9a-f]{16}$"+"\""}];
+return false;
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/inv/1",schemaPath:"#/properties/inv/items/1/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid5 = _errs44 === errors;
+}
+}
+}
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/inv",schemaPath:"#/properties/inv/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
 }
 }
 var valid0 = _errs40 === errors;
@@ -407,25 +453,47 @@ else {
 var valid0 = true;
 }
 if(valid0){
+if(data.seq !== undefined){
+let data23 = data.seq;
+const _errs46 = errors;
+if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
+validate0.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs46){
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 < 0 || isNaN(data23)){
+validate0.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs46 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
 if(data.t !== undefined){
-let data21 = data.t;
-const _errs42 = errors;
-if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
+let data24 = data.t;
+const _errs48 = errors;
+if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
 validate0.errors = [{instancePath:instancePath+"/t",schemaPath:"#/properties/t/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs42){
-if((typeof data21 == "number") && (isFinite(data21))){
-if(data21 < 0 || isNaN(data21)){
+if(errors === _errs48){
+if((typeof data24 == "number") && (isFinite(data24))){
+if(data24 < 0 || isNaN(data24)){
 validate0.errors = [{instancePath:instancePath+"/t",schemaPath:"#/properties/t/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
-var valid0 = _errs42 === errors;
+var valid0 = _errs48 === errors;
 }
 else {
 var valid0 = true;
+}
 }
 }
 }

@@ -5,4 +5,5 @@
 
 export { type PickOptions, pickReplica } from './pick.ts';
 export { type ReplicaEntry, ReplicaTable } from './replica-table.ts';
-export { Resolver, type ResolverOptions } from './resolver.ts';
+export { Resolver, type ResolverOptions, type ServingPick } from './resolver.ts';
+export { ServableTable, type ServeAnswer, type ServeWant } from './servable-table.ts';

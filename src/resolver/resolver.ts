@@ -6,9 +6,15 @@ import {
   MqttConnection,
   type MqttConnectionOptions,
 } from '../mqtt/index.ts';
-import { decodeReport, type SaturationReport } from '../report/index.ts';
+import { decodeReport, decodeServableSet, type SaturationReport } from '../report/index.ts';
 import { type PickOptions, pickReplica } from './pick.ts';
 import { type ReplicaEntry, ReplicaTable } from './replica-table.ts';
+import { ServableTable, type ServeWant } from './servable-table.ts';
+
+/** The outcome of {@linkcode Resolver.pickServing}: a replica, or why there is none. */
+export type ServingPick =
+  | { readonly replica: string }
+  | { readonly replica: undefined; readonly reason: string };
 
 /** Options for {@linkcode Resolver}. */
 export interface ResolverOptions {
@@ -41,6 +47,8 @@ export interface ResolverOptions {
  */
 export class Resolver {
   readonly table: ReplicaTable;
+  /** What each host can serve, from its servable set. */
+  readonly servable = new ServableTable();
   private readonly connection: MqttConnection;
   private readonly clock: Clock;
   private readonly prefix: string;
@@ -65,9 +73,12 @@ export class Resolver {
     });
   }
 
-  /** Connects in the background and follows `{prefix}/replicas/#`. */
+  /** Connects in the background and follows `{prefix}/replicas/#` and `{prefix}/inventory/#`. */
   start(): void {
     this.connection.subscribe(`${this.prefix}/replicas/#`, async (message) => this.handle(message));
+    this.connection.subscribe(`${this.prefix}/inventory/#`, async (message) =>
+      this.handleServable(message),
+    );
     this.connection.start();
   }
 
@@ -89,6 +100,34 @@ export class Resolver {
   ): string | undefined {
     const cluster = routingKeys.get(routingKey);
     return cluster === undefined ? undefined : this.pick(cluster);
+  }
+
+  /**
+   * Picks a replica of `cluster` that can serve `want` (a tenant's routing key or model): only
+   * replicas whose current servable set lists it, or that publish none (older sidecars), take
+   * part, and the usual choice by state and score (failing open included) runs among those. When
+   * none can, the answer says so and why, rather than picking a replica that would refuse.
+   */
+  pickServing(cluster: string, want: ServeWant): ServingPick {
+    const replicas = this.table.replicas(this.clock.now(), cluster);
+    const able: ReplicaEntry[] = [];
+    let outOfDate = 0;
+    for (const r of replicas) {
+      const answer = this.servable.answer(r, want);
+      if (answer === 'yes' || answer === 'unannounced') able.push(r);
+      else if (answer === 'out-of-date') outOfDate++;
+    }
+    const picked = pickReplica(able, this.options.pick);
+    if (picked !== undefined) return { replica: picked.report.replica };
+    const what =
+      'routingKey' in want ? `routing key "${want.routingKey}"` : `model "${want.model}"`;
+    return {
+      replica: undefined,
+      reason:
+        replicas.length === 0
+          ? `no live replica in cluster "${cluster}"`
+          : `no replica in cluster "${cluster}" serves ${what} of tenant "${want.tenant}" (${replicas.length} live, ${outOfDate} with a servable set not yet received)`,
+    };
   }
 
   /** Every live replica (all clusters), for fleet views. */
@@ -119,5 +158,19 @@ export class Resolver {
     }
     if (this.table.update(report, this.clock.now()))
       for (const listener of this.listeners) listener(report);
+  }
+
+  private handleServable(message: InboundMessage): void {
+    const parts = message.topic.slice(`${this.prefix}/inventory/`.length).split('/');
+    if (message.payload.byteLength === 0) {
+      if (parts.length === 2) this.servable.remove(parts[0] as string, parts[1] as string);
+      return;
+    }
+    const set = decodeServableSet(message.payload);
+    if ('error' in set) {
+      this.log.warn('ignoring a bad servable set', { topic: message.topic, error: set.error });
+      return;
+    }
+    this.servable.update(set);
   }
 }

@@ -37,6 +37,8 @@ export interface SaturationMonitorOptions {
   };
   /** True once the sidecar is stopping. */
   readonly draining: () => boolean;
+  /** The seq and digest of the servable set last published, carried in every report. */
+  readonly servable?: () => { readonly seq: number; readonly digest: string } | undefined;
   /** Where reports go (the MQTT topic, in the sidecar). */
   readonly publish: (report: SaturationReport) => void;
   /** Told about every collector sample, good or failed (for metrics); not when a source is absent. */
@@ -210,6 +212,7 @@ export class SaturationMonitor {
         ? { models: models.map((m) => ({ id: m.id, version: m.version, ready: m.ready })) }
         : {}),
       ruleVersions: this.options.rules().versions,
+      ...servableField(this.options.servable?.()),
     };
   }
 
@@ -244,4 +247,10 @@ export class SaturationMonitor {
 
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
+}
+
+function servableField(servable: { readonly seq: number; readonly digest: string } | undefined): {
+  inventory?: { seq: number; digest: string };
+} {
+  return servable ? { inventory: { seq: servable.seq, digest: servable.digest } } : {};
 }

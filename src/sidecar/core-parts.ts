@@ -19,6 +19,7 @@ import { ChangeSignal } from './change-signal.ts';
 import { MeteredValidator } from './metered-validator.ts';
 import { ReportPublisher } from './report-publisher.ts';
 import { ServabilityView } from './servability.ts';
+import { ServablePublisher } from './servable-publisher.ts';
 import { monitorOptions, validatorOptions } from './subsystem-options.ts';
 
 /** What {@linkcode Sidecar} needs besides its config. */
@@ -57,6 +58,8 @@ export interface CoreParts {
   readonly poller: InventoryPoller | null;
   /** What this host can serve of each tenant's active version, now. */
   readonly servability: ServabilityView;
+  /** Publishes that for resolvers whenever it changes. */
+  readonly servable: ServablePublisher;
   readonly health: HealthState;
   readonly metrics: SidecarMetrics;
   readonly validator: MeteredValidator;
@@ -92,6 +95,15 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
   });
   const inventory: ModelInventory = live ?? models;
   const servability = new ServabilityView(store, inventory, config.identity.cluster);
+  const servable = new ServablePublisher({
+    topicPrefix: config.broker.topicPrefix,
+    cluster: config.identity.cluster,
+    replica: config.identity.replica,
+    servability,
+    tenants: () => running.config().rules.tenants,
+    confirmed: () => live === null || live.unconfirmedReason === null,
+    clock,
+  });
   const health = new HealthState(store, config.rules.tenants);
   const changes = new ChangeSignal();
   const metrics: SidecarMetrics = new SidecarMetrics({
@@ -123,8 +135,14 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
       store,
       metrics,
       publisher,
+      servable: () => servable.current(),
     }),
   );
+  // Rules, the inventory, the tenant list or the connection changed: resolvers hear of a
+  // different servable set at once (its digest rides in the report).
+  changes.subscribe(() => {
+    if (servable.refresh()) monitor.publishNow();
+  });
   store.onChange(() => {
     changes.emit();
     // Reports carry the applied versions (resolvers steer away from stale hosts): tell at once.
@@ -145,6 +163,7 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
     live,
     poller,
     servability,
+    servable,
     health,
     metrics,
     validator,

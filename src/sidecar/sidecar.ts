@@ -92,7 +92,7 @@ export class Sidecar {
     logTrust(log, this.trust);
     const connection = openConnection(c, secrets, this.core, this.deps);
     this.connection = connection;
-    publisher.attach(connection);
+    for (const p of [publisher, this.core.servable]) p.attach(connection);
     followConnection(connection, metrics, monitor, changes);
     const follower = new RuleFollower(followerOptions(c, connection, this.core));
     this.follower = follower;

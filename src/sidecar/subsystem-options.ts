@@ -72,6 +72,8 @@ export interface MonitorParts {
   readonly draining: () => boolean;
   readonly metrics: SidecarMetrics;
   readonly publisher: ReportPublisher;
+  /** The servable set last published (its seq and digest ride in every report). */
+  readonly servable: () => { readonly seq: number; readonly digest: string } | undefined;
 }
 
 /** The saturation monitor's options: collectors, thresholds and publish policy from `[saturation]`. */
@@ -93,6 +95,7 @@ export function monitorOptions(c: Config, parts: MonitorParts): SaturationMonito
       return ruleFreshness(rules.tenants, parts.store, clock.now(), rules.maxAgeSeconds * 1000);
     },
     draining: parts.draining,
+    servable: parts.servable,
     publish: (report) => {
       if (publisher.publish(report)) metrics.reportsPublished.inc();
     },

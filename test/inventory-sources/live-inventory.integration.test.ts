@@ -5,9 +5,11 @@ import {
   AckWatcher,
   type ModelServerStandIn,
   startModelServerStandIn,
+  vllmMetrics,
 } from '../../src/demo/index.ts';
 import { startMosquitto } from '../../src/local-broker/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
+import { Resolver } from '../../src/resolver/index.ts';
 import type { RuleSet } from '../../src/rules/index.ts';
 import { grpcClients } from '../helpers/grpc-clients.ts';
 import { jsonBytes } from '../helpers/rule-sets.ts';
@@ -85,6 +87,7 @@ async function host(name: string, server: ModelServerStandIn, preset: 'vllm' | '
       '[saturation]',
       `metrics_url = "${server.base}/metrics"`,
       `preset = "${preset}"`,
+      'warmup_ms = 0',
       'nvidia_smi = "off"',
     ].join('\n'),
   );
@@ -101,6 +104,17 @@ async function host(name: string, server: ModelServerStandIn, preset: 'vllm' | '
   const client = grpcClients(`unix:${socket}`);
   clients.push(client);
   return { sidecar, client };
+}
+
+let resolver: Resolver;
+/** The replicas a resolver picks for an acme routing key over 60 picks, sorted. */
+function picks(routingKey: string): string[] {
+  const seen = new Set<string>();
+  for (let i = 0; i < 60; i++) {
+    const pick = resolver.pickServing('gpu-east', { tenant: 'acme', routingKey });
+    if (pick.replica !== undefined) seen.add(pick.replica);
+  }
+  return [...seen].sort();
 }
 
 /** Waits until `ask` answers with `code` ('' for OK), returning the answer. */
@@ -133,10 +147,12 @@ beforeAll(async () => {
   for (let i = 0; i < 3; i++) {
     const server = await startModelServerStandIn();
     server.ready = true;
+    server.metrics = vllmMetrics(0, 1, 0.1);
     servers.push(server);
   }
 });
 afterAll(async () => {
+  await resolver?.stop();
   for (const c of clients) c.close();
   for (const s of sidecars) await s.kill('SIGTERM');
   for (const s of servers) await s.close();
@@ -152,6 +168,8 @@ describe('two sidecars judge requests by what their model servers actually have 
       { id: 'support-v2', parent: BASE, root: '/adapters/acme/support-v2' },
     ];
     s2.served = [{ id: BASE, root: `/models/${BASE}` }];
+    resolver = new Resolver({ urls: [broker.url] });
+    resolver.start();
     const r1 = await host('r1', s1, 'vllm');
     const r2 = await host('r2', s2, 'vllm');
 
@@ -162,6 +180,12 @@ describe('two sidecars judge requests by what their model servers actually have 
     const missing = await until(r2.client, 'acme', 'support', 'ADAPTER_NOT_LOADED');
     expect(missing.message).toBe(
       'adapter "support-v2" (model "support") is not loaded on this host',
+    );
+    // A resolver sends acme.support only to r1, acme.llama to both.
+    await waitFor(
+      () =>
+        (picks('acme.support').join() === 'r1' && picks('acme.llama').length === 2) || undefined,
+      'the resolver to know what each host serves',
     );
     // globex's support-v2 is another adapter of the same name: acme's weights must not serve it.
     const theirs = await until(r1.client, 'globex', 'support', 'ADAPTER_NOT_OURS');
@@ -175,6 +199,14 @@ describe('two sidecars judge requests by what their model servers actually have 
       { id: 'support-v2', parent: BASE, root: '/adapters/acme/support-v2' },
     ];
     await until(r2.client, 'acme', 'support', '');
+    await waitFor(() => picks('acme.support').length === 2 || undefined, 'r2 to serve support');
+
+    // s1 unloads the adapter: r1 refuses it, and the resolver stops picking r1 for that key
+    // while still picking it for the base model's.
+    s1.served = [{ id: BASE, root: `/models/${BASE}` }];
+    await until(r1.client, 'acme', 'support', 'ADAPTER_NOT_LOADED');
+    await waitFor(() => picks('acme.support').join() === 'r2' || undefined, 'r1 out for support');
+    expect(picks('acme.llama')).toEqual(['r1', 'r2']);
 
     // s1 drops the base model: its sidecar refuses both it and the adapter on it; r2 is unaffected.
     const acks = await AckWatcher.connect(broker.url, 'filament/v1', 5);
@@ -183,6 +215,15 @@ describe('two sidecars judge requests by what their model servers actually have 
     expect(dropped.message).toBe(`model "llama" (served as "${BASE}") is not loaded on this host`);
     await until(r1.client, 'acme', 'support', 'MODEL_NOT_LOADED');
     await until(r2.client, 'acme', 'llama', '');
+    await waitFor(() => picks('acme.llama').join() === 'r2' || undefined, 'r1 out for llama');
+    // No host serves globex's adapter: the resolver says so instead of picking one.
+    expect(
+      resolver.pickServing('gpu-east', { tenant: 'globex', routingKey: 'globex.support' }),
+    ).toEqual({
+      replica: undefined,
+      reason:
+        'no replica in cluster "gpu-east" serves routing key "globex.support" of tenant "globex" (2 live, 0 with a servable set not yet received)',
+    });
     // The ACK says so, and stays an ACK: the set is valid, this host lacks a model.
     const ack = await acks.next(
       (a) =>

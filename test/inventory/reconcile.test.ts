@@ -61,6 +61,7 @@ describe('reconcile', () => {
       objectives: 3,
       unservableObjectives: [],
       servableKeys: ['acme.llama', 'acme.qwen', 'acme.support'],
+      servableModels: ['llama', 'qwen', 'support'],
       unservableKeys: [],
     });
     expect(describeServability(s)).toBe('all 3 objectives can be served here');
