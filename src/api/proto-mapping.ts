@@ -146,6 +146,12 @@ export function toConfigResponse(s: ConfigSnapshot): Record<string, unknown> {
       unconfirmed_reason: s.inventory.unconfirmedReason ?? '',
       last_answer_unix_ms: s.inventory.lastAnswerAt ?? 0,
     },
+    drift: s.drift.map((d) => ({
+      model: d.id,
+      version: d.version,
+      problem: d.problem,
+      detail: d.detail,
+    })),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { LoadedModel } from '../inventory/index.ts';
+import type { DriftItem, LoadedModel } from '../inventory/index.ts';
 import type { ConnectionStatus } from '../mqtt/index.ts';
 import type { SaturationReport } from '../report/index.ts';
 import type { AckDocument, AckServing } from '../rule-stream/index.ts';
@@ -28,6 +28,8 @@ export interface ConfigSnapshot {
   readonly models: readonly LoadedModel[];
   /** Where `models` comes from and whether it is trusted now. */
   readonly inventory: InventoryStatus;
+  /** Expected models the server does not have as expected. */
+  readonly drift: readonly DriftItem[];
   readonly stopping: boolean;
   /** The trusted key ids and threshold; no keys means rule sets are not signature-checked. */
   readonly signatures: { readonly trustedKeyIds: readonly string[]; readonly threshold: number };

@@ -38,6 +38,7 @@ export interface ConfigMessage {
     unconfirmed_reason: string;
     last_answer_unix_ms: number;
   } | null;
+  drift: Array<{ model: string; version: string; problem: string; detail: string }>;
 }
 
 /** A small promise-based client of a running sidecar's API, for `filament status` and scripts. */

@@ -53,6 +53,7 @@ function render(health: string, c: ConfigMessage): string {
     describeSignatures(c.signatures),
     describeDurability(c.tenants),
     describeInventory(c.inventory),
+    ...c.drift.map((d) => `DRIFT   ${d.model} ${d.version}: ${d.problem}: ${d.detail}`),
     '',
     formatTable(
       ['tenant', 'active', 'kept', 'high-water', 'signed by', 'serving', 'last ack'],

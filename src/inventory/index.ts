@@ -4,6 +4,8 @@
  * and whose they are), and the static `[[models]]` list for hosts that configure one. Pure.
  * @module
  */
+
+export { ANY_REVISION, type DriftItem, DriftWatch } from './drift.ts';
 export {
   atRevision,
   indexServed,

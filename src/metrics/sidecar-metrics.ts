@@ -21,7 +21,12 @@ export interface MetricsSources {
    * What the model server says it has loaded, when filament asks it: whether that is confirmed
    * now, and how many models (adapters included) it lists. `null` with a static `[[models]]` list.
    */
-  readonly inventory?: () => { confirmed: boolean; models: number } | null;
+  readonly inventory?: () => {
+    confirmed: boolean;
+    models: number;
+    /** Expected models (`[[models]]`) the server does not have as expected. */
+    drift: ReadonlyArray<{ id: string; problem: string }>;
+  } | null;
 }
 
 /** How long the process metrics are reused between scrapes, ms. */
@@ -233,6 +238,17 @@ export class SidecarMetrics {
       collect() {
         const i = sources.inventory?.();
         if (i) this.set(i.confirmed ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'filament_inventory_drift',
+      help: 'Models [[models]] says this host must serve that the server does not have as expected (1 each, by problem: missing, other-revision, not-ready); the replica is UNHEALTHY meanwhile.',
+      labelNames: ['model', 'problem'],
+      registers,
+      collect() {
+        this.reset();
+        for (const d of sources.inventory?.()?.drift ?? [])
+          this.set({ model: d.id, problem: d.problem }, 1);
       },
     });
     new Gauge({

@@ -33,6 +33,8 @@ export interface SaturationReport {
    * (`{prefix}/inventory/{cluster}/{replica}`): a resolver whose copy differs is out of date.
    */
   readonly inventory?: { readonly seq: number; readonly digest: string };
+  /** Models this host must serve that its server does not have as expected (why it is UNHEALTHY). */
+  readonly drift?: readonly string[];
   readonly seq: number;
   /** ms since the epoch. */
   readonly at: number;
@@ -63,6 +65,7 @@ export function encodeReport(r: SaturationReport): Uint8Array {
     wire.m = r.models.map((m) => [m.id, m.version, m.ready]);
   if (r.ruleVersions !== undefined) wire.rv = r.ruleVersions;
   if (r.inventory !== undefined) wire.inv = [r.inventory.seq, r.inventory.digest];
+  if (r.drift !== undefined && r.drift.length > 0) wire.dr = r.drift;
   wire.seq = r.seq;
   wire.t = r.at;
   return packr.pack(wire);
@@ -99,6 +102,7 @@ export function decodeReport(bytes: Uint8Array): SaturationReport | { error: str
       ready,
     }));
   if (w.rv !== undefined) report.ruleVersions = w.rv;
+  if (w.dr !== undefined) report.drift = w.dr;
   if (w.inv !== undefined) {
     const [seq, digest] = w.inv as [number, string];
     report.inventory = { seq, digest };

@@ -37,6 +37,11 @@ export interface SaturationMonitorOptions {
   };
   /** True once the sidecar is stopping. */
   readonly draining: () => boolean;
+  /**
+   * Models the host must serve (`[[models]]`) that the server does not have as expected: while
+   * there are any the replica is UNHEALTHY, and the report names them.
+   */
+  readonly drift?: () => readonly string[];
   /** The seq and digest of the servable set last published, carried in every report. */
   readonly servable?: () => { readonly seq: number; readonly digest: string } | undefined;
   /** Where reports go (the MQTT topic, in the sidecar). */
@@ -138,8 +143,9 @@ export class SaturationMonitor {
     const readiness = contributions.find((c) => c.readiness !== undefined)?.readiness;
     const completed = contributions.find((c) => c.completed !== undefined)?.completed;
     const models = this.options.models.list();
+    const drift = this.options.drift?.() ?? [];
     const assessment = this.machine.update({
-      healthy: readiness?.healthy ?? true,
+      healthy: (readiness?.healthy ?? true) && drift.length === 0,
       ready: readiness?.ready ?? (models.length === 0 || models.some((m) => m.ready)),
       rulesStale: this.options.rules().stale,
       draining: this.options.draining(),
@@ -159,6 +165,7 @@ export class SaturationMonitor {
       ...(signals.latency ? { latencyMs: signals.latency.value } : {}),
       ...(ages.length > 0 ? { signalAgeMs: Math.max(...ages) } : {}),
       ...(assessment.raw.stale.length > 0 ? { stale: assessment.raw.stale } : {}),
+      ...(drift.length > 0 ? { drift: drift.slice(0, 16) } : {}),
       seq: this.seq + 1,
       at: now,
     };

@@ -16,6 +16,7 @@ import { SaturationMonitor } from '../saturation/index.ts';
 import type { TrustRoot } from '../trust/index.ts';
 import { RequestValidator } from '../validation/index.ts';
 import { ChangeSignal } from './change-signal.ts';
+import { DriftMonitor } from './drift-monitor.ts';
 import { MeteredValidator } from './metered-validator.ts';
 import { ReportPublisher } from './report-publisher.ts';
 import { ServabilityView } from './servability.ts';
@@ -60,6 +61,8 @@ export interface CoreParts {
   readonly servability: ServabilityView;
   /** Publishes that for resolvers whenever it changes. */
   readonly servable: ServablePublisher;
+  /** With discovery: where the server disagrees with what `[[models]]` says it must serve. */
+  readonly drift: DriftMonitor | null;
   readonly health: HealthState;
   readonly metrics: SidecarMetrics;
   readonly validator: MeteredValidator;
@@ -86,6 +89,7 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
   const models = new StaticModelInventory(config.models);
   const { live, poller } = inventoryFromConfig(config, clock, log, {
     metrics: () => metrics,
+    polled: () => drift?.check(),
     // What the server has changed what this host can serve: watchers and resolvers hear at once.
     changed: () => {
       changes.emit();
@@ -94,6 +98,12 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
     },
   });
   const inventory: ModelInventory = live ?? models;
+  const drift =
+    live &&
+    new DriftMonitor(models, live, config.saturation.thresholds.warmupMs, clock, log, () => {
+      changes.emit();
+      monitor.publishNow();
+    });
   const servability = new ServabilityView(store, inventory, config.identity.cluster);
   const servable = new ServablePublisher({
     topicPrefix: config.broker.topicPrefix,
@@ -113,7 +123,11 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
     saturation: () => monitor.current(),
     collectorAges: () => monitor.collectorAges(),
     inventory: () =>
-      live && { confirmed: live.unconfirmedReason === null, models: live.served().length },
+      live && {
+        confirmed: live.unconfirmedReason === null,
+        models: live.served().length,
+        drift: drift?.current() ?? [],
+      },
   });
   const validator = new MeteredValidator(
     new RequestValidator(validatorOptions(config, { store, models: inventory })),
@@ -136,6 +150,7 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
       metrics,
       publisher,
       servable: () => servable.current(),
+      drift: () => drift?.current() ?? [],
     }),
   );
   // Rules, the inventory, the tenant list or the connection changed: resolvers hear of a
@@ -164,6 +179,7 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
     poller,
     servability,
     servable,
+    drift,
     health,
     metrics,
     validator,
@@ -178,7 +194,11 @@ function inventoryFromConfig(
   config: Config,
   clock: Clock,
   log: Logger,
-  hooks: { readonly metrics: () => SidecarMetrics; readonly changed: () => void },
+  hooks: {
+    readonly metrics: () => SidecarMetrics;
+    readonly polled: () => void;
+    readonly changed: () => void;
+  },
 ): { live: LiveInventory | null; poller: InventoryPoller | null } {
   const c = config.inventory;
   if (c.source === 'static') return { live: null, poller: null };
@@ -198,7 +218,10 @@ function inventoryFromConfig(
     keepLastGoodMs: c.keepLastGoodMs,
     clock,
     logger: log.child('inventory'),
-    onPoll: (ok) => hooks.metrics().inventoryPolls.inc({ outcome: ok ? 'ok' : 'failed' }),
+    onPoll: (ok) => {
+      hooks.metrics().inventoryPolls.inc({ outcome: ok ? 'ok' : 'failed' });
+      hooks.polled();
+    },
     onChange: () => {
       hooks.metrics().inventoryChanges.inc();
       hooks.changed();

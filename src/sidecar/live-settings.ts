@@ -4,11 +4,13 @@ import type { StaticModelInventory } from '../inventory/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { RuleFollower } from '../rule-stream/index.ts';
 import type { SaturationMonitor } from '../saturation/index.ts';
+import type { DriftMonitor } from './drift-monitor.ts';
 
 /** The running parts a reload may touch (the follower only once started). */
 export interface LiveParts {
   readonly log: Logger;
   readonly models: StaticModelInventory;
+  readonly drift: DriftMonitor | null;
   readonly monitor: SaturationMonitor;
   readonly health: HealthState;
   readonly follower: RuleFollower | null;
@@ -29,7 +31,13 @@ export interface LiveSetting {
  */
 export const LIVE_SETTINGS: readonly LiveSetting[] = [
   { path: 'log', apply: (p, next) => p.log.setLevel(next.log.level) },
-  { path: 'models', apply: (p, next) => p.models.replace(next.models) },
+  {
+    path: 'models',
+    apply: (p, next) => {
+      p.models.replace(next.models);
+      p.drift?.check();
+    },
+  },
   {
     // New tenants are restored from disk, then subscribed; dropped ones keep their rules loaded.
     path: 'rules.tenants',

@@ -1,11 +1,12 @@
 import type { ConfigSnapshot, InventoryStatus } from '../api/index.ts';
 import type { Config } from '../config/index.ts';
-import type { LiveInventory, LoadedModel, ModelInventory } from '../inventory/index.ts';
+import type { DriftItem, LiveInventory, LoadedModel, ModelInventory } from '../inventory/index.ts';
 import type { InventoryPoller } from '../inventory-sources/index.ts';
 import type { ConnectionStatus } from '../mqtt/index.ts';
 import type { AckDocument, AckServing, Durability } from '../rule-stream/index.ts';
 import type { RuleStore } from '../rules/index.ts';
 import type { TrustRoot } from '../trust/index.ts';
+import type { DriftMonitor } from './drift-monitor.ts';
 
 /** Rules per configured tenant: versions kept, high-water, last ACK, signers. */
 export function tenantSnapshots(
@@ -41,6 +42,7 @@ export interface SnapshotSources {
   readonly tenants: ConfigSnapshot['tenants'];
   readonly models: readonly LoadedModel[];
   readonly inventory: InventoryStatus;
+  readonly drift: readonly DriftItem[];
   readonly stopping: boolean;
   readonly trust: TrustRoot | undefined;
 }
@@ -55,6 +57,7 @@ export function configSnapshot(s: SnapshotSources): ConfigSnapshot {
     tenants: s.tenants,
     models: s.models,
     inventory: s.inventory,
+    drift: s.drift,
     stopping: s.stopping,
     signatures: {
       trustedKeyIds: s.trust ? [...s.trust.keys.keys()] : [],
@@ -70,11 +73,13 @@ export function inventoryFields(
     readonly inventory: ModelInventory;
     readonly live: LiveInventory | null;
     readonly poller: InventoryPoller | null;
+    readonly drift: DriftMonitor | null;
   },
-): { models: readonly LoadedModel[]; inventory: InventoryStatus } {
+): { models: readonly LoadedModel[]; inventory: InventoryStatus; drift: readonly DriftItem[] } {
   return {
     models: parts.inventory.list(),
     inventory: inventoryStatus(config, parts.live, parts.poller),
+    drift: parts.drift?.current() ?? [],
   };
 }
 

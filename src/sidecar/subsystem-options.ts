@@ -74,6 +74,8 @@ export interface MonitorParts {
   readonly publisher: ReportPublisher;
   /** The servable set last published (its seq and digest ride in every report). */
   readonly servable: () => { readonly seq: number; readonly digest: string } | undefined;
+  /** Expected models the server disagrees with (the replica is UNHEALTHY while there are any). */
+  readonly drift: () => ReadonlyArray<{ readonly id: string }>;
 }
 
 /** The saturation monitor's options: collectors, thresholds and publish policy from `[saturation]`. */
@@ -96,6 +98,7 @@ export function monitorOptions(c: Config, parts: MonitorParts): SaturationMonito
     },
     draining: parts.draining,
     servable: parts.servable,
+    drift: () => parts.drift().map((d) => d.id),
     publish: (report) => {
       if (publisher.publish(report)) metrics.reportsPublished.inc();
     },

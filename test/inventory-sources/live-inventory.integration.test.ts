@@ -72,7 +72,12 @@ const sidecars: SidecarProcess[] = [];
 const clients: Array<ReturnType<typeof grpcClients>> = [];
 
 /** A `filament run` next to `server`, with no [[models]]: only the server's URL and preset. */
-async function host(name: string, server: ModelServerStandIn, preset: 'vllm' | 'tgi') {
+async function host(
+  name: string,
+  server: ModelServerStandIn,
+  preset: 'vllm' | 'tgi',
+  extra: readonly string[] = [],
+) {
   const socket = join(dir.path, `${name}.sock`);
   const config = join(dir.path, `${name}.toml`);
   await writeFile(
@@ -89,6 +94,7 @@ async function host(name: string, server: ModelServerStandIn, preset: 'vllm' | '
       `preset = "${preset}"`,
       'warmup_ms = 0',
       'nvidia_smi = "off"',
+      ...extra,
     ].join('\n'),
   );
   const sidecar = startSidecarProcess(
@@ -300,7 +306,12 @@ describe('two sidecars judge requests by what their model servers actually have 
   test('a TGI server whose model_sha changes: MODEL_VERSION_MISMATCH', async () => {
     const s3 = servers[2] as ModelServerStandIn;
     s3.served = [{ id: 'mistralai/Mistral-7B-Instruct-v0.2', revision: 'b70aa865' }];
-    const r3 = await host('r3', s3, 'tgi');
+    // This host must serve Mistral at that revision: [[models]] is what is expected of it.
+    const r3 = await host('r3', s3, 'tgi', [
+      '[[models]]',
+      'id = "mistralai/Mistral-7B-Instruct-v0.2"',
+      'version = "b70aa865"',
+    ]);
     await until(r3.client, 'acme', 'mistral', '');
     s3.served = [{ id: 'mistralai/Mistral-7B-Instruct-v0.2', revision: '0e9e39f2' }];
     const mismatch = await until(r3.client, 'acme', 'mistral', 'MODEL_VERSION_MISMATCH');
@@ -308,5 +319,41 @@ describe('two sidecars judge requests by what their model servers actually have 
       'model "mistral" is loaded at revision "0e9e39f2" on this host, not "b70aa865"',
     );
     expect(mismatch.field).toBe('model_version');
+    // Drift: named in GetConfig and the log, and the replica reports UNHEALTHY so resolvers avoid it.
+    const config = await waitFor(async () => {
+      const c = await r3.client.getConfig();
+      return (c.drift as unknown[]).length > 0 ? c : undefined;
+    }, 'drift in GetConfig');
+    expect(config.drift).toEqual([
+      {
+        model: 'mistralai/Mistral-7B-Instruct-v0.2',
+        version: 'b70aa865',
+        problem: 'other-revision',
+        detail:
+          '"mistralai/Mistral-7B-Instruct-v0.2" is loaded at revision "0e9e39f2", not "b70aa865"',
+      },
+    ]);
+    await r3.sidecar.waitForLog(
+      (l) => l.msg === 'model drift: the server does not have what [[models]] expects',
+      'the drift log line',
+    );
+    await waitFor(
+      () =>
+        resolver
+          .replicas()
+          .find((r) => r.report.replica === 'r3' && r.report.state === 'UNHEALTHY'),
+      'r3 to report UNHEALTHY',
+    );
+    expect(resolver.replicas().find((r) => r.report.replica === 'r3')?.report.drift).toEqual([
+      'mistralai/Mistral-7B-Instruct-v0.2',
+    ]);
+    // Back at the expected revision: drift clears, the replica serves again.
+    s3.served = [{ id: 'mistralai/Mistral-7B-Instruct-v0.2', revision: 'b70aa865' }];
+    await until(r3.client, 'acme', 'mistral', '');
+    await waitFor(
+      () =>
+        resolver.replicas().find((r) => r.report.replica === 'r3' && r.report.state === 'READY'),
+      'r3 to report READY again',
+    );
   }, 30_000);
 });

@@ -68,7 +68,11 @@ describe('Sidecar on an in-memory broker', () => {
   });
 
   test('applies the retained rules, ACKs them, and publishes a report naming their version', async () => {
-    const ack = broker.retainedOn(ackTopic(PREFIX, 'acme', 'host-1'));
+    // The ACK follows the save to disk, which follows the apply.
+    const ack = await waitFor(
+      () => broker.retainedOn(ackTopic(PREFIX, 'acme', 'host-1')),
+      'the ACK of v3',
+    );
     expect(JSON.parse(new TextDecoder().decode(ack?.payload))).toMatchObject({
       status: 'applied',
       activeVersion: 3,
