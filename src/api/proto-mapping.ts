@@ -1,3 +1,4 @@
+import { MAX_FIELD_LENGTH, MAX_SERVED_MODELS, type ServedModel } from '../inventory/index.ts';
 import type { SaturationReport } from '../report/index.ts';
 import type { PushedLoad } from '../saturation/index.ts';
 import type { ObjectiveConfig, Payload, Verdict } from '../validation/index.ts';
@@ -201,4 +202,52 @@ export function toReportMessage(r: SaturationReport): Record<string, unknown> {
     seq: r.seq,
     at_unix_ms: r.at,
   };
+}
+
+/** filament.v1.DeclaredModel as the API hands it over (defaults filled). */
+export interface DeclaredModelMessage {
+  name: string;
+  revision: string;
+  root: string;
+  parent: string;
+  state: string;
+  reason: string;
+  max_context_tokens: number;
+}
+
+const DECLARED_STATES: ReadonlySet<string> = new Set(['ready', 'loading', 'unavailable']);
+
+/**
+ * Declared models in domain terms, or the first problem (with the field's path): every name
+ * present, fields at most {@linkcode MAX_FIELD_LENGTH} characters, a known state, at most
+ * {@linkcode MAX_SERVED_MODELS} entries.
+ */
+export function toServedModels(
+  messages: readonly DeclaredModelMessage[],
+): { models: ServedModel[] } | { error: string } {
+  if (messages.length > MAX_SERVED_MODELS)
+    return { error: `models: ${messages.length} declared; at most ${MAX_SERVED_MODELS}` };
+  const models: ServedModel[] = [];
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as DeclaredModelMessage;
+    if (m.name === '') return { error: `models[${i}].name is required` };
+    for (const field of ['name', 'revision', 'root', 'parent', 'reason'] as const)
+      if (m[field].length > MAX_FIELD_LENGTH)
+        return { error: `models[${i}].${field} is longer than ${MAX_FIELD_LENGTH} characters` };
+    const state = m.state === '' ? 'ready' : m.state;
+    if (!DECLARED_STATES.has(state))
+      return {
+        error: `models[${i}].state must be "ready", "loading" or "unavailable" (got "${m.state}")`,
+      };
+    models.push({
+      name: m.name,
+      state: state as ServedModel['state'],
+      ...(m.revision ? { revision: m.revision } : {}),
+      ...(m.root ? { root: m.root } : {}),
+      ...(m.parent ? { parent: m.parent } : {}),
+      ...(m.reason && state !== 'ready' ? { reason: m.reason } : {}),
+      ...(m.max_context_tokens ? { maxContextTokens: m.max_context_tokens } : {}),
+    });
+  }
+  return { models };
 }

@@ -1,4 +1,4 @@
-import type { DriftItem, LoadedModel } from '../inventory/index.ts';
+import type { DriftItem, LoadedModel, ServedModel } from '../inventory/index.ts';
 import type { ConnectionStatus } from '../mqtt/index.ts';
 import type { SaturationReport } from '../report/index.ts';
 import type { AckDocument, AckServing } from '../rule-stream/index.ts';
@@ -54,6 +54,15 @@ export interface SidecarBackend {
   pushLoad(load: PushedLoad): void;
   /** The current saturation report, or `null` before the first evaluation. */
   saturation(): SaturationReport | null;
+  /**
+   * What the model server declares it has loaded (DeclareModels): the whole list, or changes to
+   * it; refused (with why) unless the inventory source is `push`.
+   */
+  declareModels(
+    models: readonly ServedModel[],
+    unloaded: readonly string[],
+    changesOnly: boolean,
+  ): { ok: true; models: number } | { ok: false; message: string };
   /** Subscribes to every published saturation report; returns the unsubscribe function. */
   onSaturation(listener: (report: SaturationReport) => void): () => void;
 }

@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { internalError, invalidArgument } from './grpc-errors.ts';
 import type { StreamRegistry } from './health-service.ts';
 import {
+  type DeclaredModelMessage,
   type ObjectiveConfigMessage,
   type PayloadMessage,
   protoFieldName,
@@ -11,6 +12,7 @@ import {
   toObjectiveConfig,
   toPayload,
   toReportMessage,
+  toServedModels,
   toValidateResponse,
 } from './proto-mapping.ts';
 import type { SidecarBackend } from './sidecar-backend.ts';
@@ -176,6 +178,24 @@ export function sidecarService(
       if (report === null)
         callback({ code: grpc.status.UNAVAILABLE, details: 'no saturation report yet' });
       else callback(null, { report: toReportMessage(report) });
+    },
+
+    DeclareModels(
+      call: grpc.ServerUnaryCall<
+        { models: DeclaredModelMessage[]; unloaded: string[]; changes_only: boolean },
+        unknown
+      >,
+      callback: grpc.sendUnaryData<unknown>,
+    ) {
+      const { models, unloaded, changes_only } = call.request;
+      const parsed = toServedModels(models);
+      if ('error' in parsed) {
+        callback({ code: grpc.status.INVALID_ARGUMENT, details: parsed.error });
+        return;
+      }
+      const outcome = backend.declareModels(parsed.models, unloaded, changes_only);
+      if (outcome.ok) callback(null, { models: outcome.models });
+      else callback({ code: grpc.status.FAILED_PRECONDITION, details: outcome.message });
     },
 
     WatchSaturation(call: grpc.ServerWritableStream<unknown, unknown>) {

@@ -5,8 +5,6 @@ import 'msgpackr';
 import { type ConfigSnapshot, HealthState } from '../api/index.ts';
 import { type Clock, systemClock } from '../clock/index.ts';
 import type { Config } from '../config/index.ts';
-import { LiveInventory, type ModelInventory, StaticModelInventory } from '../inventory/index.ts';
-import { describeEndpoint, InventoryPoller } from '../inventory-sources/index.ts';
 import { StateStore } from '../last-known-good/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
 import { SidecarMetrics } from '../metrics/index.ts';
@@ -16,10 +14,9 @@ import { SaturationMonitor } from '../saturation/index.ts';
 import type { TrustRoot } from '../trust/index.ts';
 import { RequestValidator } from '../validation/index.ts';
 import { ChangeSignal } from './change-signal.ts';
-import { DriftMonitor } from './drift-monitor.ts';
+import { buildInventoryParts, type InventoryParts } from './inventory-parts.ts';
 import { MeteredValidator } from './metered-validator.ts';
 import { ReportPublisher } from './report-publisher.ts';
-import { ServabilityView } from './servability.ts';
 import { ServablePublisher } from './servable-publisher.ts';
 import { monitorOptions, validatorOptions } from './subsystem-options.ts';
 
@@ -43,26 +40,14 @@ export interface RunningView {
 }
 
 /** The parts that exist from construction on, inert until the sidecar starts them. */
-export interface CoreParts {
+export interface CoreParts extends InventoryParts {
   readonly log: Logger;
   readonly clock: Clock;
   readonly store: RuleStore;
   readonly state: StateStore;
   readonly applier: RuleApplier;
-  /** The `[[models]]` list: what this host serves, or, with discovery, what it must serve. */
-  readonly models: StaticModelInventory;
-  /** What requests are judged against: the `[[models]]` list, or what the server says it has. */
-  readonly inventory: ModelInventory;
-  /** What the model server says it has loaded (discovery or push), else `null`. */
-  readonly live: LiveInventory | null;
-  /** Asks the model server what it has loaded, when the inventory source is a server kind. */
-  readonly poller: InventoryPoller | null;
-  /** What this host can serve of each tenant's active version, now. */
-  readonly servability: ServabilityView;
-  /** Publishes that for resolvers whenever it changes. */
+  /** Publishes what this host can serve for resolvers whenever it changes. */
   readonly servable: ServablePublisher;
-  /** With discovery: where the server disagrees with what `[[models]]` says it must serve. */
-  readonly drift: DriftMonitor | null;
   readonly health: HealthState;
   readonly metrics: SidecarMetrics;
   readonly validator: MeteredValidator;
@@ -86,25 +71,20 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
     now: () => clock.now(),
     maxClockSkewMs: config.rules.maxClockSkewSeconds * 1000,
   });
-  const models = new StaticModelInventory(config.models);
-  const { live, poller } = inventoryFromConfig(config, clock, log, {
+  const parts = buildInventoryParts(config, store, clock, log, {
     metrics: () => metrics,
-    polled: () => drift?.check(),
     // What the server has changed what this host can serve: watchers and resolvers hear at once.
     changed: () => {
       changes.emit();
       monitor.publishNow();
       running.inventoryChanged();
     },
-  });
-  const inventory: ModelInventory = live ?? models;
-  const drift =
-    live &&
-    new DriftMonitor(models, live, config.saturation.thresholds.warmupMs, clock, log, () => {
+    driftChanged: () => {
       changes.emit();
       monitor.publishNow();
-    });
-  const servability = new ServabilityView(store, inventory, config.identity.cluster);
+    },
+  });
+  const { inventory, live, drift, servability } = parts;
   const servable = new ServablePublisher({
     topicPrefix: config.broker.topicPrefix,
     cluster: config.identity.cluster,
@@ -173,13 +153,8 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
     store,
     state,
     applier,
-    models,
-    inventory,
-    live,
-    poller,
-    servability,
+    ...parts,
     servable,
-    drift,
     health,
     metrics,
     validator,
@@ -187,47 +162,6 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
     monitor,
     changes,
   };
-}
-
-/** The live inventory and its poller for a discovering (or push) source; nothing for `static`. */
-function inventoryFromConfig(
-  config: Config,
-  clock: Clock,
-  log: Logger,
-  hooks: {
-    readonly metrics: () => SidecarMetrics;
-    readonly polled: () => void;
-    readonly changed: () => void;
-  },
-): { live: LiveInventory | null; poller: InventoryPoller | null } {
-  const c = config.inventory;
-  if (c.source === 'static') return { live: null, poller: null };
-  if (c.source === 'push' || c.url === null)
-    return { live: new LiveInventory('the model server (push)'), poller: null };
-  const endpoint = {
-    kind: c.source,
-    url: c.url,
-    ...(c.generic ? { generic: c.generic } : {}),
-  };
-  const live = new LiveInventory(describeEndpoint(endpoint));
-  const poller = new InventoryPoller({
-    endpoint,
-    inventory: live,
-    intervalMs: c.pollIntervalMs,
-    limits: { timeoutMs: c.timeoutMs, maxBytes: c.maxBytes },
-    keepLastGoodMs: c.keepLastGoodMs,
-    clock,
-    logger: log.child('inventory'),
-    onPoll: (ok) => {
-      hooks.metrics().inventoryPolls.inc({ outcome: ok ? 'ok' : 'failed' });
-      hooks.polled();
-    },
-    onChange: () => {
-      hooks.metrics().inventoryChanges.inc();
-      hooks.changed();
-    },
-  });
-  return { live, poller };
 }
 
 /** `none`, or the sorted trusted key ids and the threshold: what a record was accepted under. */

@@ -15,6 +15,7 @@ const backend = {
   },
   onChange: () => () => {},
   pushLoad: () => {},
+  declareModels: () => ({ ok: false as const, message: 'not here' }),
   saturation: () => null,
   onSaturation: () => () => {},
 };

@@ -27,6 +27,8 @@ export function grpcClients(target: string) {
     check: (service: string) => unary<{ status: string }>(health, 'Check', { service }),
     getConfig: () => unary<Record<string, unknown>>(sidecar, 'GetConfig', {}),
     validate: (request: object) => unary<Record<string, unknown>>(sidecar, 'Validate', request),
+    declareModels: (request: object) =>
+      unary<Record<string, unknown>>(sidecar, 'DeclareModels', request),
     close() {
       health.close();
       sidecar.close();
