@@ -18,15 +18,16 @@ import { loadRuleFile, type RuleFile, RuleFileError } from './load-rule-file.ts'
 import { BROKER_FLAGS, parseFlags } from './parse-flags.ts';
 import { keygen, readSigningKeys, readTrustRoot } from './rules-signing.ts';
 
-/** `filament rules lint|sign|publish|keygen …`. */
+/** `filament rules lint|sign|publish|keygen|status …`. */
 export async function rulesCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'lint') return lint(rest, io);
   if (sub === 'sign') return sign(rest, io);
   if (sub === 'publish') return publish(rest, io);
   if (sub === 'keygen') return keygen(rest, io);
+  if (sub === 'status') return (await import('./rules-status.ts')).rulesStatus(rest, io);
   throw new UsageError(
-    `rules: expected "lint", "sign", "publish" or "keygen", got ${sub === undefined ? 'nothing' : `"${sub}"`}`,
+    `rules: expected "lint", "sign", "publish", "keygen" or "status", got ${sub === undefined ? 'nothing' : `"${sub}"`}`,
   );
 }
 

@@ -25,6 +25,10 @@ export const COMMAND_USAGE: Readonly<Record<string, string>> = {
   'rules publish': `  filament rules publish FILE --broker URL [--tenant T] [--format json|msgpack] [--key K.key]...
                [--protocol 5|3.1.1] [--topic-prefix P] [CREDENTIALS]
       Lint, then publish retained at QoS 1 to {prefix}/rules/{tenant}; with --key, signed.`,
+  'rules status': `  filament rules status --broker URL --tenant T [--cluster C] [--json]
+               [--wait [--timeout 60s]] [--min-fraction 0.99] [--protocol 5|3.1.1] [--topic-prefix P] [CREDENTIALS]
+      Where each replica stands on the retained version: on it, NACKed (why), behind (silent how long),
+      objectives it cannot serve. Exit 0 once --min-fraction (default 1) of them are on it.`,
   'rules sign': `  filament rules sign FILE --key K.key [--key K2.key]... [--out SIGNED.json] [--format json|msgpack]
       Lint, then wrap the set's exact bytes in an Ed25519-signed envelope (DSSE).`,
   'rules keygen': `  filament rules keygen NAME [--dir DIR]
