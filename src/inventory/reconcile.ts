@@ -55,15 +55,10 @@ export function reconcile(
   let objectives = 0;
   const unservableObjectives: string[] = [];
   for (const objective of rules.objectives.values()) {
-    let here = false;
-    let broken = false;
-    forEachTarget(objective, (id) => {
-      if (good.has(id)) here = true;
-      else if (bad.has(id)) here = broken = true;
-    });
-    if (!here) continue;
+    const here = standingHere(objective, good, bad);
+    if (here === NOT_HERE) continue;
     objectives++;
-    if (broken) unservableObjectives.push(objective.id);
+    if (here === BROKEN) unservableObjectives.push(objective.id);
   }
   const servableKeys = [
     ...new Set([...good].map((id) => (rules.models.get(id) as ModelRule).routingKey)),
@@ -98,10 +93,30 @@ function baseOf(model: ModelRule, rules: CompiledRuleSet): ModelRule | undefined
   return base === undefined ? undefined : rules.models.get(base);
 }
 
-function forEachTarget(objective: ObjectiveRule, visit: (modelId: string) => void): void {
-  visit(objective.defaultModel);
-  for (const cell of objective.cells ?? []) visit(cell.model);
-  for (const canary of objective.canary ?? []) visit(canary.model);
-  for (const id of objective.shadow ?? []) visit(id);
-  for (const id of objective.fallback ?? []) visit(id);
+const NOT_HERE = 0;
+const SERVABLE = 1;
+const BROKEN = 2;
+
+/** Whether an objective has targets routed here, and whether any of them cannot serve. */
+function standingHere(
+  objective: ObjectiveRule,
+  good: ReadonlySet<string>,
+  bad: ReadonlyMap<string, unknown>,
+): number {
+  let s = step(NOT_HERE, objective.defaultModel, good, bad);
+  if (objective.cells) for (const cell of objective.cells) s = step(s, cell.model, good, bad);
+  if (objective.canary) for (const c of objective.canary) s = step(s, c.model, good, bad);
+  if (objective.shadow) for (const id of objective.shadow) s = step(s, id, good, bad);
+  if (objective.fallback) for (const id of objective.fallback) s = step(s, id, good, bad);
+  return s;
+}
+
+function step(
+  s: number,
+  id: string,
+  good: ReadonlySet<string>,
+  bad: ReadonlyMap<string, unknown>,
+): number {
+  if (s === BROKEN || bad.has(id)) return BROKEN;
+  return s === NOT_HERE && good.has(id) ? SERVABLE : s;
 }
