@@ -81,7 +81,15 @@ export class DemoFleet {
       const server = await startModelServerStandIn();
       server.metrics = vllmMetrics(queued, ready ? 60 : 0, ready ? 0.93 : 0);
       server.ready = ready;
-      if (ready) server.served = [{ id: 'llama-3.1-8b-instruct' }];
+      if (ready)
+        server.served = [
+          { id: 'llama-3.1-8b-instruct' },
+          {
+            id: 'acme-support',
+            parent: 'llama-3.1-8b-instruct',
+            root: '/adapters/acme/support-v3',
+          },
+        ];
       const sidecar = new Sidecar(demoHostConfig(replica, broker, stateDir, server), {
         logger: quiet,
       });
@@ -107,6 +115,15 @@ export class DemoFleet {
         throw new Error(
           `the demo fleet did not settle: ${JSON.stringify(Object.fromEntries(states))}`,
         );
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  /** Waits (at most `timeoutMs`) until `condition` holds. */
+  async until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error('the demo fleet did not get there in time');
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }

@@ -12,7 +12,12 @@ import { renderFleet } from '../terminal-tables/index.ts';
 import type { ObjectiveConfig, Payload, Verdict } from '../validation/index.ts';
 import { AckWatcher } from './ack-watcher.ts';
 import { DemoFleet, demoHostConfig } from './demo-fleet.ts';
-import { startModelServerStandIn, vllmMetrics } from './model-server-stand-in.ts';
+import {
+  type ModelServerStandIn,
+  type StandInModel,
+  startModelServerStandIn,
+  vllmMetrics,
+} from './model-server-stand-in.ts';
 
 const PREFIX = 'filament/v1';
 
@@ -37,7 +42,7 @@ export async function runDemo(
   say(`• broker: ${broker.kind} on ${broker.url} (MQTT ${protocol}); state dir ${stateDir}`);
   const hostA = await startModelServerStandIn();
   hostA.ready = true;
-  hostA.served = [{ id: 'llama-3.1-8b-instruct', root: '/models/llama-3.1-8b-instruct' }];
+  hostA.served = [...DEMO_SERVED];
   hostA.metrics = vllmMetrics(0, 3, 0.2);
   const config = demoHostConfig('demo-host-a', { url: broker.url, protocol }, stateDir, hostA);
   const logger = createLogger({ level: 'warn', write: (line) => say(`  log ${line}`) });
@@ -79,7 +84,7 @@ export async function runDemo(
     );
     for (const [label, request, payload] of DEMO_REQUESTS)
       say(`  ${label.padEnd(41)} ${describeVerdict(sidecar.validate(request, payload))}`);
-    await showSteering(say, { url: broker.url, protocol }, stateDir);
+    await showSteering(say, { url: broker.url, protocol }, stateDir, { hostA, watcher });
     await publish('acme v1 again (a rollback)', acmeV1);
     await expectAck(1);
     say(
@@ -144,6 +149,7 @@ async function showSteering(
   say: (line: string) => void,
   broker: { url: string; protocol: '5' | '3.1.1' },
   stateDir: string,
+  a: { readonly hostA: ModelServerStandIn; readonly watcher: AckWatcher },
 ): Promise<void> {
   say(
     '• two more hosts join: demo-host-b is busy (15 queued), demo-host-c is cold (model not loaded)',
@@ -167,10 +173,56 @@ async function showSteering(
     say(
       `• the resolver's picks for 20 requests to gpu-east: ${summary} — the busy and the cold host get none`,
     );
+    await showAdapterLoss(say, fleet, a);
   } finally {
     await fleet.stop();
   }
 }
+
+/** Host A's model server unloads the support adapter: its ACK says so, resolvers route around. */
+async function showAdapterLoss(
+  say: (line: string) => void,
+  fleet: DemoFleet,
+  a: { readonly hostA: ModelServerStandIn; readonly watcher: AckWatcher },
+): Promise<void> {
+  const picks = (routingKey: string) => {
+    const seen = new Map<string, number>();
+    for (let i = 0; i < 20; i++) {
+      const pick = fleet.resolver.pickServing('gpu-east', { tenant: 'acme', routingKey });
+      const name = pick.replica ?? 'none';
+      seen.set(name, (seen.get(name) ?? 0) + 1);
+    }
+    return [...seen].map(([replica, n]) => `${replica} ×${n}`).join(', ');
+  };
+  say(`• picks for acme.chat.support (the LoRA adapter): ${picks('acme.chat.support')}`);
+  say(
+    "• demo-host-a's model server unloads the acme-support adapter (vLLM /v1/models stops listing it)",
+  );
+  a.hostA.served = DEMO_SERVED.filter((m) => m.parent === undefined);
+  const ack = await a.watcher.next(
+    (x) =>
+      x.replica === 'demo-host-a' &&
+      x.serving?.unservable.some((u) => u.routingKey === 'acme.chat.support') === true,
+  );
+  const lost = ack.serving?.unservable.find((u) => u.routingKey === 'acme.chat.support');
+  say(
+    `← ACK  v${ack.activeVersion} from demo-host-a again, still an ACK (the rules are fine, the host lacks a model): ${ack.serving?.unservableObjectives} of ${ack.serving?.objectives} objectives cannot be fully served here; acme.chat.support: ${lost?.code}: ${lost?.reason}`,
+  );
+  await fleet.until(() => {
+    const entry = fleet.resolver.replicas().find((r) => r.report.replica === 'demo-host-a');
+    const want = { tenant: 'acme', routingKey: 'acme.chat.support' };
+    return entry !== undefined && fleet.resolver.servable.answer(entry, want) === 'no';
+  });
+  say(
+    `• picks for acme.chat.support now: ${picks('acme.chat.support')} — the busy host still has the adapter; acme.chat.llama-8b: ${picks('acme.chat.llama-8b')}`,
+  );
+}
+
+/** What host A's model server has loaded at first: llama 8B and acme's support adapter on it. */
+const DEMO_SERVED: readonly StandInModel[] = [
+  { id: 'llama-3.1-8b-instruct', root: '/models/llama-3.1-8b-instruct' },
+  { id: 'acme-support', parent: 'llama-3.1-8b-instruct', root: '/adapters/acme/support-v3' },
+];
 
 function describeVerdict(v: Verdict): string {
   if (v.ok) return `OK (${v.role}, rule v${v.ruleVersion}, payload ${v.payload})`;

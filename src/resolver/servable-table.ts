@@ -12,7 +12,7 @@ export type ServeAnswer =
   | 'yes'
   /** Its current servable set does not list it (the host would refuse the request). */
   | 'no'
-  /** Its report names a servable set this resolver does not hold (yet): not to be trusted. */
+  /** Its report names a newer servable set than this resolver holds: not to be trusted. */
   | 'out-of-date'
   /** It publishes no servable set (a filament from before they existed): judged by state only. */
   | 'unannounced';
@@ -58,7 +58,10 @@ export class ServableTable {
     if (announced === undefined) return 'unannounced';
     const key = `${entry.report.cluster}/${entry.report.replica}`;
     const set = this.sets.get(key);
-    if (set === undefined || set.digest !== announced.digest) return 'out-of-date';
+    // A set newer than the report in hand (it is published just before the report that names
+    // it) is the truth already; one older than what the report names is not.
+    if (set === undefined || (set.digest !== announced.digest && set.at < entry.report.at))
+      return 'out-of-date';
     const tenant = this.index.get(`${key}/${want.tenant}`);
     if (tenant === undefined) return 'no';
     return ('routingKey' in want ? tenant.keys.has(want.routingKey) : tenant.models.has(want.model))

@@ -41,7 +41,7 @@ describe('filament rules lint', () => {
     expect(await cli('rules', 'lint', example('rules/acme.v1.json'))).toMatchObject({ code: 0 });
     const ts = await cli('rules', 'lint', example('rules/acme.v2.ts'));
     expect(ts.code).toBe(0);
-    expect(ts.out).toContain('tenant acme version 2: 5 models, 3 objectives');
+    expect(ts.out).toContain('tenant acme version 2: 6 models, 4 objectives');
   });
 
   test('refuses the invalid example with its reason', async () => {

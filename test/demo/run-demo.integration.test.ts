@@ -25,6 +25,14 @@ describe('filament demo', () => {
       expect(story).toMatch(/demo-host-b\s+gpu-east\s+SATURATED/);
       expect(story).toMatch(/demo-host-c\s+gpu-east\s+COLD/);
       expect(story).toContain("the resolver's picks for 20 requests to gpu-east: demo-host-a ×20");
+      // A host loses an adapter: its ACK says what it can no longer serve, resolvers route around.
+      expect(story).toContain('picks for acme.chat.support (the LoRA adapter): demo-host-a ×20');
+      expect(story).toContain(
+        'acme.chat.support: ADAPTER_NOT_LOADED: adapter "acme-support" (model "llama-8b-support") is not loaded on this host',
+      );
+      expect(story).toContain(
+        'picks for acme.chat.support now: demo-host-b ×20 — the busy host still has the adapter; acme.chat.llama-8b: demo-host-a ×20',
+      );
       expect(story).toContain('NACK v1 from demo-host-a: VERSION_REGRESSION');
       expect(story).toContain('restored from disk: acme v2 (last-known-good), high-water v2');
       expect(story).toContain('done: everything stopped cleanly');

@@ -91,7 +91,7 @@ describe('Resolver.pickServing', () => {
   test('a copy older than the report names is not trusted; a host without sets is judged by state', () => {
     const r = resolver();
     r.table.update(report('r1', { seq: 2, digest: 'cccccccccccccccc' }), NOW);
-    r.servable.update(set('r1', 'aaaaaaaaaaaaaaaa', ['acme.llama']));
+    r.servable.update({ ...set('r1', 'aaaaaaaaaaaaaaaa', ['acme.llama']), at: NOW - 1000 });
     expect(
       r.servable.answer(r.replicas()[0] as never, { tenant: 'acme', routingKey: 'acme.llama' }),
     ).toBe('out-of-date');
@@ -102,6 +102,18 @@ describe('Resolver.pickServing', () => {
     expect(r.pickServing('gpu-east', { tenant: 'acme', routingKey: 'acme.llama' })).toEqual({
       replica: 'legacy',
     });
+  });
+
+  test('a set that arrives just before the report naming it is trusted at once', () => {
+    const r = resolver();
+    r.table.update({ ...report('r1', { seq: 3, digest: 'aaaaaaaaaaaaaaaa' }), at: NOW - 500 }, NOW);
+    r.servable.update(set('r1', 'bbbbbbbbbbbbbbbb', [], 4));
+    expect(
+      r.pickServing('gpu-east', { tenant: 'acme', routingKey: 'acme.llama' }).replica,
+    ).toBeUndefined();
+    expect(
+      r.servable.answer(r.replicas()[0] as never, { tenant: 'acme', routingKey: 'acme.llama' }),
+    ).toBe('no');
   });
 
   test('among replicas that can, the usual choice by state still runs (a saturated one only if all are)', () => {
