@@ -1,4 +1,4 @@
-import { buildConfig, ConfigError, loadConfigFile } from '../config/index.ts';
+import { buildConfig, type Config, ConfigError, loadConfigFile } from '../config/index.ts';
 import { type CliIo, EXIT, UsageError } from './cli-io.ts';
 import { parseFlags } from './parse-flags.ts';
 
@@ -12,7 +12,7 @@ export async function checkConfigCommand(argv: readonly string[], io: CliIo): Pr
     const config = buildConfig(await loadConfigFile(file));
     io.out(
       `ok: ${file} (replica ${config.identity.replica}, cluster ${config.identity.cluster}, tenants ${config.rules.tenants.join(', ')}, ` +
-        `brokers ${config.broker.urls.join(', ')}, MQTT ${config.broker.protocol})`,
+        `brokers ${config.broker.urls.join(', ')}, MQTT ${config.broker.protocol}; ${describeInventory(config)})`,
     );
     return EXIT.ok;
   } catch (error) {
@@ -21,4 +21,14 @@ export async function checkConfigCommand(argv: readonly string[], io: CliIo): Pr
     for (const problem of error.problems) io.err(`  ${problem}`);
     return EXIT.failed;
   }
+}
+
+/** Where the loaded models come from, as check-config says it. */
+function describeInventory(config: Config): string {
+  const i = config.inventory;
+  if (i.source === 'static') return `models: the ${config.models.length} of [[models]]`;
+  if (i.source === 'push') return 'models: declared by the model server (DeclareModels)';
+  const must =
+    config.models.length > 0 ? `, ${config.models.length} of them required by [[models]]` : '';
+  return `models: asked of ${i.source} at ${i.url} every ${i.pollIntervalMs / 1000} s${must}`;
 }

@@ -34,9 +34,10 @@ export class StaticModelInventory implements ModelInventory {
     this.replace(models);
   }
 
-  /** Judged by the rule-set model's id and version against the list. */
+  /** Judged by the rule-set model's id and version against the list (`*`: any version). */
   check(model: ModelRule): Unservable | null {
-    const ready = this.byId.get(model.id)?.get(model.version);
+    const versions = this.byId.get(model.id);
+    const ready = versions?.get(model.version) ?? versions?.get('*');
     if (ready === true) return null;
     return ready === undefined
       ? {
