@@ -1,4 +1,9 @@
-import { MAX_FIELD_LENGTH, MAX_SERVED_MODELS, type ServedModel } from '../inventory/index.ts';
+import {
+  MAX_FIELD_LENGTH,
+  MAX_SERVED_MODELS,
+  type ServedModel,
+  vllmErrorMessage,
+} from '../inventory/index.ts';
 import type { SaturationReport } from '../report/index.ts';
 import type { PushedLoad } from '../saturation/index.ts';
 import type { ObjectiveConfig, Payload, Verdict } from '../validation/index.ts';
@@ -245,9 +250,17 @@ export function toServedModels(
       ...(m.revision ? { revision: m.revision } : {}),
       ...(m.root ? { root: m.root } : {}),
       ...(m.parent ? { parent: m.parent } : {}),
-      ...(m.reason && state !== 'ready' ? { reason: m.reason } : {}),
+      ...(m.reason && state !== 'ready' ? { reason: readableReason(m.reason) } : {}),
       ...(m.max_context_tokens ? { maxContextTokens: m.max_context_tokens } : {}),
     });
   }
   return { models };
+}
+
+/**
+ * A declared reason as a sentence: an adapter controller may pass on vLLM's error body from a
+ * failed `/v1/load_lora_adapter` as it came; its message is what an operator needs.
+ */
+function readableReason(reason: string): string {
+  return reason.trimStart().startsWith('{') ? vllmErrorMessage(reason) : reason;
 }

@@ -215,8 +215,14 @@ export class SaturationMonitor {
     return {
       replica: this.options.replica,
       cluster: this.options.cluster,
+      // The first few only: a server with thousands of adapters must not grow every report past
+      // what resolvers accept (what each host can serve travels in its servable set instead).
       ...(models.length > 0
-        ? { models: models.map((m) => ({ id: m.id, version: m.version, ready: m.ready })) }
+        ? {
+            models: models
+              .slice(0, MAX_REPORTED_MODELS)
+              .map((m) => ({ id: m.id, version: m.version, ready: m.ready })),
+          }
         : {}),
       ruleVersions: this.options.rules().versions,
       ...servableField(this.options.servable?.()),
@@ -255,6 +261,9 @@ export class SaturationMonitor {
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
+
+/** Models listed in a report at most (the servable set carries the whole truth). */
+export const MAX_REPORTED_MODELS = 32;
 
 function servableField(servable: { readonly seq: number; readonly digest: string } | undefined): {
   inventory?: { seq: number; digest: string };

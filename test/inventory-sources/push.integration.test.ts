@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMosquitto } from '../../src/local-broker/index.ts';
@@ -120,6 +121,32 @@ describe('a model server declares what it has loaded (inventory.source = "push")
     expect(await client.validate(ask('support'))).toMatchObject({
       code: 'REASON_CODE_ADAPTER_NOT_LOADED',
     });
+  });
+
+  test("a failed adapter load, declared with vLLM's error body as the reason, reads as its message", async () => {
+    const body = readFileSync(
+      join(import.meta.dir, '../fixtures/model-apis/vllm-load_lora_adapter-error-404-kubeai.json'),
+      'utf8',
+    );
+    await declare({
+      models: [
+        {
+          name: 'support',
+          parent: 'llama',
+          root: '/adapters/acme/support',
+          state: 'unavailable',
+          reason: body,
+        },
+      ],
+      changes_only: true,
+    });
+    expect(await client.validate(ask('support'))).toMatchObject({
+      ok: false,
+      code: 'REASON_CODE_MODEL_NOT_READY',
+      message:
+        'model "support" is unavailable on this host: NotFoundError: Call to add_lora method failed: Loading lora sql_adapter failed: No adapter found for /path/to/sql-lora-adapter',
+    });
+    await declare({ unloaded: ['support'], changes_only: true });
   });
 
   test('a bad declaration is refused, naming the field, and changes nothing', async () => {

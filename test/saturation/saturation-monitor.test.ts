@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { StaticModelInventory } from '../../src/inventory/index.ts';
-import type { SaturationReport } from '../../src/report/index.ts';
+import { encodeReport, type SaturationReport } from '../../src/report/index.ts';
 import { PeriodicCollector } from '../../src/saturation/collectors/index.ts';
 import {
   type Collector,
@@ -93,6 +93,26 @@ describe('SaturationMonitor', () => {
     expect([a.started, b.started]).toEqual([1, 1]);
     expect(a.stopped).toBeGreaterThanOrEqual(1);
     expect(b.stopped).toBeGreaterThanOrEqual(1);
+  });
+
+  test('a report lists at most 32 models, however many adapters the server has', () => {
+    const many = Array.from({ length: 2000 }, (_, i) => ({
+      id: `lora-${i}`,
+      version: '1',
+      ready: true,
+    }));
+    const { m, published } = monitor([], { models: new StaticModelInventory(many) });
+    m.start();
+    m.stop();
+    expect(published[0]?.models).toHaveLength(32);
+    expect(encodeReport(published[0] as SaturationReport).byteLength).toBeLessThan(2048);
+  });
+
+  test('drift makes the replica UNHEALTHY and is named in the report', () => {
+    const { m, published } = monitor([], { drift: () => ['llama'] });
+    m.start();
+    m.stop();
+    expect(published[0]).toMatchObject({ state: 'UNHEALTHY', drift: ['llama'] });
   });
 
   test('publishes the first report at once, carrying identity, models and rule versions', () => {
