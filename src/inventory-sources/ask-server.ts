@@ -1,4 +1,4 @@
-import { type FetchLimits, fetchBounded } from '../http-client/index.ts';
+import { type FetchedBody, type FetchLimits, fetchBounded } from '../http-client/index.ts';
 import {
   type GenericShape,
   type InventoryParse,
@@ -9,6 +9,7 @@ import {
   parseTritonIndex,
   withSglangModelInfo,
 } from '../inventory/index.ts';
+import { askKserveReady, type WantedModel } from './ask-kserve-ready.ts';
 
 /** A model server kind and where to ask it. */
 export interface ServerEndpoint {
@@ -39,6 +40,7 @@ export function describeEndpoint(endpoint: ServerEndpoint): string {
 export async function askServer(
   endpoint: ServerEndpoint,
   limits: FetchLimits,
+  wanted: () => readonly WantedModel[] = () => [],
 ): Promise<InventoryParse> {
   try {
     switch (endpoint.kind) {
@@ -55,10 +57,7 @@ export async function askServer(
           `GET ${endpoint.url}/info`,
         );
       case 'triton':
-        return parseTritonIndex(
-          await getJson(`${endpoint.url}/v2/repository/index`, limits, '{}'),
-          `POST ${endpoint.url}/v2/repository/index`,
-        );
+        return await askTriton(endpoint.url, limits, wanted);
       case 'generic': {
         const shape = endpoint.generic as GenericShape & { path: string };
         const url = `${endpoint.url}${shape.path}`;
@@ -68,6 +67,22 @@ export async function askServer(
   } catch (error) {
     return { ok: false, error: (error as Error).message };
   }
+}
+
+/**
+ * Triton: the repository index. A KServe v2 server without that extension (404, 405 or 501)
+ * is asked per model instead, for the models the rules route here.
+ */
+async function askTriton(
+  url: string,
+  limits: FetchLimits,
+  wanted: () => readonly WantedModel[],
+): Promise<InventoryParse> {
+  const index = `${url}/v2/repository/index`;
+  const answer = await fetchBounded(index, limits, { method: 'POST', body: '{}' });
+  if (answer.status === 404 || answer.status === 405 || answer.status === 501)
+    return askKserveReady(url, wanted(), limits);
+  return parseTritonIndex(checkedJson(index, answer), `POST ${index}`);
 }
 
 /** SGLang: the list from /v1/models, with the base model's path and kind from /get_model_info. */
@@ -81,12 +96,12 @@ async function askSglang(url: string, limits: FetchLimits): Promise<InventoryPar
   return info?.ok ? { ok: true, models: withSglangModelInfo(list.models, info.info) } : list;
 }
 
-async function getJson(url: string, limits: FetchLimits, postBody?: string): Promise<string> {
-  const answer = await fetchBounded(
-    url,
-    limits,
-    postBody === undefined ? {} : { method: 'POST', body: postBody },
-  );
+async function getJson(url: string, limits: FetchLimits): Promise<string> {
+  return checkedJson(url, await fetchBounded(url, limits));
+}
+
+/** The body of a 2xx JSON answer; throws naming the URL otherwise. */
+function checkedJson(url: string, answer: FetchedBody): string {
   if (answer.status < 200 || answer.status > 299)
     throw new Error(`${url} answered HTTP ${answer.status}`);
   const type = answer.contentType.toLowerCase();

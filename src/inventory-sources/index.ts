@@ -4,6 +4,7 @@
  * bounded trust in the last good answer.
  * @module
  */
+export { askKserveReady, MAX_READY_PROBES, type WantedModel } from './ask-kserve-ready.ts';
 export { askServer, describeEndpoint, type ServerEndpoint } from './ask-server.ts';
 export {
   type InventoryChange,

@@ -2,6 +2,7 @@ import type { Clock, TimerHandle } from '../clock/index.ts';
 import type { FetchLimits } from '../http-client/index.ts';
 import type { InventoryParse, LiveInventory, ServedModel } from '../inventory/index.ts';
 import type { Logger } from '../log/index.ts';
+import type { WantedModel } from './ask-kserve-ready.ts';
 import { askServer, describeEndpoint, type ServerEndpoint } from './ask-server.ts';
 
 /** What changed between two answers, by served name. */
@@ -26,8 +27,17 @@ export interface InventoryPollerOptions {
   readonly onChange?: (change: InventoryChange) => void;
   /** Told of every attempt, for metrics. */
   readonly onPoll?: (ok: boolean) => void;
+  /**
+   * The models the rules route here, for servers that can only be asked model by model (a KServe
+   * v2 server without Triton's repository index).
+   */
+  readonly wanted?: () => readonly WantedModel[];
   /** Asks the server; replaceable in unit tests. Default {@linkcode askServer}. */
-  readonly ask?: (endpoint: ServerEndpoint, limits: FetchLimits) => Promise<InventoryParse>;
+  readonly ask?: (
+    endpoint: ServerEndpoint,
+    limits: FetchLimits,
+    wanted: () => readonly WantedModel[],
+  ) => Promise<InventoryParse>;
 }
 
 /**
@@ -79,7 +89,11 @@ export class InventoryPoller {
   /** Asks once now; resolves once the answer was taken. */
   async pollNow(): Promise<void> {
     const before = this.options.inventory.served();
-    const answer = await this.ask(this.options.endpoint, this.options.limits);
+    const answer = await this.ask(
+      this.options.endpoint,
+      this.options.limits,
+      this.options.wanted ?? (() => []),
+    );
     const now = this.options.clock.now();
     this.options.onPoll?.(answer.ok);
     if (answer.ok) {

@@ -5,8 +5,9 @@ import {
   type ModelInventory,
   type ServedModel,
   StaticModelInventory,
+  servedName,
 } from '../inventory/index.ts';
-import { describeEndpoint, InventoryPoller } from '../inventory-sources/index.ts';
+import { describeEndpoint, InventoryPoller, type WantedModel } from '../inventory-sources/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { SidecarMetrics } from '../metrics/index.ts';
 import type { RuleStore } from '../rules/index.ts';
@@ -89,6 +90,7 @@ export function buildInventoryParts(
             drift?.check();
           },
           onChange: changed,
+          wanted: () => wantedHere(store, config.identity.cluster),
         })
       : null;
   const inventory: ModelInventory = live ?? models;
@@ -127,4 +129,20 @@ function merge(
   const gone = new Set(unloaded);
   const replaced = new Set(declared.map(key));
   return [...current.filter((m) => !gone.has(m.name) && !replaced.has(key(m))), ...declared];
+}
+
+/** The models the active rules of every tenant route to this cluster, as the server names them. */
+function wantedHere(store: RuleStore, cluster: string): WantedModel[] {
+  const wanted = new Map<string, WantedModel>();
+  for (const tenant of store.tenantNames()) {
+    const rules = store.get(tenant)?.history[0];
+    if (rules === undefined) continue;
+    for (const model of rules.models.values()) {
+      if (model.cluster !== cluster) continue;
+      const name = servedName(model);
+      const revision = model.served?.revision;
+      wanted.set(`${name}\u0000${revision ?? ''}`, { name, ...(revision ? { revision } : {}) });
+    }
+  }
+  return [...wanted.values()];
 }

@@ -89,6 +89,46 @@ describe('InventoryPoller against a model-server stand-in', () => {
   });
 });
 
+describe('a KServe v2 server without the repository index', () => {
+  test('is asked model by model for what the rules route here', async () => {
+    const ready = new Set(['qa', 'bert@3']);
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      const m = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?\/ready$/.exec(req.url ?? '');
+      if (m) {
+        const key = m[2]
+          ? `${decodeURIComponent(m[1] as string)}@${m[2]}`
+          : decodeURIComponent(m[1] as string);
+        res.writeHead(ready.has(key) ? 200 : 400).end();
+      } else res.writeHead(404).end('{"error":"not found"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const inventory = new LiveInventory(url);
+    const p = new InventoryPoller({
+      endpoint: { kind: 'triton', url },
+      inventory,
+      intervalMs: 1000,
+      limits: { timeoutMs: 500, maxBytes: 1024 },
+      keepLastGoodMs: 1000,
+      clock: systemClock,
+      logger: createLogger({ write: () => {} }),
+      wanted: () => [{ name: 'qa' }, { name: 'bert', revision: '3' }, { name: 'gone' }],
+    });
+    await p.pollNow();
+    server.close();
+    expect(seen).toContain('POST /v2/repository/index');
+    expect(seen).toContain('GET /v2/models/bert/versions/3/ready');
+    expect(inventory.served()).toEqual([
+      { name: 'bert', state: 'ready', revision: '3' },
+      { name: 'qa', state: 'ready' },
+    ]);
+    expect(inventory.check(rule('gone'), undefined)?.code).toBe('MODEL_NOT_LOADED');
+    expect(inventory.check(rule('bert', { revision: '3' }), undefined)).toBeNull();
+  });
+});
+
 describe('InventoryPoller against a misbehaving server', () => {
   let server: Server;
   let base: string;
