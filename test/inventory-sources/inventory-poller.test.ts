@@ -191,6 +191,18 @@ describe('InventoryPoller against a misbehaving server', () => {
     expect(polls).toEqual([true, false, false, false, false, false, false, true]);
   });
 
+  test('generic: any JSON answer, read with pointers', async () => {
+    mode = 'ok';
+    const { p, inventory } = poller({
+      kind: 'generic',
+      url: base,
+      generic: { path: '/anything', list: '/data', name: '/id', revision: '/root' },
+    });
+    await p.pollNow();
+    expect(inventory.served()).toEqual([{ name: 'llama', state: 'ready', revision: 'llama' }]);
+    expect(p.description).toBe(`generic ${base}/anything`);
+  });
+
   test('a server that never answered well leaves every model unconfirmed', async () => {
     mode = '500';
     const { p, inventory } = poller({ kind: 'vllm', url: base });
