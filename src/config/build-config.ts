@@ -73,6 +73,13 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
     };
     models: Array<{ id: string; version: string; ready?: boolean }>;
     inventory: Record<string, unknown> & { generic?: InventoryConfig['generic'] };
+    agent_check: {
+      listen?: string;
+      min_weight_percent: number;
+      warming_weight_percent: number;
+      max_connections: number;
+      leave_ms: number;
+    };
     saturation: Record<string, unknown> & {
       generic?: { queue?: string; running?: string; kv_cache?: string };
     };
@@ -164,6 +171,13 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
       maxPayloadDepth: c.validation.max_payload_depth,
     },
     models: c.models.map((m) => ({ id: m.id, version: m.version, ready: m.ready ?? true })),
+    agentCheck: {
+      listen: c.agent_check.listen ?? null,
+      minWeightPercent: c.agent_check.min_weight_percent,
+      warmingWeightPercent: c.agent_check.warming_weight_percent,
+      maxConnections: c.agent_check.max_connections,
+      leaveMs: c.agent_check.leave_ms,
+    },
     inventory: inventoryConfig(c.inventory, c.saturation),
     saturation: saturationConfig(c.saturation),
   };

@@ -8,7 +8,7 @@ const dependency0 = commonJsExports(dependency0Module);
 const dependency1 = commonJsExports(dependency1Module);
 export const validate = validate0;
 export default validate0;
-const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/config.v1.json","title":"filament configuration file (TOML)","type":"object","additionalProperties":false,"properties":{"identity":{"type":"object","additionalProperties":false,"required":["replica","cluster"],"properties":{"replica":{"$ref":"#/definitions/name","description":"This host's replica name; default: the host name."},"cluster":{"$ref":"#/definitions/name","description":"Cluster the replica belongs to (as routingKeys map to it)."}}},"broker":{"type":"object","additionalProperties":false,"required":["urls"],"properties":{"urls":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^(mqtts?|wss?|tcp|ssl)://[^\\s]+$"},"description":"Broker URLs, tried in order on failure."},"protocol":{"enum":["5","3.1.1",5],"description":"MQTT protocol version."},"topic_prefix":{"type":"string","pattern":"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"},"client_id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9._-]+$","description":"Default: filament-{replica}."},"keepalive_seconds":{"type":"integer","minimum":1,"maximum":65535},"session_expiry_seconds":{"type":"integer","minimum":0,"maximum":4294967295},"connect_timeout_ms":{"type":"integer","minimum":100,"maximum":600000},"username":{"type":"string","minLength":1},"password_file":{"type":"string","minLength":1,"description":"File holding the broker password (e.g. a systemd credential)."},"tls":{"type":"object","additionalProperties":false,"description":"TLS for mqtts:// broker URLs. Files only (e.g. systemd credentials), never secrets inline.","properties":{"ca_file":{"type":"string","minLength":1,"description":"PEM CA certificate(s) the broker's certificate must chain to; default: the system's trusted CAs."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate, for brokers that require one (with key_file)."},"key_file":{"type":"string","minLength":1,"description":"PEM private key of cert_file."}}},"reconnect":{"type":"object","additionalProperties":false,"properties":{"initial_ms":{"type":"integer","minimum":1,"maximum":3600000},"max_ms":{"type":"integer","minimum":1,"maximum":3600000},"multiplier":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"number","minimum":0,"maximum":1}}}}},"rules":{"type":"object","additionalProperties":false,"required":["tenants"],"properties":{"tenants":{"type":"array","minItems":1,"maxItems":10000,"uniqueItems":true,"items":{"$ref":"#/definitions/name"}},"max_message_bytes":{"type":"integer","minimum":1024,"maximum":268435455},"max_depth":{"type":"integer","minimum":4,"maximum":1000},"history_size":{"type":"integer","minimum":1,"maximum":64},"trusted_keys":{"type":"array","minItems":1,"maxItems":64,"items":{"type":"string","minLength":1},"description":"PEM files of the Ed25519 public keys rule sets must be signed with (filament rules keygen). Unset: rule sets are not signature-checked."},"signature_threshold":{"type":"integer","minimum":1,"maximum":64,"description":"How many distinct trusted keys must sign each rule set (default 1)."},"max_age_seconds":{"type":"integer","minimum":0,"description":"Rules issued longer ago than this make the replica STALE_RULES; 0 (default) disables the check."},"max_clock_skew_seconds":{"type":"integer","minimum":0,"maximum":86400,"description":"A rule set issued further ahead of this host's clock than this is refused ISSUED_IN_FUTURE (default 300)."}}},"state":{"type":"object","additionalProperties":false,"properties":{"dir":{"type":"string","minLength":1}}},"log":{"type":"object","additionalProperties":false,"properties":{"level":{"enum":["debug","info","warn","error"]}}},"api":{"type":"object","additionalProperties":false,"properties":{"socket":{"type":"string","minLength":1,"description":"Unix socket of the gRPC API; default: $RUNTIME_DIRECTORY/filament.sock, else {state.dir}/filament.sock."},"listen":{"type":"string","pattern":"^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$","description":"Also serve on loopback TCP, host:port (port 0: any free port)."},"stream_stall_ms":{"type":"integer","minimum":100,"maximum":600000,"description":"How long a streaming client may leave responses unread before its stream is reset (RESOURCE_EXHAUSTED); default 10000."},"max_connections":{"type":"integer","minimum":1,"maximum":100000,"description":"Connections open at once per listener; more are closed as they arrive (default 256)."},"handshake_timeout_ms":{"type":"integer","minimum":100,"maximum":600000,"description":"A connection must send the HTTP/2 preface within this long (default 5000)."},"idle_timeout_ms":{"type":"integer","minimum":1000,"maximum":86400000,"description":"A connection with no call for this long is closed (GOAWAY); clients reconnect on their next call (default 300000)."}}},"validation":{"type":"object","additionalProperties":false,"properties":{"payload_default":{"enum":["off","always","sampled"],"description":"Payload checking when neither the objective nor the model says."},"payload_sample_one_in":{"type":"integer","minimum":1,"maximum":1000000,"description":"With payload_default = \"sampled\": check every Nth payload."},"max_payload_bytes":{"type":"integer","minimum":1024,"maximum":268435456},"max_payload_depth":{"type":"integer","minimum":4,"maximum":1000}}},"models":{"type":"array","maxItems":10000,"description":"Models loaded on this host (until readiness probes report them).","items":{"type":"object","additionalProperties":false,"required":["id","version"],"properties":{"id":{"type":"string","minLength":1,"maxLength":128},"version":{"type":"string","minLength":1,"maxLength":128},"ready":{"type":"boolean"}}}},"inventory":{"type":"object","additionalProperties":false,"description":"Where filament learns what the model server has actually loaded.","properties":{"source":{"enum":["auto","static","vllm","sglang","tgi","triton","generic","push"],"description":"auto: the saturation preset's server when saturation.metrics_url is set, else static ([[models]]). push: the model server declares its models over the local API."},"url":{"type":"string","pattern":"^https?://[^/?#]+/?$","description":"The model server's base URL (scheme, host, port). Default: that of saturation.metrics_url."},"poll_interval_ms":{"type":"integer","minimum":100,"maximum":600000},"timeout_ms":{"type":"integer","minimum":10,"maximum":60000},"max_bytes":{"type":"integer","minimum":1024,"maximum":67108864},"keep_last_good_ms":{"type":"integer","minimum":0,"maximum":3600000,"description":"How long the last good answer is trusted while the server fails to answer; after that every model is INVENTORY_UNCONFIRMED."},"generic":{"type":"object","additionalProperties":false,"required":["path","list","name"],"properties":{"path":{"type":"string","pattern":"^/","maxLength":1024},"list":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"name":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"revision":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"parent":{"type":"string","pattern":"^(/.*)?$","maxLength":256}}}}},"saturation":{"type":"object","additionalProperties":false,"description":"How this replica's load is measured and reported.","properties":{"metrics_url":{"type":"string","pattern":"^https?://","description":"The model server's Prometheus endpoint."},"preset":{"enum":["vllm","sglang","tgi","triton","generic"],"description":"Which metric names to read."},"generic":{"type":"object","additionalProperties":false,"properties":{"queue":{"type":"string"},"running":{"type":"string"},"kv_cache":{"type":"string"}}},"scrape_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"scrape_timeout_ms":{"type":"integer","minimum":10,"maximum":60000},"readiness_url":{"type":"string","pattern":"^https?://","description":"200 = ready (e.g. KServe v2 /v2/health/ready)."},"readiness_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"nvidia_smi":{"type":"string","minLength":1,"description":"\"auto\" (use it when installed), \"off\", or the binary's path."},"nvidia_smi_interval_ms":{"type":"integer","minimum":100,"maximum":600000},"evaluate_interval_ms":{"type":"integer","minimum":10,"maximum":60000},"max_queue":{"type":"number","exclusiveMinimum":0},"max_concurrency":{"type":"number","exclusiveMinimum":0},"saturated_enter":{"type":"number","exclusiveMinimum":0,"maximum":1},"saturated_leave":{"type":"number","minimum":0,"exclusiveMaximum":1},"smoothing":{"type":"number","exclusiveMinimum":0,"maximum":1},"warmup_ms":{"type":"integer","minimum":0},"stale_after_ms":{"type":"integer","minimum":1},"heartbeat_ms":{"type":"integer","minimum":100},"min_gap_ms":{"type":"integer","minimum":0},"score_step":{"type":"number","exclusiveMinimum":0,"maximum":1},"report_expiry_seconds":{"type":"integer","minimum":1,"maximum":86400},"latency_target_ms":{"type":"integer","minimum":0,"description":"Mean request latency that counts as full, ms; 0 (default) leaves latency out of the score."},"warmup_requests":{"type":"integer","minimum":0,"description":"WARMING also until this many requests finished after becoming ready (needs a request count: a latency histogram or ReportLoad); 0 = off."}}},"metrics":{"type":"object","additionalProperties":false,"properties":{"listen":{"type":"string","pattern":"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$","description":"Where /metrics listens (loopback host:port, port 0 = any free port), or \"off\"."},"max_scrapes_per_second":{"type":"integer","minimum":0,"maximum":1000,"description":"Scrapes answered per second at most (a faster scraper waits its turn, so it cannot take the event loop validation runs on); 0 = unpaced. Default 5."}}}},"required":["identity","broker","rules"],"definitions":{"name":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"}}};
+const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/config.v1.json","title":"filament configuration file (TOML)","type":"object","additionalProperties":false,"properties":{"identity":{"type":"object","additionalProperties":false,"required":["replica","cluster"],"properties":{"replica":{"$ref":"#/definitions/name","description":"This host's replica name; default: the host name."},"cluster":{"$ref":"#/definitions/name","description":"Cluster the replica belongs to (as routingKeys map to it)."}}},"broker":{"type":"object","additionalProperties":false,"required":["urls"],"properties":{"urls":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^(mqtts?|wss?|tcp|ssl)://[^\\s]+$"},"description":"Broker URLs, tried in order on failure."},"protocol":{"enum":["5","3.1.1",5],"description":"MQTT protocol version."},"topic_prefix":{"type":"string","pattern":"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"},"client_id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9._-]+$","description":"Default: filament-{replica}."},"keepalive_seconds":{"type":"integer","minimum":1,"maximum":65535},"session_expiry_seconds":{"type":"integer","minimum":0,"maximum":4294967295},"connect_timeout_ms":{"type":"integer","minimum":100,"maximum":600000},"username":{"type":"string","minLength":1},"password_file":{"type":"string","minLength":1,"description":"File holding the broker password (e.g. a systemd credential)."},"tls":{"type":"object","additionalProperties":false,"description":"TLS for mqtts:// broker URLs. Files only (e.g. systemd credentials), never secrets inline.","properties":{"ca_file":{"type":"string","minLength":1,"description":"PEM CA certificate(s) the broker's certificate must chain to; default: the system's trusted CAs."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate, for brokers that require one (with key_file)."},"key_file":{"type":"string","minLength":1,"description":"PEM private key of cert_file."}}},"reconnect":{"type":"object","additionalProperties":false,"properties":{"initial_ms":{"type":"integer","minimum":1,"maximum":3600000},"max_ms":{"type":"integer","minimum":1,"maximum":3600000},"multiplier":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"number","minimum":0,"maximum":1}}}}},"rules":{"type":"object","additionalProperties":false,"required":["tenants"],"properties":{"tenants":{"type":"array","minItems":1,"maxItems":10000,"uniqueItems":true,"items":{"$ref":"#/definitions/name"}},"max_message_bytes":{"type":"integer","minimum":1024,"maximum":268435455},"max_depth":{"type":"integer","minimum":4,"maximum":1000},"history_size":{"type":"integer","minimum":1,"maximum":64},"trusted_keys":{"type":"array","minItems":1,"maxItems":64,"items":{"type":"string","minLength":1},"description":"PEM files of the Ed25519 public keys rule sets must be signed with (filament rules keygen). Unset: rule sets are not signature-checked."},"signature_threshold":{"type":"integer","minimum":1,"maximum":64,"description":"How many distinct trusted keys must sign each rule set (default 1)."},"max_age_seconds":{"type":"integer","minimum":0,"description":"Rules issued longer ago than this make the replica STALE_RULES; 0 (default) disables the check."},"max_clock_skew_seconds":{"type":"integer","minimum":0,"maximum":86400,"description":"A rule set issued further ahead of this host's clock than this is refused ISSUED_IN_FUTURE (default 300)."}}},"state":{"type":"object","additionalProperties":false,"properties":{"dir":{"type":"string","minLength":1}}},"log":{"type":"object","additionalProperties":false,"properties":{"level":{"enum":["debug","info","warn","error"]}}},"api":{"type":"object","additionalProperties":false,"properties":{"socket":{"type":"string","minLength":1,"description":"Unix socket of the gRPC API; default: $RUNTIME_DIRECTORY/filament.sock, else {state.dir}/filament.sock."},"listen":{"type":"string","pattern":"^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$","description":"Also serve on loopback TCP, host:port (port 0: any free port)."},"stream_stall_ms":{"type":"integer","minimum":100,"maximum":600000,"description":"How long a streaming client may leave responses unread before its stream is reset (RESOURCE_EXHAUSTED); default 10000."},"max_connections":{"type":"integer","minimum":1,"maximum":100000,"description":"Connections open at once per listener; more are closed as they arrive (default 256)."},"handshake_timeout_ms":{"type":"integer","minimum":100,"maximum":600000,"description":"A connection must send the HTTP/2 preface within this long (default 5000)."},"idle_timeout_ms":{"type":"integer","minimum":1000,"maximum":86400000,"description":"A connection with no call for this long is closed (GOAWAY); clients reconnect on their next call (default 300000)."}}},"validation":{"type":"object","additionalProperties":false,"properties":{"payload_default":{"enum":["off","always","sampled"],"description":"Payload checking when neither the objective nor the model says."},"payload_sample_one_in":{"type":"integer","minimum":1,"maximum":1000000,"description":"With payload_default = \"sampled\": check every Nth payload."},"max_payload_bytes":{"type":"integer","minimum":1024,"maximum":268435456},"max_payload_depth":{"type":"integer","minimum":4,"maximum":1000}}},"models":{"type":"array","maxItems":10000,"description":"Models loaded on this host (until readiness probes report them).","items":{"type":"object","additionalProperties":false,"required":["id","version"],"properties":{"id":{"type":"string","minLength":1,"maxLength":128},"version":{"type":"string","minLength":1,"maxLength":128},"ready":{"type":"boolean"}}}},"agent_check":{"type":"object","additionalProperties":false,"description":"HAProxy agent-check: a TCP port answering with this replica's weight or state (off unless listen is set).","properties":{"listen":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$","description":"host:port to listen on, e.g. 0.0.0.0:9467 for HAProxy on another machine."},"min_weight_percent":{"type":"integer","minimum":1,"maximum":100,"description":"The weight a busy-but-healthy replica keeps (weight falls linearly from 100 at score 0 to this at score 1)."},"warming_weight_percent":{"type":"integer","minimum":1,"maximum":100,"description":"The most weight a WARMING replica gets (slow start)."},"max_connections":{"type":"integer","minimum":1,"maximum":10000,"description":"Connections to the agent port open at once."},"leave_ms":{"type":"integer","minimum":0,"maximum":60000,"description":"On stop, the agent answers drain for half of this, then down for the other half, before the port closes: at least two agent-inter of the load balancer."}}},"inventory":{"type":"object","additionalProperties":false,"description":"Where filament learns what the model server has actually loaded.","properties":{"source":{"enum":["auto","static","vllm","sglang","tgi","triton","generic","push"],"description":"auto: the saturation preset's server when saturation.metrics_url is set, else static ([[models]]). push: the model server declares its models over the local API."},"url":{"type":"string","pattern":"^https?://[^/?#]+/?$","description":"The model server's base URL (scheme, host, port). Default: that of saturation.metrics_url."},"poll_interval_ms":{"type":"integer","minimum":100,"maximum":600000},"timeout_ms":{"type":"integer","minimum":10,"maximum":60000},"max_bytes":{"type":"integer","minimum":1024,"maximum":67108864},"keep_last_good_ms":{"type":"integer","minimum":0,"maximum":3600000,"description":"How long the last good answer is trusted while the server fails to answer; after that every model is INVENTORY_UNCONFIRMED."},"generic":{"type":"object","additionalProperties":false,"required":["path","list","name"],"properties":{"path":{"type":"string","pattern":"^/","maxLength":1024},"list":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"name":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"revision":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"parent":{"type":"string","pattern":"^(/.*)?$","maxLength":256}}}}},"saturation":{"type":"object","additionalProperties":false,"description":"How this replica's load is measured and reported.","properties":{"metrics_url":{"type":"string","pattern":"^https?://","description":"The model server's Prometheus endpoint."},"preset":{"enum":["vllm","sglang","tgi","triton","generic"],"description":"Which metric names to read."},"generic":{"type":"object","additionalProperties":false,"properties":{"queue":{"type":"string"},"running":{"type":"string"},"kv_cache":{"type":"string"}}},"scrape_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"scrape_timeout_ms":{"type":"integer","minimum":10,"maximum":60000},"readiness_url":{"type":"string","pattern":"^https?://","description":"200 = ready (e.g. KServe v2 /v2/health/ready)."},"readiness_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"nvidia_smi":{"type":"string","minLength":1,"description":"\"auto\" (use it when installed), \"off\", or the binary's path."},"nvidia_smi_interval_ms":{"type":"integer","minimum":100,"maximum":600000},"evaluate_interval_ms":{"type":"integer","minimum":10,"maximum":60000},"max_queue":{"type":"number","exclusiveMinimum":0},"max_concurrency":{"type":"number","exclusiveMinimum":0},"saturated_enter":{"type":"number","exclusiveMinimum":0,"maximum":1},"saturated_leave":{"type":"number","minimum":0,"exclusiveMaximum":1},"smoothing":{"type":"number","exclusiveMinimum":0,"maximum":1},"warmup_ms":{"type":"integer","minimum":0},"stale_after_ms":{"type":"integer","minimum":1},"heartbeat_ms":{"type":"integer","minimum":100},"min_gap_ms":{"type":"integer","minimum":0},"score_step":{"type":"number","exclusiveMinimum":0,"maximum":1},"report_expiry_seconds":{"type":"integer","minimum":1,"maximum":86400},"latency_target_ms":{"type":"integer","minimum":0,"description":"Mean request latency that counts as full, ms; 0 (default) leaves latency out of the score."},"warmup_requests":{"type":"integer","minimum":0,"description":"WARMING also until this many requests finished after becoming ready (needs a request count: a latency histogram or ReportLoad); 0 = off."}}},"metrics":{"type":"object","additionalProperties":false,"properties":{"listen":{"type":"string","pattern":"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$","description":"Where /metrics listens (loopback host:port, port 0 = any free port), or \"off\"."},"max_scrapes_per_second":{"type":"integer","minimum":0,"maximum":1000,"description":"Scrapes answered per second at most (a faster scraper waits its turn, so it cannot take the event loop validation runs on); 0 = unpaced. Default 5."}}}},"required":["identity","broker","rules"],"definitions":{"name":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"}}};
 const schema1 = {"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"};
 const func0 = Object.prototype.hasOwnProperty;
 const func2 = dependency0.default;
@@ -18,11 +18,12 @@ const pattern2 = new RegExp("^(mqtts?|wss?|tcp|ssl)://[^\\s]+$", "u");
 const pattern3 = new RegExp("^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$", "u");
 const pattern4 = new RegExp("^[A-Za-z0-9._-]+$", "u");
 const pattern6 = new RegExp("^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$", "u");
-const pattern7 = new RegExp("^https?://[^/?#]+/?$", "u");
-const pattern8 = new RegExp("^/", "u");
-const pattern9 = new RegExp("^(/.*)?$", "u");
-const pattern13 = new RegExp("^https?://", "u");
-const pattern15 = new RegExp("^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$", "u");
+const pattern7 = new RegExp("^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$", "u");
+const pattern8 = new RegExp("^https?://[^/?#]+/?$", "u");
+const pattern9 = new RegExp("^/", "u");
+const pattern10 = new RegExp("^(/.*)?$", "u");
+const pattern14 = new RegExp("^https?://", "u");
+const pattern16 = new RegExp("^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$", "u");
 
 function validate0(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://filament.dev/schemas/config.v1.json" */;
@@ -1751,12 +1752,12 @@ vErrors.push(err141);
 errors++;
 }
 }
-if(data.inventory !== undefined){
-let data55 = data.inventory;
+if(data.agent_check !== undefined){
+let data55 = data.agent_check;
 if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
 for(const key11 in data55){
-if(!(((((((key11 === "source") || (key11 === "url")) || (key11 === "poll_interval_ms")) || (key11 === "timeout_ms")) || (key11 === "max_bytes")) || (key11 === "keep_last_good_ms")) || (key11 === "generic"))){
-const err142 = {instancePath:instancePath+"/inventory",schemaPath:"#/properties/inventory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+if(!(((((key11 === "listen") || (key11 === "min_weight_percent")) || (key11 === "warming_weight_percent")) || (key11 === "max_connections")) || (key11 === "leave_ms"))){
+const err142 = {instancePath:instancePath+"/agent_check",schemaPath:"#/properties/agent_check/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1766,10 +1767,11 @@ vErrors.push(err142);
 errors++;
 }
 }
-if(data55.source !== undefined){
-let data56 = data55.source;
-if(!((((((((data56 === "auto") || (data56 === "static")) || (data56 === "vllm")) || (data56 === "sglang")) || (data56 === "tgi")) || (data56 === "triton")) || (data56 === "generic")) || (data56 === "push"))){
-const err143 = {instancePath:instancePath+"/inventory/source",schemaPath:"#/properties/inventory/properties/source/enum",keyword:"enum",params:{allowedValues: schema0.properties.inventory.properties.source.enum},message:"must be equal to one of the allowed values"};
+if(data55.listen !== undefined){
+let data56 = data55.listen;
+if(typeof data56 === "string"){
+if(!pattern7.test(data56)){
+const err143 = {instancePath:instancePath+"/agent_check/listen",schemaPath:"#/properties/agent_check/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$"+"\""};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1779,11 +1781,8 @@ vErrors.push(err143);
 errors++;
 }
 }
-if(data55.url !== undefined){
-let data57 = data55.url;
-if(typeof data57 === "string"){
-if(!pattern7.test(data57)){
-const err144 = {instancePath:instancePath+"/inventory/url",schemaPath:"#/properties/inventory/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^/?#]+/?$"},message:"must match pattern \""+"^https?://[^/?#]+/?$"+"\""};
+else {
+const err144 = {instancePath:instancePath+"/agent_check/listen",schemaPath:"#/properties/agent_check/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1793,8 +1792,10 @@ vErrors.push(err144);
 errors++;
 }
 }
-else {
-const err145 = {instancePath:instancePath+"/inventory/url",schemaPath:"#/properties/inventory/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data55.min_weight_percent !== undefined){
+let data57 = data55.min_weight_percent;
+if(!(((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57))) && (isFinite(data57)))){
+const err145 = {instancePath:instancePath+"/agent_check/min_weight_percent",schemaPath:"#/properties/agent_check/properties/min_weight_percent/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1803,11 +1804,9 @@ vErrors.push(err145);
 }
 errors++;
 }
-}
-if(data55.poll_interval_ms !== undefined){
-let data58 = data55.poll_interval_ms;
-if(!(((typeof data58 == "number") && (!(data58 % 1) && !isNaN(data58))) && (isFinite(data58)))){
-const err146 = {instancePath:instancePath+"/inventory/poll_interval_ms",schemaPath:"#/properties/inventory/properties/poll_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data57 == "number") && (isFinite(data57))){
+if(data57 > 100 || isNaN(data57)){
+const err146 = {instancePath:instancePath+"/agent_check/min_weight_percent",schemaPath:"#/properties/agent_check/properties/min_weight_percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1816,9 +1815,8 @@ vErrors.push(err146);
 }
 errors++;
 }
-if((typeof data58 == "number") && (isFinite(data58))){
-if(data58 > 600000 || isNaN(data58)){
-const err147 = {instancePath:instancePath+"/inventory/poll_interval_ms",schemaPath:"#/properties/inventory/properties/poll_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+if(data57 < 1 || isNaN(data57)){
+const err147 = {instancePath:instancePath+"/agent_check/min_weight_percent",schemaPath:"#/properties/agent_check/properties/min_weight_percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1827,8 +1825,12 @@ vErrors.push(err147);
 }
 errors++;
 }
-if(data58 < 100 || isNaN(data58)){
-const err148 = {instancePath:instancePath+"/inventory/poll_interval_ms",schemaPath:"#/properties/inventory/properties/poll_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+}
+}
+if(data55.warming_weight_percent !== undefined){
+let data58 = data55.warming_weight_percent;
+if(!(((typeof data58 == "number") && (!(data58 % 1) && !isNaN(data58))) && (isFinite(data58)))){
+const err148 = {instancePath:instancePath+"/agent_check/warming_weight_percent",schemaPath:"#/properties/agent_check/properties/warming_weight_percent/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1837,12 +1839,9 @@ vErrors.push(err148);
 }
 errors++;
 }
-}
-}
-if(data55.timeout_ms !== undefined){
-let data59 = data55.timeout_ms;
-if(!(((typeof data59 == "number") && (!(data59 % 1) && !isNaN(data59))) && (isFinite(data59)))){
-const err149 = {instancePath:instancePath+"/inventory/timeout_ms",schemaPath:"#/properties/inventory/properties/timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data58 == "number") && (isFinite(data58))){
+if(data58 > 100 || isNaN(data58)){
+const err149 = {instancePath:instancePath+"/agent_check/warming_weight_percent",schemaPath:"#/properties/agent_check/properties/warming_weight_percent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1851,9 +1850,8 @@ vErrors.push(err149);
 }
 errors++;
 }
-if((typeof data59 == "number") && (isFinite(data59))){
-if(data59 > 60000 || isNaN(data59)){
-const err150 = {instancePath:instancePath+"/inventory/timeout_ms",schemaPath:"#/properties/inventory/properties/timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
+if(data58 < 1 || isNaN(data58)){
+const err150 = {instancePath:instancePath+"/agent_check/warming_weight_percent",schemaPath:"#/properties/agent_check/properties/warming_weight_percent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1862,8 +1860,12 @@ vErrors.push(err150);
 }
 errors++;
 }
-if(data59 < 10 || isNaN(data59)){
-const err151 = {instancePath:instancePath+"/inventory/timeout_ms",schemaPath:"#/properties/inventory/properties/timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+}
+if(data55.max_connections !== undefined){
+let data59 = data55.max_connections;
+if(!(((typeof data59 == "number") && (!(data59 % 1) && !isNaN(data59))) && (isFinite(data59)))){
+const err151 = {instancePath:instancePath+"/agent_check/max_connections",schemaPath:"#/properties/agent_check/properties/max_connections/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1872,12 +1874,9 @@ vErrors.push(err151);
 }
 errors++;
 }
-}
-}
-if(data55.max_bytes !== undefined){
-let data60 = data55.max_bytes;
-if(!(((typeof data60 == "number") && (!(data60 % 1) && !isNaN(data60))) && (isFinite(data60)))){
-const err152 = {instancePath:instancePath+"/inventory/max_bytes",schemaPath:"#/properties/inventory/properties/max_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data59 == "number") && (isFinite(data59))){
+if(data59 > 10000 || isNaN(data59)){
+const err152 = {instancePath:instancePath+"/agent_check/max_connections",schemaPath:"#/properties/agent_check/properties/max_connections/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10000},message:"must be <= 10000"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1886,9 +1885,8 @@ vErrors.push(err152);
 }
 errors++;
 }
-if((typeof data60 == "number") && (isFinite(data60))){
-if(data60 > 67108864 || isNaN(data60)){
-const err153 = {instancePath:instancePath+"/inventory/max_bytes",schemaPath:"#/properties/inventory/properties/max_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 67108864},message:"must be <= 67108864"};
+if(data59 < 1 || isNaN(data59)){
+const err153 = {instancePath:instancePath+"/agent_check/max_connections",schemaPath:"#/properties/agent_check/properties/max_connections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1897,8 +1895,12 @@ vErrors.push(err153);
 }
 errors++;
 }
-if(data60 < 1024 || isNaN(data60)){
-const err154 = {instancePath:instancePath+"/inventory/max_bytes",schemaPath:"#/properties/inventory/properties/max_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
+}
+}
+if(data55.leave_ms !== undefined){
+let data60 = data55.leave_ms;
+if(!(((typeof data60 == "number") && (!(data60 % 1) && !isNaN(data60))) && (isFinite(data60)))){
+const err154 = {instancePath:instancePath+"/agent_check/leave_ms",schemaPath:"#/properties/agent_check/properties/leave_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1907,12 +1909,9 @@ vErrors.push(err154);
 }
 errors++;
 }
-}
-}
-if(data55.keep_last_good_ms !== undefined){
-let data61 = data55.keep_last_good_ms;
-if(!(((typeof data61 == "number") && (!(data61 % 1) && !isNaN(data61))) && (isFinite(data61)))){
-const err155 = {instancePath:instancePath+"/inventory/keep_last_good_ms",schemaPath:"#/properties/inventory/properties/keep_last_good_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data60 == "number") && (isFinite(data60))){
+if(data60 > 60000 || isNaN(data60)){
+const err155 = {instancePath:instancePath+"/agent_check/leave_ms",schemaPath:"#/properties/agent_check/properties/leave_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1921,9 +1920,8 @@ vErrors.push(err155);
 }
 errors++;
 }
-if((typeof data61 == "number") && (isFinite(data61))){
-if(data61 > 3600000 || isNaN(data61)){
-const err156 = {instancePath:instancePath+"/inventory/keep_last_good_ms",schemaPath:"#/properties/inventory/properties/keep_last_good_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600000},message:"must be <= 3600000"};
+if(data60 < 0 || isNaN(data60)){
+const err156 = {instancePath:instancePath+"/agent_check/leave_ms",schemaPath:"#/properties/agent_check/properties/leave_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -1932,8 +1930,11 @@ vErrors.push(err156);
 }
 errors++;
 }
-if(data61 < 0 || isNaN(data61)){
-const err157 = {instancePath:instancePath+"/inventory/keep_last_good_ms",schemaPath:"#/properties/inventory/properties/keep_last_good_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+}
+else {
+const err157 = {instancePath:instancePath+"/agent_check",schemaPath:"#/properties/agent_check/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -1943,12 +1944,12 @@ vErrors.push(err157);
 errors++;
 }
 }
-}
-if(data55.generic !== undefined){
-let data62 = data55.generic;
-if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
-if(data62.path === undefined){
-const err158 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data.inventory !== undefined){
+let data61 = data.inventory;
+if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
+for(const key12 in data61){
+if(!(((((((key12 === "source") || (key12 === "url")) || (key12 === "poll_interval_ms")) || (key12 === "timeout_ms")) || (key12 === "max_bytes")) || (key12 === "keep_last_good_ms")) || (key12 === "generic"))){
+const err158 = {instancePath:instancePath+"/inventory",schemaPath:"#/properties/inventory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -1957,8 +1958,11 @@ vErrors.push(err158);
 }
 errors++;
 }
-if(data62.list === undefined){
-const err159 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/required",keyword:"required",params:{missingProperty: "list"},message:"must have required property '"+"list"+"'"};
+}
+if(data61.source !== undefined){
+let data62 = data61.source;
+if(!((((((((data62 === "auto") || (data62 === "static")) || (data62 === "vllm")) || (data62 === "sglang")) || (data62 === "tgi")) || (data62 === "triton")) || (data62 === "generic")) || (data62 === "push"))){
+const err159 = {instancePath:instancePath+"/inventory/source",schemaPath:"#/properties/inventory/properties/source/enum",keyword:"enum",params:{allowedValues: schema0.properties.inventory.properties.source.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -1967,8 +1971,12 @@ vErrors.push(err159);
 }
 errors++;
 }
-if(data62.name === undefined){
-const err160 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+}
+if(data61.url !== undefined){
+let data63 = data61.url;
+if(typeof data63 === "string"){
+if(!pattern8.test(data63)){
+const err160 = {instancePath:instancePath+"/inventory/url",schemaPath:"#/properties/inventory/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^/?#]+/?$"},message:"must match pattern \""+"^https?://[^/?#]+/?$"+"\""};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -1977,9 +1985,9 @@ vErrors.push(err160);
 }
 errors++;
 }
-for(const key12 in data62){
-if(!(((((key12 === "path") || (key12 === "list")) || (key12 === "name")) || (key12 === "revision")) || (key12 === "parent"))){
-const err161 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+}
+else {
+const err161 = {instancePath:instancePath+"/inventory/url",schemaPath:"#/properties/inventory/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -1989,11 +1997,10 @@ vErrors.push(err161);
 errors++;
 }
 }
-if(data62.path !== undefined){
-let data63 = data62.path;
-if(typeof data63 === "string"){
-if(func2(data63) > 1024){
-const err162 = {instancePath:instancePath+"/inventory/generic/path",schemaPath:"#/properties/inventory/properties/generic/properties/path/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"};
+if(data61.poll_interval_ms !== undefined){
+let data64 = data61.poll_interval_ms;
+if(!(((typeof data64 == "number") && (!(data64 % 1) && !isNaN(data64))) && (isFinite(data64)))){
+const err162 = {instancePath:instancePath+"/inventory/poll_interval_ms",schemaPath:"#/properties/inventory/properties/poll_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2002,8 +2009,9 @@ vErrors.push(err162);
 }
 errors++;
 }
-if(!pattern8.test(data63)){
-const err163 = {instancePath:instancePath+"/inventory/generic/path",schemaPath:"#/properties/inventory/properties/generic/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
+if((typeof data64 == "number") && (isFinite(data64))){
+if(data64 > 600000 || isNaN(data64)){
+const err163 = {instancePath:instancePath+"/inventory/poll_interval_ms",schemaPath:"#/properties/inventory/properties/poll_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2012,9 +2020,8 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-else {
-const err164 = {instancePath:instancePath+"/inventory/generic/path",schemaPath:"#/properties/inventory/properties/generic/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data64 < 100 || isNaN(data64)){
+const err164 = {instancePath:instancePath+"/inventory/poll_interval_ms",schemaPath:"#/properties/inventory/properties/poll_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2024,11 +2031,11 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data62.list !== undefined){
-let data64 = data62.list;
-if(typeof data64 === "string"){
-if(func2(data64) > 256){
-const err165 = {instancePath:instancePath+"/inventory/generic/list",schemaPath:"#/properties/inventory/properties/generic/properties/list/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+}
+if(data61.timeout_ms !== undefined){
+let data65 = data61.timeout_ms;
+if(!(((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65))) && (isFinite(data65)))){
+const err165 = {instancePath:instancePath+"/inventory/timeout_ms",schemaPath:"#/properties/inventory/properties/timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2037,8 +2044,9 @@ vErrors.push(err165);
 }
 errors++;
 }
-if(!pattern9.test(data64)){
-const err166 = {instancePath:instancePath+"/inventory/generic/list",schemaPath:"#/properties/inventory/properties/generic/properties/list/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
+if((typeof data65 == "number") && (isFinite(data65))){
+if(data65 > 60000 || isNaN(data65)){
+const err166 = {instancePath:instancePath+"/inventory/timeout_ms",schemaPath:"#/properties/inventory/properties/timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2047,9 +2055,8 @@ vErrors.push(err166);
 }
 errors++;
 }
-}
-else {
-const err167 = {instancePath:instancePath+"/inventory/generic/list",schemaPath:"#/properties/inventory/properties/generic/properties/list/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data65 < 10 || isNaN(data65)){
+const err167 = {instancePath:instancePath+"/inventory/timeout_ms",schemaPath:"#/properties/inventory/properties/timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2059,11 +2066,11 @@ vErrors.push(err167);
 errors++;
 }
 }
-if(data62.name !== undefined){
-let data65 = data62.name;
-if(typeof data65 === "string"){
-if(func2(data65) > 256){
-const err168 = {instancePath:instancePath+"/inventory/generic/name",schemaPath:"#/properties/inventory/properties/generic/properties/name/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+}
+if(data61.max_bytes !== undefined){
+let data66 = data61.max_bytes;
+if(!(((typeof data66 == "number") && (!(data66 % 1) && !isNaN(data66))) && (isFinite(data66)))){
+const err168 = {instancePath:instancePath+"/inventory/max_bytes",schemaPath:"#/properties/inventory/properties/max_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2072,8 +2079,9 @@ vErrors.push(err168);
 }
 errors++;
 }
-if(!pattern9.test(data65)){
-const err169 = {instancePath:instancePath+"/inventory/generic/name",schemaPath:"#/properties/inventory/properties/generic/properties/name/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
+if((typeof data66 == "number") && (isFinite(data66))){
+if(data66 > 67108864 || isNaN(data66)){
+const err169 = {instancePath:instancePath+"/inventory/max_bytes",schemaPath:"#/properties/inventory/properties/max_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 67108864},message:"must be <= 67108864"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2082,9 +2090,8 @@ vErrors.push(err169);
 }
 errors++;
 }
-}
-else {
-const err170 = {instancePath:instancePath+"/inventory/generic/name",schemaPath:"#/properties/inventory/properties/generic/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data66 < 1024 || isNaN(data66)){
+const err170 = {instancePath:instancePath+"/inventory/max_bytes",schemaPath:"#/properties/inventory/properties/max_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2094,11 +2101,11 @@ vErrors.push(err170);
 errors++;
 }
 }
-if(data62.revision !== undefined){
-let data66 = data62.revision;
-if(typeof data66 === "string"){
-if(func2(data66) > 256){
-const err171 = {instancePath:instancePath+"/inventory/generic/revision",schemaPath:"#/properties/inventory/properties/generic/properties/revision/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+}
+if(data61.keep_last_good_ms !== undefined){
+let data67 = data61.keep_last_good_ms;
+if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
+const err171 = {instancePath:instancePath+"/inventory/keep_last_good_ms",schemaPath:"#/properties/inventory/properties/keep_last_good_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2107,8 +2114,9 @@ vErrors.push(err171);
 }
 errors++;
 }
-if(!pattern9.test(data66)){
-const err172 = {instancePath:instancePath+"/inventory/generic/revision",schemaPath:"#/properties/inventory/properties/generic/properties/revision/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
+if((typeof data67 == "number") && (isFinite(data67))){
+if(data67 > 3600000 || isNaN(data67)){
+const err172 = {instancePath:instancePath+"/inventory/keep_last_good_ms",schemaPath:"#/properties/inventory/properties/keep_last_good_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600000},message:"must be <= 3600000"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2117,9 +2125,8 @@ vErrors.push(err172);
 }
 errors++;
 }
-}
-else {
-const err173 = {instancePath:instancePath+"/inventory/generic/revision",schemaPath:"#/properties/inventory/properties/generic/properties/revision/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data67 < 0 || isNaN(data67)){
+const err173 = {instancePath:instancePath+"/inventory/keep_last_good_ms",schemaPath:"#/properties/inventory/properties/keep_last_good_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2129,11 +2136,12 @@ vErrors.push(err173);
 errors++;
 }
 }
-if(data62.parent !== undefined){
-let data67 = data62.parent;
-if(typeof data67 === "string"){
-if(func2(data67) > 256){
-const err174 = {instancePath:instancePath+"/inventory/generic/parent",schemaPath:"#/properties/inventory/properties/generic/properties/parent/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+}
+if(data61.generic !== undefined){
+let data68 = data61.generic;
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+if(data68.path === undefined){
+const err174 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2142,8 +2150,8 @@ vErrors.push(err174);
 }
 errors++;
 }
-if(!pattern9.test(data67)){
-const err175 = {instancePath:instancePath+"/inventory/generic/parent",schemaPath:"#/properties/inventory/properties/generic/properties/parent/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
+if(data68.list === undefined){
+const err175 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/required",keyword:"required",params:{missingProperty: "list"},message:"must have required property '"+"list"+"'"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2152,9 +2160,8 @@ vErrors.push(err175);
 }
 errors++;
 }
-}
-else {
-const err176 = {instancePath:instancePath+"/inventory/generic/parent",schemaPath:"#/properties/inventory/properties/generic/properties/parent/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data68.name === undefined){
+const err176 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2163,10 +2170,9 @@ vErrors.push(err176);
 }
 errors++;
 }
-}
-}
-else {
-const err177 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key13 in data68){
+if(!(((((key13 === "path") || (key13 === "list")) || (key13 === "name")) || (key13 === "revision")) || (key13 === "parent"))){
+const err177 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2176,9 +2182,11 @@ vErrors.push(err177);
 errors++;
 }
 }
-}
-else {
-const err178 = {instancePath:instancePath+"/inventory",schemaPath:"#/properties/inventory/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data68.path !== undefined){
+let data69 = data68.path;
+if(typeof data69 === "string"){
+if(func2(data69) > 1024){
+const err178 = {instancePath:instancePath+"/inventory/generic/path",schemaPath:"#/properties/inventory/properties/generic/properties/path/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2187,13 +2195,8 @@ vErrors.push(err178);
 }
 errors++;
 }
-}
-if(data.saturation !== undefined){
-let data68 = data.saturation;
-if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
-for(const key13 in data68){
-if(!(func0.call(schema0.properties.saturation.properties, key13))){
-const err179 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+if(!pattern9.test(data69)){
+const err179 = {instancePath:instancePath+"/inventory/generic/path",schemaPath:"#/properties/inventory/properties/generic/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2203,11 +2206,8 @@ vErrors.push(err179);
 errors++;
 }
 }
-if(data68.metrics_url !== undefined){
-let data69 = data68.metrics_url;
-if(typeof data69 === "string"){
-if(!pattern13.test(data69)){
-const err180 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
+else {
+const err180 = {instancePath:instancePath+"/inventory/generic/path",schemaPath:"#/properties/inventory/properties/generic/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2217,8 +2217,11 @@ vErrors.push(err180);
 errors++;
 }
 }
-else {
-const err181 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data68.list !== undefined){
+let data70 = data68.list;
+if(typeof data70 === "string"){
+if(func2(data70) > 256){
+const err181 = {instancePath:instancePath+"/inventory/generic/list",schemaPath:"#/properties/inventory/properties/generic/properties/list/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2227,11 +2230,8 @@ vErrors.push(err181);
 }
 errors++;
 }
-}
-if(data68.preset !== undefined){
-let data70 = data68.preset;
-if(!(((((data70 === "vllm") || (data70 === "sglang")) || (data70 === "tgi")) || (data70 === "triton")) || (data70 === "generic"))){
-const err182 = {instancePath:instancePath+"/saturation/preset",schemaPath:"#/properties/saturation/properties/preset/enum",keyword:"enum",params:{allowedValues: schema0.properties.saturation.properties.preset.enum},message:"must be equal to one of the allowed values"};
+if(!pattern10.test(data70)){
+const err182 = {instancePath:instancePath+"/inventory/generic/list",schemaPath:"#/properties/inventory/properties/generic/properties/list/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2241,12 +2241,8 @@ vErrors.push(err182);
 errors++;
 }
 }
-if(data68.generic !== undefined){
-let data71 = data68.generic;
-if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
-for(const key14 in data71){
-if(!(((key14 === "queue") || (key14 === "running")) || (key14 === "kv_cache"))){
-const err183 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+else {
+const err183 = {instancePath:instancePath+"/inventory/generic/list",schemaPath:"#/properties/inventory/properties/generic/properties/list/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2256,9 +2252,11 @@ vErrors.push(err183);
 errors++;
 }
 }
-if(data71.queue !== undefined){
-if(typeof data71.queue !== "string"){
-const err184 = {instancePath:instancePath+"/saturation/generic/queue",schemaPath:"#/properties/saturation/properties/generic/properties/queue/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data68.name !== undefined){
+let data71 = data68.name;
+if(typeof data71 === "string"){
+if(func2(data71) > 256){
+const err184 = {instancePath:instancePath+"/inventory/generic/name",schemaPath:"#/properties/inventory/properties/generic/properties/name/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2267,10 +2265,8 @@ vErrors.push(err184);
 }
 errors++;
 }
-}
-if(data71.running !== undefined){
-if(typeof data71.running !== "string"){
-const err185 = {instancePath:instancePath+"/saturation/generic/running",schemaPath:"#/properties/saturation/properties/generic/properties/running/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!pattern10.test(data71)){
+const err185 = {instancePath:instancePath+"/inventory/generic/name",schemaPath:"#/properties/inventory/properties/generic/properties/name/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2280,9 +2276,8 @@ vErrors.push(err185);
 errors++;
 }
 }
-if(data71.kv_cache !== undefined){
-if(typeof data71.kv_cache !== "string"){
-const err186 = {instancePath:instancePath+"/saturation/generic/kv_cache",schemaPath:"#/properties/saturation/properties/generic/properties/kv_cache/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err186 = {instancePath:instancePath+"/inventory/generic/name",schemaPath:"#/properties/inventory/properties/generic/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2292,9 +2287,11 @@ vErrors.push(err186);
 errors++;
 }
 }
-}
-else {
-const err187 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data68.revision !== undefined){
+let data72 = data68.revision;
+if(typeof data72 === "string"){
+if(func2(data72) > 256){
+const err187 = {instancePath:instancePath+"/inventory/generic/revision",schemaPath:"#/properties/inventory/properties/generic/properties/revision/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2303,11 +2300,8 @@ vErrors.push(err187);
 }
 errors++;
 }
-}
-if(data68.scrape_interval_ms !== undefined){
-let data75 = data68.scrape_interval_ms;
-if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
-const err188 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(!pattern10.test(data72)){
+const err188 = {instancePath:instancePath+"/inventory/generic/revision",schemaPath:"#/properties/inventory/properties/generic/properties/revision/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2316,9 +2310,9 @@ vErrors.push(err188);
 }
 errors++;
 }
-if((typeof data75 == "number") && (isFinite(data75))){
-if(data75 > 600000 || isNaN(data75)){
-const err189 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+else {
+const err189 = {instancePath:instancePath+"/inventory/generic/revision",schemaPath:"#/properties/inventory/properties/generic/properties/revision/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2327,8 +2321,12 @@ vErrors.push(err189);
 }
 errors++;
 }
-if(data75 < 10 || isNaN(data75)){
-const err190 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+if(data68.parent !== undefined){
+let data73 = data68.parent;
+if(typeof data73 === "string"){
+if(func2(data73) > 256){
+const err190 = {instancePath:instancePath+"/inventory/generic/parent",schemaPath:"#/properties/inventory/properties/generic/properties/parent/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2337,12 +2335,8 @@ vErrors.push(err190);
 }
 errors++;
 }
-}
-}
-if(data68.scrape_timeout_ms !== undefined){
-let data76 = data68.scrape_timeout_ms;
-if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
-const err191 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(!pattern10.test(data73)){
+const err191 = {instancePath:instancePath+"/inventory/generic/parent",schemaPath:"#/properties/inventory/properties/generic/properties/parent/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2351,9 +2345,9 @@ vErrors.push(err191);
 }
 errors++;
 }
-if((typeof data76 == "number") && (isFinite(data76))){
-if(data76 > 60000 || isNaN(data76)){
-const err192 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
+}
+else {
+const err192 = {instancePath:instancePath+"/inventory/generic/parent",schemaPath:"#/properties/inventory/properties/generic/properties/parent/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2362,8 +2356,10 @@ vErrors.push(err192);
 }
 errors++;
 }
-if(data76 < 10 || isNaN(data76)){
-const err193 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+}
+else {
+const err193 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2374,11 +2370,8 @@ errors++;
 }
 }
 }
-if(data68.readiness_url !== undefined){
-let data77 = data68.readiness_url;
-if(typeof data77 === "string"){
-if(!pattern13.test(data77)){
-const err194 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
+else {
+const err194 = {instancePath:instancePath+"/inventory",schemaPath:"#/properties/inventory/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2388,8 +2381,12 @@ vErrors.push(err194);
 errors++;
 }
 }
-else {
-const err195 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.saturation !== undefined){
+let data74 = data.saturation;
+if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
+for(const key14 in data74){
+if(!(func0.call(schema0.properties.saturation.properties, key14))){
+const err195 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2399,10 +2396,11 @@ vErrors.push(err195);
 errors++;
 }
 }
-if(data68.readiness_interval_ms !== undefined){
-let data78 = data68.readiness_interval_ms;
-if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
-const err196 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data74.metrics_url !== undefined){
+let data75 = data74.metrics_url;
+if(typeof data75 === "string"){
+if(!pattern14.test(data75)){
+const err196 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2411,9 +2409,9 @@ vErrors.push(err196);
 }
 errors++;
 }
-if((typeof data78 == "number") && (isFinite(data78))){
-if(data78 > 600000 || isNaN(data78)){
-const err197 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+else {
+const err197 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2422,8 +2420,11 @@ vErrors.push(err197);
 }
 errors++;
 }
-if(data78 < 10 || isNaN(data78)){
-const err198 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+if(data74.preset !== undefined){
+let data76 = data74.preset;
+if(!(((((data76 === "vllm") || (data76 === "sglang")) || (data76 === "tgi")) || (data76 === "triton")) || (data76 === "generic"))){
+const err198 = {instancePath:instancePath+"/saturation/preset",schemaPath:"#/properties/saturation/properties/preset/enum",keyword:"enum",params:{allowedValues: schema0.properties.saturation.properties.preset.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2433,12 +2434,12 @@ vErrors.push(err198);
 errors++;
 }
 }
-}
-if(data68.nvidia_smi !== undefined){
-let data79 = data68.nvidia_smi;
-if(typeof data79 === "string"){
-if(func2(data79) < 1){
-const err199 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data74.generic !== undefined){
+let data77 = data74.generic;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+for(const key15 in data77){
+if(!(((key15 === "queue") || (key15 === "running")) || (key15 === "kv_cache"))){
+const err199 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2448,8 +2449,9 @@ vErrors.push(err199);
 errors++;
 }
 }
-else {
-const err200 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data77.queue !== undefined){
+if(typeof data77.queue !== "string"){
+const err200 = {instancePath:instancePath+"/saturation/generic/queue",schemaPath:"#/properties/saturation/properties/generic/properties/queue/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2459,10 +2461,9 @@ vErrors.push(err200);
 errors++;
 }
 }
-if(data68.nvidia_smi_interval_ms !== undefined){
-let data80 = data68.nvidia_smi_interval_ms;
-if(!(((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80))) && (isFinite(data80)))){
-const err201 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data77.running !== undefined){
+if(typeof data77.running !== "string"){
+const err201 = {instancePath:instancePath+"/saturation/generic/running",schemaPath:"#/properties/saturation/properties/generic/properties/running/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2471,9 +2472,10 @@ vErrors.push(err201);
 }
 errors++;
 }
-if((typeof data80 == "number") && (isFinite(data80))){
-if(data80 > 600000 || isNaN(data80)){
-const err202 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+if(data77.kv_cache !== undefined){
+if(typeof data77.kv_cache !== "string"){
+const err202 = {instancePath:instancePath+"/saturation/generic/kv_cache",schemaPath:"#/properties/saturation/properties/generic/properties/kv_cache/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2482,8 +2484,10 @@ vErrors.push(err202);
 }
 errors++;
 }
-if(data80 < 100 || isNaN(data80)){
-const err203 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+}
+}
+else {
+const err203 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2493,11 +2497,10 @@ vErrors.push(err203);
 errors++;
 }
 }
-}
-if(data68.evaluate_interval_ms !== undefined){
-let data81 = data68.evaluate_interval_ms;
+if(data74.scrape_interval_ms !== undefined){
+let data81 = data74.scrape_interval_ms;
 if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
-const err204 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err204 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2507,8 +2510,8 @@ vErrors.push(err204);
 errors++;
 }
 if((typeof data81 == "number") && (isFinite(data81))){
-if(data81 > 60000 || isNaN(data81)){
-const err205 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
+if(data81 > 600000 || isNaN(data81)){
+const err205 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2518,7 +2521,7 @@ vErrors.push(err205);
 errors++;
 }
 if(data81 < 10 || isNaN(data81)){
-const err206 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+const err206 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2529,11 +2532,10 @@ errors++;
 }
 }
 }
-if(data68.max_queue !== undefined){
-let data82 = data68.max_queue;
-if((typeof data82 == "number") && (isFinite(data82))){
-if(data82 <= 0 || isNaN(data82)){
-const err207 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data74.scrape_timeout_ms !== undefined){
+let data82 = data74.scrape_timeout_ms;
+if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
+const err207 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2542,9 +2544,9 @@ vErrors.push(err207);
 }
 errors++;
 }
-}
-else {
-const err208 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if((typeof data82 == "number") && (isFinite(data82))){
+if(data82 > 60000 || isNaN(data82)){
+const err208 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2553,12 +2555,8 @@ vErrors.push(err208);
 }
 errors++;
 }
-}
-if(data68.max_concurrency !== undefined){
-let data83 = data68.max_concurrency;
-if((typeof data83 == "number") && (isFinite(data83))){
-if(data83 <= 0 || isNaN(data83)){
-const err209 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data82 < 10 || isNaN(data82)){
+const err209 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2568,8 +2566,12 @@ vErrors.push(err209);
 errors++;
 }
 }
-else {
-const err210 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/type",keyword:"type",params:{type: "number"},message:"must be number"};
+}
+if(data74.readiness_url !== undefined){
+let data83 = data74.readiness_url;
+if(typeof data83 === "string"){
+if(!pattern14.test(data83)){
+const err210 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2579,11 +2581,8 @@ vErrors.push(err210);
 errors++;
 }
 }
-if(data68.saturated_enter !== undefined){
-let data84 = data68.saturated_enter;
-if((typeof data84 == "number") && (isFinite(data84))){
-if(data84 > 1 || isNaN(data84)){
-const err211 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+else {
+const err211 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2592,8 +2591,11 @@ vErrors.push(err211);
 }
 errors++;
 }
-if(data84 <= 0 || isNaN(data84)){
-const err212 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+if(data74.readiness_interval_ms !== undefined){
+let data84 = data74.readiness_interval_ms;
+if(!(((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84))) && (isFinite(data84)))){
+const err212 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2602,9 +2604,9 @@ vErrors.push(err212);
 }
 errors++;
 }
-}
-else {
-const err213 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if((typeof data84 == "number") && (isFinite(data84))){
+if(data84 > 600000 || isNaN(data84)){
+const err213 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2613,12 +2615,8 @@ vErrors.push(err213);
 }
 errors++;
 }
-}
-if(data68.saturated_leave !== undefined){
-let data85 = data68.saturated_leave;
-if((typeof data85 == "number") && (isFinite(data85))){
-if(data85 < 0 || isNaN(data85)){
-const err214 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data84 < 10 || isNaN(data84)){
+const err214 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2627,8 +2625,13 @@ vErrors.push(err214);
 }
 errors++;
 }
-if(data85 >= 1 || isNaN(data85)){
-const err215 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
+}
+}
+if(data74.nvidia_smi !== undefined){
+let data85 = data74.nvidia_smi;
+if(typeof data85 === "string"){
+if(func2(data85) < 1){
+const err215 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2639,7 +2642,7 @@ errors++;
 }
 }
 else {
-const err216 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err216 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2649,11 +2652,10 @@ vErrors.push(err216);
 errors++;
 }
 }
-if(data68.smoothing !== undefined){
-let data86 = data68.smoothing;
-if((typeof data86 == "number") && (isFinite(data86))){
-if(data86 > 1 || isNaN(data86)){
-const err217 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(data74.nvidia_smi_interval_ms !== undefined){
+let data86 = data74.nvidia_smi_interval_ms;
+if(!(((typeof data86 == "number") && (!(data86 % 1) && !isNaN(data86))) && (isFinite(data86)))){
+const err217 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2662,8 +2664,9 @@ vErrors.push(err217);
 }
 errors++;
 }
-if(data86 <= 0 || isNaN(data86)){
-const err218 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if((typeof data86 == "number") && (isFinite(data86))){
+if(data86 > 600000 || isNaN(data86)){
+const err218 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2672,9 +2675,8 @@ vErrors.push(err218);
 }
 errors++;
 }
-}
-else {
-const err219 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data86 < 100 || isNaN(data86)){
+const err219 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2684,10 +2686,11 @@ vErrors.push(err219);
 errors++;
 }
 }
-if(data68.warmup_ms !== undefined){
-let data87 = data68.warmup_ms;
+}
+if(data74.evaluate_interval_ms !== undefined){
+let data87 = data74.evaluate_interval_ms;
 if(!(((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87))) && (isFinite(data87)))){
-const err220 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err220 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2697,8 +2700,8 @@ vErrors.push(err220);
 errors++;
 }
 if((typeof data87 == "number") && (isFinite(data87))){
-if(data87 < 0 || isNaN(data87)){
-const err221 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data87 > 60000 || isNaN(data87)){
+const err221 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2707,12 +2710,8 @@ vErrors.push(err221);
 }
 errors++;
 }
-}
-}
-if(data68.stale_after_ms !== undefined){
-let data88 = data68.stale_after_ms;
-if(!(((typeof data88 == "number") && (!(data88 % 1) && !isNaN(data88))) && (isFinite(data88)))){
-const err222 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data87 < 10 || isNaN(data87)){
+const err222 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2721,9 +2720,13 @@ vErrors.push(err222);
 }
 errors++;
 }
+}
+}
+if(data74.max_queue !== undefined){
+let data88 = data74.max_queue;
 if((typeof data88 == "number") && (isFinite(data88))){
-if(data88 < 1 || isNaN(data88)){
-const err223 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(data88 <= 0 || isNaN(data88)){
+const err223 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2733,11 +2736,8 @@ vErrors.push(err223);
 errors++;
 }
 }
-}
-if(data68.heartbeat_ms !== undefined){
-let data89 = data68.heartbeat_ms;
-if(!(((typeof data89 == "number") && (!(data89 % 1) && !isNaN(data89))) && (isFinite(data89)))){
-const err224 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err224 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2746,9 +2746,12 @@ vErrors.push(err224);
 }
 errors++;
 }
+}
+if(data74.max_concurrency !== undefined){
+let data89 = data74.max_concurrency;
 if((typeof data89 == "number") && (isFinite(data89))){
-if(data89 < 100 || isNaN(data89)){
-const err225 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+if(data89 <= 0 || isNaN(data89)){
+const err225 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2758,11 +2761,8 @@ vErrors.push(err225);
 errors++;
 }
 }
-}
-if(data68.min_gap_ms !== undefined){
-let data90 = data68.min_gap_ms;
-if(!(((typeof data90 == "number") && (!(data90 % 1) && !isNaN(data90))) && (isFinite(data90)))){
-const err226 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err226 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2771,9 +2771,12 @@ vErrors.push(err226);
 }
 errors++;
 }
+}
+if(data74.saturated_enter !== undefined){
+let data90 = data74.saturated_enter;
 if((typeof data90 == "number") && (isFinite(data90))){
-if(data90 < 0 || isNaN(data90)){
-const err227 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data90 > 1 || isNaN(data90)){
+const err227 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2782,13 +2785,8 @@ vErrors.push(err227);
 }
 errors++;
 }
-}
-}
-if(data68.score_step !== undefined){
-let data91 = data68.score_step;
-if((typeof data91 == "number") && (isFinite(data91))){
-if(data91 > 1 || isNaN(data91)){
-const err228 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(data90 <= 0 || isNaN(data90)){
+const err228 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2797,8 +2795,9 @@ vErrors.push(err228);
 }
 errors++;
 }
-if(data91 <= 0 || isNaN(data91)){
-const err229 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+else {
+const err229 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2808,8 +2807,11 @@ vErrors.push(err229);
 errors++;
 }
 }
-else {
-const err230 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data74.saturated_leave !== undefined){
+let data91 = data74.saturated_leave;
+if((typeof data91 == "number") && (isFinite(data91))){
+if(data91 < 0 || isNaN(data91)){
+const err230 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2818,11 +2820,8 @@ vErrors.push(err230);
 }
 errors++;
 }
-}
-if(data68.report_expiry_seconds !== undefined){
-let data92 = data68.report_expiry_seconds;
-if(!(((typeof data92 == "number") && (!(data92 % 1) && !isNaN(data92))) && (isFinite(data92)))){
-const err231 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data91 >= 1 || isNaN(data91)){
+const err231 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2831,9 +2830,9 @@ vErrors.push(err231);
 }
 errors++;
 }
-if((typeof data92 == "number") && (isFinite(data92))){
-if(data92 > 86400 || isNaN(data92)){
-const err232 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+}
+else {
+const err232 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2842,8 +2841,12 @@ vErrors.push(err232);
 }
 errors++;
 }
-if(data92 < 1 || isNaN(data92)){
-const err233 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data74.smoothing !== undefined){
+let data92 = data74.smoothing;
+if((typeof data92 == "number") && (isFinite(data92))){
+if(data92 > 1 || isNaN(data92)){
+const err233 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2852,12 +2855,8 @@ vErrors.push(err233);
 }
 errors++;
 }
-}
-}
-if(data68.latency_target_ms !== undefined){
-let data93 = data68.latency_target_ms;
-if(!(((typeof data93 == "number") && (!(data93 % 1) && !isNaN(data93))) && (isFinite(data93)))){
-const err234 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data92 <= 0 || isNaN(data92)){
+const err234 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -2866,9 +2865,9 @@ vErrors.push(err234);
 }
 errors++;
 }
-if((typeof data93 == "number") && (isFinite(data93))){
-if(data93 < 0 || isNaN(data93)){
-const err235 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+else {
+const err235 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -2878,11 +2877,10 @@ vErrors.push(err235);
 errors++;
 }
 }
-}
-if(data68.warmup_requests !== undefined){
-let data94 = data68.warmup_requests;
-if(!(((typeof data94 == "number") && (!(data94 % 1) && !isNaN(data94))) && (isFinite(data94)))){
-const err236 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data74.warmup_ms !== undefined){
+let data93 = data74.warmup_ms;
+if(!(((typeof data93 == "number") && (!(data93 % 1) && !isNaN(data93))) && (isFinite(data93)))){
+const err236 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -2891,9 +2889,9 @@ vErrors.push(err236);
 }
 errors++;
 }
-if((typeof data94 == "number") && (isFinite(data94))){
-if(data94 < 0 || isNaN(data94)){
-const err237 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data93 == "number") && (isFinite(data93))){
+if(data93 < 0 || isNaN(data93)){
+const err237 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -2904,9 +2902,10 @@ errors++;
 }
 }
 }
-}
-else {
-const err238 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data74.stale_after_ms !== undefined){
+let data94 = data74.stale_after_ms;
+if(!(((typeof data94 == "number") && (!(data94 % 1) && !isNaN(data94))) && (isFinite(data94)))){
+const err238 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -2915,13 +2914,9 @@ vErrors.push(err238);
 }
 errors++;
 }
-}
-if(data.metrics !== undefined){
-let data95 = data.metrics;
-if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
-for(const key15 in data95){
-if(!((key15 === "listen") || (key15 === "max_scrapes_per_second"))){
-const err239 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+if((typeof data94 == "number") && (isFinite(data94))){
+if(data94 < 1 || isNaN(data94)){
+const err239 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -2931,11 +2926,11 @@ vErrors.push(err239);
 errors++;
 }
 }
-if(data95.listen !== undefined){
-let data96 = data95.listen;
-if(typeof data96 === "string"){
-if(!pattern15.test(data96)){
-const err240 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"},message:"must match pattern \""+"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"+"\""};
+}
+if(data74.heartbeat_ms !== undefined){
+let data95 = data74.heartbeat_ms;
+if(!(((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95))) && (isFinite(data95)))){
+const err240 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -2944,9 +2939,9 @@ vErrors.push(err240);
 }
 errors++;
 }
-}
-else {
-const err241 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data95 == "number") && (isFinite(data95))){
+if(data95 < 100 || isNaN(data95)){
+const err241 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -2956,10 +2951,11 @@ vErrors.push(err241);
 errors++;
 }
 }
-if(data95.max_scrapes_per_second !== undefined){
-let data97 = data95.max_scrapes_per_second;
-if(!(((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97))) && (isFinite(data97)))){
-const err242 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+if(data74.min_gap_ms !== undefined){
+let data96 = data74.min_gap_ms;
+if(!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96)))){
+const err242 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -2968,9 +2964,9 @@ vErrors.push(err242);
 }
 errors++;
 }
-if((typeof data97 == "number") && (isFinite(data97))){
-if(data97 > 1000 || isNaN(data97)){
-const err243 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000"};
+if((typeof data96 == "number") && (isFinite(data96))){
+if(data96 < 0 || isNaN(data96)){
+const err243 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -2979,8 +2975,13 @@ vErrors.push(err243);
 }
 errors++;
 }
-if(data97 < 0 || isNaN(data97)){
-const err244 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data74.score_step !== undefined){
+let data97 = data74.score_step;
+if((typeof data97 == "number") && (isFinite(data97))){
+if(data97 > 1 || isNaN(data97)){
+const err244 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -2989,11 +2990,8 @@ vErrors.push(err244);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err245 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data97 <= 0 || isNaN(data97)){
+const err245 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3003,14 +3001,209 @@ vErrors.push(err245);
 errors++;
 }
 }
-}
 else {
-const err246 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err246 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err246];
 }
 else {
 vErrors.push(err246);
+}
+errors++;
+}
+}
+if(data74.report_expiry_seconds !== undefined){
+let data98 = data74.report_expiry_seconds;
+if(!(((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98))) && (isFinite(data98)))){
+const err247 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err247];
+}
+else {
+vErrors.push(err247);
+}
+errors++;
+}
+if((typeof data98 == "number") && (isFinite(data98))){
+if(data98 > 86400 || isNaN(data98)){
+const err248 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+if(vErrors === null){
+vErrors = [err248];
+}
+else {
+vErrors.push(err248);
+}
+errors++;
+}
+if(data98 < 1 || isNaN(data98)){
+const err249 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err249];
+}
+else {
+vErrors.push(err249);
+}
+errors++;
+}
+}
+}
+if(data74.latency_target_ms !== undefined){
+let data99 = data74.latency_target_ms;
+if(!(((typeof data99 == "number") && (!(data99 % 1) && !isNaN(data99))) && (isFinite(data99)))){
+const err250 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err250];
+}
+else {
+vErrors.push(err250);
+}
+errors++;
+}
+if((typeof data99 == "number") && (isFinite(data99))){
+if(data99 < 0 || isNaN(data99)){
+const err251 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err251];
+}
+else {
+vErrors.push(err251);
+}
+errors++;
+}
+}
+}
+if(data74.warmup_requests !== undefined){
+let data100 = data74.warmup_requests;
+if(!(((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100))) && (isFinite(data100)))){
+const err252 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err252];
+}
+else {
+vErrors.push(err252);
+}
+errors++;
+}
+if((typeof data100 == "number") && (isFinite(data100))){
+if(data100 < 0 || isNaN(data100)){
+const err253 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err253];
+}
+else {
+vErrors.push(err253);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err254 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err254];
+}
+else {
+vErrors.push(err254);
+}
+errors++;
+}
+}
+if(data.metrics !== undefined){
+let data101 = data.metrics;
+if(data101 && typeof data101 == "object" && !Array.isArray(data101)){
+for(const key16 in data101){
+if(!((key16 === "listen") || (key16 === "max_scrapes_per_second"))){
+const err255 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err255];
+}
+else {
+vErrors.push(err255);
+}
+errors++;
+}
+}
+if(data101.listen !== undefined){
+let data102 = data101.listen;
+if(typeof data102 === "string"){
+if(!pattern16.test(data102)){
+const err256 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"},message:"must match pattern \""+"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"+"\""};
+if(vErrors === null){
+vErrors = [err256];
+}
+else {
+vErrors.push(err256);
+}
+errors++;
+}
+}
+else {
+const err257 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err257];
+}
+else {
+vErrors.push(err257);
+}
+errors++;
+}
+}
+if(data101.max_scrapes_per_second !== undefined){
+let data103 = data101.max_scrapes_per_second;
+if(!(((typeof data103 == "number") && (!(data103 % 1) && !isNaN(data103))) && (isFinite(data103)))){
+const err258 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err258];
+}
+else {
+vErrors.push(err258);
+}
+errors++;
+}
+if((typeof data103 == "number") && (isFinite(data103))){
+if(data103 > 1000 || isNaN(data103)){
+const err259 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000"};
+if(vErrors === null){
+vErrors = [err259];
+}
+else {
+vErrors.push(err259);
+}
+errors++;
+}
+if(data103 < 0 || isNaN(data103)){
+const err260 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err260];
+}
+else {
+vErrors.push(err260);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err261 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err261];
+}
+else {
+vErrors.push(err261);
+}
+errors++;
+}
+}
+}
+else {
+const err262 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err262];
+}
+else {
+vErrors.push(err262);
 }
 errors++;
 }

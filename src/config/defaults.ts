@@ -34,6 +34,12 @@ export const CONFIG_DEFAULTS = deepFreeze({
     max_payload_depth: 64,
   },
   models: [],
+  agent_check: {
+    min_weight_percent: 10,
+    warming_weight_percent: 50,
+    max_connections: 64,
+    leave_ms: 4_000,
+  },
   inventory: {
     source: 'auto',
     poll_interval_ms: 2_000,

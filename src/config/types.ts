@@ -71,6 +71,15 @@ export interface Config {
     readonly version: string;
     readonly ready: boolean;
   }>;
+  /** HAProxy agent-check (off while `listen` is null). */
+  readonly agentCheck: {
+    readonly listen: string | null;
+    readonly minWeightPercent: number;
+    readonly warmingWeightPercent: number;
+    readonly maxConnections: number;
+    /** On stop: `drain`, then `down`, each for half of this, before the port closes. */
+    readonly leaveMs: number;
+  };
   /** Where filament learns what the model server has loaded (docs/validation.md). */
   readonly inventory: InventoryConfig;
   /** Saturation measurement and reports (README "Saturation"). */

@@ -3,7 +3,8 @@ import { createServer, type Server } from 'node:http';
 /**
  * A tiny HTTP server standing in for a model server (for the demo and the tests): `/metrics`
  * serves whatever text is set, `/v2/health/ready` and `/v2/models/{name}/ready` answer 200 or
- * 503/404 as set. It serves no inference.
+ * 503/404 as set, the inventory endpoints list `served`, and any other path is answered `ok`
+ * and counted (a stand-in for inference, for load balancers in front of it).
  */
 export interface ModelServerStandIn {
   readonly base: string;
@@ -16,6 +17,8 @@ export interface ModelServerStandIn {
    * `GET /v1/models`, TGI `GET /info` (the first entry) and Triton `POST /v2/repository/index`.
    */
   served: StandInModel[];
+  /** Requests it has answered as if it were serving inference (any other path, answered 200). */
+  readonly hits: () => number;
   close(): Promise<void>;
 }
 
@@ -64,13 +67,17 @@ export async function startModelServerStandIn(): Promise<ModelServerStandIn> {
       response.writeHead(state.modelsReady.get(decodeURIComponent(model)) ? 200 : 404).end();
       return;
     }
-    response.writeHead(404).end();
+    // Anything else stands for an inference request (what a load balancer in front sends).
+    hits++;
+    response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
   });
+  let hits = 0;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return Object.assign(state, {
     base: `http://127.0.0.1:${port}`,
+    hits: () => hits,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   });
 }

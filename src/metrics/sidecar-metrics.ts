@@ -70,6 +70,7 @@ export class SidecarMetrics {
   readonly connectionsRefused: Counter<'listener' | 'reason'>;
   readonly inventoryPolls: Counter<'outcome'>;
   readonly inventoryChanges: Counter;
+  readonly agentChecks: Counter;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -224,6 +225,11 @@ export class SidecarMetrics {
       name: 'filament_inventory_polls_total',
       help: 'Questions to the model server about what it has loaded, by outcome (ok, failed).',
       labelNames: ['outcome'],
+      registers,
+    });
+    this.agentChecks = new Counter({
+      name: 'filament_agent_checks_total',
+      help: 'HAProxy agent-check connections answered.',
       registers,
     });
     this.inventoryChanges = new Counter({

@@ -3,7 +3,7 @@ import type { Config } from '../config/index.ts';
 import { loadTrustRoot, readBrokerFiles } from '../credentials/index.ts';
 import type { ModelInventory, StaticModelInventory } from '../inventory/index.ts';
 import type { StateDirLock } from '../last-known-good/index.ts';
-import type { MetricsServer, SidecarMetrics } from '../metrics/index.ts';
+import type { SidecarMetrics } from '../metrics/index.ts';
 import type { BrokerConnection } from '../mqtt/index.ts';
 import { RuleFollower } from '../rule-stream/index.ts';
 import type { RuleStore } from '../rules/index.ts';
@@ -12,14 +12,9 @@ import type { ObjectiveConfig, Payload, Verdict } from '../validation/index.ts';
 import { openConnection } from './connection-options.ts';
 import { buildCoreParts, type CoreParts, type SidecarDeps } from './core-parts.ts';
 import { planReload, type ReloadOutcome, withLiveSettings } from './live-settings.ts';
+import { SideListeners } from './side-listeners.ts';
 import { configSnapshot, inventoryFields, tenantSnapshots } from './snapshot.ts';
-import {
-  countAcks,
-  followConnection,
-  lockStateDir,
-  logTrust,
-  startMetricsServer,
-} from './start-steps.ts';
+import { countAcks, followConnection, lockStateDir, logTrust } from './start-steps.ts';
 import { apiOptions, followerOptions, startedFields } from './subsystem-options.ts';
 import { FILAMENT_VERSION } from './version.ts';
 
@@ -46,7 +41,7 @@ export class Sidecar {
   private connection: BrokerConnection | null = null;
   private follower: RuleFollower | null = null;
   private api: ApiServer | null = null;
-  private metricsServer: MetricsServer | null = null;
+  private side: SideListeners | null = null;
   private stopping: Promise<void> | null = null;
   private lock: StateDirLock | null = null;
 
@@ -102,7 +97,7 @@ export class Sidecar {
     await this.core.poller?.start();
     this.api = new ApiServer(apiOptions(c, this.core, () => this.snapshot()));
     await this.api.start();
-    this.metricsServer = await startMetricsServer(c.metrics, metrics, log);
+    this.side = await SideListeners.start(c, { metrics, monitor, log });
     follower.start();
     monitor.start();
     // Connecting builds the mqtt.js client (tens of ms in the binary): after start() returns, so
@@ -125,7 +120,7 @@ export class Sidecar {
       monitor.publishNow();
       this.follower?.stop();
       await this.api?.stop(apiDeadlineMs);
-      await this.metricsServer?.stop();
+      await this.side?.stop();
       monitor.stop();
       this.core.poller?.stop();
       await publisher.publishFinal(monitor.offlineReport());
@@ -185,7 +180,7 @@ export class Sidecar {
 
   /** The port `/metrics` listens on, or `null` when off or not bound. */
   get metricsPort(): number | null {
-    return this.metricsServer?.port ?? null;
+    return this.side?.metricsPort ?? null;
   }
 
   private tenants(): ConfigSnapshot['tenants'] {

@@ -65,6 +65,13 @@ describe('buildConfig', () => {
       metrics: { listen: '127.0.0.1:9464', maxScrapesPerSecond: 5 },
       validation: { payloadDefault: 'off', maxPayloadBytes: 16777216, maxPayloadDepth: 64 },
       models: [],
+      agentCheck: {
+        listen: null,
+        minWeightPercent: 10,
+        warmingWeightPercent: 50,
+        maxConnections: 64,
+        leaveMs: 4000,
+      },
       inventory: {
         source: 'static',
         url: null,

@@ -66,6 +66,10 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
       'validation',
     ],
   },
+  'haproxy-agent': {
+    job: "HAProxy's agent-check answered from this replica's saturation",
+    mayImport: ['report'],
+  },
   resolver: {
     job: 'the resolver library: replica table, picking',
     mayImport: ['clock', 'log', 'mqtt', 'report'],
@@ -78,6 +82,7 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
       'clock',
       'config',
       'credentials',
+      'haproxy-agent',
       'inventory',
       'inventory-sources',
       'last-known-good',

@@ -1,0 +1,80 @@
+import type { Config } from '../config/index.ts';
+import { AgentServer, agentReply } from '../haproxy-agent/index.ts';
+import type { Logger } from '../log/index.ts';
+import type { MetricsServer, SidecarMetrics } from '../metrics/index.ts';
+import type { SaturationMonitor } from '../saturation/index.ts';
+import { startMetricsServer } from './start-steps.ts';
+
+/**
+ * The listeners beside the gRPC API: `/metrics` and the HAProxy agent-check port. A port that is
+ * taken is logged, not fatal: validation must not stop because a side door could not open.
+ */
+export class SideListeners {
+  private constructor(
+    private readonly metrics: MetricsServer | null,
+    private readonly agent: AgentServer | null,
+    private readonly leaveMs: number,
+  ) {}
+
+  /** Starts what the config asks for. */
+  static async start(
+    c: Config,
+    parts: { metrics: SidecarMetrics; monitor: SaturationMonitor; log: Logger },
+  ): Promise<SideListeners> {
+    const metrics = await startMetricsServer(c.metrics, parts.metrics, parts.log);
+    return new SideListeners(metrics, await startAgent(c, parts), c.agentCheck.leaveMs);
+  }
+
+  /** The port `/metrics` listens on, or `null`. */
+  get metricsPort(): number | null {
+    return this.metrics?.port ?? null;
+  }
+
+  /** The agent-check port, or `null`. */
+  get agentPort(): number | null {
+    return this.agent?.port ?? null;
+  }
+
+  /**
+   * Stops both; the agent port first answers `drain` for half of `agent_check.leave_ms`, then
+   * `down` for the other half, so HAProxy sees the replica go rather than lose its agent.
+   */
+  async stop(): Promise<void> {
+    await this.agent?.leave(
+      this.leaveMs / 2,
+      this.leaveMs / 2,
+      'down #OFFLINE: the sidecar stopped\n',
+    );
+    await this.metrics?.stop();
+  }
+}
+
+async function startAgent(
+  c: Config,
+  parts: { metrics: SidecarMetrics; monitor: SaturationMonitor; log: Logger },
+): Promise<AgentServer | null> {
+  const a = c.agentCheck;
+  if (a.listen === null) return null;
+  const match = /^(.*):(\d+)$/.exec(a.listen) as RegExpExecArray;
+  const host = (match[1] as string).replace(/^\[(.*)\]$/, '$1');
+  const options = {
+    minWeightPercent: a.minWeightPercent,
+    warmingWeightPercent: a.warmingWeightPercent,
+    maxConnections: c.saturation.thresholds.maxConcurrency,
+  };
+  const server = new AgentServer({
+    host,
+    port: Number(match[2]),
+    reply: () => agentReply(parts.monitor.current(), options),
+    maxConnections: a.maxConnections,
+    onAnswered: () => parts.metrics.agentChecks.inc(),
+  });
+  try {
+    const port = await server.start();
+    parts.log.info('HAProxy agent-check listening', { address: `${host}:${port}` });
+    return server;
+  } catch (error) {
+    parts.log.error('HAProxy agent-check not started', { listen: a.listen, error: String(error) });
+    return null;
+  }
+}
