@@ -21,6 +21,8 @@ export interface MetricsSources {
    * What the model server says it has loaded, when filament asks it: whether that is confirmed
    * now, and how many models (adapters included) it lists. `null` with a static `[[models]]` list.
    */
+  /** Who this is: one `filament_info` series, to join cluster-wide views on. */
+  readonly identity?: () => { replica: string; cluster: string; version: string };
   readonly inventory?: () => {
     confirmed: boolean;
     models: number;
@@ -226,6 +228,17 @@ export class SidecarMetrics {
       help: 'Questions to the model server about what it has loaded, by outcome (ok, failed).',
       labelNames: ['outcome'],
       registers,
+    });
+    new Gauge({
+      name: 'filament_info',
+      help: "1, labelled with this sidecar's replica, cluster and version (join on it for cluster-wide views).",
+      labelNames: ['replica', 'cluster', 'version'],
+      registers,
+      collect() {
+        this.reset();
+        const who = sources.identity?.();
+        if (who) this.set(who, 1);
+      },
     });
     this.agentChecks = new Counter({
       name: 'filament_agent_checks_total',

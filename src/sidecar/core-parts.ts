@@ -19,6 +19,7 @@ import { MeteredValidator } from './metered-validator.ts';
 import { ReportPublisher } from './report-publisher.ts';
 import { ServablePublisher } from './servable-publisher.ts';
 import { monitorOptions, validatorOptions } from './subsystem-options.ts';
+import { FILAMENT_VERSION } from './version.ts';
 
 /** What {@linkcode Sidecar} needs besides its config. */
 export interface SidecarDeps {
@@ -102,6 +103,11 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
     trustedKeys: () => running.trust()?.keys.size ?? 0,
     saturation: () => monitor.current(),
     collectorAges: () => monitor.collectorAges(),
+    identity: () => ({
+      replica: config.identity.replica,
+      cluster: config.identity.cluster,
+      version: FILAMENT_VERSION,
+    }),
     inventory: () =>
       live && {
         confirmed: live.unconfirmedReason === null,
