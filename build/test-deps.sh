@@ -22,6 +22,7 @@ mosquitto_pub|mosquitto-clients|publishing rule sets as another client would
 mosquitto_passwd|mosquitto|the broker password tests
 nats-server|nats-server|the cluster and MQTT 3.1.1 contract tests
 promtool|prometheus|checking /metrics with promtool
+prometheus|prometheus|a real Prometheus running every dashboard query against real sidecars
 haproxy|haproxy|the load balancer steered by the agent-check
 socat|socat|standing in for systemd's notification socket
 openssl|openssl|making the broker TLS certificates
