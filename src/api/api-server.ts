@@ -8,6 +8,7 @@ import { GuardedListener, type ListenerLimits } from './guarded-listener.ts';
 import { healthService } from './health-service.ts';
 import type { HealthState } from './health-state.ts';
 import { serviceDefinition } from './load-definitions.ts';
+import { orcaService } from './orca-service.ts';
 import { reflectionService } from './reflection-service.ts';
 import type { SidecarBackend } from './sidecar-backend.ts';
 import { sidecarService } from './sidecar-service.ts';
@@ -105,6 +106,13 @@ export class ApiServer {
     this.server.addService(
       serviceDefinition('grpc.reflection.v1alpha.ServerReflection'),
       reflection,
+    );
+    this.server.addService(
+      serviceDefinition('xds.service.orca.v3.OpenRcaService'),
+      orcaService(options.backend, registry, {
+        stallMs: options.streamStallMs ?? 10_000,
+        onCancelled: (method, reason) => options.onStreamCancelled?.(method, reason),
+      }),
     );
     this.server.addService(
       serviceDefinition('filament.v1.Sidecar'),

@@ -16,7 +16,7 @@ import {
   toValidateResponse,
 } from './proto-mapping.ts';
 import type { SidecarBackend } from './sidecar-backend.ts';
-import { type StreamCancelled, StreamFlow } from './stream-flow.ts';
+import { latestOnlySender, type StreamCancelled, StreamFlow } from './stream-flow.ts';
 
 interface ValidateRequest {
   config: ObjectiveConfigMessage | null;
@@ -41,32 +41,11 @@ export function sidecarService(
 ): grpc.UntypedServiceImplementation {
   const flowOf = (call: grpc.ServerWritableStream<unknown, unknown>, method: string) =>
     new StreamFlow(call, { method, ...flow });
-  /**
-   * Sends the latest snapshot each time `make` has news; while the client is not reading, only
-   * the newest is kept and sent when it drains (snapshots replace each other).
-   */
   const latestOnly = (
     call: grpc.ServerWritableStream<unknown, unknown>,
     method: string,
     make: () => unknown,
-  ) => {
-    const f = flowOf(call, method);
-    let waiting = false;
-    const write = () => {
-      const message = make();
-      if (message !== undefined) f.write(message);
-    };
-    f.onDrain(() => {
-      if (!waiting) return;
-      waiting = false;
-      write();
-    });
-    return () => {
-      if (call.cancelled || call.writableEnded) return;
-      if (f.blocked) waiting = true;
-      else write();
-    };
-  };
+  ) => latestOnlySender(call, flowOf(call, method), make);
   const judge = (request: ValidateRequest) => {
     if (request.config === null || request.config === undefined) {
       return {

@@ -97,3 +97,30 @@ function http2StreamOf(call: Writable): { destroyed: boolean; close(code: number
   }
   return null;
 }
+
+/**
+ * Sends the latest snapshot each time it is called; while the client is not reading, only the
+ * newest is kept and sent when it drains (snapshots replace each other). `make` returns the
+ * message, or `undefined` for nothing to send yet.
+ */
+export function latestOnlySender(
+  call: { readonly cancelled: boolean; readonly writableEnded: boolean },
+  flow: StreamFlow,
+  make: () => unknown,
+): () => void {
+  let waiting = false;
+  const write = () => {
+    const message = make();
+    if (message !== undefined) flow.write(message);
+  };
+  flow.onDrain(() => {
+    if (!waiting) return;
+    waiting = false;
+    write();
+  });
+  return () => {
+    if (call.cancelled || call.writableEnded) return;
+    if (flow.blocked) waiting = true;
+    else write();
+  };
+}

@@ -288,6 +288,7 @@ describe('the local gRPC API', () => {
         'grpc.health.v1.Health',
         'grpc.reflection.v1.ServerReflection',
         'grpc.reflection.v1alpha.ServerReflection',
+        'xds.service.orca.v3.OpenRcaService',
       ]);
       expect(
         JSON.parse((await bufCurl(target, 'grpc.health.v1.Health/Check', { service: '' })).stdout),

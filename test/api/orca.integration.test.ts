@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+// grpc-js 1.14 does not re-export its ORCA client at the top level.
+import { createOrcaClient } from '@grpc/grpc-js/build/src/orca.js';
+import {
+  type ModelServerStandIn,
+  startModelServerStandIn,
+  vllmMetrics,
+} from '../../src/demo/index.ts';
+import { startMosquitto } from '../../src/local-broker/index.ts';
+import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
+import { bufCurl } from '../helpers/grpc-clients.ts';
+import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
+import {
+  type SidecarProcess,
+  sidecarArgs,
+  startSidecarProcess,
+} from '../helpers/sidecar-process.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
+
+let broker: Awaited<ReturnType<typeof startMosquitto>>;
+let dir: Awaited<ReturnType<typeof tempDir>>;
+let server: ModelServerStandIn;
+let sidecar: SidecarProcess;
+let socket: string;
+
+beforeAll(async () => {
+  broker = await startMosquitto();
+  dir = await tempDir('filament-orca-');
+  await publishOnce({
+    url: broker.url,
+    topic: rulesTopic('filament/v1', 'acme'),
+    payload: jsonBytes(ruleSet('acme', 1)),
+  });
+  server = await startModelServerStandIn();
+  server.ready = true;
+  server.metrics = vllmMetrics(0, 2, 0.2);
+  socket = join(dir.path, 'api.sock');
+  const config = join(dir.path, 'filament.toml');
+  await writeFile(
+    config,
+    [
+      '[api]',
+      `socket = "${socket}"`,
+      '[inventory]',
+      'source = "static"',
+      '[saturation]',
+      `metrics_url = "${server.base}/metrics"`,
+      'scrape_interval_ms = 50',
+      'evaluate_interval_ms = 50',
+      'warmup_ms = 0',
+      'smoothing = 1',
+      'nvidia_smi = "off"',
+    ].join('\n'),
+  );
+  sidecar = startSidecarProcess(
+    sidecarArgs({ config, brokers: [broker.url], tenant: 'acme', stateDir: join(dir.path, 's') }),
+  );
+  await sidecar.waitForLog((l) => l.msg === 'applied rule set', 'v1');
+});
+afterAll(async () => {
+  await sidecar.kill('SIGTERM');
+  await server.close();
+  await broker.stop();
+  await dir.remove();
+});
+
+describe('ORCA out-of-band load reports (xds.service.orca.v3.OpenRcaService)', () => {
+  test("grpc-js's own ORCA client reads them: at once, on the interval, and they follow the load", async () => {
+    const channel = new grpc.Channel(`unix:${socket}`, grpc.credentials.createInsecure(), {});
+    const client = createOrcaClient(channel);
+    const reports: Array<{
+      application_utilization: number;
+      named_metrics: Record<string, number>;
+      at: number;
+    }> = [];
+    const t0 = performance.now();
+    const stream = client.streamCoreMetrics({
+      report_interval: { seconds: 0, nanos: 300_000_000 },
+    });
+    stream.on(
+      'data',
+      (r: { application_utilization: number; named_metrics: Record<string, number> }) =>
+        reports.push({ ...r, at: performance.now() - t0 }),
+    );
+    stream.on('error', () => {});
+    await Bun.sleep(1100);
+    // At once, then about every 300 ms.
+    expect(reports[0]?.at).toBeLessThan(250);
+    expect(reports.length).toBeGreaterThanOrEqual(3);
+    expect(reports.length).toBeLessThanOrEqual(6);
+    const idle = reports.at(-1);
+    expect(idle?.named_metrics.queue).toBe(0);
+    expect(idle?.named_metrics.ready).toBe(1);
+    server.metrics = vllmMetrics(40, 64, 0.97);
+    const deadline = Date.now() + 5000;
+    while ((reports.at(-1)?.named_metrics.queue ?? 0) !== 40 && Date.now() < deadline)
+      await Bun.sleep(50);
+    const busy = reports.at(-1);
+    expect(busy?.named_metrics.queue).toBe(40);
+    expect(busy?.application_utilization).toBeGreaterThan(
+      (idle?.application_utilization ?? 1) + 0.3,
+    );
+    stream.cancel();
+    client.close();
+    server.metrics = vllmMetrics(0, 2, 0.2);
+  });
+
+  test('buf curl (an independent Go client) finds it by reflection and reads the stream', async () => {
+    const list = await bufCurl({ socket }, '--list-methods');
+    expect(list.stdout).toContain('xds.service.orca.v3.OpenRcaService/StreamCoreMetrics');
+    const read = await bufCurl(
+      { socket },
+      'xds.service.orca.v3.OpenRcaService/StreamCoreMetrics',
+      { reportInterval: '0.3s' },
+      '1s',
+    );
+    const messages = read.stdout.split(/\n(?=\{)/).filter((m) => m.trim() !== '');
+    expect(messages.length).toBeGreaterThanOrEqual(2);
+    expect(JSON.parse(messages[0] as string)).toMatchObject({ namedMetrics: { ready: 1 } });
+  });
+
+  test('a too-short interval is raised to 250 ms', async () => {
+    const channel = new grpc.Channel(`unix:${socket}`, grpc.credentials.createInsecure(), {});
+    const client = createOrcaClient(channel);
+    let count = 0;
+    const stream = client.streamCoreMetrics({ report_interval: { seconds: 0, nanos: 1_000_000 } });
+    stream.on('data', () => count++);
+    stream.on('error', () => {});
+    await Bun.sleep(1000);
+    stream.cancel();
+    client.close();
+    expect(count).toBeLessThanOrEqual(6);
+    expect(count).toBeGreaterThanOrEqual(3);
+  });
+});
