@@ -67,6 +67,7 @@ describe('kill -9 in a loop while rule sets are published continuously (mosquitt
       await writeFile(config, `[api]\nsocket = "${socket}"\n[saturation]\nnvidia_smi = "off"\n`);
       const store = new StateStore(stateDir);
       let restoredBefore = 0;
+      let lastPid = 0;
       for (let i = 0; i < ITERATIONS; i++) {
         const durableAtKill = durable;
         const sidecar = startSidecarProcess(
@@ -95,8 +96,10 @@ describe('kill -9 in a loop while rule sets are published continuously (mosquitt
         ]);
         client.close();
         // SERVING from the restored rules, before the broker is even reached (the first run starts
-        // with none: NOT_SERVING until its first set, but it answers).
-        expect(answered).toBe(i === 0 ? 'NOT_SERVING' : 'SERVING');
+        // with none: NOT_SERVING until its first set arrives, which may already have happened;
+        // either way it answers).
+        if (i === 0) expect(['NOT_SERVING', 'SERVING']).toContain(answered as string);
+        else expect(answered).toBe('SERVING');
         // Let it apply a few newer versions, then kill it at an arbitrary moment.
         const target = published + 3;
         await sidecar.waitForLog(
@@ -105,6 +108,7 @@ describe('kill -9 in a loop while rule sets are published continuously (mosquitt
         );
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 60));
         expect(await sidecar.kill('SIGKILL')).toBe('SIGKILL');
+        lastPid = sidecar.pid;
 
         const loaded = await store.load(TENANT);
         expect(loaded.problems).toEqual([]);
@@ -113,11 +117,14 @@ describe('kill -9 in a loop while rule sets are published continuously (mosquitt
         expect(loaded.highWater).toBeGreaterThanOrEqual(loaded.record?.header.version as number);
       }
       expect(restoredBefore).toBeGreaterThan(0);
-      // Crashes mid-write leave temporary files; each start removes its dead predecessors'.
+      // Crashes mid-write leave temporary files; each start removes its dead predecessors'. What
+      // is left can only be the last run's, killed with no successor yet: at most its state
+      // write, the link of the previous copy being made beside it, and the version floor's.
       const temporaries = (await readdir(join(stateDir, 'rules'))).filter((f) =>
         f.includes('.tmp-'),
       );
-      expect(temporaries.length).toBeLessThanOrEqual(1);
+      expect(temporaries.length).toBeLessThanOrEqual(3);
+      for (const name of temporaries) expect(name).toContain(`.tmp-${lastPid}.`);
     },
     DEADLINE_MS,
   );
