@@ -57,3 +57,21 @@ export async function brokerCredentials(values: CredentialValues): Promise<Broke
     ...secrets,
   };
 }
+
+/**
+ * {@linkcode brokerCredentials} for a command: a file that cannot be read is said on stderr
+ * (`command: …`) and gives `null`, for the command to exit 1.
+ */
+export async function credentialsOrSay(
+  values: CredentialValues,
+  command: string,
+  err: (text: string) => void,
+): Promise<BrokerCredentials | null> {
+  try {
+    return await brokerCredentials(values);
+  } catch (error) {
+    if (!(error instanceof CredentialFileError)) throw error;
+    err(`${command}: ${error.message}`);
+    return null;
+  }
+}

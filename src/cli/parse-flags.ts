@@ -26,3 +26,14 @@ export const BROKER_FLAGS = {
   protocol: { type: 'string' },
   'topic-prefix': { type: 'string' },
 } as const satisfies Options;
+
+/**
+ * The MQTT protocol version `--protocol` asks for (`5`, the default, or `3.1.1`).
+ * @throws {UsageError} for anything else.
+ */
+export function protocolFlag(value: string | undefined, command: string): 4 | 5 {
+  const protocol = value ?? '5';
+  if (protocol !== '5' && protocol !== '3.1.1')
+    throw new UsageError(`${command}: --protocol must be 5 or 3.1.1, got "${protocol}"`);
+  return protocol === '5' ? 5 : 4;
+}

@@ -15,7 +15,7 @@ import { ENVELOPE_CONTENT_TYPE, KeyError, signRuleSet, type TrustRoot } from '..
 import { brokerCredentials, CREDENTIAL_FLAGS, CredentialFileError } from './broker-credentials.ts';
 import { type CliIo, EXIT, UsageError } from './cli-io.ts';
 import { loadRuleFile, type RuleFile, RuleFileError } from './load-rule-file.ts';
-import { BROKER_FLAGS, parseFlags } from './parse-flags.ts';
+import { BROKER_FLAGS, parseFlags, protocolFlag } from './parse-flags.ts';
 import { keygen, readSigningKeys, readTrustRoot } from './rules-signing.ts';
 
 /** `filament rules lint|sign|publish|keygen|status …`. */
@@ -213,9 +213,7 @@ async function publish(argv: readonly string[], io: CliIo): Promise<number> {
   const url = values.broker?.[0];
   if (url === undefined) throw new UsageError('rules publish: --broker URL is required');
   const format = formatFlag(values.format);
-  const protocol = values.protocol ?? '5';
-  if (protocol !== '5' && protocol !== '3.1.1')
-    throw new UsageError(`rules publish: --protocol must be 5 or 3.1.1, got "${protocol}"`);
+  const protocolVersion = protocolFlag(values.protocol, 'rules publish');
   const timeoutMs = values.timeout === undefined ? 10_000 : Number(values.timeout) * 1000;
   if (!(timeoutMs > 0))
     throw new UsageError(
@@ -245,7 +243,7 @@ async function publish(argv: readonly string[], io: CliIo): Promise<number> {
       topic,
       payload,
       contentType,
-      protocolVersion: protocol === '5' ? 5 : 4,
+      protocolVersion,
       timeoutMs,
       ...(await brokerCredentials(values)),
     });

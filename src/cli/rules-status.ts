@@ -10,14 +10,9 @@ import { decodeReport, type ReplicaState } from '../report/index.ts';
 import type { AckDocument } from '../rule-stream/index.ts';
 import { claimedVersion, readEnvelope } from '../rules/index.ts';
 import { formatTable } from '../terminal-tables/index.ts';
-import {
-  type BrokerCredentials,
-  brokerCredentials,
-  CREDENTIAL_FLAGS,
-  CredentialFileError,
-} from './broker-credentials.ts';
+import { CREDENTIAL_FLAGS, credentialsOrSay } from './broker-credentials.ts';
 import { type CliIo, EXIT, UsageError } from './cli-io.ts';
-import { BROKER_FLAGS, parseFlags } from './parse-flags.ts';
+import { BROKER_FLAGS, parseFlags, protocolFlag } from './parse-flags.ts';
 import { describeCluster, type RolloutView, rolloutView } from './rollout-view.ts';
 
 /**
@@ -52,23 +47,15 @@ export async function rulesStatus(argv: readonly string[], io: CliIo): Promise<n
       `rules status: --min-fraction must be between 0 and 1, got "${values['min-fraction']}"`,
     );
   const timeoutMs = parseDuration(values.timeout ?? '60s');
-  const protocol = values.protocol ?? '5';
-  if (protocol !== '5' && protocol !== '3.1.1')
-    throw new UsageError(`rules status: --protocol must be 5 or 3.1.1, got "${protocol}"`);
-  let credentials: BrokerCredentials;
-  try {
-    credentials = await brokerCredentials(values);
-  } catch (error) {
-    if (!(error instanceof CredentialFileError)) throw error;
-    io.err(`rules status: ${error.message}`);
-    return EXIT.failed;
-  }
+  const protocolVersion = protocolFlag(values.protocol, 'rules status');
+  const credentials = await credentialsOrSay(values, 'rules status', io.err);
+  if (credentials === null) return EXIT.failed;
   const prefix = values['topic-prefix'] ?? DEFAULT_TOPIC_PREFIX;
   const watch = new RolloutWatch(tenant, values.cluster);
   const connection = new MqttConnection({
     urls,
     clientId: `filament-rules-status-${Math.random().toString(16).slice(2, 10)}`,
-    protocolVersion: protocol === '5' ? 5 : 4,
+    protocolVersion,
     cleanSession: true,
     ...credentials,
   });

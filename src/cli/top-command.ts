@@ -1,14 +1,9 @@
 import { DEFAULT_TOPIC_PREFIX } from '../mqtt/index.ts';
 import { Resolver } from '../resolver/index.ts';
 import { renderFleet } from '../terminal-tables/index.ts';
-import {
-  type BrokerCredentials,
-  brokerCredentials,
-  CREDENTIAL_FLAGS,
-  CredentialFileError,
-} from './broker-credentials.ts';
+import { CREDENTIAL_FLAGS, credentialsOrSay } from './broker-credentials.ts';
 import { type CliIo, EXIT, UsageError } from './cli-io.ts';
-import { BROKER_FLAGS, parseFlags } from './parse-flags.ts';
+import { BROKER_FLAGS, parseFlags, protocolFlag } from './parse-flags.ts';
 
 /**
  * `filament top --broker URL [--cluster C] [--interval MS] [--once [--wait MS]]`: a live table
@@ -30,25 +25,17 @@ export async function topCommand(argv: readonly string[], io: CliIo): Promise<nu
   );
   const urls = values.broker ?? [];
   if (urls.length === 0) throw new UsageError('top: --broker URL is required');
-  const protocol = values.protocol ?? '5';
-  if (protocol !== '5' && protocol !== '3.1.1')
-    throw new UsageError(`top: --protocol must be 5 or 3.1.1, got "${protocol}"`);
+  const protocolVersion = protocolFlag(values.protocol, 'top');
   const intervalMs = Number(values.interval ?? 500);
   const waitMs = Number(values.wait ?? 1500);
   if (!(intervalMs >= 50) || !(waitMs >= 0))
     throw new UsageError('top: --interval must be ≥ 50 and --wait ≥ 0 (milliseconds)');
-  let credentials: BrokerCredentials;
-  try {
-    credentials = await brokerCredentials(values);
-  } catch (error) {
-    if (!(error instanceof CredentialFileError)) throw error;
-    io.err(`top: ${error.message}`);
-    return EXIT.failed;
-  }
+  const credentials = await credentialsOrSay(values, 'top', io.err);
+  if (credentials === null) return EXIT.failed;
   const resolver = new Resolver({
     urls,
     topicPrefix: values['topic-prefix'] ?? DEFAULT_TOPIC_PREFIX,
-    protocolVersion: protocol === '5' ? 5 : 4,
+    protocolVersion,
     ...credentials,
   });
   resolver.start();

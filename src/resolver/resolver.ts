@@ -141,13 +141,23 @@ export class Resolver {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * An empty retained message on `{prefix}/{section}/{cluster}/{replica}` clears what was held for
+   * that replica (an operator retired it): tells `remove`, and returns true.
+   */
+  private cleared(
+    message: InboundMessage,
+    section: string,
+    remove: (cluster: string, replica: string) => void,
+  ): boolean {
+    if (message.payload.byteLength !== 0) return false;
+    const parts = message.topic.slice(`${this.prefix}/${section}/`.length).split('/');
+    if (parts.length === 2) remove(parts[0] as string, parts[1] as string);
+    return true;
+  }
+
   private handle(message: InboundMessage): void {
-    const parts = message.topic.slice(`${this.prefix}/replicas/`.length).split('/');
-    // An empty retained message clears a replica's report (an operator retired it).
-    if (message.payload.byteLength === 0) {
-      if (parts.length === 2) this.table.remove(parts[0] as string, parts[1] as string);
-      return;
-    }
+    if (this.cleared(message, 'replicas', (c, r) => this.table.remove(c, r))) return;
     const report = decodeReport(message.payload);
     if ('error' in report) {
       this.log.warn('ignoring a bad saturation report', {
@@ -161,11 +171,7 @@ export class Resolver {
   }
 
   private handleServable(message: InboundMessage): void {
-    const parts = message.topic.slice(`${this.prefix}/inventory/`.length).split('/');
-    if (message.payload.byteLength === 0) {
-      if (parts.length === 2) this.servable.remove(parts[0] as string, parts[1] as string);
-      return;
-    }
+    if (this.cleared(message, 'inventory', (c, r) => this.servable.remove(c, r))) return;
     const set = decodeServableSet(message.payload);
     if ('error' in set) {
       this.log.warn('ignoring a bad servable set', { topic: message.topic, error: set.error });

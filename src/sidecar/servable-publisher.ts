@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock/index.ts';
+import type { Servability } from '../inventory/index.ts';
 import type { MessageBus } from '../mqtt/index.ts';
 import {
   encodeServableSet,
@@ -32,6 +33,7 @@ export class ServablePublisher {
   readonly topic: string;
   private bus: MessageBus | null = null;
   private last: { seq: number; digest: string } | undefined;
+  private lastInputs: { confirmed: boolean; inputs: readonly Servability[] } | null = null;
 
   constructor(private readonly options: ServablePublisherOptions) {
     this.topic = servableSetTopic(options.topicPrefix, options.cluster, options.replica);
@@ -47,14 +49,33 @@ export class ServablePublisher {
     return this.last;
   }
 
+  private sameInputs(confirmed: boolean, inputs: readonly Servability[]): boolean {
+    const last = this.lastInputs;
+    return (
+      last !== null &&
+      last.confirmed === confirmed &&
+      last.inputs.length === inputs.length &&
+      last.inputs.every((s, i) => s === inputs[i])
+    );
+  }
+
   /** Works the set out again; publishes it when it changed. Returns whether it did. */
   refresh(): boolean {
     if (this.bus === null) return false;
     const confirmed = this.options.confirmed();
-    const tenants: TenantServable[] = [];
+    // Called on every config change (each ACK, each broker status): when every tenant's
+    // servability is the very object used last time (the view caches it until the rules or the
+    // inventory change), nothing can differ, and the set is neither rebuilt nor hashed again.
+    const inputs: Servability[] = [];
     for (const tenant of this.options.tenants()) {
       const s = this.options.servability.of(tenant);
-      if (s === undefined) continue;
+      if (s !== undefined) inputs.push(s);
+    }
+    if (this.sameInputs(confirmed, inputs)) return false;
+    this.lastInputs = { confirmed, inputs };
+    const tenants: TenantServable[] = [];
+    for (const s of inputs) {
+      const tenant = s.tenant;
       tenants.push({
         tenant,
         version: s.version,

@@ -9,7 +9,7 @@
  * descriptor count against the cap, and Validate p99 under abuse / unloaded (targets: RSS ≤ 32 MB,
  * p99 ≤ 2×).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import * as http2 from 'node:http2';
 import { connect, type Socket } from 'node:net';
@@ -23,7 +23,7 @@ import { jsonBytes } from '../helpers/rule-sets.ts';
 import { sidecarArgs, startSidecarProcess } from '../helpers/sidecar-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { VALID_CONFIG_MESSAGE, validationRuleSet } from '../helpers/validation-fixture.ts';
-import { percentile } from './stats.ts';
+import { percentile, processRssMb } from './stats.ts';
 
 const SECONDS = Number(process.env.BENCH_ABUSE_SECONDS ?? 60);
 /** `both` (default), `stream` (the non-reading client only) or `flood` (the half-open flood only). */
@@ -52,8 +52,7 @@ await acks.next((a) => a.activeVersion === 1);
 const metricsUrl = String(
   (await server.waitForLog((l) => l.msg === 'metrics listening', 'metrics')).url,
 );
-const rssMb = () =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1]) / 1024;
+const rssMb = () => processRssMb(server.pid);
 const fds = () => readdirSync(`/proc/${server.pid}/fd`).length;
 
 const sidecar = new (clientConstructor('filament.v1.Sidecar'))(

@@ -7,7 +7,6 @@
  *     `agent-inter 500ms`.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -18,7 +17,7 @@ import { grpcClients } from '../helpers/grpc-clients.ts';
 import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 import { sidecarArgs, startSidecarProcess } from '../helpers/sidecar-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
-import { percentile } from './stats.ts';
+import { percentile, processCpuMs } from './stats.ts';
 
 const ROUNDS = Number(process.env.BENCH_AGENT_ROUNDS ?? 20);
 const N = 3000;
@@ -57,10 +56,7 @@ const sidecar = startSidecarProcess(
   sidecarArgs({ config, brokers: [broker.url], tenant: 'acme', stateDir: join(dir.path, 's') }),
 );
 await sidecar.waitForLog((l) => l.msg === 'HAProxy agent-check listening', 'the agent port');
-const cpuMs = () => {
-  const f = readFileSync(`/proc/${sidecar.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-};
+const cpuMs = () => processCpuMs(sidecar.pid);
 const agentCheck = () =>
   new Promise<string>((resolve, reject) => {
     const s = connect({ host: '127.0.0.1', port: agentPort });

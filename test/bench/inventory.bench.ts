@@ -11,7 +11,6 @@
  *  4. idle CPU of a sidecar polling its server every 2 s vs one with a static list, side by side.
  * BENCH_INVENTORY_ROUNDS sets the number of reaction samples (default 20 polled, 50 pushed).
  */
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startModelServerStandIn, vllmMetrics } from '../../src/demo/index.ts';
@@ -30,7 +29,7 @@ import {
 } from '../helpers/sidecar-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { validationFixture } from '../helpers/validation-fixture.ts';
-import { percentile } from './stats.ts';
+import { percentile, processCpuMs } from './stats.ts';
 
 const ROUNDS = Number(process.env.BENCH_INVENTORY_ROUNDS ?? 20);
 console.log(`filament live inventory — ${new Date().toISOString()}, Bun ${Bun.version}\n`);
@@ -270,10 +269,7 @@ const staticOne = await sidecar('static', [
   'source = "static"',
 ]);
 const polledProcess = processes[0] as SidecarProcess;
-const cpuMs = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-};
+const cpuMs = processCpuMs;
 await Bun.sleep(3000);
 const before = [cpuMs(polledProcess.pid), cpuMs(staticOne.process.pid)];
 await Bun.sleep(30_000);

@@ -10,7 +10,6 @@
  * Targets: ≤ 2 ms CPU per scrape, p99 ratio ≤ 1.2. BENCH_PACING=N sets the load phase's pacing.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -21,7 +20,7 @@ import { jsonBytes, largeRuleSet } from '../helpers/rule-sets.ts';
 import { sidecarArgs, startSidecarProcess } from '../helpers/sidecar-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { VALID_CONFIG_MESSAGE, validationRuleSet } from '../helpers/validation-fixture.ts';
-import { percentile } from './stats.ts';
+import { percentile, processCpuMs, processRssMb } from './stats.ts';
 
 const SCRAPERS = Number(process.env.BENCH_SCRAPERS ?? 10);
 const SCRAPES = 300;
@@ -65,11 +64,7 @@ async function startServer(name: string, pacing: number | undefined) {
     if (i > 500) throw new Error('the sidecar never became ready');
     await Bun.sleep(20);
   }
-  /** The server's CPU time so far, ms (utime + stime from /proc; USER_HZ is 100). */
-  const cpuMs = () => {
-    const f = readFileSync(`/proc/${process_.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-  };
+  const cpuMs = () => processCpuMs(process_.pid);
   return { process: process_, url, validate, cpuMs };
 }
 
@@ -139,9 +134,7 @@ for (let round = 0; round < ROUNDS; round++) {
   await Bun.sleep(500);
 }
 const busyCpu = busyCpuMs / busyWallMs;
-const rssMb =
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.process.pid}/status`, 'utf8'))?.[1]) /
-  1024;
+const rssMb = processRssMb(server.process.pid);
 
 console.log(`filament /metrics scrape cost — ${new Date().toISOString()}, Bun ${Bun.version}`);
 console.log(
