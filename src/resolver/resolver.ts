@@ -109,14 +109,7 @@ export class Resolver {
    * none can, the answer says so and why, rather than picking a replica that would refuse.
    */
   pickServing(cluster: string, want: ServeWant): ServingPick {
-    const replicas = this.table.replicas(this.clock.now(), cluster);
-    const able: ReplicaEntry[] = [];
-    let outOfDate = 0;
-    for (const r of replicas) {
-      const answer = this.servable.answer(r, want);
-      if (answer === 'yes' || answer === 'unannounced') able.push(r);
-      else if (answer === 'out-of-date') outOfDate++;
-    }
+    const { replicas, able, outOfDate } = this.able(cluster, want);
     const picked = pickReplica(able, this.options.pick);
     if (picked !== undefined) return { replica: picked.report.replica };
     const what =
@@ -128,6 +121,28 @@ export class Resolver {
           ? `no live replica in cluster "${cluster}"`
           : `no replica in cluster "${cluster}" serves ${what} of tenant "${want.tenant}" (${replicas.length} live, ${outOfDate} with a servable set not yet received)`,
     };
+  }
+
+  /**
+   * The live replicas of `cluster` that can serve `want` as far as this resolver knows (the ones
+   * {@linkcode pickServing} chooses among, whatever their state), by name.
+   */
+  serving(cluster: string, want: ServeWant): string[] {
+    return this.able(cluster, want)
+      .able.map((r) => r.report.replica)
+      .sort();
+  }
+
+  private able(cluster: string, want: ServeWant) {
+    const replicas = this.table.replicas(this.clock.now(), cluster);
+    const able: ReplicaEntry[] = [];
+    let outOfDate = 0;
+    for (const r of replicas) {
+      const answer = this.servable.answer(r, want);
+      if (answer === 'yes' || answer === 'unannounced') able.push(r);
+      else if (answer === 'out-of-date') outOfDate++;
+    }
+    return { replicas, able, outOfDate };
   }
 
   /** Every live replica (all clusters), for fleet views. */

@@ -70,6 +70,22 @@ describe('Resolver.pickServing', () => {
     expect([...both].sort()).toEqual(['r1', 'r2']);
   });
 
+  test('serving lists the replicas that take part, whatever their load', () => {
+    const r = resolver();
+    r.table.update(report('r2', { seq: 1, digest: 'aaaaaaaaaaaaaaaa' }), NOW);
+    r.table.update({ ...report('r1', { seq: 1, digest: 'bbbbbbbbbbbbbbbb' }), score: 0.9 }, NOW);
+    r.table.update(report('legacy'), NOW);
+    r.servable.update(set('r2', 'aaaaaaaaaaaaaaaa', ['acme.llama']));
+    r.servable.update(set('r1', 'bbbbbbbbbbbbbbbb', ['acme.llama', 'acme.support']));
+    expect(r.serving('gpu-east', { tenant: 'acme', routingKey: 'acme.llama' })).toEqual([
+      'legacy',
+      'r1',
+      'r2',
+    ]);
+    expect(r.serving('gpu-east', { tenant: 'acme', model: 'support' })).toEqual(['legacy', 'r1']);
+    expect(r.serving('gpu-west', { tenant: 'acme', model: 'support' })).toEqual([]);
+  });
+
   test('none that can: a clear answer, not a random pick', () => {
     const r = resolver();
     r.table.update(report('r1', { seq: 1, digest: 'aaaaaaaaaaaaaaaa' }), NOW);
