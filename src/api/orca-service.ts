@@ -1,4 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
+import { toOrcaLoad } from '../orca/index.ts';
 import type { SaturationReport } from '../report/index.ts';
 import type { StreamRegistry } from './health-service.ts';
 import type { SidecarBackend } from './sidecar-backend.ts';
@@ -12,33 +13,20 @@ export const DEFAULT_ORCA_INTERVAL_MS = 1000;
 export const MAX_ORCA_INTERVAL_MS = 60_000;
 
 /**
- * An `xds.data.orca.v3.OrcaLoadReport` from a saturation report: `application_utilization` is the
- * score; `cpu_utilization` the GPU busy fraction and `mem_utilization` the KV-cache use (the GPU
- * memory serving consumes), where known; `named_metrics` carry queue, running, KV cache, latency
- * and the state. Pure.
+ * An `xds.data.orca.v3.OrcaLoadReport` message from a saturation report ({@linkcode toOrcaLoad}),
+ * its maps as the repeated key/value entries the embedded types take (the descriptor set they are
+ * built from describes a map so; the bytes on the wire are the same).
  */
 export function toOrcaLoadReport(r: SaturationReport): Record<string, unknown> {
-  const named: Record<string, number> = {
-    ready: r.state === 'READY' || r.state === 'WARMING' ? 1 : 0,
-  };
-  if (r.queue !== undefined) named.queue = r.queue;
-  if (r.running !== undefined) named.running = r.running;
-  if (r.kvCache !== undefined) named.kv_cache = r.kvCache;
-  if (r.latencyMs !== undefined) named.latency_ms = r.latencyMs;
+  const load = toOrcaLoad(r);
   return {
-    application_utilization: r.score,
-    ...(r.gpu !== undefined ? { cpu_utilization: r.gpu } : {}),
-    ...(r.kvCache !== undefined ? { mem_utilization: Math.min(1, Math.max(0, r.kvCache)) } : {}),
-    utilization: entries({ score: Math.min(1, Math.max(0, r.score)) }),
-    named_metrics: entries(named),
+    ...load,
+    utilization: entries(load.utilization),
+    named_metrics: entries(load.named_metrics),
   };
 }
 
-/**
- * A proto map as the embedded types take it: the descriptor set they are built from describes a
- * map as repeated key/value entries (the same bytes on the wire).
- */
-function entries(map: Record<string, number>): Array<{ key: string; value: number }> {
+function entries(map: Readonly<Record<string, number>>): Array<{ key: string; value: number }> {
   return Object.entries(map).map(([key, value]) => ({ key, value }));
 }
 

@@ -168,10 +168,35 @@ export interface ReportLoadMessage {
   kv_cache?: number;
   models: Array<{ model: string; queue: number; in_flight: number }>;
   latency_ms?: number;
+  requests_per_second?: number;
+  errors_per_second?: number;
 }
 
-/** Pushed load in the engine's terms; per-model numbers add up when totals are not given. */
-export function toLoad(m: ReportLoadMessage): PushedLoad {
+/**
+ * Pushed load in the engine's terms; per-model numbers add up when totals are not given.
+ * `{ error }` names the first value that is not a finite non-negative number (or a KV-cache use
+ * above 1): such a value would make a report resolvers refuse.
+ */
+export function toLoad(
+  m: ReportLoadMessage,
+): PushedLoad | { error: { field: string; description: string } } {
+  for (const field of [
+    'kv_cache',
+    'latency_ms',
+    'requests_per_second',
+    'errors_per_second',
+  ] as const) {
+    const value = m[field];
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0))
+      return { error: { field, description: `${value} is not a finite number of at least 0` } };
+  }
+  if (m.kv_cache !== undefined && m.kv_cache > 1)
+    return {
+      error: {
+        field: 'kv_cache',
+        description: `${m.kv_cache} is more than 1 (it is the fraction of the cache in use)`,
+      },
+    };
   const models = m.models ?? [];
   const queue =
     m.queue ?? (models.length > 0 ? models.reduce((t, x) => t + x.queue, 0) : undefined);
@@ -182,6 +207,8 @@ export function toLoad(m: ReportLoadMessage): PushedLoad {
     ...(running !== undefined ? { running } : {}),
     ...(m.kv_cache !== undefined ? { kvCache: m.kv_cache } : {}),
     ...(m.latency_ms !== undefined ? { latency: m.latency_ms } : {}),
+    ...(m.requests_per_second !== undefined ? { requestRate: m.requests_per_second } : {}),
+    ...(m.errors_per_second !== undefined ? { errorRate: m.errors_per_second } : {}),
   };
 }
 
@@ -197,6 +224,8 @@ export function toReportMessage(r: SaturationReport): Record<string, unknown> {
     ...(r.kvCache !== undefined ? { kv_cache: r.kvCache } : {}),
     ...(r.gpu !== undefined ? { gpu: r.gpu } : {}),
     ...(r.latencyMs !== undefined ? { latency_ms: r.latencyMs } : {}),
+    ...(r.requestRate !== undefined ? { requests_per_second: r.requestRate } : {}),
+    ...(r.errorRate !== undefined ? { errors_per_second: r.errorRate } : {}),
     signal_age_ms: r.signalAgeMs ?? 0,
     stale_signals: r.stale ?? [],
     models: (r.models ?? []).map((m) => ({ id: m.id, version: m.version, ready: m.ready })),

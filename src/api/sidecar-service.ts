@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { endpointLoadMetrics, toOrcaLoad } from '../orca/index.ts';
 import { internalError, invalidArgument } from './grpc-errors.ts';
 import type { StreamRegistry } from './health-service.ts';
 import {
@@ -141,11 +142,24 @@ export function sidecarService(
       callback: grpc.sendUnaryData<unknown>,
     ) {
       let accepted = 0;
+      let refused: grpc.StatusObject | null = null;
       call.on('data', (message: ReportLoadMessage) => {
-        backend.pushLoad(toLoad(message));
-        accepted++;
+        if (refused !== null) return;
+        const load = toLoad(message);
+        if ('error' in load)
+          refused = invalidArgument([
+            {
+              field: load.error.field,
+              description: `${load.error.description} (message ${accepted + 1}; the ${accepted} before it were applied)`,
+            },
+          ]);
+        else {
+          backend.pushLoad(load);
+          accepted++;
+        }
       });
-      call.on('end', () => callback(null, { accepted }));
+      // The messages before a bad one stay applied; the answer names the bad one.
+      call.on('end', () => (refused === null ? callback(null, { accepted }) : callback(refused)));
       call.on('error', () => {});
     },
 
@@ -156,7 +170,14 @@ export function sidecarService(
       const report = backend.saturation();
       if (report === null)
         callback({ code: grpc.status.UNAVAILABLE, details: 'no saturation report yet' });
-      else callback(null, { report: toReportMessage(report) });
+      else {
+        const load = toOrcaLoad(report);
+        callback(null, {
+          report: toReportMessage(report),
+          endpoint_load_metrics: endpointLoadMetrics(load, 'TEXT'),
+          endpoint_load_metrics_json: endpointLoadMetrics(load, 'JSON'),
+        });
+      }
     },
 
     DeclareModels(

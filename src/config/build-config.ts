@@ -81,7 +81,13 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
       leave_ms: number;
     };
     saturation: Record<string, unknown> & {
-      generic?: { queue?: string; running?: string; kv_cache?: string };
+      generic?: {
+        queue?: string;
+        running?: string;
+        kv_cache?: string;
+        requests_total?: string;
+        errors_total?: string;
+      };
     };
   };
   const reconnect = c.broker.reconnect as {
@@ -226,7 +232,13 @@ function inventoryConfig(
 
 function saturationConfig(
   s: Record<string, unknown> & {
-    generic?: { queue?: string; running?: string; kv_cache?: string };
+    generic?: {
+      queue?: string;
+      running?: string;
+      kv_cache?: string;
+      requests_total?: string;
+      errors_total?: string;
+    };
   },
 ): Config['saturation'] {
   const n = (key: string) => s[key] as number;
@@ -248,6 +260,8 @@ function saturationConfig(
       ...(g.queue ? { queue: g.queue } : {}),
       ...(g.running ? { running: g.running } : {}),
       ...(g.kv_cache ? { kvCache: g.kv_cache } : {}),
+      ...(g.requests_total ? { requests: g.requests_total } : {}),
+      ...(g.errors_total ? { errors: g.errors_total } : {}),
     },
     scrapeIntervalMs: n('scrape_interval_ms'),
     scrapeTimeoutMs: n('scrape_timeout_ms'),

@@ -8,7 +8,7 @@ const dependency0 = commonJsExports(dependency0Module);
 const dependency1 = commonJsExports(dependency1Module);
 export const validate = validate0;
 export default validate0;
-const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/config.v1.json","title":"filament configuration file (TOML)","type":"object","additionalProperties":false,"properties":{"identity":{"type":"object","additionalProperties":false,"required":["replica","cluster"],"properties":{"replica":{"$ref":"#/definitions/name","description":"This host's replica name; default: the host name."},"cluster":{"$ref":"#/definitions/name","description":"Cluster the replica belongs to (as routingKeys map to it)."}}},"broker":{"type":"object","additionalProperties":false,"required":["urls"],"properties":{"urls":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^(mqtts?|wss?|tcp|ssl)://[^\\s]+$"},"description":"Broker URLs, tried in order on failure."},"protocol":{"enum":["5","3.1.1",5],"description":"MQTT protocol version."},"topic_prefix":{"type":"string","pattern":"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"},"client_id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9._-]+$","description":"Default: filament-{replica}."},"keepalive_seconds":{"type":"integer","minimum":1,"maximum":65535},"session_expiry_seconds":{"type":"integer","minimum":0,"maximum":4294967295},"connect_timeout_ms":{"type":"integer","minimum":100,"maximum":600000},"username":{"type":"string","minLength":1},"password_file":{"type":"string","minLength":1,"description":"File holding the broker password (e.g. a systemd credential)."},"tls":{"type":"object","additionalProperties":false,"description":"TLS for mqtts:// broker URLs. Files only (e.g. systemd credentials), never secrets inline.","properties":{"ca_file":{"type":"string","minLength":1,"description":"PEM CA certificate(s) the broker's certificate must chain to; default: the system's trusted CAs."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate, for brokers that require one (with key_file)."},"key_file":{"type":"string","minLength":1,"description":"PEM private key of cert_file."}}},"reconnect":{"type":"object","additionalProperties":false,"properties":{"initial_ms":{"type":"integer","minimum":1,"maximum":3600000},"max_ms":{"type":"integer","minimum":1,"maximum":3600000},"multiplier":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"number","minimum":0,"maximum":1}}}}},"rules":{"type":"object","additionalProperties":false,"required":["tenants"],"properties":{"tenants":{"type":"array","minItems":1,"maxItems":10000,"uniqueItems":true,"items":{"$ref":"#/definitions/name"}},"max_message_bytes":{"type":"integer","minimum":1024,"maximum":268435455},"max_depth":{"type":"integer","minimum":4,"maximum":1000},"history_size":{"type":"integer","minimum":1,"maximum":64},"trusted_keys":{"type":"array","minItems":1,"maxItems":64,"items":{"type":"string","minLength":1},"description":"PEM files of the Ed25519 public keys rule sets must be signed with (filament rules keygen). Unset: rule sets are not signature-checked."},"signature_threshold":{"type":"integer","minimum":1,"maximum":64,"description":"How many distinct trusted keys must sign each rule set (default 1)."},"max_age_seconds":{"type":"integer","minimum":0,"description":"Rules issued longer ago than this make the replica STALE_RULES; 0 (default) disables the check."},"max_clock_skew_seconds":{"type":"integer","minimum":0,"maximum":86400,"description":"A rule set issued further ahead of this host's clock than this is refused ISSUED_IN_FUTURE (default 300)."}}},"state":{"type":"object","additionalProperties":false,"properties":{"dir":{"type":"string","minLength":1}}},"log":{"type":"object","additionalProperties":false,"properties":{"level":{"enum":["debug","info","warn","error"]}}},"api":{"type":"object","additionalProperties":false,"properties":{"socket":{"type":"string","minLength":1,"description":"Unix socket of the gRPC API; default: $RUNTIME_DIRECTORY/filament.sock, else {state.dir}/filament.sock."},"listen":{"type":"string","pattern":"^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$","description":"Also serve on loopback TCP, host:port (port 0: any free port)."},"stream_stall_ms":{"type":"integer","minimum":100,"maximum":600000,"description":"How long a streaming client may leave responses unread before its stream is reset (RESOURCE_EXHAUSTED); default 10000."},"max_connections":{"type":"integer","minimum":1,"maximum":100000,"description":"Connections open at once per listener; more are closed as they arrive (default 256)."},"handshake_timeout_ms":{"type":"integer","minimum":100,"maximum":600000,"description":"A connection must send the HTTP/2 preface within this long (default 5000)."},"idle_timeout_ms":{"type":"integer","minimum":1000,"maximum":86400000,"description":"A connection with no call for this long is closed (GOAWAY); clients reconnect on their next call (default 300000)."}}},"validation":{"type":"object","additionalProperties":false,"properties":{"payload_default":{"enum":["off","always","sampled"],"description":"Payload checking when neither the objective nor the model says."},"payload_sample_one_in":{"type":"integer","minimum":1,"maximum":1000000,"description":"With payload_default = \"sampled\": check every Nth payload."},"max_payload_bytes":{"type":"integer","minimum":1024,"maximum":268435456},"max_payload_depth":{"type":"integer","minimum":4,"maximum":1000}}},"models":{"type":"array","maxItems":10000,"description":"Models loaded on this host (until readiness probes report them).","items":{"type":"object","additionalProperties":false,"required":["id","version"],"properties":{"id":{"type":"string","minLength":1,"maxLength":128},"version":{"type":"string","minLength":1,"maxLength":128},"ready":{"type":"boolean"}}}},"agent_check":{"type":"object","additionalProperties":false,"description":"HAProxy agent-check: a TCP port answering with this replica's weight or state (off unless listen is set).","properties":{"listen":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$","description":"host:port to listen on, e.g. 0.0.0.0:9467 for HAProxy on another machine."},"min_weight_percent":{"type":"integer","minimum":1,"maximum":100,"description":"The weight a busy-but-healthy replica keeps (weight falls linearly from 100 at score 0 to this at score 1)."},"warming_weight_percent":{"type":"integer","minimum":1,"maximum":100,"description":"The most weight a WARMING replica gets (slow start)."},"max_connections":{"type":"integer","minimum":1,"maximum":10000,"description":"Connections to the agent port open at once."},"leave_ms":{"type":"integer","minimum":0,"maximum":60000,"description":"On stop, the agent answers drain for half of this, then down for the other half, before the port closes: at least two agent-inter of the load balancer."}}},"inventory":{"type":"object","additionalProperties":false,"description":"Where filament learns what the model server has actually loaded.","properties":{"source":{"enum":["auto","static","vllm","sglang","tgi","triton","generic","push"],"description":"auto: the saturation preset's server when saturation.metrics_url is set, else static ([[models]]). push: the model server declares its models over the local API."},"url":{"type":"string","pattern":"^https?://[^/?#]+/?$","description":"The model server's base URL (scheme, host, port). Default: that of saturation.metrics_url."},"poll_interval_ms":{"type":"integer","minimum":100,"maximum":600000},"timeout_ms":{"type":"integer","minimum":10,"maximum":60000},"max_bytes":{"type":"integer","minimum":1024,"maximum":67108864},"keep_last_good_ms":{"type":"integer","minimum":0,"maximum":3600000,"description":"How long the last good answer is trusted while the server fails to answer; after that every model is INVENTORY_UNCONFIRMED."},"generic":{"type":"object","additionalProperties":false,"required":["path","list","name"],"properties":{"path":{"type":"string","pattern":"^/","maxLength":1024},"list":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"name":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"revision":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"parent":{"type":"string","pattern":"^(/.*)?$","maxLength":256}}}}},"saturation":{"type":"object","additionalProperties":false,"description":"How this replica's load is measured and reported.","properties":{"metrics_url":{"type":"string","pattern":"^https?://","description":"The model server's Prometheus endpoint."},"preset":{"enum":["vllm","sglang","tgi","triton","generic"],"description":"Which metric names to read."},"generic":{"type":"object","additionalProperties":false,"properties":{"queue":{"type":"string"},"running":{"type":"string"},"kv_cache":{"type":"string"}}},"scrape_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"scrape_timeout_ms":{"type":"integer","minimum":10,"maximum":60000},"readiness_url":{"type":"string","pattern":"^https?://","description":"200 = ready (e.g. KServe v2 /v2/health/ready)."},"readiness_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"nvidia_smi":{"type":"string","minLength":1,"description":"\"auto\" (use it when installed), \"off\", or the binary's path."},"nvidia_smi_interval_ms":{"type":"integer","minimum":100,"maximum":600000},"evaluate_interval_ms":{"type":"integer","minimum":10,"maximum":60000},"max_queue":{"type":"number","exclusiveMinimum":0},"max_concurrency":{"type":"number","exclusiveMinimum":0},"saturated_enter":{"type":"number","exclusiveMinimum":0,"maximum":1},"saturated_leave":{"type":"number","minimum":0,"exclusiveMaximum":1},"smoothing":{"type":"number","exclusiveMinimum":0,"maximum":1},"warmup_ms":{"type":"integer","minimum":0},"stale_after_ms":{"type":"integer","minimum":1},"heartbeat_ms":{"type":"integer","minimum":100},"min_gap_ms":{"type":"integer","minimum":0},"score_step":{"type":"number","exclusiveMinimum":0,"maximum":1},"report_expiry_seconds":{"type":"integer","minimum":1,"maximum":86400},"latency_target_ms":{"type":"integer","minimum":0,"description":"Mean request latency that counts as full, ms; 0 (default) leaves latency out of the score."},"warmup_requests":{"type":"integer","minimum":0,"description":"WARMING also until this many requests finished after becoming ready (needs a request count: a latency histogram or ReportLoad); 0 = off."}}},"metrics":{"type":"object","additionalProperties":false,"properties":{"listen":{"type":"string","pattern":"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$","description":"Where /metrics listens (loopback host:port, port 0 = any free port), or \"off\"."},"max_scrapes_per_second":{"type":"integer","minimum":0,"maximum":1000,"description":"Scrapes answered per second at most (a faster scraper waits its turn, so it cannot take the event loop validation runs on); 0 = unpaced. Default 5."}}}},"required":["identity","broker","rules"],"definitions":{"name":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"}}};
+const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/config.v1.json","title":"filament configuration file (TOML)","type":"object","additionalProperties":false,"properties":{"identity":{"type":"object","additionalProperties":false,"required":["replica","cluster"],"properties":{"replica":{"$ref":"#/definitions/name","description":"This host's replica name; default: the host name."},"cluster":{"$ref":"#/definitions/name","description":"Cluster the replica belongs to (as routingKeys map to it)."}}},"broker":{"type":"object","additionalProperties":false,"required":["urls"],"properties":{"urls":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^(mqtts?|wss?|tcp|ssl)://[^\\s]+$"},"description":"Broker URLs, tried in order on failure."},"protocol":{"enum":["5","3.1.1",5],"description":"MQTT protocol version."},"topic_prefix":{"type":"string","pattern":"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"},"client_id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9._-]+$","description":"Default: filament-{replica}."},"keepalive_seconds":{"type":"integer","minimum":1,"maximum":65535},"session_expiry_seconds":{"type":"integer","minimum":0,"maximum":4294967295},"connect_timeout_ms":{"type":"integer","minimum":100,"maximum":600000},"username":{"type":"string","minLength":1},"password_file":{"type":"string","minLength":1,"description":"File holding the broker password (e.g. a systemd credential)."},"tls":{"type":"object","additionalProperties":false,"description":"TLS for mqtts:// broker URLs. Files only (e.g. systemd credentials), never secrets inline.","properties":{"ca_file":{"type":"string","minLength":1,"description":"PEM CA certificate(s) the broker's certificate must chain to; default: the system's trusted CAs."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate, for brokers that require one (with key_file)."},"key_file":{"type":"string","minLength":1,"description":"PEM private key of cert_file."}}},"reconnect":{"type":"object","additionalProperties":false,"properties":{"initial_ms":{"type":"integer","minimum":1,"maximum":3600000},"max_ms":{"type":"integer","minimum":1,"maximum":3600000},"multiplier":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"number","minimum":0,"maximum":1}}}}},"rules":{"type":"object","additionalProperties":false,"required":["tenants"],"properties":{"tenants":{"type":"array","minItems":1,"maxItems":10000,"uniqueItems":true,"items":{"$ref":"#/definitions/name"}},"max_message_bytes":{"type":"integer","minimum":1024,"maximum":268435455},"max_depth":{"type":"integer","minimum":4,"maximum":1000},"history_size":{"type":"integer","minimum":1,"maximum":64},"trusted_keys":{"type":"array","minItems":1,"maxItems":64,"items":{"type":"string","minLength":1},"description":"PEM files of the Ed25519 public keys rule sets must be signed with (filament rules keygen). Unset: rule sets are not signature-checked."},"signature_threshold":{"type":"integer","minimum":1,"maximum":64,"description":"How many distinct trusted keys must sign each rule set (default 1)."},"max_age_seconds":{"type":"integer","minimum":0,"description":"Rules issued longer ago than this make the replica STALE_RULES; 0 (default) disables the check."},"max_clock_skew_seconds":{"type":"integer","minimum":0,"maximum":86400,"description":"A rule set issued further ahead of this host's clock than this is refused ISSUED_IN_FUTURE (default 300)."}}},"state":{"type":"object","additionalProperties":false,"properties":{"dir":{"type":"string","minLength":1}}},"log":{"type":"object","additionalProperties":false,"properties":{"level":{"enum":["debug","info","warn","error"]}}},"api":{"type":"object","additionalProperties":false,"properties":{"socket":{"type":"string","minLength":1,"description":"Unix socket of the gRPC API; default: $RUNTIME_DIRECTORY/filament.sock, else {state.dir}/filament.sock."},"listen":{"type":"string","pattern":"^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$","description":"Also serve on loopback TCP, host:port (port 0: any free port)."},"stream_stall_ms":{"type":"integer","minimum":100,"maximum":600000,"description":"How long a streaming client may leave responses unread before its stream is reset (RESOURCE_EXHAUSTED); default 10000."},"max_connections":{"type":"integer","minimum":1,"maximum":100000,"description":"Connections open at once per listener; more are closed as they arrive (default 256)."},"handshake_timeout_ms":{"type":"integer","minimum":100,"maximum":600000,"description":"A connection must send the HTTP/2 preface within this long (default 5000)."},"idle_timeout_ms":{"type":"integer","minimum":1000,"maximum":86400000,"description":"A connection with no call for this long is closed (GOAWAY); clients reconnect on their next call (default 300000)."}}},"validation":{"type":"object","additionalProperties":false,"properties":{"payload_default":{"enum":["off","always","sampled"],"description":"Payload checking when neither the objective nor the model says."},"payload_sample_one_in":{"type":"integer","minimum":1,"maximum":1000000,"description":"With payload_default = \"sampled\": check every Nth payload."},"max_payload_bytes":{"type":"integer","minimum":1024,"maximum":268435456},"max_payload_depth":{"type":"integer","minimum":4,"maximum":1000}}},"models":{"type":"array","maxItems":10000,"description":"Models loaded on this host (until readiness probes report them).","items":{"type":"object","additionalProperties":false,"required":["id","version"],"properties":{"id":{"type":"string","minLength":1,"maxLength":128},"version":{"type":"string","minLength":1,"maxLength":128},"ready":{"type":"boolean"}}}},"agent_check":{"type":"object","additionalProperties":false,"description":"HAProxy agent-check: a TCP port answering with this replica's weight or state (off unless listen is set).","properties":{"listen":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$","description":"host:port to listen on, e.g. 0.0.0.0:9467 for HAProxy on another machine."},"min_weight_percent":{"type":"integer","minimum":1,"maximum":100,"description":"The weight a busy-but-healthy replica keeps (weight falls linearly from 100 at score 0 to this at score 1)."},"warming_weight_percent":{"type":"integer","minimum":1,"maximum":100,"description":"The most weight a WARMING replica gets (slow start)."},"max_connections":{"type":"integer","minimum":1,"maximum":10000,"description":"Connections to the agent port open at once."},"leave_ms":{"type":"integer","minimum":0,"maximum":60000,"description":"On stop, the agent answers drain for half of this, then down for the other half, before the port closes: at least two agent-inter of the load balancer."}}},"inventory":{"type":"object","additionalProperties":false,"description":"Where filament learns what the model server has actually loaded.","properties":{"source":{"enum":["auto","static","vllm","sglang","tgi","triton","generic","push"],"description":"auto: the saturation preset's server when saturation.metrics_url is set, else static ([[models]]). push: the model server declares its models over the local API."},"url":{"type":"string","pattern":"^https?://[^/?#]+/?$","description":"The model server's base URL (scheme, host, port). Default: that of saturation.metrics_url."},"poll_interval_ms":{"type":"integer","minimum":100,"maximum":600000},"timeout_ms":{"type":"integer","minimum":10,"maximum":60000},"max_bytes":{"type":"integer","minimum":1024,"maximum":67108864},"keep_last_good_ms":{"type":"integer","minimum":0,"maximum":3600000,"description":"How long the last good answer is trusted while the server fails to answer; after that every model is INVENTORY_UNCONFIRMED."},"generic":{"type":"object","additionalProperties":false,"required":["path","list","name"],"properties":{"path":{"type":"string","pattern":"^/","maxLength":1024},"list":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"name":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"revision":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"parent":{"type":"string","pattern":"^(/.*)?$","maxLength":256}}}}},"saturation":{"type":"object","additionalProperties":false,"description":"How this replica's load is measured and reported.","properties":{"metrics_url":{"type":"string","pattern":"^https?://","description":"The model server's Prometheus endpoint."},"preset":{"enum":["vllm","sglang","tgi","triton","generic"],"description":"Which metric names to read."},"generic":{"type":"object","additionalProperties":false,"properties":{"queue":{"type":"string"},"running":{"type":"string"},"kv_cache":{"type":"string"},"requests_total":{"type":"string","description":"A counter of requests finished: its rate is reported (ORCA rps_fractional, report rps)."},"errors_total":{"type":"string","description":"A counter of requests failed through the server's fault: its rate is reported (ORCA eps)."}}},"scrape_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"scrape_timeout_ms":{"type":"integer","minimum":10,"maximum":60000},"readiness_url":{"type":"string","pattern":"^https?://","description":"200 = ready (e.g. KServe v2 /v2/health/ready)."},"readiness_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"nvidia_smi":{"type":"string","minLength":1,"description":"\"auto\" (use it when installed), \"off\", or the binary's path."},"nvidia_smi_interval_ms":{"type":"integer","minimum":100,"maximum":600000},"evaluate_interval_ms":{"type":"integer","minimum":10,"maximum":60000},"max_queue":{"type":"number","exclusiveMinimum":0},"max_concurrency":{"type":"number","exclusiveMinimum":0},"saturated_enter":{"type":"number","exclusiveMinimum":0,"maximum":1},"saturated_leave":{"type":"number","minimum":0,"exclusiveMaximum":1},"smoothing":{"type":"number","exclusiveMinimum":0,"maximum":1},"warmup_ms":{"type":"integer","minimum":0},"stale_after_ms":{"type":"integer","minimum":1},"heartbeat_ms":{"type":"integer","minimum":100},"min_gap_ms":{"type":"integer","minimum":0},"score_step":{"type":"number","exclusiveMinimum":0,"maximum":1},"report_expiry_seconds":{"type":"integer","minimum":1,"maximum":86400},"latency_target_ms":{"type":"integer","minimum":0,"description":"Mean request latency that counts as full, ms; 0 (default) leaves latency out of the score."},"warmup_requests":{"type":"integer","minimum":0,"description":"WARMING also until this many requests finished after becoming ready (needs a request count: a latency histogram or ReportLoad); 0 = off."}}},"metrics":{"type":"object","additionalProperties":false,"properties":{"listen":{"type":"string","pattern":"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$","description":"Where /metrics listens (loopback host:port, port 0 = any free port), or \"off\"."},"max_scrapes_per_second":{"type":"integer","minimum":0,"maximum":1000,"description":"Scrapes answered per second at most (a faster scraper waits its turn, so it cannot take the event loop validation runs on); 0 = unpaced. Default 5."}}}},"required":["identity","broker","rules"],"definitions":{"name":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"}}};
 const schema1 = {"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"};
 const func0 = Object.prototype.hasOwnProperty;
 const func2 = dependency0.default;
@@ -2438,7 +2438,7 @@ if(data74.generic !== undefined){
 let data77 = data74.generic;
 if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
 for(const key15 in data77){
-if(!(((key15 === "queue") || (key15 === "running")) || (key15 === "kv_cache"))){
+if(!(((((key15 === "queue") || (key15 === "running")) || (key15 === "kv_cache")) || (key15 === "requests_total")) || (key15 === "errors_total"))){
 const err199 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err199];
@@ -2485,9 +2485,9 @@ vErrors.push(err202);
 errors++;
 }
 }
-}
-else {
-const err203 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data77.requests_total !== undefined){
+if(typeof data77.requests_total !== "string"){
+const err203 = {instancePath:instancePath+"/saturation/generic/requests_total",schemaPath:"#/properties/saturation/properties/generic/properties/requests_total/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2497,10 +2497,9 @@ vErrors.push(err203);
 errors++;
 }
 }
-if(data74.scrape_interval_ms !== undefined){
-let data81 = data74.scrape_interval_ms;
-if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
-const err204 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data77.errors_total !== undefined){
+if(typeof data77.errors_total !== "string"){
+const err204 = {instancePath:instancePath+"/saturation/generic/errors_total",schemaPath:"#/properties/saturation/properties/generic/properties/errors_total/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2509,9 +2508,10 @@ vErrors.push(err204);
 }
 errors++;
 }
-if((typeof data81 == "number") && (isFinite(data81))){
-if(data81 > 600000 || isNaN(data81)){
-const err205 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+}
+else {
+const err205 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2520,8 +2520,11 @@ vErrors.push(err205);
 }
 errors++;
 }
-if(data81 < 10 || isNaN(data81)){
-const err206 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+if(data74.scrape_interval_ms !== undefined){
+let data83 = data74.scrape_interval_ms;
+if(!(((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83))) && (isFinite(data83)))){
+const err206 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2530,12 +2533,9 @@ vErrors.push(err206);
 }
 errors++;
 }
-}
-}
-if(data74.scrape_timeout_ms !== undefined){
-let data82 = data74.scrape_timeout_ms;
-if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
-const err207 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data83 == "number") && (isFinite(data83))){
+if(data83 > 600000 || isNaN(data83)){
+const err207 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2544,9 +2544,8 @@ vErrors.push(err207);
 }
 errors++;
 }
-if((typeof data82 == "number") && (isFinite(data82))){
-if(data82 > 60000 || isNaN(data82)){
-const err208 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
+if(data83 < 10 || isNaN(data83)){
+const err208 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2555,8 +2554,12 @@ vErrors.push(err208);
 }
 errors++;
 }
-if(data82 < 10 || isNaN(data82)){
-const err209 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+}
+if(data74.scrape_timeout_ms !== undefined){
+let data84 = data74.scrape_timeout_ms;
+if(!(((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84))) && (isFinite(data84)))){
+const err209 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2565,13 +2568,9 @@ vErrors.push(err209);
 }
 errors++;
 }
-}
-}
-if(data74.readiness_url !== undefined){
-let data83 = data74.readiness_url;
-if(typeof data83 === "string"){
-if(!pattern14.test(data83)){
-const err210 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
+if((typeof data84 == "number") && (isFinite(data84))){
+if(data84 > 60000 || isNaN(data84)){
+const err210 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2580,9 +2579,8 @@ vErrors.push(err210);
 }
 errors++;
 }
-}
-else {
-const err211 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data84 < 10 || isNaN(data84)){
+const err211 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2592,10 +2590,12 @@ vErrors.push(err211);
 errors++;
 }
 }
-if(data74.readiness_interval_ms !== undefined){
-let data84 = data74.readiness_interval_ms;
-if(!(((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84))) && (isFinite(data84)))){
-const err212 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+if(data74.readiness_url !== undefined){
+let data85 = data74.readiness_url;
+if(typeof data85 === "string"){
+if(!pattern14.test(data85)){
+const err212 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2604,9 +2604,9 @@ vErrors.push(err212);
 }
 errors++;
 }
-if((typeof data84 == "number") && (isFinite(data84))){
-if(data84 > 600000 || isNaN(data84)){
-const err213 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+else {
+const err213 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2615,8 +2615,11 @@ vErrors.push(err213);
 }
 errors++;
 }
-if(data84 < 10 || isNaN(data84)){
-const err214 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+if(data74.readiness_interval_ms !== undefined){
+let data86 = data74.readiness_interval_ms;
+if(!(((typeof data86 == "number") && (!(data86 % 1) && !isNaN(data86))) && (isFinite(data86)))){
+const err214 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2625,13 +2628,9 @@ vErrors.push(err214);
 }
 errors++;
 }
-}
-}
-if(data74.nvidia_smi !== undefined){
-let data85 = data74.nvidia_smi;
-if(typeof data85 === "string"){
-if(func2(data85) < 1){
-const err215 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if((typeof data86 == "number") && (isFinite(data86))){
+if(data86 > 600000 || isNaN(data86)){
+const err215 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2640,9 +2639,8 @@ vErrors.push(err215);
 }
 errors++;
 }
-}
-else {
-const err216 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data86 < 10 || isNaN(data86)){
+const err216 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2652,10 +2650,12 @@ vErrors.push(err216);
 errors++;
 }
 }
-if(data74.nvidia_smi_interval_ms !== undefined){
-let data86 = data74.nvidia_smi_interval_ms;
-if(!(((typeof data86 == "number") && (!(data86 % 1) && !isNaN(data86))) && (isFinite(data86)))){
-const err217 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+if(data74.nvidia_smi !== undefined){
+let data87 = data74.nvidia_smi;
+if(typeof data87 === "string"){
+if(func2(data87) < 1){
+const err217 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2664,9 +2664,9 @@ vErrors.push(err217);
 }
 errors++;
 }
-if((typeof data86 == "number") && (isFinite(data86))){
-if(data86 > 600000 || isNaN(data86)){
-const err218 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+else {
+const err218 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2675,8 +2675,11 @@ vErrors.push(err218);
 }
 errors++;
 }
-if(data86 < 100 || isNaN(data86)){
-const err219 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+}
+if(data74.nvidia_smi_interval_ms !== undefined){
+let data88 = data74.nvidia_smi_interval_ms;
+if(!(((typeof data88 == "number") && (!(data88 % 1) && !isNaN(data88))) && (isFinite(data88)))){
+const err219 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2685,12 +2688,9 @@ vErrors.push(err219);
 }
 errors++;
 }
-}
-}
-if(data74.evaluate_interval_ms !== undefined){
-let data87 = data74.evaluate_interval_ms;
-if(!(((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87))) && (isFinite(data87)))){
-const err220 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data88 == "number") && (isFinite(data88))){
+if(data88 > 600000 || isNaN(data88)){
+const err220 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2699,9 +2699,8 @@ vErrors.push(err220);
 }
 errors++;
 }
-if((typeof data87 == "number") && (isFinite(data87))){
-if(data87 > 60000 || isNaN(data87)){
-const err221 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
+if(data88 < 100 || isNaN(data88)){
+const err221 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2710,8 +2709,12 @@ vErrors.push(err221);
 }
 errors++;
 }
-if(data87 < 10 || isNaN(data87)){
-const err222 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+}
+if(data74.evaluate_interval_ms !== undefined){
+let data89 = data74.evaluate_interval_ms;
+if(!(((typeof data89 == "number") && (!(data89 % 1) && !isNaN(data89))) && (isFinite(data89)))){
+const err222 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2720,13 +2723,9 @@ vErrors.push(err222);
 }
 errors++;
 }
-}
-}
-if(data74.max_queue !== undefined){
-let data88 = data74.max_queue;
-if((typeof data88 == "number") && (isFinite(data88))){
-if(data88 <= 0 || isNaN(data88)){
-const err223 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if((typeof data89 == "number") && (isFinite(data89))){
+if(data89 > 60000 || isNaN(data89)){
+const err223 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2735,9 +2734,8 @@ vErrors.push(err223);
 }
 errors++;
 }
-}
-else {
-const err224 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data89 < 10 || isNaN(data89)){
+const err224 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2747,11 +2745,12 @@ vErrors.push(err224);
 errors++;
 }
 }
-if(data74.max_concurrency !== undefined){
-let data89 = data74.max_concurrency;
-if((typeof data89 == "number") && (isFinite(data89))){
-if(data89 <= 0 || isNaN(data89)){
-const err225 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+if(data74.max_queue !== undefined){
+let data90 = data74.max_queue;
+if((typeof data90 == "number") && (isFinite(data90))){
+if(data90 <= 0 || isNaN(data90)){
+const err225 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2762,7 +2761,7 @@ errors++;
 }
 }
 else {
-const err226 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err226 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2772,11 +2771,11 @@ vErrors.push(err226);
 errors++;
 }
 }
-if(data74.saturated_enter !== undefined){
-let data90 = data74.saturated_enter;
-if((typeof data90 == "number") && (isFinite(data90))){
-if(data90 > 1 || isNaN(data90)){
-const err227 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(data74.max_concurrency !== undefined){
+let data91 = data74.max_concurrency;
+if((typeof data91 == "number") && (isFinite(data91))){
+if(data91 <= 0 || isNaN(data91)){
+const err227 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2785,8 +2784,9 @@ vErrors.push(err227);
 }
 errors++;
 }
-if(data90 <= 0 || isNaN(data90)){
-const err228 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+else {
+const err228 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2796,8 +2796,11 @@ vErrors.push(err228);
 errors++;
 }
 }
-else {
-const err229 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data74.saturated_enter !== undefined){
+let data92 = data74.saturated_enter;
+if((typeof data92 == "number") && (isFinite(data92))){
+if(data92 > 1 || isNaN(data92)){
+const err229 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2806,12 +2809,8 @@ vErrors.push(err229);
 }
 errors++;
 }
-}
-if(data74.saturated_leave !== undefined){
-let data91 = data74.saturated_leave;
-if((typeof data91 == "number") && (isFinite(data91))){
-if(data91 < 0 || isNaN(data91)){
-const err230 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data92 <= 0 || isNaN(data92)){
+const err230 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2820,8 +2819,9 @@ vErrors.push(err230);
 }
 errors++;
 }
-if(data91 >= 1 || isNaN(data91)){
-const err231 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
+}
+else {
+const err231 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2831,8 +2831,11 @@ vErrors.push(err231);
 errors++;
 }
 }
-else {
-const err232 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data74.saturated_leave !== undefined){
+let data93 = data74.saturated_leave;
+if((typeof data93 == "number") && (isFinite(data93))){
+if(data93 < 0 || isNaN(data93)){
+const err232 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2841,12 +2844,8 @@ vErrors.push(err232);
 }
 errors++;
 }
-}
-if(data74.smoothing !== undefined){
-let data92 = data74.smoothing;
-if((typeof data92 == "number") && (isFinite(data92))){
-if(data92 > 1 || isNaN(data92)){
-const err233 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(data93 >= 1 || isNaN(data93)){
+const err233 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2855,8 +2854,9 @@ vErrors.push(err233);
 }
 errors++;
 }
-if(data92 <= 0 || isNaN(data92)){
-const err234 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+else {
+const err234 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -2866,8 +2866,11 @@ vErrors.push(err234);
 errors++;
 }
 }
-else {
-const err235 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data74.smoothing !== undefined){
+let data94 = data74.smoothing;
+if((typeof data94 == "number") && (isFinite(data94))){
+if(data94 > 1 || isNaN(data94)){
+const err235 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -2876,11 +2879,8 @@ vErrors.push(err235);
 }
 errors++;
 }
-}
-if(data74.warmup_ms !== undefined){
-let data93 = data74.warmup_ms;
-if(!(((typeof data93 == "number") && (!(data93 % 1) && !isNaN(data93))) && (isFinite(data93)))){
-const err236 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data94 <= 0 || isNaN(data94)){
+const err236 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -2889,9 +2889,9 @@ vErrors.push(err236);
 }
 errors++;
 }
-if((typeof data93 == "number") && (isFinite(data93))){
-if(data93 < 0 || isNaN(data93)){
-const err237 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+else {
+const err237 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -2901,11 +2901,10 @@ vErrors.push(err237);
 errors++;
 }
 }
-}
-if(data74.stale_after_ms !== undefined){
-let data94 = data74.stale_after_ms;
-if(!(((typeof data94 == "number") && (!(data94 % 1) && !isNaN(data94))) && (isFinite(data94)))){
-const err238 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data74.warmup_ms !== undefined){
+let data95 = data74.warmup_ms;
+if(!(((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95))) && (isFinite(data95)))){
+const err238 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -2914,9 +2913,9 @@ vErrors.push(err238);
 }
 errors++;
 }
-if((typeof data94 == "number") && (isFinite(data94))){
-if(data94 < 1 || isNaN(data94)){
-const err239 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data95 == "number") && (isFinite(data95))){
+if(data95 < 0 || isNaN(data95)){
+const err239 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -2927,10 +2926,10 @@ errors++;
 }
 }
 }
-if(data74.heartbeat_ms !== undefined){
-let data95 = data74.heartbeat_ms;
-if(!(((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95))) && (isFinite(data95)))){
-const err240 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data74.stale_after_ms !== undefined){
+let data96 = data74.stale_after_ms;
+if(!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96)))){
+const err240 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -2939,9 +2938,9 @@ vErrors.push(err240);
 }
 errors++;
 }
-if((typeof data95 == "number") && (isFinite(data95))){
-if(data95 < 100 || isNaN(data95)){
-const err241 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+if((typeof data96 == "number") && (isFinite(data96))){
+if(data96 < 1 || isNaN(data96)){
+const err241 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -2952,10 +2951,10 @@ errors++;
 }
 }
 }
-if(data74.min_gap_ms !== undefined){
-let data96 = data74.min_gap_ms;
-if(!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96)))){
-const err242 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data74.heartbeat_ms !== undefined){
+let data97 = data74.heartbeat_ms;
+if(!(((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97))) && (isFinite(data97)))){
+const err242 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -2964,9 +2963,9 @@ vErrors.push(err242);
 }
 errors++;
 }
-if((typeof data96 == "number") && (isFinite(data96))){
-if(data96 < 0 || isNaN(data96)){
-const err243 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data97 == "number") && (isFinite(data97))){
+if(data97 < 100 || isNaN(data97)){
+const err243 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -2977,11 +2976,10 @@ errors++;
 }
 }
 }
-if(data74.score_step !== undefined){
-let data97 = data74.score_step;
-if((typeof data97 == "number") && (isFinite(data97))){
-if(data97 > 1 || isNaN(data97)){
-const err244 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(data74.min_gap_ms !== undefined){
+let data98 = data74.min_gap_ms;
+if(!(((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98))) && (isFinite(data98)))){
+const err244 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -2990,8 +2988,9 @@ vErrors.push(err244);
 }
 errors++;
 }
-if(data97 <= 0 || isNaN(data97)){
-const err245 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if((typeof data98 == "number") && (isFinite(data98))){
+if(data98 < 0 || isNaN(data98)){
+const err245 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3001,8 +3000,12 @@ vErrors.push(err245);
 errors++;
 }
 }
-else {
-const err246 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/type",keyword:"type",params:{type: "number"},message:"must be number"};
+}
+if(data74.score_step !== undefined){
+let data99 = data74.score_step;
+if((typeof data99 == "number") && (isFinite(data99))){
+if(data99 > 1 || isNaN(data99)){
+const err246 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3011,11 +3014,8 @@ vErrors.push(err246);
 }
 errors++;
 }
-}
-if(data74.report_expiry_seconds !== undefined){
-let data98 = data74.report_expiry_seconds;
-if(!(((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98))) && (isFinite(data98)))){
-const err247 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data99 <= 0 || isNaN(data99)){
+const err247 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3024,9 +3024,9 @@ vErrors.push(err247);
 }
 errors++;
 }
-if((typeof data98 == "number") && (isFinite(data98))){
-if(data98 > 86400 || isNaN(data98)){
-const err248 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+}
+else {
+const err248 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3035,8 +3035,11 @@ vErrors.push(err248);
 }
 errors++;
 }
-if(data98 < 1 || isNaN(data98)){
-const err249 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data74.report_expiry_seconds !== undefined){
+let data100 = data74.report_expiry_seconds;
+if(!(((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100))) && (isFinite(data100)))){
+const err249 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3045,12 +3048,9 @@ vErrors.push(err249);
 }
 errors++;
 }
-}
-}
-if(data74.latency_target_ms !== undefined){
-let data99 = data74.latency_target_ms;
-if(!(((typeof data99 == "number") && (!(data99 % 1) && !isNaN(data99))) && (isFinite(data99)))){
-const err250 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data100 == "number") && (isFinite(data100))){
+if(data100 > 86400 || isNaN(data100)){
+const err250 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3059,9 +3059,8 @@ vErrors.push(err250);
 }
 errors++;
 }
-if((typeof data99 == "number") && (isFinite(data99))){
-if(data99 < 0 || isNaN(data99)){
-const err251 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data100 < 1 || isNaN(data100)){
+const err251 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3072,10 +3071,10 @@ errors++;
 }
 }
 }
-if(data74.warmup_requests !== undefined){
-let data100 = data74.warmup_requests;
-if(!(((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100))) && (isFinite(data100)))){
-const err252 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data74.latency_target_ms !== undefined){
+let data101 = data74.latency_target_ms;
+if(!(((typeof data101 == "number") && (!(data101 % 1) && !isNaN(data101))) && (isFinite(data101)))){
+const err252 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3084,9 +3083,9 @@ vErrors.push(err252);
 }
 errors++;
 }
-if((typeof data100 == "number") && (isFinite(data100))){
-if(data100 < 0 || isNaN(data100)){
-const err253 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data101 == "number") && (isFinite(data101))){
+if(data101 < 0 || isNaN(data101)){
+const err253 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3097,9 +3096,10 @@ errors++;
 }
 }
 }
-}
-else {
-const err254 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data74.warmup_requests !== undefined){
+let data102 = data74.warmup_requests;
+if(!(((typeof data102 == "number") && (!(data102 % 1) && !isNaN(data102))) && (isFinite(data102)))){
+const err254 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3108,13 +3108,9 @@ vErrors.push(err254);
 }
 errors++;
 }
-}
-if(data.metrics !== undefined){
-let data101 = data.metrics;
-if(data101 && typeof data101 == "object" && !Array.isArray(data101)){
-for(const key16 in data101){
-if(!((key16 === "listen") || (key16 === "max_scrapes_per_second"))){
-const err255 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+if((typeof data102 == "number") && (isFinite(data102))){
+if(data102 < 0 || isNaN(data102)){
+const err255 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3124,11 +3120,10 @@ vErrors.push(err255);
 errors++;
 }
 }
-if(data101.listen !== undefined){
-let data102 = data101.listen;
-if(typeof data102 === "string"){
-if(!pattern16.test(data102)){
-const err256 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"},message:"must match pattern \""+"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"+"\""};
+}
+}
+else {
+const err256 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3138,8 +3133,12 @@ vErrors.push(err256);
 errors++;
 }
 }
-else {
-const err257 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.metrics !== undefined){
+let data103 = data.metrics;
+if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
+for(const key16 in data103){
+if(!((key16 === "listen") || (key16 === "max_scrapes_per_second"))){
+const err257 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3149,10 +3148,11 @@ vErrors.push(err257);
 errors++;
 }
 }
-if(data101.max_scrapes_per_second !== undefined){
-let data103 = data101.max_scrapes_per_second;
-if(!(((typeof data103 == "number") && (!(data103 % 1) && !isNaN(data103))) && (isFinite(data103)))){
-const err258 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data103.listen !== undefined){
+let data104 = data103.listen;
+if(typeof data104 === "string"){
+if(!pattern16.test(data104)){
+const err258 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"},message:"must match pattern \""+"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"+"\""};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3161,9 +3161,9 @@ vErrors.push(err258);
 }
 errors++;
 }
-if((typeof data103 == "number") && (isFinite(data103))){
-if(data103 > 1000 || isNaN(data103)){
-const err259 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000"};
+}
+else {
+const err259 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3172,8 +3172,11 @@ vErrors.push(err259);
 }
 errors++;
 }
-if(data103 < 0 || isNaN(data103)){
-const err260 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data103.max_scrapes_per_second !== undefined){
+let data105 = data103.max_scrapes_per_second;
+if(!(((typeof data105 == "number") && (!(data105 % 1) && !isNaN(data105))) && (isFinite(data105)))){
+const err260 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3182,11 +3185,9 @@ vErrors.push(err260);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err261 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data105 == "number") && (isFinite(data105))){
+if(data105 > 1000 || isNaN(data105)){
+const err261 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000"};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3195,15 +3196,38 @@ vErrors.push(err261);
 }
 errors++;
 }
-}
-}
-else {
-const err262 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data105 < 0 || isNaN(data105)){
+const err262 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err262];
 }
 else {
 vErrors.push(err262);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err263 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err263];
+}
+else {
+vErrors.push(err263);
+}
+errors++;
+}
+}
+}
+else {
+const err264 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err264];
+}
+else {
+vErrors.push(err264);
 }
 errors++;
 }

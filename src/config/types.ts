@@ -90,6 +90,10 @@ export interface Config {
       readonly queue?: string;
       readonly running?: string;
       readonly kvCache?: string;
+      /** A counter of requests finished. */
+      readonly requests?: string;
+      /** A counter of requests failed through the server's fault. */
+      readonly errors?: string;
     };
     readonly scrapeIntervalMs: number;
     readonly scrapeTimeoutMs: number;

@@ -125,15 +125,32 @@ function inventoryAnswer(
   return null;
 }
 
-/** vLLM-style metrics text: `waiting` queued, `running` in flight, KV-cache use. */
-export function vllmMetrics(waiting: number, running = 1, kvCache = 0.1): string {
-  return [
+/**
+ * vLLM-style metrics text: `waiting` queued, `running` in flight, KV-cache use, and — given
+ * `finished` — the V1 `vllm:request_success_total` counter by finished_reason (`errors` of them
+ * with reason "error").
+ */
+export function vllmMetrics(
+  waiting: number,
+  running = 1,
+  kvCache = 0.1,
+  finished?: { readonly requests: number; readonly errors?: number },
+): string {
+  const lines = [
     '# TYPE vllm:num_requests_waiting gauge',
     `vllm:num_requests_waiting{model_name="m"} ${waiting}`,
     '# TYPE vllm:num_requests_running gauge',
     `vllm:num_requests_running{model_name="m"} ${running}`,
     '# TYPE vllm:kv_cache_usage_perc gauge',
     `vllm:kv_cache_usage_perc{model_name="m"} ${kvCache}`,
-    '',
-  ].join('\n');
+  ];
+  if (finished !== undefined) {
+    const errors = finished.errors ?? 0;
+    lines.push(
+      '# TYPE vllm:request_success_total counter',
+      `vllm:request_success_total{finished_reason="stop",model_name="m"} ${finished.requests - errors}`,
+      `vllm:request_success_total{finished_reason="error",model_name="m"} ${errors}`,
+    );
+  }
+  return [...lines, ''].join('\n');
 }

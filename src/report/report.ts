@@ -18,6 +18,10 @@ export interface SaturationReport {
   readonly gpu?: number;
   /** Recent mean request latency, ms. */
   readonly latencyMs?: number;
+  /** Requests the model server finished per second, recently. */
+  readonly requestRate?: number;
+  /** Requests it failed per second (its own fault), recently. */
+  readonly errorRate?: number;
   /** Age of the oldest signal behind the score, ms. */
   readonly signalAgeMs?: number;
   readonly stale?: readonly SignalName[];
@@ -59,6 +63,8 @@ export function encodeReport(r: SaturationReport): Uint8Array {
   if (r.kvCache !== undefined) wire.kv = round(r.kvCache);
   if (r.gpu !== undefined) wire.gpu = round(r.gpu);
   if (r.latencyMs !== undefined) wire.lat = Math.round(r.latencyMs * 10) / 10;
+  if (r.requestRate !== undefined) wire.rps = round(r.requestRate);
+  if (r.errorRate !== undefined) wire.eps = round(r.errorRate);
   if (r.signalAgeMs !== undefined) wire.age = Math.round(r.signalAgeMs);
   if (r.stale !== undefined && r.stale.length > 0) wire.st = r.stale;
   if (r.models !== undefined && r.models.length > 0)
@@ -93,6 +99,8 @@ export function decodeReport(bytes: Uint8Array): SaturationReport | { error: str
   if (w.kv !== undefined) report.kvCache = w.kv;
   if (w.gpu !== undefined) report.gpu = w.gpu;
   if (w.lat !== undefined) report.latencyMs = w.lat;
+  if (w.rps !== undefined) report.requestRate = w.rps;
+  if (w.eps !== undefined) report.errorRate = w.eps;
   if (w.age !== undefined) report.signalAgeMs = w.age;
   if (w.st !== undefined) report.stale = w.st;
   if (w.m !== undefined)

@@ -29,7 +29,12 @@ export {
   PublishPolicy,
   type PublishPolicyOptions,
 } from './publish-policy.ts';
-export { LatencyFromTotals, readSignals, type ScrapeReading } from './read-signals.ts';
+export {
+  LatencyFromTotals,
+  RateFromCounter,
+  readSignals,
+  type ScrapeReading,
+} from './read-signals.ts';
 export {
   type Assessment,
   ReplicaStateMachine,

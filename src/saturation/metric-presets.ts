@@ -18,6 +18,10 @@ export interface MetricPreset {
     readonly count: Extractor;
     readonly toMs: number;
   };
+  /** Requests finished, cumulative (a counter): its rate is the replica's request rate. */
+  readonly requests?: Extractor;
+  /** Requests that failed through the server's fault, cumulative: its rate is the error rate. */
+  readonly errors?: Extractor;
 }
 
 /** The sum over every series of `name` (per-model, per-engine or per-rank series add up). */
@@ -51,6 +55,23 @@ export function firstOf(...extractors: Extractor[]): Extractor {
 
 const label = (key: string, value: string) => (labels: Sample['labels']) => labels[key] === value;
 
+/**
+ * TGI's failures the server caused: `tgi_request_failure` by `err`, leaving out `validation` (the
+ * client's bad request). A series appears only once its first failure happens, so while the
+ * server reports requests at all, none means zero.
+ */
+const tgiErrors: Extractor = (metrics) => {
+  if (!metrics.has('tgi_request_count')) return undefined;
+  return sumOf('tgi_request_failure', (l) => l.err !== 'validation')(metrics) ?? 0;
+};
+
+/** Triton: requests finished, successful or not. */
+const tritonRequests: Extractor = (metrics) => {
+  const ok = sumOf('nv_inference_request_success')(metrics);
+  const failed = sumOf('nv_inference_request_failure')(metrics);
+  return ok === undefined ? undefined : ok + (failed ?? 0);
+};
+
 /** Triton + TensorRT-LLM: KV-cache blocks used over the maximum. */
 const tritonKvCache: Extractor = (metrics) => {
   const used = sumOf(
@@ -77,6 +98,9 @@ export const METRIC_PRESETS: Readonly<Record<string, MetricPreset>> = Object.fre
       count: sumOf('vllm:e2e_request_latency_seconds_count'),
       toMs: 1000,
     },
+    // One series per finished_reason; V1 has an "error" reason (V0 has none: no error rate).
+    requests: sumOf('vllm:request_success_total'),
+    errors: sumOf('vllm:request_success_total', label('finished_reason', 'error')),
   },
   sglang: {
     name: 'sglang',
@@ -88,6 +112,7 @@ export const METRIC_PRESETS: Readonly<Record<string, MetricPreset>> = Object.fre
       count: sumOf('sglang:e2e_request_latency_seconds_count'),
       toMs: 1000,
     },
+    requests: sumOf('sglang:e2e_request_latency_seconds_count'),
   },
   tgi: {
     name: 'tgi',
@@ -98,6 +123,8 @@ export const METRIC_PRESETS: Readonly<Record<string, MetricPreset>> = Object.fre
       count: sumOf('tgi_request_duration_count'),
       toMs: 1000,
     },
+    requests: sumOf('tgi_request_count'),
+    errors: tgiErrors,
   },
   triton: {
     name: 'triton',
@@ -109,6 +136,8 @@ export const METRIC_PRESETS: Readonly<Record<string, MetricPreset>> = Object.fre
       count: sumOf('nv_inference_request_success'),
       toMs: 0.001,
     },
+    requests: tritonRequests,
+    errors: sumOf('nv_inference_request_failure'),
   },
 });
 
@@ -117,11 +146,15 @@ export function genericPreset(names: {
   queue?: string;
   running?: string;
   kvCache?: string;
+  requests?: string;
+  errors?: string;
 }): MetricPreset {
   return {
     name: 'generic',
     ...(names.queue ? { queue: sumOf(names.queue) } : {}),
     ...(names.running ? { running: sumOf(names.running) } : {}),
     ...(names.kvCache ? { kvCache: maxOf(names.kvCache) } : {}),
+    ...(names.requests ? { requests: sumOf(names.requests) } : {}),
+    ...(names.errors ? { errors: sumOf(names.errors) } : {}),
   };
 }

@@ -21,7 +21,9 @@ export function parseMetricsText(text: string): MetricSamples | { error: string 
   try {
     // parse-prometheus-text-format 1.1.1 drops the labels, _sum and _count of labelled histogram
     // series; declared untyped, each series is kept as a family of its own (x_sum, x_count, …).
-    families = parsePrometheusTextFormat(text.replace(HISTOGRAM_OR_SUMMARY, '# TYPE $1 untyped'));
+    // It also drops a last line without a newline (real servers end so), hence the one added.
+    const untyped = text.replace(HISTOGRAM_OR_SUMMARY, '# TYPE $1 untyped');
+    families = parsePrometheusTextFormat(untyped.endsWith('\n') ? untyped : `${untyped}\n`);
   } catch (error) {
     return { error: `invalid metrics text: ${(error as Error).message}` };
   }

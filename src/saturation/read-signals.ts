@@ -9,6 +9,8 @@ export interface ScrapeReading {
   readonly missing: ReadonlyArray<'queue' | 'running' | 'kvCache'>;
   /** Cumulative latency (ms) and request count, when the preset and the server have them. */
   readonly latencyTotals?: { readonly totalMs: number; readonly count: number };
+  /** Cumulative requests finished and failed, when the preset and the server have them. */
+  readonly counters?: { readonly requests?: number; readonly errors?: number };
 }
 
 /**
@@ -31,11 +33,56 @@ export function readSignals(
     if (value === undefined || Number.isNaN(value)) missing.push(name);
     else signals[name] = { value, at };
   }
+  const requests = finite(preset.requests?.(metrics));
+  const errors = finite(preset.errors?.(metrics));
+  const counters =
+    requests === undefined && errors === undefined
+      ? {}
+      : {
+          counters: {
+            ...(requests !== undefined ? { requests } : {}),
+            ...(errors !== undefined ? { errors } : {}),
+          },
+        };
   const l = preset.latency;
   const total = l?.total(metrics);
   const count = l?.count(metrics);
-  if (l === undefined || total === undefined || count === undefined) return { signals, missing };
-  return { signals, missing, latencyTotals: { totalMs: total * l.toMs, count } };
+  if (l === undefined || total === undefined || count === undefined)
+    return { signals, missing, ...counters };
+  return { signals, missing, ...counters, latencyTotals: { totalMs: total * l.toMs, count } };
+}
+
+function finite(x: number | undefined): number | undefined {
+  return x !== undefined && Number.isFinite(x) ? x : undefined;
+}
+
+/** How far back a request or error rate looks by default, ms. */
+export const RATE_WINDOW_MS = 2000;
+
+/**
+ * Turns a cumulative counter read at successive scrapes into a rate per second over the last
+ * `windowMs` (or as much of it as there is): over one 100 ms scrape, a server finishing 5
+ * requests a second would swing between 0 and 10. The first reading gives no rate; a counter that
+ * went down (the server restarted) or vanished starts over.
+ */
+export class RateFromCounter {
+  private readonly history: Array<{ value: number; at: number }> = [];
+
+  constructor(private readonly windowMs = RATE_WINDOW_MS) {}
+
+  /** The rate per second over the window ending with this reading, or `undefined`. */
+  next(value: number | undefined, at: number): number | undefined {
+    const h = this.history;
+    const last = h.at(-1);
+    if (value === undefined || (last !== undefined && value < last.value)) h.length = 0;
+    if (value === undefined) return undefined;
+    if (last !== undefined && at <= last.at) return undefined;
+    h.push({ value, at });
+    // Keep the newest reading at least a window old as the start, and nothing older.
+    while (h.length > 2 && at - (h[1] as { at: number }).at >= this.windowMs) h.shift();
+    const first = h[0] as { value: number; at: number };
+    return h.length < 2 ? undefined : ((value - first.value) * 1000) / (at - first.at);
+  }
 }
 
 /**

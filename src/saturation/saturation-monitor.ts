@@ -103,6 +103,8 @@ export class SaturationMonitor {
       ...(load.running !== undefined ? { running: { value: load.running, at } } : {}),
       ...(load.kvCache !== undefined ? { kvCache: { value: load.kvCache, at } } : {}),
       ...(load.latency !== undefined ? { latency: { value: load.latency, at } } : {}),
+      ...(load.requestRate !== undefined ? { requestRate: { value: load.requestRate, at } } : {}),
+      ...(load.errorRate !== undefined ? { errorRate: { value: load.errorRate, at } } : {}),
     };
     this.evaluate();
   }
@@ -163,6 +165,8 @@ export class SaturationMonitor {
       ...(signals.kvCache ? { kvCache: Math.min(1, Math.max(0, signals.kvCache.value)) } : {}),
       ...(signals.gpu ? { gpu: signals.gpu.value } : {}),
       ...(signals.latency ? { latencyMs: signals.latency.value } : {}),
+      ...(signals.requestRate ? { requestRate: signals.requestRate.value } : {}),
+      ...(signals.errorRate ? { errorRate: signals.errorRate.value } : {}),
       ...(ages.length > 0 ? { signalAgeMs: Math.max(...ages) } : {}),
       ...(assessment.raw.stale.length > 0 ? { stale: assessment.raw.stale } : {}),
       ...(drift.length > 0 ? { drift: drift.slice(0, 16) } : {}),

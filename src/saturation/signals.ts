@@ -20,6 +20,13 @@ export interface Signals {
   readonly gpu?: Reading;
   /** Recent mean request latency, ms (what queue and in-flight counts cannot show: a slow replica). */
   readonly latency?: Reading;
+  /**
+   * Requests the server finished per second, recently (not part of the score: it is what weighted
+   * round robin divides by utilization to weigh a replica).
+   */
+  readonly requestRate?: Reading;
+  /** Requests the server failed per second, recently (not part of the score). */
+  readonly errorRate?: Reading;
 }
 
 /** Load a model server pushes itself (the ReportLoad RPC); absent fields keep their last value. */
@@ -29,4 +36,8 @@ export interface PushedLoad {
   readonly kvCache?: number;
   /** Recent mean request latency, ms. */
   readonly latency?: number;
+  /** Requests finished per second. */
+  readonly requestRate?: number;
+  /** Requests failed per second. */
+  readonly errorRate?: number;
 }

@@ -212,7 +212,14 @@ describe('the local gRPC API', () => {
       ): grpc.ClientWritableStream<object>;
       GetSaturation(
         r: object,
-        cb: (e: grpc.ServiceError | null, v: { report: Record<string, unknown> }) => void,
+        cb: (
+          e: grpc.ServiceError | null,
+          v: {
+            report: Record<string, unknown>;
+            endpoint_load_metrics: string;
+            endpoint_load_metrics_json: string;
+          },
+        ) => void,
       ): void;
       WatchSaturation(
         r: object,
@@ -226,28 +233,66 @@ describe('the local gRPC API', () => {
         error ? reject(error) : resolve(value),
       );
       push.write({ queue: 15, in_flight: 3 });
-      push.write({ models: [{ model: 'llama', queue: 12, in_flight: 40 }], kv_cache: 0.5 });
+      push.write({
+        models: [{ model: 'llama', queue: 12, in_flight: 40 }],
+        kv_cache: 0.5,
+        requests_per_second: 37.5,
+        errors_per_second: 0.25,
+      });
       push.end();
     });
     expect(await accepted).toEqual({ accepted: 2 });
-    const report = await new Promise<Record<string, unknown>>((resolve, reject) =>
-      sidecarClient.GetSaturation({}, (error, value) =>
-        error ? reject(error) : resolve(value.report),
-      ),
+    const answer = await new Promise<{
+      report: Record<string, unknown>;
+      endpoint_load_metrics: string;
+      endpoint_load_metrics_json: string;
+    }>((resolve, reject) =>
+      sidecarClient.GetSaturation({}, (error, value) => (error ? reject(error) : resolve(value))),
     );
+    const report = answer.report;
     expect(report).toMatchObject({
       replica: 'host-a',
       cluster: 'gpu-east',
       queue: 12,
       in_flight: 40,
       kv_cache: 0.5,
+      requests_per_second: 37.5,
+      errors_per_second: 0.25,
       rule_versions: [{ tenant: 'acme', version: 1 }],
     });
+    // The per-response ORCA header form of the same load, for a server or proxy to attach.
+    expect(answer.endpoint_load_metrics).toMatch(
+      /^TEXT application_utilization:[0-9.]+,mem_utilization:0\.5,rps_fractional:37\.5,eps:0\.25,named_metrics\.ready:[01],named_metrics\.queue:12,named_metrics\.running:40,named_metrics\.kv_cache:0\.5$/,
+    );
+    expect(JSON.parse(answer.endpoint_load_metrics_json.replace(/^JSON /, ''))).toMatchObject({
+      rps_fractional: 37.5,
+      eps: 0.25,
+      named_metrics: { queue: 12 },
+    });
+    // A value that would make a report resolvers refuse is refused, naming it; those before stay.
+    const refused = await new Promise<grpc.ServiceError>((resolve) => {
+      const push = sidecarClient.ReportLoad((error) => resolve(error as grpc.ServiceError));
+      push.write({ queue: 11 });
+      push.write({ kv_cache: 1.5 });
+      push.write({ queue: 99 });
+      push.end();
+    });
+    expect(refused.code).toBe(3); // INVALID_ARGUMENT
+    expect(refused.details).toBe(
+      'kv_cache: 1.5 is more than 1 (it is the fraction of the cache in use) (message 2; the 1 before it were applied)',
+    );
     watch.cancel();
     const viaBuf = JSON.parse(
       (await bufCurl({ socket }, 'filament.v1.Sidecar/GetSaturation', {})).stdout,
     );
-    expect(viaBuf.report).toMatchObject({ replica: 'host-a', queue: 12, inFlight: 40 });
+    // queue 11 is the message applied before the refused one.
+    expect(viaBuf.report).toMatchObject({
+      replica: 'host-a',
+      queue: 11,
+      inFlight: 40,
+      requestsPerSecond: 37.5,
+    });
+    expect(viaBuf.endpointLoadMetrics).toMatch(/^TEXT application_utilization:/);
     client.close();
   });
 

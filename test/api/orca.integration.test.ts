@@ -108,6 +108,43 @@ describe('ORCA out-of-band load reports (xds.service.orca.v3.OpenRcaService)', (
     server.metrics = vllmMetrics(0, 2, 0.2);
   });
 
+  test("rps_fractional and eps are the model server's request and error rates, from its counters", async () => {
+    // The stand-in's counters grow with time: 200 requests and 10 failures per second.
+    const t0 = Date.now();
+    const tick = () => {
+      const ms = Date.now() - t0;
+      server.metrics = vllmMetrics(0, 2, 0.2, {
+        requests: 5000 + Math.floor(ms * 0.2),
+        errors: 7 + Math.floor(ms * 0.01),
+      });
+    };
+    tick();
+    const ticker = setInterval(tick, 10);
+    const channel = new grpc.Channel(`unix:${socket}`, grpc.credentials.createInsecure(), {});
+    const client = createOrcaClient(channel);
+    const reports: Array<{ rps_fractional: number; eps: number }> = [];
+    const stream = client.streamCoreMetrics({
+      report_interval: { seconds: 0, nanos: 250_000_000 },
+    });
+    stream.on('data', (r: { rps_fractional: number; eps: number }) => reports.push(r));
+    stream.on('error', () => {});
+    await Bun.sleep(2000);
+    stream.cancel();
+    client.close();
+    clearInterval(ticker);
+    server.metrics = vllmMetrics(0, 2, 0.2);
+    // Each scrape's rate is over ~50 ms, so one may be off by a tick; the mean of the last few is not.
+    const last = reports.slice(-4);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    console.log(
+      `ORCA rps_fractional (last 4): ${last.map((r) => r.rps_fractional.toFixed(1)).join(', ')}; eps: ${last.map((r) => r.eps.toFixed(1)).join(', ')}`,
+    );
+    expect(mean(last.map((r) => r.rps_fractional))).toBeGreaterThan(150);
+    expect(mean(last.map((r) => r.rps_fractional))).toBeLessThan(250);
+    expect(mean(last.map((r) => r.eps))).toBeGreaterThan(4);
+    expect(mean(last.map((r) => r.eps))).toBeLessThan(16);
+  });
+
   test('buf curl (an independent Go client) finds it by reflection and reads the stream', async () => {
     const list = await bufCurl({ socket }, '--list-methods');
     expect(list.stdout).toContain('xds.service.orca.v3.OpenRcaService/StreamCoreMetrics');

@@ -12,6 +12,8 @@ const typical: SaturationReport = {
   kvCache: 0.4219,
   gpu: 0.87,
   latencyMs: 412.34,
+  requestRate: 37.4167,
+  errorRate: 0.25,
   signalAgeMs: 84,
   models: [
     { id: 'llama-3.1-8b-instruct', version: '2026-10-01', ready: true },
@@ -33,6 +35,7 @@ describe('SaturationReport wire format', () => {
       score: 0.412,
       kvCache: 0.422,
       latencyMs: 412.3,
+      requestRate: 37.417,
     });
     const minimal: SaturationReport = {
       replica: 'r',

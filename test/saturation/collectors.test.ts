@@ -62,6 +62,24 @@ describe('collectors against a real HTTP model-server stand-in', () => {
     });
   });
 
+  test('request and error rates come from the counters between two scrapes', async () => {
+    const { clock, collector } = metricsCollector();
+    server.metrics = vllm(0, 2, 0.1, { requests: 1000, errors: 4 });
+    const first = await collector.sampleNow();
+    expect(first.value?.signals.requestRate).toBeUndefined();
+    server.metrics = vllm(0, 2, 0.1, { requests: 1050, errors: 5 });
+    clock.advance(500);
+    const second = await collector.sampleNow();
+    expect(second.value?.signals).toMatchObject({
+      requestRate: { value: 100, at: clock.now() },
+      errorRate: { value: 2, at: clock.now() },
+    });
+    // The server restarted: its counters went down, so no rate this time.
+    server.metrics = vllm(0, 2, 0.1, { requests: 3 });
+    clock.advance(500);
+    expect((await collector.sampleNow()).value?.signals.requestRate).toBeUndefined();
+  });
+
   test('a failing scrape keeps the last good value, counts failures, and says why', async () => {
     const { collector } = metricsCollector();
     server.metrics = vllm(1, 1, 0.5);

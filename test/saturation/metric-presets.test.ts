@@ -6,6 +6,7 @@ import {
   LatencyFromTotals,
   METRIC_PRESETS,
   parseMetricsText,
+  RateFromCounter,
   readSignals,
 } from '../../src/saturation/index.ts';
 
@@ -18,6 +19,12 @@ describe('metric presets against captured server output', () => {
     ['vllm', 'vllm-v0-llama-3.1-8b.prom', { queue: 0, running: 0, kvCache: 0 }],
     ['sglang', 'sglang-llama-3.1-8b.prom', { queue: 2826, running: 162, kvCache: 0.28 }],
     ['triton', 'triton-trtllm.prom', { queue: 0, running: 0, kvCache: 1 / 6239 }],
+    ['tgi', 'tgi-datadog-integrations-core.prom', { queue: 0, running: 0 }],
+    [
+      'vllm',
+      'vllm-v1-0.29.0-t4-qwen2.5-1.5b-inferstack.prom',
+      { queue: 0, running: 0, kvCache: 0 },
+    ],
   ];
   for (const [preset, file, expected] of cases) {
     test(`${preset} reads ${file}`, () => {
@@ -43,6 +50,55 @@ describe('metric presets against captured server output', () => {
     expect(
       readSignals(fixture('triton-trtllm.prom'), METRIC_PRESETS.triton as never, AT),
     ).toMatchObject({ latencyTotals: { totalMs: 0, count: 0 } });
+  });
+
+  test("request and error counters come from the captures, the client's faults left out", () => {
+    const counters = (file: string, preset: string) => {
+      const reading = readSignals(fixture(file), METRIC_PRESETS[preset] as never, AT);
+      if ('error' in reading) throw new Error(reading.error);
+      return reading.counters;
+    };
+    // TGI: 111 requests, 109 succeeded, 2 failed validation (the client's fault, not an error).
+    expect(counters('tgi-datadog-integrations-core.prom', 'tgi')).toEqual({
+      requests: 111,
+      errors: 0,
+    });
+    // vLLM V1: ten finished (length), none with finished_reason="error".
+    expect(counters('vllm-v1-0.29.0-t4-qwen2.5-1.5b-inferstack.prom', 'vllm')).toEqual({
+      requests: 10,
+      errors: 0,
+    });
+    // vLLM V0 has no "error" reason: no error rate rather than a made-up zero.
+    expect(counters('vllm-v0-llama-3.1-8b.prom', 'vllm')).toBeUndefined();
+    expect(counters('triton-trtllm.prom', 'triton')).toEqual({ requests: 0, errors: 0 });
+    expect(counters('sglang-llama-3.1-8b.prom', 'sglang')).toEqual({ requests: 11228 });
+    // A TGI server with generation failures counts them.
+    const failing = [
+      '# TYPE tgi_request_count counter',
+      'tgi_request_count 20',
+      '# TYPE tgi_request_failure counter',
+      'tgi_request_failure{err="validation"} 3',
+      'tgi_request_failure{err="generation"} 2',
+      'tgi_request_failure{err="overloaded"} 1',
+    ].join('\n');
+    expect(readSignals(failing, METRIC_PRESETS.tgi as never, AT)).toMatchObject({
+      counters: { requests: 20, errors: 3 },
+    });
+  });
+
+  test('RateFromCounter gives the rate per second over its window, and starts over on a reset', () => {
+    const rate = new RateFromCounter(1000);
+    expect(rate.next(100, 1_000)).toBeUndefined();
+    expect(rate.next(101, 1_100)).toBe(10); // as much of the window as there is
+    expect(rate.next(101, 1_200)).toBe(5);
+    expect(rate.next(110, 2_000)).toBe(10); // 10 over the full second
+    expect(rate.next(121, 2_200)).toBe(20); // from 1_200, exactly a window back: 20 in 1 s
+    expect(rate.next(5, 2_300)).toBeUndefined(); // went down: restarted
+    expect(rate.next(8, 2_400)).toBe(30);
+    expect(rate.next(9, 2_400)).toBeUndefined(); // no time passed
+    expect(rate.next(undefined, 2_500)).toBeUndefined();
+    expect(rate.next(9, 2_600)).toBeUndefined(); // the counter came back: a new start
+    expect(rate.next(10, 2_700)).toBe(10);
   });
 
   test('LatencyFromTotals gives the mean of the requests finished between two scrapes', () => {
@@ -94,14 +150,35 @@ describe('metric presets against captured server output', () => {
 
   test('a generic preset names its own metrics', () => {
     const reading = readSignals(
-      'my_queue{shard="a"} 2\nmy_queue{shard="b"} 3\nmy_kv 0.5\n',
-      genericPreset({ queue: 'my_queue', kvCache: 'my_kv' }),
+      'my_queue{shard="a"} 2\nmy_queue{shard="b"} 3\nmy_kv 0.5\nmy_done_total 40\nmy_failed_total 1\n',
+      genericPreset({
+        queue: 'my_queue',
+        kvCache: 'my_kv',
+        requests: 'my_done_total',
+        errors: 'my_failed_total',
+      }),
       AT,
     );
     expect(reading).toMatchObject({
       signals: { queue: { value: 5 }, kvCache: { value: 0.5 } },
       missing: [],
+      counters: { requests: 40, errors: 1 },
     });
+  });
+
+  test('the last line counts without a newline after it (a real vLLM capture ends so)', () => {
+    expect(parseMetricsText('a 1\nb{x="1"} 2\nb{x="2"} 3')).toEqual(
+      new Map([
+        ['a', [{ labels: {}, value: 1 }]],
+        [
+          'b',
+          [
+            { labels: { x: '1' }, value: 2 },
+            { labels: { x: '2' }, value: 3 },
+          ],
+        ],
+      ]),
+    );
   });
 
   test('unparseable text is an error naming the line, not an exception', () => {

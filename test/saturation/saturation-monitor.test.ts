@@ -208,6 +208,27 @@ describe('SaturationMonitor', () => {
     m.stop();
   });
 
+  test('request and error rates ride in the report, scraped or pushed, and leave the score alone', () => {
+    const scrape = new ScriptedCollector('metrics');
+    const { m, clock } = monitor([scrape]);
+    m.start();
+    scrape.sample(
+      {
+        signals: {
+          kvCache: { value: 0.2, at: clock.now() },
+          requestRate: { value: 40, at: clock.now() },
+          errorRate: { value: 1.5, at: clock.now() },
+        },
+      },
+      clock.now(),
+    );
+    expect(m.current()).toMatchObject({ requestRate: 40, errorRate: 1.5, score: 0.2 });
+    clock.advance(10);
+    m.pushLoad({ requestRate: 900 });
+    expect(m.current()).toMatchObject({ requestRate: 900, errorRate: 1.5, score: 0.2 });
+    m.stop();
+  });
+
   test('stale rules and draining win over load, in that order of precedence', () => {
     const { m, setRules, drain } = monitor([]);
     m.start();

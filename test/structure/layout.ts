@@ -58,6 +58,7 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
       'inventory',
       'log',
       'mqtt',
+      'orca',
       'report',
       'rule-stream',
       'rules',
@@ -65,6 +66,10 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
       'saturation',
       'validation',
     ],
+  },
+  orca: {
+    job: "this replica's load in ORCA's forms: OrcaLoadReport fields, the endpoint-load-metrics header",
+    mayImport: ['report'],
   },
   'haproxy-agent': {
     job: "HAProxy's agent-check answered from this replica's saturation",
@@ -137,13 +142,22 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
 };
 
 /** Folders whose code must stay pure: no I/O module, directly or through what they import. */
-export const PURE = ['codec', 'inventory', 'json-schema', 'report', 'rules', 'validation'] as const;
+export const PURE = [
+  'codec',
+  'inventory',
+  'json-schema',
+  'orca',
+  'report',
+  'rules',
+  'validation',
+] as const;
 
 /** Of the pure folders, those that must not load the Ajv compiler either. */
 export const NO_AJV_COMPILER = [
   'codec',
   'inventory',
   'json-schema',
+  'orca',
   'report',
   'validation',
 ] as const;

@@ -1,6 +1,12 @@
 import type { Clock } from '../../clock/index.ts';
 import type { MetricPreset } from '../metric-presets.ts';
-import { LatencyFromTotals, readSignals, type ScrapeReading } from '../read-signals.ts';
+import {
+  LatencyFromTotals,
+  RateFromCounter,
+  readSignals,
+  type ScrapeReading,
+} from '../read-signals.ts';
+import type { Reading, Signals } from '../signals.ts';
 import { fetchText } from './fetch-text.ts';
 import { PeriodicCollector } from './periodic-collector.ts';
 
@@ -12,16 +18,22 @@ export function metricsSampler(
   now: () => number,
 ): () => Promise<ScrapeReading> {
   const latency = new LatencyFromTotals();
+  const requests = new RateFromCounter();
+  const errors = new RateFromCounter();
   return async () => {
     const { status, text } = await fetchText(url, timeoutMs);
     if (status < 200 || status > 299) throw new Error(`GET ${url} answered ${status}`);
     const at = now();
     const reading = readSignals(text, preset, at);
     if ('error' in reading) throw new Error(reading.error);
+    const derived: { -readonly [K in keyof Signals]: Reading } = {};
     const mean = latency.next(reading.latencyTotals);
-    return mean === undefined
-      ? reading
-      : { ...reading, signals: { ...reading.signals, latency: { value: mean, at } } };
+    if (mean !== undefined) derived.latency = { value: mean, at };
+    const requestRate = requests.next(reading.counters?.requests, at);
+    if (requestRate !== undefined) derived.requestRate = { value: requestRate, at };
+    const errorRate = errors.next(reading.counters?.errors, at);
+    if (errorRate !== undefined) derived.errorRate = { value: errorRate, at };
+    return { ...reading, signals: { ...reading.signals, ...derived } };
   };
 }
 
@@ -37,7 +49,8 @@ export interface MetricsCollectorOptions {
 
 /**
  * The `metrics` collector: scrapes the model server's `/metrics` every `intervalMs` and gives its
- * load signals (queue, running, KV cache, latency) and its finished-request count.
+ * load signals (queue, running, KV cache, latency, request and error rates) and its
+ * finished-request count.
  */
 export function metricsCollector(
   options: MetricsCollectorOptions,
