@@ -1,5 +1,6 @@
 /**
- * The local gRPC API: health, reflection and filament.v1.Sidecar, with the protos embedded.
+ * The local gRPC API: health, reflection, filament.v1.Sidecar and ORCA, with the protos
+ * embedded; and the ORCA relay a grpc-js model server puts on its own port.
  * @module
  */
 export { ApiServer, type ApiServerOptions } from './api-server.ts';
@@ -11,6 +12,7 @@ export {
   encodeMessage,
   MESSAGE_OPTIONS,
 } from './load-definitions.ts';
+export { ORCA_RELAY_SERVICE, type OrcaRelay, orcaRelay } from './orca-relay.ts';
 export type { ConfigSnapshot, InventoryStatus, SidecarBackend } from './sidecar-backend.ts';
 export { type ConfigMessage, SidecarClient } from './sidecar-client.ts';
 export type { StreamCancelled } from './stream-flow.ts';
