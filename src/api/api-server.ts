@@ -65,11 +65,17 @@ export interface ApiServerOptions {
   readonly limits?: Partial<ListenerLimits> & { readonly idleMs?: number };
   /** Told of every connection refused or dropped by those limits (for metrics). */
   readonly onConnectionRefused?: (listener: string, reason: string) => void;
+  /**
+   * `full` (default): every service, for the local API. `load-reports`: only ORCA's
+   * OpenRcaService, read-only, for a port load balancers on other machines reach.
+   */
+  readonly surface?: 'full' | 'load-reports';
 }
 
 /**
- * The local gRPC server: grpc.health.v1.Health, server reflection (v1 and v1alpha) and
- * filament.v1.Sidecar, on a unix socket (mode 0660) and optionally loopback TCP.
+ * The local gRPC server: grpc.health.v1.Health, server reflection (v1 and v1alpha),
+ * filament.v1.Sidecar and ORCA's OpenRcaService, on a unix socket (mode 0660) and optionally
+ * loopback TCP — or, with `surface: 'load-reports'`, OpenRcaService alone on any address.
  */
 export class ApiServer {
   private readonly server: grpc.Server;
@@ -98,6 +104,14 @@ export class ApiServer {
       add: (call: grpc.ServerWritableStream<unknown, unknown>) => this.track(call),
     };
     this.server.addService(
+      serviceDefinition('xds.service.orca.v3.OpenRcaService'),
+      orcaService(options.backend, registry, {
+        stallMs: options.streamStallMs ?? 10_000,
+        onCancelled: (method, reason) => options.onStreamCancelled?.(method, reason),
+      }),
+    );
+    if (options.surface === 'load-reports') return;
+    this.server.addService(
       serviceDefinition('grpc.health.v1.Health'),
       healthService(options.health, registry),
     );
@@ -106,13 +120,6 @@ export class ApiServer {
     this.server.addService(
       serviceDefinition('grpc.reflection.v1alpha.ServerReflection'),
       reflection,
-    );
-    this.server.addService(
-      serviceDefinition('xds.service.orca.v3.OpenRcaService'),
-      orcaService(options.backend, registry, {
-        stallMs: options.streamStallMs ?? 10_000,
-        onCancelled: (method, reason) => options.onStreamCancelled?.(method, reason),
-      }),
     );
     this.server.addService(
       serviceDefinition('filament.v1.Sidecar'),
@@ -150,7 +157,8 @@ export class ApiServer {
       if (!match) throw new ApiBindError(`api.listen must be host:port, got "${tcpListen}"`);
       const host = (match[1] as string).replace(/^\[(.*)\]$/, '$1');
       this.boundTcpPort = await this.bind({ host, port: Number(match[2]) }, tcpListen);
-      this.log.info('gRPC API listening', {
+      const what = this.options.surface === 'load-reports' ? 'ORCA load reports' : 'gRPC API';
+      this.log.info(`${what} listening`, {
         tcp: tcpListen.replace(/:\d+$/, `:${this.boundTcpPort}`),
       });
     }

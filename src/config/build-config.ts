@@ -80,6 +80,7 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
       max_connections: number;
       leave_ms: number;
     };
+    orca: { listen?: string; max_connections: number };
     saturation: Record<string, unknown> & {
       generic?: {
         queue?: string;
@@ -184,6 +185,7 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
       maxConnections: c.agent_check.max_connections,
       leaveMs: c.agent_check.leave_ms,
     },
+    orca: { listen: c.orca.listen ?? null, maxConnections: c.orca.max_connections },
     inventory: inventoryConfig(c.inventory, c.saturation),
     saturation: saturationConfig(c.saturation),
   };

@@ -8,7 +8,7 @@ const dependency0 = commonJsExports(dependency0Module);
 const dependency1 = commonJsExports(dependency1Module);
 export const validate = validate0;
 export default validate0;
-const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/config.v1.json","title":"filament configuration file (TOML)","type":"object","additionalProperties":false,"properties":{"identity":{"type":"object","additionalProperties":false,"required":["replica","cluster"],"properties":{"replica":{"$ref":"#/definitions/name","description":"This host's replica name; default: the host name."},"cluster":{"$ref":"#/definitions/name","description":"Cluster the replica belongs to (as routingKeys map to it)."}}},"broker":{"type":"object","additionalProperties":false,"required":["urls"],"properties":{"urls":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^(mqtts?|wss?|tcp|ssl)://[^\\s]+$"},"description":"Broker URLs, tried in order on failure."},"protocol":{"enum":["5","3.1.1",5],"description":"MQTT protocol version."},"topic_prefix":{"type":"string","pattern":"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"},"client_id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9._-]+$","description":"Default: filament-{replica}."},"keepalive_seconds":{"type":"integer","minimum":1,"maximum":65535},"session_expiry_seconds":{"type":"integer","minimum":0,"maximum":4294967295},"connect_timeout_ms":{"type":"integer","minimum":100,"maximum":600000},"username":{"type":"string","minLength":1},"password_file":{"type":"string","minLength":1,"description":"File holding the broker password (e.g. a systemd credential)."},"tls":{"type":"object","additionalProperties":false,"description":"TLS for mqtts:// broker URLs. Files only (e.g. systemd credentials), never secrets inline.","properties":{"ca_file":{"type":"string","minLength":1,"description":"PEM CA certificate(s) the broker's certificate must chain to; default: the system's trusted CAs."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate, for brokers that require one (with key_file)."},"key_file":{"type":"string","minLength":1,"description":"PEM private key of cert_file."}}},"reconnect":{"type":"object","additionalProperties":false,"properties":{"initial_ms":{"type":"integer","minimum":1,"maximum":3600000},"max_ms":{"type":"integer","minimum":1,"maximum":3600000},"multiplier":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"number","minimum":0,"maximum":1}}}}},"rules":{"type":"object","additionalProperties":false,"required":["tenants"],"properties":{"tenants":{"type":"array","minItems":1,"maxItems":10000,"uniqueItems":true,"items":{"$ref":"#/definitions/name"}},"max_message_bytes":{"type":"integer","minimum":1024,"maximum":268435455},"max_depth":{"type":"integer","minimum":4,"maximum":1000},"history_size":{"type":"integer","minimum":1,"maximum":64},"trusted_keys":{"type":"array","minItems":1,"maxItems":64,"items":{"type":"string","minLength":1},"description":"PEM files of the Ed25519 public keys rule sets must be signed with (filament rules keygen). Unset: rule sets are not signature-checked."},"signature_threshold":{"type":"integer","minimum":1,"maximum":64,"description":"How many distinct trusted keys must sign each rule set (default 1)."},"max_age_seconds":{"type":"integer","minimum":0,"description":"Rules issued longer ago than this make the replica STALE_RULES; 0 (default) disables the check."},"max_clock_skew_seconds":{"type":"integer","minimum":0,"maximum":86400,"description":"A rule set issued further ahead of this host's clock than this is refused ISSUED_IN_FUTURE (default 300)."}}},"state":{"type":"object","additionalProperties":false,"properties":{"dir":{"type":"string","minLength":1}}},"log":{"type":"object","additionalProperties":false,"properties":{"level":{"enum":["debug","info","warn","error"]}}},"api":{"type":"object","additionalProperties":false,"properties":{"socket":{"type":"string","minLength":1,"description":"Unix socket of the gRPC API; default: $RUNTIME_DIRECTORY/filament.sock, else {state.dir}/filament.sock."},"listen":{"type":"string","pattern":"^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$","description":"Also serve on loopback TCP, host:port (port 0: any free port)."},"stream_stall_ms":{"type":"integer","minimum":100,"maximum":600000,"description":"How long a streaming client may leave responses unread before its stream is reset (RESOURCE_EXHAUSTED); default 10000."},"max_connections":{"type":"integer","minimum":1,"maximum":100000,"description":"Connections open at once per listener; more are closed as they arrive (default 256)."},"handshake_timeout_ms":{"type":"integer","minimum":100,"maximum":600000,"description":"A connection must send the HTTP/2 preface within this long (default 5000)."},"idle_timeout_ms":{"type":"integer","minimum":1000,"maximum":86400000,"description":"A connection with no call for this long is closed (GOAWAY); clients reconnect on their next call (default 300000)."}}},"validation":{"type":"object","additionalProperties":false,"properties":{"payload_default":{"enum":["off","always","sampled"],"description":"Payload checking when neither the objective nor the model says."},"payload_sample_one_in":{"type":"integer","minimum":1,"maximum":1000000,"description":"With payload_default = \"sampled\": check every Nth payload."},"max_payload_bytes":{"type":"integer","minimum":1024,"maximum":268435456},"max_payload_depth":{"type":"integer","minimum":4,"maximum":1000}}},"models":{"type":"array","maxItems":10000,"description":"Models loaded on this host (until readiness probes report them).","items":{"type":"object","additionalProperties":false,"required":["id","version"],"properties":{"id":{"type":"string","minLength":1,"maxLength":128},"version":{"type":"string","minLength":1,"maxLength":128},"ready":{"type":"boolean"}}}},"agent_check":{"type":"object","additionalProperties":false,"description":"HAProxy agent-check: a TCP port answering with this replica's weight or state (off unless listen is set).","properties":{"listen":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$","description":"host:port to listen on, e.g. 0.0.0.0:9467 for HAProxy on another machine."},"min_weight_percent":{"type":"integer","minimum":1,"maximum":100,"description":"The weight a busy-but-healthy replica keeps (weight falls linearly from 100 at score 0 to this at score 1)."},"warming_weight_percent":{"type":"integer","minimum":1,"maximum":100,"description":"The most weight a WARMING replica gets (slow start)."},"max_connections":{"type":"integer","minimum":1,"maximum":10000,"description":"Connections to the agent port open at once."},"leave_ms":{"type":"integer","minimum":0,"maximum":60000,"description":"On stop, the agent answers drain for half of this, then down for the other half, before the port closes: at least two agent-inter of the load balancer."}}},"inventory":{"type":"object","additionalProperties":false,"description":"Where filament learns what the model server has actually loaded.","properties":{"source":{"enum":["auto","static","vllm","sglang","tgi","triton","generic","push"],"description":"auto: the saturation preset's server when saturation.metrics_url is set, else static ([[models]]). push: the model server declares its models over the local API."},"url":{"type":"string","pattern":"^https?://[^/?#]+/?$","description":"The model server's base URL (scheme, host, port). Default: that of saturation.metrics_url."},"poll_interval_ms":{"type":"integer","minimum":100,"maximum":600000},"timeout_ms":{"type":"integer","minimum":10,"maximum":60000},"max_bytes":{"type":"integer","minimum":1024,"maximum":67108864},"keep_last_good_ms":{"type":"integer","minimum":0,"maximum":3600000,"description":"How long the last good answer is trusted while the server fails to answer; after that every model is INVENTORY_UNCONFIRMED."},"generic":{"type":"object","additionalProperties":false,"required":["path","list","name"],"properties":{"path":{"type":"string","pattern":"^/","maxLength":1024},"list":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"name":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"revision":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"parent":{"type":"string","pattern":"^(/.*)?$","maxLength":256}}}}},"saturation":{"type":"object","additionalProperties":false,"description":"How this replica's load is measured and reported.","properties":{"metrics_url":{"type":"string","pattern":"^https?://","description":"The model server's Prometheus endpoint."},"preset":{"enum":["vllm","sglang","tgi","triton","generic"],"description":"Which metric names to read."},"generic":{"type":"object","additionalProperties":false,"properties":{"queue":{"type":"string"},"running":{"type":"string"},"kv_cache":{"type":"string"},"requests_total":{"type":"string","description":"A counter of requests finished: its rate is reported (ORCA rps_fractional, report rps)."},"errors_total":{"type":"string","description":"A counter of requests failed through the server's fault: its rate is reported (ORCA eps)."}}},"scrape_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"scrape_timeout_ms":{"type":"integer","minimum":10,"maximum":60000},"readiness_url":{"type":"string","pattern":"^https?://","description":"200 = ready (e.g. KServe v2 /v2/health/ready)."},"readiness_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"nvidia_smi":{"type":"string","minLength":1,"description":"\"auto\" (use it when installed), \"off\", or the binary's path."},"nvidia_smi_interval_ms":{"type":"integer","minimum":100,"maximum":600000},"evaluate_interval_ms":{"type":"integer","minimum":10,"maximum":60000},"max_queue":{"type":"number","exclusiveMinimum":0},"max_concurrency":{"type":"number","exclusiveMinimum":0},"saturated_enter":{"type":"number","exclusiveMinimum":0,"maximum":1},"saturated_leave":{"type":"number","minimum":0,"exclusiveMaximum":1},"smoothing":{"type":"number","exclusiveMinimum":0,"maximum":1},"warmup_ms":{"type":"integer","minimum":0},"stale_after_ms":{"type":"integer","minimum":1},"heartbeat_ms":{"type":"integer","minimum":100},"min_gap_ms":{"type":"integer","minimum":0},"score_step":{"type":"number","exclusiveMinimum":0,"maximum":1},"report_expiry_seconds":{"type":"integer","minimum":1,"maximum":86400},"latency_target_ms":{"type":"integer","minimum":0,"description":"Mean request latency that counts as full, ms; 0 (default) leaves latency out of the score."},"warmup_requests":{"type":"integer","minimum":0,"description":"WARMING also until this many requests finished after becoming ready (needs a request count: a latency histogram or ReportLoad); 0 = off."}}},"metrics":{"type":"object","additionalProperties":false,"properties":{"listen":{"type":"string","pattern":"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$","description":"Where /metrics listens (loopback host:port, port 0 = any free port), or \"off\"."},"max_scrapes_per_second":{"type":"integer","minimum":0,"maximum":1000,"description":"Scrapes answered per second at most (a faster scraper waits its turn, so it cannot take the event loop validation runs on); 0 = unpaced. Default 5."}}}},"required":["identity","broker","rules"],"definitions":{"name":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"}}};
+const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/config.v1.json","title":"filament configuration file (TOML)","type":"object","additionalProperties":false,"properties":{"identity":{"type":"object","additionalProperties":false,"required":["replica","cluster"],"properties":{"replica":{"$ref":"#/definitions/name","description":"This host's replica name; default: the host name."},"cluster":{"$ref":"#/definitions/name","description":"Cluster the replica belongs to (as routingKeys map to it)."}}},"broker":{"type":"object","additionalProperties":false,"required":["urls"],"properties":{"urls":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^(mqtts?|wss?|tcp|ssl)://[^\\s]+$"},"description":"Broker URLs, tried in order on failure."},"protocol":{"enum":["5","3.1.1",5],"description":"MQTT protocol version."},"topic_prefix":{"type":"string","pattern":"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"},"client_id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9._-]+$","description":"Default: filament-{replica}."},"keepalive_seconds":{"type":"integer","minimum":1,"maximum":65535},"session_expiry_seconds":{"type":"integer","minimum":0,"maximum":4294967295},"connect_timeout_ms":{"type":"integer","minimum":100,"maximum":600000},"username":{"type":"string","minLength":1},"password_file":{"type":"string","minLength":1,"description":"File holding the broker password (e.g. a systemd credential)."},"tls":{"type":"object","additionalProperties":false,"description":"TLS for mqtts:// broker URLs. Files only (e.g. systemd credentials), never secrets inline.","properties":{"ca_file":{"type":"string","minLength":1,"description":"PEM CA certificate(s) the broker's certificate must chain to; default: the system's trusted CAs."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate, for brokers that require one (with key_file)."},"key_file":{"type":"string","minLength":1,"description":"PEM private key of cert_file."}}},"reconnect":{"type":"object","additionalProperties":false,"properties":{"initial_ms":{"type":"integer","minimum":1,"maximum":3600000},"max_ms":{"type":"integer","minimum":1,"maximum":3600000},"multiplier":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"number","minimum":0,"maximum":1}}}}},"rules":{"type":"object","additionalProperties":false,"required":["tenants"],"properties":{"tenants":{"type":"array","minItems":1,"maxItems":10000,"uniqueItems":true,"items":{"$ref":"#/definitions/name"}},"max_message_bytes":{"type":"integer","minimum":1024,"maximum":268435455},"max_depth":{"type":"integer","minimum":4,"maximum":1000},"history_size":{"type":"integer","minimum":1,"maximum":64},"trusted_keys":{"type":"array","minItems":1,"maxItems":64,"items":{"type":"string","minLength":1},"description":"PEM files of the Ed25519 public keys rule sets must be signed with (filament rules keygen). Unset: rule sets are not signature-checked."},"signature_threshold":{"type":"integer","minimum":1,"maximum":64,"description":"How many distinct trusted keys must sign each rule set (default 1)."},"max_age_seconds":{"type":"integer","minimum":0,"description":"Rules issued longer ago than this make the replica STALE_RULES; 0 (default) disables the check."},"max_clock_skew_seconds":{"type":"integer","minimum":0,"maximum":86400,"description":"A rule set issued further ahead of this host's clock than this is refused ISSUED_IN_FUTURE (default 300)."}}},"state":{"type":"object","additionalProperties":false,"properties":{"dir":{"type":"string","minLength":1}}},"log":{"type":"object","additionalProperties":false,"properties":{"level":{"enum":["debug","info","warn","error"]}}},"api":{"type":"object","additionalProperties":false,"properties":{"socket":{"type":"string","minLength":1,"description":"Unix socket of the gRPC API; default: $RUNTIME_DIRECTORY/filament.sock, else {state.dir}/filament.sock."},"listen":{"type":"string","pattern":"^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$","description":"Also serve on loopback TCP, host:port (port 0: any free port)."},"stream_stall_ms":{"type":"integer","minimum":100,"maximum":600000,"description":"How long a streaming client may leave responses unread before its stream is reset (RESOURCE_EXHAUSTED); default 10000."},"max_connections":{"type":"integer","minimum":1,"maximum":100000,"description":"Connections open at once per listener; more are closed as they arrive (default 256)."},"handshake_timeout_ms":{"type":"integer","minimum":100,"maximum":600000,"description":"A connection must send the HTTP/2 preface within this long (default 5000)."},"idle_timeout_ms":{"type":"integer","minimum":1000,"maximum":86400000,"description":"A connection with no call for this long is closed (GOAWAY); clients reconnect on their next call (default 300000)."}}},"validation":{"type":"object","additionalProperties":false,"properties":{"payload_default":{"enum":["off","always","sampled"],"description":"Payload checking when neither the objective nor the model says."},"payload_sample_one_in":{"type":"integer","minimum":1,"maximum":1000000,"description":"With payload_default = \"sampled\": check every Nth payload."},"max_payload_bytes":{"type":"integer","minimum":1024,"maximum":268435456},"max_payload_depth":{"type":"integer","minimum":4,"maximum":1000}}},"models":{"type":"array","maxItems":10000,"description":"Models loaded on this host (until readiness probes report them).","items":{"type":"object","additionalProperties":false,"required":["id","version"],"properties":{"id":{"type":"string","minLength":1,"maxLength":128},"version":{"type":"string","minLength":1,"maxLength":128},"ready":{"type":"boolean"}}}},"agent_check":{"type":"object","additionalProperties":false,"description":"HAProxy agent-check: a TCP port answering with this replica's weight or state (off unless listen is set).","properties":{"listen":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$","description":"host:port to listen on, e.g. 0.0.0.0:9467 for HAProxy on another machine."},"min_weight_percent":{"type":"integer","minimum":1,"maximum":100,"description":"The weight a busy-but-healthy replica keeps (weight falls linearly from 100 at score 0 to this at score 1)."},"warming_weight_percent":{"type":"integer","minimum":1,"maximum":100,"description":"The most weight a WARMING replica gets (slow start)."},"max_connections":{"type":"integer","minimum":1,"maximum":10000,"description":"Connections to the agent port open at once."},"leave_ms":{"type":"integer","minimum":0,"maximum":60000,"description":"On stop, the agent answers drain for half of this, then down for the other half, before the port closes: at least two agent-inter of the load balancer."}}},"orca":{"type":"object","additionalProperties":false,"description":"A gRPC port serving only ORCA load reports (xds.service.orca.v3.OpenRcaService), for load balancers on other machines (Envoy's out-of-band ORCA with a port override). Off unless listen is set; the local API's listeners serve ORCA too.","properties":{"listen":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$","description":"host:port to listen on, e.g. 0.0.0.0:9468 (port 0: any free port)."},"max_connections":{"type":"integer","minimum":1,"maximum":100000,"description":"Connections open at once (one per load balancer worker thread and host, typically)."}}},"inventory":{"type":"object","additionalProperties":false,"description":"Where filament learns what the model server has actually loaded.","properties":{"source":{"enum":["auto","static","vllm","sglang","tgi","triton","generic","push"],"description":"auto: the saturation preset's server when saturation.metrics_url is set, else static ([[models]]). push: the model server declares its models over the local API."},"url":{"type":"string","pattern":"^https?://[^/?#]+/?$","description":"The model server's base URL (scheme, host, port). Default: that of saturation.metrics_url."},"poll_interval_ms":{"type":"integer","minimum":100,"maximum":600000},"timeout_ms":{"type":"integer","minimum":10,"maximum":60000},"max_bytes":{"type":"integer","minimum":1024,"maximum":67108864},"keep_last_good_ms":{"type":"integer","minimum":0,"maximum":3600000,"description":"How long the last good answer is trusted while the server fails to answer; after that every model is INVENTORY_UNCONFIRMED."},"generic":{"type":"object","additionalProperties":false,"required":["path","list","name"],"properties":{"path":{"type":"string","pattern":"^/","maxLength":1024},"list":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"name":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"revision":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"parent":{"type":"string","pattern":"^(/.*)?$","maxLength":256}}}}},"saturation":{"type":"object","additionalProperties":false,"description":"How this replica's load is measured and reported.","properties":{"metrics_url":{"type":"string","pattern":"^https?://","description":"The model server's Prometheus endpoint."},"preset":{"enum":["vllm","sglang","tgi","triton","generic"],"description":"Which metric names to read."},"generic":{"type":"object","additionalProperties":false,"properties":{"queue":{"type":"string"},"running":{"type":"string"},"kv_cache":{"type":"string"},"requests_total":{"type":"string","description":"A counter of requests finished: its rate is reported (ORCA rps_fractional, report rps)."},"errors_total":{"type":"string","description":"A counter of requests failed through the server's fault: its rate is reported (ORCA eps)."}}},"scrape_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"scrape_timeout_ms":{"type":"integer","minimum":10,"maximum":60000},"readiness_url":{"type":"string","pattern":"^https?://","description":"200 = ready (e.g. KServe v2 /v2/health/ready)."},"readiness_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"nvidia_smi":{"type":"string","minLength":1,"description":"\"auto\" (use it when installed), \"off\", or the binary's path."},"nvidia_smi_interval_ms":{"type":"integer","minimum":100,"maximum":600000},"evaluate_interval_ms":{"type":"integer","minimum":10,"maximum":60000},"max_queue":{"type":"number","exclusiveMinimum":0},"max_concurrency":{"type":"number","exclusiveMinimum":0},"saturated_enter":{"type":"number","exclusiveMinimum":0,"maximum":1},"saturated_leave":{"type":"number","minimum":0,"exclusiveMaximum":1},"smoothing":{"type":"number","exclusiveMinimum":0,"maximum":1},"warmup_ms":{"type":"integer","minimum":0},"stale_after_ms":{"type":"integer","minimum":1},"heartbeat_ms":{"type":"integer","minimum":100},"min_gap_ms":{"type":"integer","minimum":0},"score_step":{"type":"number","exclusiveMinimum":0,"maximum":1},"report_expiry_seconds":{"type":"integer","minimum":1,"maximum":86400},"latency_target_ms":{"type":"integer","minimum":0,"description":"Mean request latency that counts as full, ms; 0 (default) leaves latency out of the score."},"warmup_requests":{"type":"integer","minimum":0,"description":"WARMING also until this many requests finished after becoming ready (needs a request count: a latency histogram or ReportLoad); 0 = off."}}},"metrics":{"type":"object","additionalProperties":false,"properties":{"listen":{"type":"string","pattern":"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$","description":"Where /metrics listens (loopback host:port, port 0 = any free port), or \"off\"."},"max_scrapes_per_second":{"type":"integer","minimum":0,"maximum":1000,"description":"Scrapes answered per second at most (a faster scraper waits its turn, so it cannot take the event loop validation runs on); 0 = unpaced. Default 5."}}}},"required":["identity","broker","rules"],"definitions":{"name":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"}}};
 const schema1 = {"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"};
 const func0 = Object.prototype.hasOwnProperty;
 const func2 = dependency0.default;
@@ -19,11 +19,11 @@ const pattern3 = new RegExp("^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$", "u");
 const pattern4 = new RegExp("^[A-Za-z0-9._-]+$", "u");
 const pattern6 = new RegExp("^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$", "u");
 const pattern7 = new RegExp("^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$", "u");
-const pattern8 = new RegExp("^https?://[^/?#]+/?$", "u");
-const pattern9 = new RegExp("^/", "u");
-const pattern10 = new RegExp("^(/.*)?$", "u");
-const pattern14 = new RegExp("^https?://", "u");
-const pattern16 = new RegExp("^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$", "u");
+const pattern9 = new RegExp("^https?://[^/?#]+/?$", "u");
+const pattern10 = new RegExp("^/", "u");
+const pattern11 = new RegExp("^(/.*)?$", "u");
+const pattern15 = new RegExp("^https?://", "u");
+const pattern17 = new RegExp("^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$", "u");
 
 function validate0(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://filament.dev/schemas/config.v1.json" */;
@@ -1944,12 +1944,12 @@ vErrors.push(err157);
 errors++;
 }
 }
-if(data.inventory !== undefined){
-let data61 = data.inventory;
+if(data.orca !== undefined){
+let data61 = data.orca;
 if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
 for(const key12 in data61){
-if(!(((((((key12 === "source") || (key12 === "url")) || (key12 === "poll_interval_ms")) || (key12 === "timeout_ms")) || (key12 === "max_bytes")) || (key12 === "keep_last_good_ms")) || (key12 === "generic"))){
-const err158 = {instancePath:instancePath+"/inventory",schemaPath:"#/properties/inventory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+if(!((key12 === "listen") || (key12 === "max_connections"))){
+const err158 = {instancePath:instancePath+"/orca",schemaPath:"#/properties/orca/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -1959,10 +1959,11 @@ vErrors.push(err158);
 errors++;
 }
 }
-if(data61.source !== undefined){
-let data62 = data61.source;
-if(!((((((((data62 === "auto") || (data62 === "static")) || (data62 === "vllm")) || (data62 === "sglang")) || (data62 === "tgi")) || (data62 === "triton")) || (data62 === "generic")) || (data62 === "push"))){
-const err159 = {instancePath:instancePath+"/inventory/source",schemaPath:"#/properties/inventory/properties/source/enum",keyword:"enum",params:{allowedValues: schema0.properties.inventory.properties.source.enum},message:"must be equal to one of the allowed values"};
+if(data61.listen !== undefined){
+let data62 = data61.listen;
+if(typeof data62 === "string"){
+if(!pattern7.test(data62)){
+const err159 = {instancePath:instancePath+"/orca/listen",schemaPath:"#/properties/orca/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$"+"\""};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -1972,11 +1973,8 @@ vErrors.push(err159);
 errors++;
 }
 }
-if(data61.url !== undefined){
-let data63 = data61.url;
-if(typeof data63 === "string"){
-if(!pattern8.test(data63)){
-const err160 = {instancePath:instancePath+"/inventory/url",schemaPath:"#/properties/inventory/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^/?#]+/?$"},message:"must match pattern \""+"^https?://[^/?#]+/?$"+"\""};
+else {
+const err160 = {instancePath:instancePath+"/orca/listen",schemaPath:"#/properties/orca/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -1986,8 +1984,10 @@ vErrors.push(err160);
 errors++;
 }
 }
-else {
-const err161 = {instancePath:instancePath+"/inventory/url",schemaPath:"#/properties/inventory/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data61.max_connections !== undefined){
+let data63 = data61.max_connections;
+if(!(((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63))) && (isFinite(data63)))){
+const err161 = {instancePath:instancePath+"/orca/max_connections",schemaPath:"#/properties/orca/properties/max_connections/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -1996,11 +1996,9 @@ vErrors.push(err161);
 }
 errors++;
 }
-}
-if(data61.poll_interval_ms !== undefined){
-let data64 = data61.poll_interval_ms;
-if(!(((typeof data64 == "number") && (!(data64 % 1) && !isNaN(data64))) && (isFinite(data64)))){
-const err162 = {instancePath:instancePath+"/inventory/poll_interval_ms",schemaPath:"#/properties/inventory/properties/poll_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data63 == "number") && (isFinite(data63))){
+if(data63 > 100000 || isNaN(data63)){
+const err162 = {instancePath:instancePath+"/orca/max_connections",schemaPath:"#/properties/orca/properties/max_connections/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2009,9 +2007,8 @@ vErrors.push(err162);
 }
 errors++;
 }
-if((typeof data64 == "number") && (isFinite(data64))){
-if(data64 > 600000 || isNaN(data64)){
-const err163 = {instancePath:instancePath+"/inventory/poll_interval_ms",schemaPath:"#/properties/inventory/properties/poll_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+if(data63 < 1 || isNaN(data63)){
+const err163 = {instancePath:instancePath+"/orca/max_connections",schemaPath:"#/properties/orca/properties/max_connections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2020,8 +2017,11 @@ vErrors.push(err163);
 }
 errors++;
 }
-if(data64 < 100 || isNaN(data64)){
-const err164 = {instancePath:instancePath+"/inventory/poll_interval_ms",schemaPath:"#/properties/inventory/properties/poll_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+}
+}
+}
+else {
+const err164 = {instancePath:instancePath+"/orca",schemaPath:"#/properties/orca/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2031,11 +2031,12 @@ vErrors.push(err164);
 errors++;
 }
 }
-}
-if(data61.timeout_ms !== undefined){
-let data65 = data61.timeout_ms;
-if(!(((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65))) && (isFinite(data65)))){
-const err165 = {instancePath:instancePath+"/inventory/timeout_ms",schemaPath:"#/properties/inventory/properties/timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.inventory !== undefined){
+let data64 = data.inventory;
+if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
+for(const key13 in data64){
+if(!(((((((key13 === "source") || (key13 === "url")) || (key13 === "poll_interval_ms")) || (key13 === "timeout_ms")) || (key13 === "max_bytes")) || (key13 === "keep_last_good_ms")) || (key13 === "generic"))){
+const err165 = {instancePath:instancePath+"/inventory",schemaPath:"#/properties/inventory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2044,9 +2045,11 @@ vErrors.push(err165);
 }
 errors++;
 }
-if((typeof data65 == "number") && (isFinite(data65))){
-if(data65 > 60000 || isNaN(data65)){
-const err166 = {instancePath:instancePath+"/inventory/timeout_ms",schemaPath:"#/properties/inventory/properties/timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
+}
+if(data64.source !== undefined){
+let data65 = data64.source;
+if(!((((((((data65 === "auto") || (data65 === "static")) || (data65 === "vllm")) || (data65 === "sglang")) || (data65 === "tgi")) || (data65 === "triton")) || (data65 === "generic")) || (data65 === "push"))){
+const err166 = {instancePath:instancePath+"/inventory/source",schemaPath:"#/properties/inventory/properties/source/enum",keyword:"enum",params:{allowedValues: schema0.properties.inventory.properties.source.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2055,8 +2058,12 @@ vErrors.push(err166);
 }
 errors++;
 }
-if(data65 < 10 || isNaN(data65)){
-const err167 = {instancePath:instancePath+"/inventory/timeout_ms",schemaPath:"#/properties/inventory/properties/timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+if(data64.url !== undefined){
+let data66 = data64.url;
+if(typeof data66 === "string"){
+if(!pattern9.test(data66)){
+const err167 = {instancePath:instancePath+"/inventory/url",schemaPath:"#/properties/inventory/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^/?#]+/?$"},message:"must match pattern \""+"^https?://[^/?#]+/?$"+"\""};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2066,11 +2073,8 @@ vErrors.push(err167);
 errors++;
 }
 }
-}
-if(data61.max_bytes !== undefined){
-let data66 = data61.max_bytes;
-if(!(((typeof data66 == "number") && (!(data66 % 1) && !isNaN(data66))) && (isFinite(data66)))){
-const err168 = {instancePath:instancePath+"/inventory/max_bytes",schemaPath:"#/properties/inventory/properties/max_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err168 = {instancePath:instancePath+"/inventory/url",schemaPath:"#/properties/inventory/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2079,9 +2083,11 @@ vErrors.push(err168);
 }
 errors++;
 }
-if((typeof data66 == "number") && (isFinite(data66))){
-if(data66 > 67108864 || isNaN(data66)){
-const err169 = {instancePath:instancePath+"/inventory/max_bytes",schemaPath:"#/properties/inventory/properties/max_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 67108864},message:"must be <= 67108864"};
+}
+if(data64.poll_interval_ms !== undefined){
+let data67 = data64.poll_interval_ms;
+if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
+const err169 = {instancePath:instancePath+"/inventory/poll_interval_ms",schemaPath:"#/properties/inventory/properties/poll_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2090,8 +2096,9 @@ vErrors.push(err169);
 }
 errors++;
 }
-if(data66 < 1024 || isNaN(data66)){
-const err170 = {instancePath:instancePath+"/inventory/max_bytes",schemaPath:"#/properties/inventory/properties/max_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
+if((typeof data67 == "number") && (isFinite(data67))){
+if(data67 > 600000 || isNaN(data67)){
+const err170 = {instancePath:instancePath+"/inventory/poll_interval_ms",schemaPath:"#/properties/inventory/properties/poll_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2100,12 +2107,8 @@ vErrors.push(err170);
 }
 errors++;
 }
-}
-}
-if(data61.keep_last_good_ms !== undefined){
-let data67 = data61.keep_last_good_ms;
-if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
-const err171 = {instancePath:instancePath+"/inventory/keep_last_good_ms",schemaPath:"#/properties/inventory/properties/keep_last_good_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data67 < 100 || isNaN(data67)){
+const err171 = {instancePath:instancePath+"/inventory/poll_interval_ms",schemaPath:"#/properties/inventory/properties/poll_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2114,9 +2117,12 @@ vErrors.push(err171);
 }
 errors++;
 }
-if((typeof data67 == "number") && (isFinite(data67))){
-if(data67 > 3600000 || isNaN(data67)){
-const err172 = {instancePath:instancePath+"/inventory/keep_last_good_ms",schemaPath:"#/properties/inventory/properties/keep_last_good_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600000},message:"must be <= 3600000"};
+}
+}
+if(data64.timeout_ms !== undefined){
+let data68 = data64.timeout_ms;
+if(!(((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68))) && (isFinite(data68)))){
+const err172 = {instancePath:instancePath+"/inventory/timeout_ms",schemaPath:"#/properties/inventory/properties/timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2125,8 +2131,9 @@ vErrors.push(err172);
 }
 errors++;
 }
-if(data67 < 0 || isNaN(data67)){
-const err173 = {instancePath:instancePath+"/inventory/keep_last_good_ms",schemaPath:"#/properties/inventory/properties/keep_last_good_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data68 == "number") && (isFinite(data68))){
+if(data68 > 60000 || isNaN(data68)){
+const err173 = {instancePath:instancePath+"/inventory/timeout_ms",schemaPath:"#/properties/inventory/properties/timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2135,13 +2142,8 @@ vErrors.push(err173);
 }
 errors++;
 }
-}
-}
-if(data61.generic !== undefined){
-let data68 = data61.generic;
-if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
-if(data68.path === undefined){
-const err174 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if(data68 < 10 || isNaN(data68)){
+const err174 = {instancePath:instancePath+"/inventory/timeout_ms",schemaPath:"#/properties/inventory/properties/timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2150,8 +2152,12 @@ vErrors.push(err174);
 }
 errors++;
 }
-if(data68.list === undefined){
-const err175 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/required",keyword:"required",params:{missingProperty: "list"},message:"must have required property '"+"list"+"'"};
+}
+}
+if(data64.max_bytes !== undefined){
+let data69 = data64.max_bytes;
+if(!(((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69))) && (isFinite(data69)))){
+const err175 = {instancePath:instancePath+"/inventory/max_bytes",schemaPath:"#/properties/inventory/properties/max_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2160,8 +2166,9 @@ vErrors.push(err175);
 }
 errors++;
 }
-if(data68.name === undefined){
-const err176 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if((typeof data69 == "number") && (isFinite(data69))){
+if(data69 > 67108864 || isNaN(data69)){
+const err176 = {instancePath:instancePath+"/inventory/max_bytes",schemaPath:"#/properties/inventory/properties/max_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 67108864},message:"must be <= 67108864"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2170,9 +2177,8 @@ vErrors.push(err176);
 }
 errors++;
 }
-for(const key13 in data68){
-if(!(((((key13 === "path") || (key13 === "list")) || (key13 === "name")) || (key13 === "revision")) || (key13 === "parent"))){
-const err177 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+if(data69 < 1024 || isNaN(data69)){
+const err177 = {instancePath:instancePath+"/inventory/max_bytes",schemaPath:"#/properties/inventory/properties/max_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2182,11 +2188,11 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data68.path !== undefined){
-let data69 = data68.path;
-if(typeof data69 === "string"){
-if(func2(data69) > 1024){
-const err178 = {instancePath:instancePath+"/inventory/generic/path",schemaPath:"#/properties/inventory/properties/generic/properties/path/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"};
+}
+if(data64.keep_last_good_ms !== undefined){
+let data70 = data64.keep_last_good_ms;
+if(!(((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70))) && (isFinite(data70)))){
+const err178 = {instancePath:instancePath+"/inventory/keep_last_good_ms",schemaPath:"#/properties/inventory/properties/keep_last_good_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2195,8 +2201,9 @@ vErrors.push(err178);
 }
 errors++;
 }
-if(!pattern9.test(data69)){
-const err179 = {instancePath:instancePath+"/inventory/generic/path",schemaPath:"#/properties/inventory/properties/generic/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
+if((typeof data70 == "number") && (isFinite(data70))){
+if(data70 > 3600000 || isNaN(data70)){
+const err179 = {instancePath:instancePath+"/inventory/keep_last_good_ms",schemaPath:"#/properties/inventory/properties/keep_last_good_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600000},message:"must be <= 3600000"};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2205,9 +2212,8 @@ vErrors.push(err179);
 }
 errors++;
 }
-}
-else {
-const err180 = {instancePath:instancePath+"/inventory/generic/path",schemaPath:"#/properties/inventory/properties/generic/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data70 < 0 || isNaN(data70)){
+const err180 = {instancePath:instancePath+"/inventory/keep_last_good_ms",schemaPath:"#/properties/inventory/properties/keep_last_good_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2217,11 +2223,12 @@ vErrors.push(err180);
 errors++;
 }
 }
-if(data68.list !== undefined){
-let data70 = data68.list;
-if(typeof data70 === "string"){
-if(func2(data70) > 256){
-const err181 = {instancePath:instancePath+"/inventory/generic/list",schemaPath:"#/properties/inventory/properties/generic/properties/list/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+}
+if(data64.generic !== undefined){
+let data71 = data64.generic;
+if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
+if(data71.path === undefined){
+const err181 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2230,8 +2237,8 @@ vErrors.push(err181);
 }
 errors++;
 }
-if(!pattern10.test(data70)){
-const err182 = {instancePath:instancePath+"/inventory/generic/list",schemaPath:"#/properties/inventory/properties/generic/properties/list/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
+if(data71.list === undefined){
+const err182 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/required",keyword:"required",params:{missingProperty: "list"},message:"must have required property '"+"list"+"'"};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2240,9 +2247,8 @@ vErrors.push(err182);
 }
 errors++;
 }
-}
-else {
-const err183 = {instancePath:instancePath+"/inventory/generic/list",schemaPath:"#/properties/inventory/properties/generic/properties/list/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data71.name === undefined){
+const err183 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2251,12 +2257,9 @@ vErrors.push(err183);
 }
 errors++;
 }
-}
-if(data68.name !== undefined){
-let data71 = data68.name;
-if(typeof data71 === "string"){
-if(func2(data71) > 256){
-const err184 = {instancePath:instancePath+"/inventory/generic/name",schemaPath:"#/properties/inventory/properties/generic/properties/name/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+for(const key14 in data71){
+if(!(((((key14 === "path") || (key14 === "list")) || (key14 === "name")) || (key14 === "revision")) || (key14 === "parent"))){
+const err184 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2265,8 +2268,12 @@ vErrors.push(err184);
 }
 errors++;
 }
-if(!pattern10.test(data71)){
-const err185 = {instancePath:instancePath+"/inventory/generic/name",schemaPath:"#/properties/inventory/properties/generic/properties/name/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
+}
+if(data71.path !== undefined){
+let data72 = data71.path;
+if(typeof data72 === "string"){
+if(func2(data72) > 1024){
+const err185 = {instancePath:instancePath+"/inventory/generic/path",schemaPath:"#/properties/inventory/properties/generic/properties/path/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2275,9 +2282,8 @@ vErrors.push(err185);
 }
 errors++;
 }
-}
-else {
-const err186 = {instancePath:instancePath+"/inventory/generic/name",schemaPath:"#/properties/inventory/properties/generic/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!pattern10.test(data72)){
+const err186 = {instancePath:instancePath+"/inventory/generic/path",schemaPath:"#/properties/inventory/properties/generic/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2287,11 +2293,8 @@ vErrors.push(err186);
 errors++;
 }
 }
-if(data68.revision !== undefined){
-let data72 = data68.revision;
-if(typeof data72 === "string"){
-if(func2(data72) > 256){
-const err187 = {instancePath:instancePath+"/inventory/generic/revision",schemaPath:"#/properties/inventory/properties/generic/properties/revision/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+else {
+const err187 = {instancePath:instancePath+"/inventory/generic/path",schemaPath:"#/properties/inventory/properties/generic/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2300,8 +2303,12 @@ vErrors.push(err187);
 }
 errors++;
 }
-if(!pattern10.test(data72)){
-const err188 = {instancePath:instancePath+"/inventory/generic/revision",schemaPath:"#/properties/inventory/properties/generic/properties/revision/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
+}
+if(data71.list !== undefined){
+let data73 = data71.list;
+if(typeof data73 === "string"){
+if(func2(data73) > 256){
+const err188 = {instancePath:instancePath+"/inventory/generic/list",schemaPath:"#/properties/inventory/properties/generic/properties/list/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2310,9 +2317,8 @@ vErrors.push(err188);
 }
 errors++;
 }
-}
-else {
-const err189 = {instancePath:instancePath+"/inventory/generic/revision",schemaPath:"#/properties/inventory/properties/generic/properties/revision/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!pattern11.test(data73)){
+const err189 = {instancePath:instancePath+"/inventory/generic/list",schemaPath:"#/properties/inventory/properties/generic/properties/list/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2322,11 +2328,8 @@ vErrors.push(err189);
 errors++;
 }
 }
-if(data68.parent !== undefined){
-let data73 = data68.parent;
-if(typeof data73 === "string"){
-if(func2(data73) > 256){
-const err190 = {instancePath:instancePath+"/inventory/generic/parent",schemaPath:"#/properties/inventory/properties/generic/properties/parent/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+else {
+const err190 = {instancePath:instancePath+"/inventory/generic/list",schemaPath:"#/properties/inventory/properties/generic/properties/list/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2335,8 +2338,12 @@ vErrors.push(err190);
 }
 errors++;
 }
-if(!pattern10.test(data73)){
-const err191 = {instancePath:instancePath+"/inventory/generic/parent",schemaPath:"#/properties/inventory/properties/generic/properties/parent/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
+}
+if(data71.name !== undefined){
+let data74 = data71.name;
+if(typeof data74 === "string"){
+if(func2(data74) > 256){
+const err191 = {instancePath:instancePath+"/inventory/generic/name",schemaPath:"#/properties/inventory/properties/generic/properties/name/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2345,9 +2352,8 @@ vErrors.push(err191);
 }
 errors++;
 }
-}
-else {
-const err192 = {instancePath:instancePath+"/inventory/generic/parent",schemaPath:"#/properties/inventory/properties/generic/properties/parent/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!pattern11.test(data74)){
+const err192 = {instancePath:instancePath+"/inventory/generic/name",schemaPath:"#/properties/inventory/properties/generic/properties/name/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2357,9 +2363,8 @@ vErrors.push(err192);
 errors++;
 }
 }
-}
 else {
-const err193 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err193 = {instancePath:instancePath+"/inventory/generic/name",schemaPath:"#/properties/inventory/properties/generic/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2369,9 +2374,11 @@ vErrors.push(err193);
 errors++;
 }
 }
-}
-else {
-const err194 = {instancePath:instancePath+"/inventory",schemaPath:"#/properties/inventory/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data71.revision !== undefined){
+let data75 = data71.revision;
+if(typeof data75 === "string"){
+if(func2(data75) > 256){
+const err194 = {instancePath:instancePath+"/inventory/generic/revision",schemaPath:"#/properties/inventory/properties/generic/properties/revision/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2380,13 +2387,8 @@ vErrors.push(err194);
 }
 errors++;
 }
-}
-if(data.saturation !== undefined){
-let data74 = data.saturation;
-if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
-for(const key14 in data74){
-if(!(func0.call(schema0.properties.saturation.properties, key14))){
-const err195 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+if(!pattern11.test(data75)){
+const err195 = {instancePath:instancePath+"/inventory/generic/revision",schemaPath:"#/properties/inventory/properties/generic/properties/revision/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2396,11 +2398,8 @@ vErrors.push(err195);
 errors++;
 }
 }
-if(data74.metrics_url !== undefined){
-let data75 = data74.metrics_url;
-if(typeof data75 === "string"){
-if(!pattern14.test(data75)){
-const err196 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
+else {
+const err196 = {instancePath:instancePath+"/inventory/generic/revision",schemaPath:"#/properties/inventory/properties/generic/properties/revision/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2410,8 +2409,11 @@ vErrors.push(err196);
 errors++;
 }
 }
-else {
-const err197 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data71.parent !== undefined){
+let data76 = data71.parent;
+if(typeof data76 === "string"){
+if(func2(data76) > 256){
+const err197 = {instancePath:instancePath+"/inventory/generic/parent",schemaPath:"#/properties/inventory/properties/generic/properties/parent/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2420,11 +2422,8 @@ vErrors.push(err197);
 }
 errors++;
 }
-}
-if(data74.preset !== undefined){
-let data76 = data74.preset;
-if(!(((((data76 === "vllm") || (data76 === "sglang")) || (data76 === "tgi")) || (data76 === "triton")) || (data76 === "generic"))){
-const err198 = {instancePath:instancePath+"/saturation/preset",schemaPath:"#/properties/saturation/properties/preset/enum",keyword:"enum",params:{allowedValues: schema0.properties.saturation.properties.preset.enum},message:"must be equal to one of the allowed values"};
+if(!pattern11.test(data76)){
+const err198 = {instancePath:instancePath+"/inventory/generic/parent",schemaPath:"#/properties/inventory/properties/generic/properties/parent/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2434,12 +2433,8 @@ vErrors.push(err198);
 errors++;
 }
 }
-if(data74.generic !== undefined){
-let data77 = data74.generic;
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-for(const key15 in data77){
-if(!(((((key15 === "queue") || (key15 === "running")) || (key15 === "kv_cache")) || (key15 === "requests_total")) || (key15 === "errors_total"))){
-const err199 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+else {
+const err199 = {instancePath:instancePath+"/inventory/generic/parent",schemaPath:"#/properties/inventory/properties/generic/properties/parent/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2449,9 +2444,9 @@ vErrors.push(err199);
 errors++;
 }
 }
-if(data77.queue !== undefined){
-if(typeof data77.queue !== "string"){
-const err200 = {instancePath:instancePath+"/saturation/generic/queue",schemaPath:"#/properties/saturation/properties/generic/properties/queue/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err200 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2461,9 +2456,9 @@ vErrors.push(err200);
 errors++;
 }
 }
-if(data77.running !== undefined){
-if(typeof data77.running !== "string"){
-const err201 = {instancePath:instancePath+"/saturation/generic/running",schemaPath:"#/properties/saturation/properties/generic/properties/running/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err201 = {instancePath:instancePath+"/inventory",schemaPath:"#/properties/inventory/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2473,9 +2468,12 @@ vErrors.push(err201);
 errors++;
 }
 }
-if(data77.kv_cache !== undefined){
-if(typeof data77.kv_cache !== "string"){
-const err202 = {instancePath:instancePath+"/saturation/generic/kv_cache",schemaPath:"#/properties/saturation/properties/generic/properties/kv_cache/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.saturation !== undefined){
+let data77 = data.saturation;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+for(const key15 in data77){
+if(!(func0.call(schema0.properties.saturation.properties, key15))){
+const err202 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2485,9 +2483,11 @@ vErrors.push(err202);
 errors++;
 }
 }
-if(data77.requests_total !== undefined){
-if(typeof data77.requests_total !== "string"){
-const err203 = {instancePath:instancePath+"/saturation/generic/requests_total",schemaPath:"#/properties/saturation/properties/generic/properties/requests_total/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data77.metrics_url !== undefined){
+let data78 = data77.metrics_url;
+if(typeof data78 === "string"){
+if(!pattern15.test(data78)){
+const err203 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2497,9 +2497,8 @@ vErrors.push(err203);
 errors++;
 }
 }
-if(data77.errors_total !== undefined){
-if(typeof data77.errors_total !== "string"){
-const err204 = {instancePath:instancePath+"/saturation/generic/errors_total",schemaPath:"#/properties/saturation/properties/generic/properties/errors_total/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err204 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2509,9 +2508,10 @@ vErrors.push(err204);
 errors++;
 }
 }
-}
-else {
-const err205 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data77.preset !== undefined){
+let data79 = data77.preset;
+if(!(((((data79 === "vllm") || (data79 === "sglang")) || (data79 === "tgi")) || (data79 === "triton")) || (data79 === "generic"))){
+const err205 = {instancePath:instancePath+"/saturation/preset",schemaPath:"#/properties/saturation/properties/preset/enum",keyword:"enum",params:{allowedValues: schema0.properties.saturation.properties.preset.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2521,10 +2521,12 @@ vErrors.push(err205);
 errors++;
 }
 }
-if(data74.scrape_interval_ms !== undefined){
-let data83 = data74.scrape_interval_ms;
-if(!(((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83))) && (isFinite(data83)))){
-const err206 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data77.generic !== undefined){
+let data80 = data77.generic;
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+for(const key16 in data80){
+if(!(((((key16 === "queue") || (key16 === "running")) || (key16 === "kv_cache")) || (key16 === "requests_total")) || (key16 === "errors_total"))){
+const err206 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2533,9 +2535,10 @@ vErrors.push(err206);
 }
 errors++;
 }
-if((typeof data83 == "number") && (isFinite(data83))){
-if(data83 > 600000 || isNaN(data83)){
-const err207 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+if(data80.queue !== undefined){
+if(typeof data80.queue !== "string"){
+const err207 = {instancePath:instancePath+"/saturation/generic/queue",schemaPath:"#/properties/saturation/properties/generic/properties/queue/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2544,8 +2547,10 @@ vErrors.push(err207);
 }
 errors++;
 }
-if(data83 < 10 || isNaN(data83)){
-const err208 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+if(data80.running !== undefined){
+if(typeof data80.running !== "string"){
+const err208 = {instancePath:instancePath+"/saturation/generic/running",schemaPath:"#/properties/saturation/properties/generic/properties/running/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2555,11 +2560,9 @@ vErrors.push(err208);
 errors++;
 }
 }
-}
-if(data74.scrape_timeout_ms !== undefined){
-let data84 = data74.scrape_timeout_ms;
-if(!(((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84))) && (isFinite(data84)))){
-const err209 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data80.kv_cache !== undefined){
+if(typeof data80.kv_cache !== "string"){
+const err209 = {instancePath:instancePath+"/saturation/generic/kv_cache",schemaPath:"#/properties/saturation/properties/generic/properties/kv_cache/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2568,9 +2571,10 @@ vErrors.push(err209);
 }
 errors++;
 }
-if((typeof data84 == "number") && (isFinite(data84))){
-if(data84 > 60000 || isNaN(data84)){
-const err210 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
+}
+if(data80.requests_total !== undefined){
+if(typeof data80.requests_total !== "string"){
+const err210 = {instancePath:instancePath+"/saturation/generic/requests_total",schemaPath:"#/properties/saturation/properties/generic/properties/requests_total/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2579,8 +2583,10 @@ vErrors.push(err210);
 }
 errors++;
 }
-if(data84 < 10 || isNaN(data84)){
-const err211 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+if(data80.errors_total !== undefined){
+if(typeof data80.errors_total !== "string"){
+const err211 = {instancePath:instancePath+"/saturation/generic/errors_total",schemaPath:"#/properties/saturation/properties/generic/properties/errors_total/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2591,11 +2597,8 @@ errors++;
 }
 }
 }
-if(data74.readiness_url !== undefined){
-let data85 = data74.readiness_url;
-if(typeof data85 === "string"){
-if(!pattern14.test(data85)){
-const err212 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
+else {
+const err212 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2605,8 +2608,10 @@ vErrors.push(err212);
 errors++;
 }
 }
-else {
-const err213 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data77.scrape_interval_ms !== undefined){
+let data86 = data77.scrape_interval_ms;
+if(!(((typeof data86 == "number") && (!(data86 % 1) && !isNaN(data86))) && (isFinite(data86)))){
+const err213 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2615,11 +2620,9 @@ vErrors.push(err213);
 }
 errors++;
 }
-}
-if(data74.readiness_interval_ms !== undefined){
-let data86 = data74.readiness_interval_ms;
-if(!(((typeof data86 == "number") && (!(data86 % 1) && !isNaN(data86))) && (isFinite(data86)))){
-const err214 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data86 == "number") && (isFinite(data86))){
+if(data86 > 600000 || isNaN(data86)){
+const err214 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2628,9 +2631,8 @@ vErrors.push(err214);
 }
 errors++;
 }
-if((typeof data86 == "number") && (isFinite(data86))){
-if(data86 > 600000 || isNaN(data86)){
-const err215 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+if(data86 < 10 || isNaN(data86)){
+const err215 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2639,8 +2641,12 @@ vErrors.push(err215);
 }
 errors++;
 }
-if(data86 < 10 || isNaN(data86)){
-const err216 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+}
+if(data77.scrape_timeout_ms !== undefined){
+let data87 = data77.scrape_timeout_ms;
+if(!(((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87))) && (isFinite(data87)))){
+const err216 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2649,13 +2655,9 @@ vErrors.push(err216);
 }
 errors++;
 }
-}
-}
-if(data74.nvidia_smi !== undefined){
-let data87 = data74.nvidia_smi;
-if(typeof data87 === "string"){
-if(func2(data87) < 1){
-const err217 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if((typeof data87 == "number") && (isFinite(data87))){
+if(data87 > 60000 || isNaN(data87)){
+const err217 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2664,9 +2666,8 @@ vErrors.push(err217);
 }
 errors++;
 }
-}
-else {
-const err218 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data87 < 10 || isNaN(data87)){
+const err218 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2676,10 +2677,12 @@ vErrors.push(err218);
 errors++;
 }
 }
-if(data74.nvidia_smi_interval_ms !== undefined){
-let data88 = data74.nvidia_smi_interval_ms;
-if(!(((typeof data88 == "number") && (!(data88 % 1) && !isNaN(data88))) && (isFinite(data88)))){
-const err219 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+if(data77.readiness_url !== undefined){
+let data88 = data77.readiness_url;
+if(typeof data88 === "string"){
+if(!pattern15.test(data88)){
+const err219 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2688,9 +2691,9 @@ vErrors.push(err219);
 }
 errors++;
 }
-if((typeof data88 == "number") && (isFinite(data88))){
-if(data88 > 600000 || isNaN(data88)){
-const err220 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+else {
+const err220 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2699,8 +2702,11 @@ vErrors.push(err220);
 }
 errors++;
 }
-if(data88 < 100 || isNaN(data88)){
-const err221 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+}
+if(data77.readiness_interval_ms !== undefined){
+let data89 = data77.readiness_interval_ms;
+if(!(((typeof data89 == "number") && (!(data89 % 1) && !isNaN(data89))) && (isFinite(data89)))){
+const err221 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2709,12 +2715,9 @@ vErrors.push(err221);
 }
 errors++;
 }
-}
-}
-if(data74.evaluate_interval_ms !== undefined){
-let data89 = data74.evaluate_interval_ms;
-if(!(((typeof data89 == "number") && (!(data89 % 1) && !isNaN(data89))) && (isFinite(data89)))){
-const err222 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data89 == "number") && (isFinite(data89))){
+if(data89 > 600000 || isNaN(data89)){
+const err222 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2723,9 +2726,8 @@ vErrors.push(err222);
 }
 errors++;
 }
-if((typeof data89 == "number") && (isFinite(data89))){
-if(data89 > 60000 || isNaN(data89)){
-const err223 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
+if(data89 < 10 || isNaN(data89)){
+const err223 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2734,8 +2736,13 @@ vErrors.push(err223);
 }
 errors++;
 }
-if(data89 < 10 || isNaN(data89)){
-const err224 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+}
+if(data77.nvidia_smi !== undefined){
+let data90 = data77.nvidia_smi;
+if(typeof data90 === "string"){
+if(func2(data90) < 1){
+const err224 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2745,12 +2752,8 @@ vErrors.push(err224);
 errors++;
 }
 }
-}
-if(data74.max_queue !== undefined){
-let data90 = data74.max_queue;
-if((typeof data90 == "number") && (isFinite(data90))){
-if(data90 <= 0 || isNaN(data90)){
-const err225 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+else {
+const err225 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2760,8 +2763,10 @@ vErrors.push(err225);
 errors++;
 }
 }
-else {
-const err226 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data77.nvidia_smi_interval_ms !== undefined){
+let data91 = data77.nvidia_smi_interval_ms;
+if(!(((typeof data91 == "number") && (!(data91 % 1) && !isNaN(data91))) && (isFinite(data91)))){
+const err226 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2770,12 +2775,9 @@ vErrors.push(err226);
 }
 errors++;
 }
-}
-if(data74.max_concurrency !== undefined){
-let data91 = data74.max_concurrency;
 if((typeof data91 == "number") && (isFinite(data91))){
-if(data91 <= 0 || isNaN(data91)){
-const err227 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data91 > 600000 || isNaN(data91)){
+const err227 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2784,9 +2786,8 @@ vErrors.push(err227);
 }
 errors++;
 }
-}
-else {
-const err228 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data91 < 100 || isNaN(data91)){
+const err228 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2796,11 +2797,11 @@ vErrors.push(err228);
 errors++;
 }
 }
-if(data74.saturated_enter !== undefined){
-let data92 = data74.saturated_enter;
-if((typeof data92 == "number") && (isFinite(data92))){
-if(data92 > 1 || isNaN(data92)){
-const err229 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+}
+if(data77.evaluate_interval_ms !== undefined){
+let data92 = data77.evaluate_interval_ms;
+if(!(((typeof data92 == "number") && (!(data92 % 1) && !isNaN(data92))) && (isFinite(data92)))){
+const err229 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2809,8 +2810,9 @@ vErrors.push(err229);
 }
 errors++;
 }
-if(data92 <= 0 || isNaN(data92)){
-const err230 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if((typeof data92 == "number") && (isFinite(data92))){
+if(data92 > 60000 || isNaN(data92)){
+const err230 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2819,9 +2821,8 @@ vErrors.push(err230);
 }
 errors++;
 }
-}
-else {
-const err231 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data92 < 10 || isNaN(data92)){
+const err231 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2831,11 +2832,12 @@ vErrors.push(err231);
 errors++;
 }
 }
-if(data74.saturated_leave !== undefined){
-let data93 = data74.saturated_leave;
+}
+if(data77.max_queue !== undefined){
+let data93 = data77.max_queue;
 if((typeof data93 == "number") && (isFinite(data93))){
-if(data93 < 0 || isNaN(data93)){
-const err232 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data93 <= 0 || isNaN(data93)){
+const err232 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2844,8 +2846,9 @@ vErrors.push(err232);
 }
 errors++;
 }
-if(data93 >= 1 || isNaN(data93)){
-const err233 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
+}
+else {
+const err233 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2855,8 +2858,11 @@ vErrors.push(err233);
 errors++;
 }
 }
-else {
-const err234 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data77.max_concurrency !== undefined){
+let data94 = data77.max_concurrency;
+if((typeof data94 == "number") && (isFinite(data94))){
+if(data94 <= 0 || isNaN(data94)){
+const err234 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -2866,11 +2872,8 @@ vErrors.push(err234);
 errors++;
 }
 }
-if(data74.smoothing !== undefined){
-let data94 = data74.smoothing;
-if((typeof data94 == "number") && (isFinite(data94))){
-if(data94 > 1 || isNaN(data94)){
-const err235 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+else {
+const err235 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -2879,8 +2882,12 @@ vErrors.push(err235);
 }
 errors++;
 }
-if(data94 <= 0 || isNaN(data94)){
-const err236 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+if(data77.saturated_enter !== undefined){
+let data95 = data77.saturated_enter;
+if((typeof data95 == "number") && (isFinite(data95))){
+if(data95 > 1 || isNaN(data95)){
+const err236 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -2889,9 +2896,8 @@ vErrors.push(err236);
 }
 errors++;
 }
-}
-else {
-const err237 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data95 <= 0 || isNaN(data95)){
+const err237 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -2901,10 +2907,8 @@ vErrors.push(err237);
 errors++;
 }
 }
-if(data74.warmup_ms !== undefined){
-let data95 = data74.warmup_ms;
-if(!(((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95))) && (isFinite(data95)))){
-const err238 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err238 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -2913,9 +2917,12 @@ vErrors.push(err238);
 }
 errors++;
 }
-if((typeof data95 == "number") && (isFinite(data95))){
-if(data95 < 0 || isNaN(data95)){
-const err239 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data77.saturated_leave !== undefined){
+let data96 = data77.saturated_leave;
+if((typeof data96 == "number") && (isFinite(data96))){
+if(data96 < 0 || isNaN(data96)){
+const err239 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -2924,12 +2931,8 @@ vErrors.push(err239);
 }
 errors++;
 }
-}
-}
-if(data74.stale_after_ms !== undefined){
-let data96 = data74.stale_after_ms;
-if(!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96)))){
-const err240 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data96 >= 1 || isNaN(data96)){
+const err240 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -2938,9 +2941,9 @@ vErrors.push(err240);
 }
 errors++;
 }
-if((typeof data96 == "number") && (isFinite(data96))){
-if(data96 < 1 || isNaN(data96)){
-const err241 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+else {
+const err241 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -2950,11 +2953,11 @@ vErrors.push(err241);
 errors++;
 }
 }
-}
-if(data74.heartbeat_ms !== undefined){
-let data97 = data74.heartbeat_ms;
-if(!(((typeof data97 == "number") && (!(data97 % 1) && !isNaN(data97))) && (isFinite(data97)))){
-const err242 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data77.smoothing !== undefined){
+let data97 = data77.smoothing;
+if((typeof data97 == "number") && (isFinite(data97))){
+if(data97 > 1 || isNaN(data97)){
+const err242 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -2963,9 +2966,8 @@ vErrors.push(err242);
 }
 errors++;
 }
-if((typeof data97 == "number") && (isFinite(data97))){
-if(data97 < 100 || isNaN(data97)){
-const err243 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+if(data97 <= 0 || isNaN(data97)){
+const err243 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -2975,11 +2977,8 @@ vErrors.push(err243);
 errors++;
 }
 }
-}
-if(data74.min_gap_ms !== undefined){
-let data98 = data74.min_gap_ms;
-if(!(((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98))) && (isFinite(data98)))){
-const err244 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err244 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -2988,9 +2987,11 @@ vErrors.push(err244);
 }
 errors++;
 }
-if((typeof data98 == "number") && (isFinite(data98))){
-if(data98 < 0 || isNaN(data98)){
-const err245 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data77.warmup_ms !== undefined){
+let data98 = data77.warmup_ms;
+if(!(((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98))) && (isFinite(data98)))){
+const err245 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -2999,13 +3000,9 @@ vErrors.push(err245);
 }
 errors++;
 }
-}
-}
-if(data74.score_step !== undefined){
-let data99 = data74.score_step;
-if((typeof data99 == "number") && (isFinite(data99))){
-if(data99 > 1 || isNaN(data99)){
-const err246 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if((typeof data98 == "number") && (isFinite(data98))){
+if(data98 < 0 || isNaN(data98)){
+const err246 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3014,8 +3011,12 @@ vErrors.push(err246);
 }
 errors++;
 }
-if(data99 <= 0 || isNaN(data99)){
-const err247 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+}
+if(data77.stale_after_ms !== undefined){
+let data99 = data77.stale_after_ms;
+if(!(((typeof data99 == "number") && (!(data99 % 1) && !isNaN(data99))) && (isFinite(data99)))){
+const err247 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3024,9 +3025,9 @@ vErrors.push(err247);
 }
 errors++;
 }
-}
-else {
-const err248 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if((typeof data99 == "number") && (isFinite(data99))){
+if(data99 < 1 || isNaN(data99)){
+const err248 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3036,10 +3037,11 @@ vErrors.push(err248);
 errors++;
 }
 }
-if(data74.report_expiry_seconds !== undefined){
-let data100 = data74.report_expiry_seconds;
+}
+if(data77.heartbeat_ms !== undefined){
+let data100 = data77.heartbeat_ms;
 if(!(((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100))) && (isFinite(data100)))){
-const err249 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const err249 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3049,8 +3051,8 @@ vErrors.push(err249);
 errors++;
 }
 if((typeof data100 == "number") && (isFinite(data100))){
-if(data100 > 86400 || isNaN(data100)){
-const err250 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+if(data100 < 100 || isNaN(data100)){
+const err250 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3059,8 +3061,12 @@ vErrors.push(err250);
 }
 errors++;
 }
-if(data100 < 1 || isNaN(data100)){
-const err251 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data77.min_gap_ms !== undefined){
+let data101 = data77.min_gap_ms;
+if(!(((typeof data101 == "number") && (!(data101 % 1) && !isNaN(data101))) && (isFinite(data101)))){
+const err251 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3069,12 +3075,9 @@ vErrors.push(err251);
 }
 errors++;
 }
-}
-}
-if(data74.latency_target_ms !== undefined){
-let data101 = data74.latency_target_ms;
-if(!(((typeof data101 == "number") && (!(data101 % 1) && !isNaN(data101))) && (isFinite(data101)))){
-const err252 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data101 == "number") && (isFinite(data101))){
+if(data101 < 0 || isNaN(data101)){
+const err252 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3083,9 +3086,13 @@ vErrors.push(err252);
 }
 errors++;
 }
-if((typeof data101 == "number") && (isFinite(data101))){
-if(data101 < 0 || isNaN(data101)){
-const err253 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data77.score_step !== undefined){
+let data102 = data77.score_step;
+if((typeof data102 == "number") && (isFinite(data102))){
+if(data102 > 1 || isNaN(data102)){
+const err253 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3094,12 +3101,8 @@ vErrors.push(err253);
 }
 errors++;
 }
-}
-}
-if(data74.warmup_requests !== undefined){
-let data102 = data74.warmup_requests;
-if(!(((typeof data102 == "number") && (!(data102 % 1) && !isNaN(data102))) && (isFinite(data102)))){
-const err254 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data102 <= 0 || isNaN(data102)){
+const err254 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3108,9 +3111,9 @@ vErrors.push(err254);
 }
 errors++;
 }
-if((typeof data102 == "number") && (isFinite(data102))){
-if(data102 < 0 || isNaN(data102)){
-const err255 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+else {
+const err255 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3120,10 +3123,10 @@ vErrors.push(err255);
 errors++;
 }
 }
-}
-}
-else {
-const err256 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data77.report_expiry_seconds !== undefined){
+let data103 = data77.report_expiry_seconds;
+if(!(((typeof data103 == "number") && (!(data103 % 1) && !isNaN(data103))) && (isFinite(data103)))){
+const err256 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3132,13 +3135,9 @@ vErrors.push(err256);
 }
 errors++;
 }
-}
-if(data.metrics !== undefined){
-let data103 = data.metrics;
-if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
-for(const key16 in data103){
-if(!((key16 === "listen") || (key16 === "max_scrapes_per_second"))){
-const err257 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+if((typeof data103 == "number") && (isFinite(data103))){
+if(data103 > 86400 || isNaN(data103)){
+const err257 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3147,12 +3146,8 @@ vErrors.push(err257);
 }
 errors++;
 }
-}
-if(data103.listen !== undefined){
-let data104 = data103.listen;
-if(typeof data104 === "string"){
-if(!pattern16.test(data104)){
-const err258 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"},message:"must match pattern \""+"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"+"\""};
+if(data103 < 1 || isNaN(data103)){
+const err258 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3162,8 +3157,11 @@ vErrors.push(err258);
 errors++;
 }
 }
-else {
-const err259 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data77.latency_target_ms !== undefined){
+let data104 = data77.latency_target_ms;
+if(!(((typeof data104 == "number") && (!(data104 % 1) && !isNaN(data104))) && (isFinite(data104)))){
+const err259 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3172,11 +3170,9 @@ vErrors.push(err259);
 }
 errors++;
 }
-}
-if(data103.max_scrapes_per_second !== undefined){
-let data105 = data103.max_scrapes_per_second;
-if(!(((typeof data105 == "number") && (!(data105 % 1) && !isNaN(data105))) && (isFinite(data105)))){
-const err260 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data104 == "number") && (isFinite(data104))){
+if(data104 < 0 || isNaN(data104)){
+const err260 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3185,9 +3181,12 @@ vErrors.push(err260);
 }
 errors++;
 }
-if((typeof data105 == "number") && (isFinite(data105))){
-if(data105 > 1000 || isNaN(data105)){
-const err261 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000"};
+}
+}
+if(data77.warmup_requests !== undefined){
+let data105 = data77.warmup_requests;
+if(!(((typeof data105 == "number") && (!(data105 % 1) && !isNaN(data105))) && (isFinite(data105)))){
+const err261 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3196,8 +3195,9 @@ vErrors.push(err261);
 }
 errors++;
 }
+if((typeof data105 == "number") && (isFinite(data105))){
 if(data105 < 0 || isNaN(data105)){
-const err262 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+const err262 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3210,7 +3210,7 @@ errors++;
 }
 }
 else {
-const err263 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err263 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3220,14 +3220,101 @@ vErrors.push(err263);
 errors++;
 }
 }
-}
-else {
-const err264 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.metrics !== undefined){
+let data106 = data.metrics;
+if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
+for(const key17 in data106){
+if(!((key17 === "listen") || (key17 === "max_scrapes_per_second"))){
+const err264 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err264];
 }
 else {
 vErrors.push(err264);
+}
+errors++;
+}
+}
+if(data106.listen !== undefined){
+let data107 = data106.listen;
+if(typeof data107 === "string"){
+if(!pattern17.test(data107)){
+const err265 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"},message:"must match pattern \""+"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"+"\""};
+if(vErrors === null){
+vErrors = [err265];
+}
+else {
+vErrors.push(err265);
+}
+errors++;
+}
+}
+else {
+const err266 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err266];
+}
+else {
+vErrors.push(err266);
+}
+errors++;
+}
+}
+if(data106.max_scrapes_per_second !== undefined){
+let data108 = data106.max_scrapes_per_second;
+if(!(((typeof data108 == "number") && (!(data108 % 1) && !isNaN(data108))) && (isFinite(data108)))){
+const err267 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err267];
+}
+else {
+vErrors.push(err267);
+}
+errors++;
+}
+if((typeof data108 == "number") && (isFinite(data108))){
+if(data108 > 1000 || isNaN(data108)){
+const err268 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000"};
+if(vErrors === null){
+vErrors = [err268];
+}
+else {
+vErrors.push(err268);
+}
+errors++;
+}
+if(data108 < 0 || isNaN(data108)){
+const err269 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err269];
+}
+else {
+vErrors.push(err269);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err270 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err270];
+}
+else {
+vErrors.push(err270);
+}
+errors++;
+}
+}
+}
+else {
+const err271 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err271];
+}
+else {
+vErrors.push(err271);
 }
 errors++;
 }

@@ -40,6 +40,9 @@ export const CONFIG_DEFAULTS = deepFreeze({
     max_connections: 64,
     leave_ms: 4_000,
   },
+  orca: {
+    max_connections: 256,
+  },
   inventory: {
     source: 'auto',
     poll_interval_ms: 2_000,

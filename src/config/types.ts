@@ -80,6 +80,11 @@ export interface Config {
     /** On stop: `drain`, then `down`, each for half of this, before the port closes. */
     readonly leaveMs: number;
   };
+  /** The network port serving only ORCA load reports (off while `listen` is null). */
+  readonly orca: {
+    readonly listen: string | null;
+    readonly maxConnections: number;
+  };
   /** Where filament learns what the model server has loaded (docs/validation.md). */
   readonly inventory: InventoryConfig;
   /** Saturation measurement and reports (README "Saturation"). */

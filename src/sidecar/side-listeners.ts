@@ -1,3 +1,4 @@
+import { ApiServer, type ApiServerOptions } from '../api/index.ts';
 import type { Config } from '../config/index.ts';
 import { AgentServer, agentReply } from '../haproxy-agent/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -5,24 +6,38 @@ import type { MetricsServer, SidecarMetrics } from '../metrics/index.ts';
 import type { SaturationMonitor } from '../saturation/index.ts';
 import { startMetricsServer } from './start-steps.ts';
 
+/** What {@linkcode SideListeners.start} needs besides the config. */
+interface SideParts {
+  readonly metrics: SidecarMetrics;
+  readonly monitor: SaturationMonitor;
+  readonly log: Logger;
+  /** The local API's options: the ORCA port serves the same backend with its own limits. */
+  readonly api: ApiServerOptions;
+}
+
 /**
- * The listeners beside the gRPC API: `/metrics` and the HAProxy agent-check port. A port that is
- * taken is logged, not fatal: validation must not stop because a side door could not open.
+ * The listeners beside the gRPC API: `/metrics`, the HAProxy agent-check port and the ORCA port
+ * for load balancers on other machines. A port that is taken is logged, not fatal: validation
+ * must not stop because a side door could not open.
  */
 export class SideListeners {
   private constructor(
     private readonly metrics: MetricsServer | null,
     private readonly agent: AgentServer | null,
+    private readonly orca: ApiServer | null,
     private readonly leaveMs: number,
   ) {}
 
   /** Starts what the config asks for. */
-  static async start(
-    c: Config,
-    parts: { metrics: SidecarMetrics; monitor: SaturationMonitor; log: Logger },
-  ): Promise<SideListeners> {
+  static async start(c: Config, parts: SideParts): Promise<SideListeners> {
     const metrics = await startMetricsServer(c.metrics, parts.metrics, parts.log);
-    return new SideListeners(metrics, await startAgent(c, parts), c.agentCheck.leaveMs);
+    const agent = await startAgent(c, parts);
+    return new SideListeners(metrics, agent, await startOrca(c, parts), c.agentCheck.leaveMs);
+  }
+
+  /** The ORCA port, or `null`. */
+  get orcaPort(): number | null {
+    return this.orca?.tcpPort ?? null;
   }
 
   /** The port `/metrics` listens on, or `null`. */
@@ -40,19 +55,35 @@ export class SideListeners {
    * `down` for the other half, so HAProxy sees the replica go rather than lose its agent.
    */
   async stop(): Promise<void> {
-    await this.agent?.leave(
-      this.leaveMs / 2,
-      this.leaveMs / 2,
-      'down #OFFLINE: the sidecar stopped\n',
-    );
+    await Promise.all([
+      this.agent?.leave(this.leaveMs / 2, this.leaveMs / 2, 'down #OFFLINE: the sidecar stopped\n'),
+      this.orca?.stop(1000),
+    ]);
     await this.metrics?.stop();
   }
 }
 
-async function startAgent(
-  c: Config,
-  parts: { metrics: SidecarMetrics; monitor: SaturationMonitor; log: Logger },
-): Promise<AgentServer | null> {
+async function startOrca(c: Config, parts: SideParts): Promise<ApiServer | null> {
+  if (c.orca.listen === null) return null;
+  const server = new ApiServer({
+    ...parts.api,
+    socketPath: null,
+    tcpListen: c.orca.listen,
+    surface: 'load-reports',
+    logger: parts.log.child('orca'),
+    limits: { ...parts.api.limits, maxConnections: c.orca.maxConnections },
+  });
+  try {
+    await server.start();
+    return server;
+  } catch (error) {
+    parts.log.error('ORCA port not started', { listen: c.orca.listen, error: String(error) });
+    await server.stop(0);
+    return null;
+  }
+}
+
+async function startAgent(c: Config, parts: SideParts): Promise<AgentServer | null> {
   const a = c.agentCheck;
   if (a.listen === null) return null;
   const match = /^(.*):(\d+)$/.exec(a.listen) as RegExpExecArray;

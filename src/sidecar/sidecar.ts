@@ -95,9 +95,10 @@ export class Sidecar {
     await follower.restore();
     // The model server's first answer (bounded) before the API serves: no start-up refusals.
     await this.core.poller?.start();
-    this.api = new ApiServer(apiOptions(c, this.core, () => this.snapshot()));
+    const api = apiOptions(c, this.core, () => this.snapshot());
+    this.api = new ApiServer(api);
     await this.api.start();
-    this.side = await SideListeners.start(c, { metrics, monitor, log });
+    this.side = await SideListeners.start(c, { metrics, monitor, log, api });
     follower.start();
     monitor.start();
     // Connecting builds the mqtt.js client (tens of ms in the binary): after start() returns, so

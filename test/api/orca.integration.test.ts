@@ -44,6 +44,8 @@ beforeAll(async () => {
     [
       '[api]',
       `socket = "${socket}"`,
+      '[orca]',
+      'listen = "127.0.0.1:0"',
       '[inventory]',
       'source = "static"',
       '[saturation]',
@@ -157,6 +159,44 @@ describe('ORCA out-of-band load reports (xds.service.orca.v3.OpenRcaService)', (
     const messages = read.stdout.split(/\n(?=\{)/).filter((m) => m.trim() !== '');
     expect(messages.length).toBeGreaterThanOrEqual(2);
     expect(JSON.parse(messages[0] as string)).toMatchObject({ namedMetrics: { ready: 1 } });
+  });
+
+  test('the [orca] port serves the load reports and nothing else', async () => {
+    const line = await sidecar.waitForLog(
+      (l) => l.msg === 'ORCA load reports listening',
+      'the ORCA port',
+    );
+    const address = String(line.tcp);
+    expect(address).toMatch(/^127\.0\.0\.1:[1-9]\d*$/);
+    const channel = new grpc.Channel(address, grpc.credentials.createInsecure(), {});
+    const client = createOrcaClient(channel);
+    const first = await new Promise<{ named_metrics: Record<string, number> }>(
+      (resolve, reject) => {
+        const stream = client.streamCoreMetrics({ report_interval: { seconds: 1, nanos: 0 } });
+        stream.on('data', (r: { named_metrics: Record<string, number> }) => {
+          resolve(r);
+          stream.cancel();
+        });
+        stream.on('error', (e: grpc.ServiceError) => (e.code === 1 ? undefined : reject(e)));
+      },
+    );
+    client.close();
+    expect(first.named_metrics.ready).toBe(1);
+    // Validation, ReportLoad, DeclareModels, health and reflection stay on the local listeners.
+    const other = new grpc.Client(address, grpc.credentials.createInsecure());
+    const unimplemented = await new Promise<grpc.ServiceError>((resolve) =>
+      other.makeUnaryRequest(
+        '/filament.v1.Sidecar/GetConfig',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.alloc(0),
+        (e) => resolve(e as grpc.ServiceError),
+      ),
+    );
+    other.close();
+    expect(unimplemented.code).toBe(grpc.status.UNIMPLEMENTED);
+    const services = await bufCurl({ port: Number(address.split(':')[1]) }, '--list-services');
+    expect(services.stdout).not.toContain('filament.v1.Sidecar');
   });
 
   test('a too-short interval is raised to 250 ms', async () => {

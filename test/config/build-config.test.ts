@@ -72,6 +72,7 @@ describe('buildConfig', () => {
         maxConnections: 64,
         leaveMs: 4000,
       },
+      orca: { listen: null, maxConnections: 256 },
       inventory: {
         source: 'static',
         url: null,
