@@ -15,14 +15,14 @@ describe('examples/envoy', () => {
     const envoy = Bun.YAML.parse(read('examples/envoy/envoy.yaml')) as {
       static_resources: { clusters: Array<Record<string, unknown>> };
     };
+    type Policies = {
+      policies: Array<{
+        typed_extension_config: { name: string; typed_config: Record<string, unknown> };
+      }>;
+    };
     const [cluster] = envoy.static_resources.clusters;
-    const policy = (
-      cluster?.load_balancing_policy as {
-        policies: Array<{
-          typed_extension_config: { name: string; typed_config: Record<string, unknown> };
-        }>;
-      }
-    ).policies[0]?.typed_extension_config;
+    const policy = (cluster?.load_balancing_policy as Policies | undefined)?.policies[0]
+      ?.typed_extension_config;
     expect(policy?.name).toBe('envoy.load_balancing_policies.client_side_weighted_round_robin');
     expect(policy?.typed_config).toMatchObject({
       '@type':
