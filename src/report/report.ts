@@ -22,6 +22,12 @@ export interface SaturationReport {
   readonly requestRate?: number;
   /** Requests it failed per second (its own fault), recently. */
   readonly errorRate?: number;
+  /** The fullest GPU's memory in use, 0–1 (nvidia-smi). */
+  readonly gpuMemory?: number;
+  /** The host's CPU busy, 0–1 — reported only when `gpu` is unknown (no nvidia-smi). */
+  readonly hostCpu?: number;
+  /** The host's memory in use, 0–1 — reported only when `gpuMemory` is unknown. */
+  readonly hostMemory?: number;
   /** Age of the oldest signal behind the score, ms. */
   readonly signalAgeMs?: number;
   readonly stale?: readonly SignalName[];
@@ -65,6 +71,9 @@ export function encodeReport(r: SaturationReport): Uint8Array {
   if (r.latencyMs !== undefined) wire.lat = Math.round(r.latencyMs * 10) / 10;
   if (r.requestRate !== undefined) wire.rps = round(r.requestRate);
   if (r.errorRate !== undefined) wire.eps = round(r.errorRate);
+  if (r.gpuMemory !== undefined) wire.gm = round(r.gpuMemory);
+  if (r.hostCpu !== undefined) wire.hc = round(r.hostCpu);
+  if (r.hostMemory !== undefined) wire.hm = round(r.hostMemory);
   if (r.signalAgeMs !== undefined) wire.age = Math.round(r.signalAgeMs);
   if (r.stale !== undefined && r.stale.length > 0) wire.st = r.stale;
   if (r.models !== undefined && r.models.length > 0)
@@ -101,6 +110,9 @@ export function decodeReport(bytes: Uint8Array): SaturationReport | { error: str
   if (w.lat !== undefined) report.latencyMs = w.lat;
   if (w.rps !== undefined) report.requestRate = w.rps;
   if (w.eps !== undefined) report.errorRate = w.eps;
+  if (w.gm !== undefined) report.gpuMemory = w.gm;
+  if (w.hc !== undefined) report.hostCpu = w.hc;
+  if (w.hm !== undefined) report.hostMemory = w.hm;
   if (w.age !== undefined) report.signalAgeMs = w.age;
   if (w.st !== undefined) report.stale = w.st;
   if (w.m !== undefined)

@@ -6,7 +6,7 @@ const commonJsExports = (namespace) => namespace.default?.__esModule ? namespace
 const dependency0 = commonJsExports(dependency0Module);
 export const validate = validate0;
 export default validate0;
-const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/saturation-report.v1.json","title":"filament SaturationReport v1 (MessagePack map, short keys)","description":"Published retained to {prefix}/replicas/{cluster}/{replica} with MQTT 5 message expiry; the last will carries the same shape with s = OFFLINE.","type":"object","additionalProperties":false,"required":["v","r","c","s","sc","seq","t"],"properties":{"v":{"const":1,"description":"Report schema version."},"r":{"type":"string","description":"Replica name."},"c":{"type":"string","description":"Cluster."},"s":{"enum":["COLD","WARMING","READY","SATURATED","DRAINING","STALE_RULES","UNHEALTHY","OFFLINE"],"description":"State."},"sc":{"type":"number","minimum":0,"maximum":1,"description":"Smoothed saturation score, 3 decimals."},"q":{"type":"number","minimum":0,"description":"Queue depth."},"run":{"type":"number","minimum":0,"description":"Requests in flight."},"kv":{"type":"number","minimum":0,"maximum":1,"description":"KV-cache use."},"gpu":{"type":"number","minimum":0,"maximum":1,"description":"GPU utilisation."},"lat":{"type":"number","minimum":0,"description":"Recent mean request latency, ms."},"rps":{"type":"number","minimum":0,"description":"Requests the model server finished per second, recently (3 decimals)."},"eps":{"type":"number","minimum":0,"description":"Requests the model server failed per second through its own fault, recently (3 decimals)."},"age":{"type":"integer","minimum":0,"description":"Age of the oldest signal behind the score, ms."},"st":{"type":"array","items":{"enum":["queue","running","kvCache","gpu","latency"]},"description":"Stale signals (counted as saturated)."},"m":{"type":"array","description":"Loaded models: [id, version, ready].","items":{"type":"array","minItems":3,"maxItems":3,"items":[{"type":"string"},{"type":"string"},{"type":"boolean"}]}},"rv":{"type":"object","additionalProperties":{"type":"integer","minimum":0},"description":"Applied rule version per tenant."},"dr":{"type":"array","maxItems":16,"items":{"type":"string","maxLength":512},"description":"Models this host must serve ([[models]]) that its model server does not have as expected: why it is UNHEALTHY."},"inv":{"type":"array","minItems":2,"maxItems":2,"items":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9a-f]{16}$"}],"description":"[seq, digest] of the servable set this host last published on {prefix}/inventory/{cluster}/{replica}."},"seq":{"type":"integer","minimum":0,"description":"Increases with every report of this sidecar run."},"t":{"type":"integer","minimum":0,"description":"When the report was made, ms since the Unix epoch."}}};
+const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/saturation-report.v1.json","title":"filament SaturationReport v1 (MessagePack map, short keys)","description":"Published retained to {prefix}/replicas/{cluster}/{replica} with MQTT 5 message expiry; the last will carries the same shape with s = OFFLINE.","type":"object","additionalProperties":false,"required":["v","r","c","s","sc","seq","t"],"properties":{"v":{"const":1,"description":"Report schema version."},"r":{"type":"string","description":"Replica name."},"c":{"type":"string","description":"Cluster."},"s":{"enum":["COLD","WARMING","READY","SATURATED","DRAINING","STALE_RULES","UNHEALTHY","OFFLINE"],"description":"State."},"sc":{"type":"number","minimum":0,"maximum":1,"description":"Smoothed saturation score, 3 decimals."},"q":{"type":"number","minimum":0,"description":"Queue depth."},"run":{"type":"number","minimum":0,"description":"Requests in flight."},"kv":{"type":"number","minimum":0,"maximum":1,"description":"KV-cache use."},"gpu":{"type":"number","minimum":0,"maximum":1,"description":"GPU utilisation."},"lat":{"type":"number","minimum":0,"description":"Recent mean request latency, ms."},"rps":{"type":"number","minimum":0,"description":"Requests the model server finished per second, recently (3 decimals)."},"gm":{"type":"number","minimum":0,"maximum":1,"description":"The fullest GPU's memory in use (nvidia-smi), 3 decimals."},"hc":{"type":"number","minimum":0,"maximum":1,"description":"The host's CPU busy, 3 decimals."},"hm":{"type":"number","minimum":0,"maximum":1,"description":"The host's memory in use, 3 decimals."},"eps":{"type":"number","minimum":0,"description":"Requests the model server failed per second through its own fault, recently (3 decimals)."},"age":{"type":"integer","minimum":0,"description":"Age of the oldest signal behind the score, ms."},"st":{"type":"array","items":{"enum":["queue","running","kvCache","gpu","latency"]},"description":"Stale signals (counted as saturated)."},"m":{"type":"array","description":"Loaded models: [id, version, ready].","items":{"type":"array","minItems":3,"maxItems":3,"items":[{"type":"string"},{"type":"string"},{"type":"boolean"}]}},"rv":{"type":"object","additionalProperties":{"type":"integer","minimum":0},"description":"Applied rule version per tenant."},"dr":{"type":"array","maxItems":16,"items":{"type":"string","maxLength":512},"description":"Models this host must serve ([[models]]) that its model server does not have as expected: why it is UNHEALTHY."},"inv":{"type":"array","minItems":2,"maxItems":2,"items":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9a-f]{16}$"}],"description":"[seq, digest] of the servable set this host last published on {prefix}/inventory/{cluster}/{replica}."},"seq":{"type":"integer","minimum":0,"description":"Increases with every report of this sidecar run."},"t":{"type":"integer","minimum":0,"description":"When the report was made, ms since the Unix epoch."}}};
 const func0 = Object.prototype.hasOwnProperty;
 const func1 = dependency0.default;
 const pattern0 = new RegExp("^[0-9a-f]{16}$", "u");
@@ -246,18 +246,24 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.eps !== undefined){
-let data11 = data.eps;
+if(data.gm !== undefined){
+let data11 = data.gm;
 const _errs22 = errors;
 if(errors === _errs22){
 if((typeof data11 == "number") && (isFinite(data11))){
+if(data11 > 1 || isNaN(data11)){
+validate0.errors = [{instancePath:instancePath+"/gm",schemaPath:"#/properties/gm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+return false;
+}
+else {
 if(data11 < 0 || isNaN(data11)){
-validate0.errors = [{instancePath:instancePath+"/eps",schemaPath:"#/properties/eps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate0.errors = [{instancePath:instancePath+"/gm",schemaPath:"#/properties/gm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
+}
 else {
-validate0.errors = [{instancePath:instancePath+"/eps",schemaPath:"#/properties/eps/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+validate0.errors = [{instancePath:instancePath+"/gm",schemaPath:"#/properties/gm/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 }
@@ -267,19 +273,25 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.age !== undefined){
-let data12 = data.age;
+if(data.hc !== undefined){
+let data12 = data.hc;
 const _errs24 = errors;
-if(!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))){
-validate0.errors = [{instancePath:instancePath+"/age",schemaPath:"#/properties/age/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
 if(errors === _errs24){
 if((typeof data12 == "number") && (isFinite(data12))){
-if(data12 < 0 || isNaN(data12)){
-validate0.errors = [{instancePath:instancePath+"/age",schemaPath:"#/properties/age/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+if(data12 > 1 || isNaN(data12)){
+validate0.errors = [{instancePath:instancePath+"/hc",schemaPath:"#/properties/hc/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
 return false;
 }
+else {
+if(data12 < 0 || isNaN(data12)){
+validate0.errors = [{instancePath:instancePath+"/hc",schemaPath:"#/properties/hc/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/hc",schemaPath:"#/properties/hc/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
 }
 }
 var valid0 = _errs24 === errors;
@@ -288,21 +300,90 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.st !== undefined){
-let data13 = data.st;
+if(data.hm !== undefined){
+let data13 = data.hm;
 const _errs26 = errors;
 if(errors === _errs26){
-if(Array.isArray(data13)){
-var valid1 = true;
-const len0 = data13.length;
-for(let i0=0; i0<len0; i0++){
-let data14 = data13[i0];
+if((typeof data13 == "number") && (isFinite(data13))){
+if(data13 > 1 || isNaN(data13)){
+validate0.errors = [{instancePath:instancePath+"/hm",schemaPath:"#/properties/hm/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
+return false;
+}
+else {
+if(data13 < 0 || isNaN(data13)){
+validate0.errors = [{instancePath:instancePath+"/hm",schemaPath:"#/properties/hm/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/hm",schemaPath:"#/properties/hm/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs26 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.eps !== undefined){
+let data14 = data.eps;
 const _errs28 = errors;
-if(!(((((data14 === "queue") || (data14 === "running")) || (data14 === "kvCache")) || (data14 === "gpu")) || (data14 === "latency"))){
+if(errors === _errs28){
+if((typeof data14 == "number") && (isFinite(data14))){
+if(data14 < 0 || isNaN(data14)){
+validate0.errors = [{instancePath:instancePath+"/eps",schemaPath:"#/properties/eps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/eps",schemaPath:"#/properties/eps/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs28 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.age !== undefined){
+let data15 = data.age;
+const _errs30 = errors;
+if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
+validate0.errors = [{instancePath:instancePath+"/age",schemaPath:"#/properties/age/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs30){
+if((typeof data15 == "number") && (isFinite(data15))){
+if(data15 < 0 || isNaN(data15)){
+validate0.errors = [{instancePath:instancePath+"/age",schemaPath:"#/properties/age/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs30 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.st !== undefined){
+let data16 = data.st;
+const _errs32 = errors;
+if(errors === _errs32){
+if(Array.isArray(data16)){
+var valid1 = true;
+const len0 = data16.length;
+for(let i0=0; i0<len0; i0++){
+let data17 = data16[i0];
+const _errs34 = errors;
+if(!(((((data17 === "queue") || (data17 === "running")) || (data17 === "kvCache")) || (data17 === "gpu")) || (data17 === "latency"))){
 validate0.errors = [{instancePath:instancePath+"/st/" + i0,schemaPath:"#/properties/st/items/enum",keyword:"enum",params:{allowedValues: schema0.properties.st.items.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-var valid1 = _errs28 === errors;
+var valid1 = _errs34 === errors;
 if(!valid1){
 break;
 }
@@ -313,60 +394,60 @@ validate0.errors = [{instancePath:instancePath+"/st",schemaPath:"#/properties/st
 return false;
 }
 }
-var valid0 = _errs26 === errors;
+var valid0 = _errs32 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.m !== undefined){
-let data15 = data.m;
-const _errs29 = errors;
-if(errors === _errs29){
-if(Array.isArray(data15)){
+let data18 = data.m;
+const _errs35 = errors;
+if(errors === _errs35){
+if(Array.isArray(data18)){
 var valid2 = true;
-const len1 = data15.length;
+const len1 = data18.length;
 for(let i1=0; i1<len1; i1++){
-let data16 = data15[i1];
-const _errs31 = errors;
-if(errors === _errs31){
-if(Array.isArray(data16)){
-if(data16.length > 3){
+let data19 = data18[i1];
+const _errs37 = errors;
+if(errors === _errs37){
+if(Array.isArray(data19)){
+if(data19.length > 3){
 validate0.errors = [{instancePath:instancePath+"/m/" + i1,schemaPath:"#/properties/m/items/maxItems",keyword:"maxItems",params:{limit: 3},message:"must NOT have more than 3 items"}];
 return false;
 }
 else {
-if(data16.length < 3){
+if(data19.length < 3){
 validate0.errors = [{instancePath:instancePath+"/m/" + i1,schemaPath:"#/properties/m/items/minItems",keyword:"minItems",params:{limit: 3},message:"must NOT have fewer than 3 items"}];
 return false;
 }
 else {
-const len2 = data16.length;
+const len2 = data19.length;
 if(len2 > 0){
-const _errs33 = errors;
-if(typeof data16[0] !== "string"){
+const _errs39 = errors;
+if(typeof data19[0] !== "string"){
 validate0.errors = [{instancePath:instancePath+"/m/" + i1+"/0",schemaPath:"#/properties/m/items/items/0/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid3 = _errs33 === errors;
+var valid3 = _errs39 === errors;
 }
 if(valid3){
 if(len2 > 1){
-const _errs35 = errors;
-if(typeof data16[1] !== "string"){
+const _errs41 = errors;
+if(typeof data19[1] !== "string"){
 validate0.errors = [{instancePath:instancePath+"/m/" + i1+"/1",schemaPath:"#/properties/m/items/items/1/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid3 = _errs35 === errors;
+var valid3 = _errs41 === errors;
 }
 if(valid3){
 if(len2 > 2){
-const _errs37 = errors;
-if(typeof data16[2] !== "boolean"){
+const _errs43 = errors;
+if(typeof data19[2] !== "boolean"){
 validate0.errors = [{instancePath:instancePath+"/m/" + i1+"/2",schemaPath:"#/properties/m/items/items/2/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
-var valid3 = _errs37 === errors;
+var valid3 = _errs43 === errors;
 }
 }
 }
@@ -378,7 +459,7 @@ validate0.errors = [{instancePath:instancePath+"/m/" + i1,schemaPath:"#/properti
 return false;
 }
 }
-var valid2 = _errs31 === errors;
+var valid2 = _errs37 === errors;
 if(!valid2){
 break;
 }
@@ -389,33 +470,33 @@ validate0.errors = [{instancePath:instancePath+"/m",schemaPath:"#/properties/m/t
 return false;
 }
 }
-var valid0 = _errs29 === errors;
+var valid0 = _errs35 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.rv !== undefined){
-let data20 = data.rv;
-const _errs39 = errors;
-if(errors === _errs39){
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-for(const key1 in data20){
-let data21 = data20[key1];
-const _errs42 = errors;
-if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
+let data23 = data.rv;
+const _errs45 = errors;
+if(errors === _errs45){
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+for(const key1 in data23){
+let data24 = data23[key1];
+const _errs48 = errors;
+if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
 validate0.errors = [{instancePath:instancePath+"/rv/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rv/additionalProperties/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs42){
-if((typeof data21 == "number") && (isFinite(data21))){
-if(data21 < 0 || isNaN(data21)){
+if(errors === _errs48){
+if((typeof data24 == "number") && (isFinite(data24))){
+if(data24 < 0 || isNaN(data24)){
 validate0.errors = [{instancePath:instancePath+"/rv/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/rv/additionalProperties/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
-var valid4 = _errs42 === errors;
+var valid4 = _errs48 === errors;
 if(!valid4){
 break;
 }
@@ -426,30 +507,30 @@ validate0.errors = [{instancePath:instancePath+"/rv",schemaPath:"#/properties/rv
 return false;
 }
 }
-var valid0 = _errs39 === errors;
+var valid0 = _errs45 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.dr !== undefined){
-let data22 = data.dr;
-const _errs44 = errors;
-if(errors === _errs44){
-if(Array.isArray(data22)){
-if(data22.length > 16){
+let data25 = data.dr;
+const _errs50 = errors;
+if(errors === _errs50){
+if(Array.isArray(data25)){
+if(data25.length > 16){
 validate0.errors = [{instancePath:instancePath+"/dr",schemaPath:"#/properties/dr/maxItems",keyword:"maxItems",params:{limit: 16},message:"must NOT have more than 16 items"}];
 return false;
 }
 else {
 var valid5 = true;
-const len3 = data22.length;
+const len3 = data25.length;
 for(let i2=0; i2<len3; i2++){
-let data23 = data22[i2];
-const _errs46 = errors;
-if(errors === _errs46){
-if(typeof data23 === "string"){
-if(func1(data23) > 512){
+let data26 = data25[i2];
+const _errs52 = errors;
+if(errors === _errs52){
+if(typeof data26 === "string"){
+if(func1(data26) > 512){
 validate0.errors = [{instancePath:instancePath+"/dr/" + i2,schemaPath:"#/properties/dr/items/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"}];
 return false;
 }
@@ -459,7 +540,7 @@ validate0.errors = [{instancePath:instancePath+"/dr/" + i2,schemaPath:"#/propert
 return false;
 }
 }
-var valid5 = _errs46 === errors;
+var valid5 = _errs52 === errors;
 if(!valid5){
 break;
 }
@@ -471,52 +552,52 @@ validate0.errors = [{instancePath:instancePath+"/dr",schemaPath:"#/properties/dr
 return false;
 }
 }
-var valid0 = _errs44 === errors;
+var valid0 = _errs50 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.inv !== undefined){
-let data24 = data.inv;
-const _errs48 = errors;
-if(errors === _errs48){
-if(Array.isArray(data24)){
-if(data24.length > 2){
+let data27 = data.inv;
+const _errs54 = errors;
+if(errors === _errs54){
+if(Array.isArray(data27)){
+if(data27.length > 2){
 validate0.errors = [{instancePath:instancePath+"/inv",schemaPath:"#/properties/inv/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items"}];
 return false;
 }
 else {
-if(data24.length < 2){
+if(data27.length < 2){
 validate0.errors = [{instancePath:instancePath+"/inv",schemaPath:"#/properties/inv/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items"}];
 return false;
 }
 else {
-const len4 = data24.length;
+const len4 = data27.length;
 if(len4 > 0){
-let data25 = data24[0];
-const _errs50 = errors;
-if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
+let data28 = data27[0];
+const _errs56 = errors;
+if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
 validate0.errors = [{instancePath:instancePath+"/inv/0",schemaPath:"#/properties/inv/items/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs50){
-if((typeof data25 == "number") && (isFinite(data25))){
-if(data25 < 1 || isNaN(data25)){
+if(errors === _errs56){
+if((typeof data28 == "number") && (isFinite(data28))){
+if(data28 < 1 || isNaN(data28)){
 validate0.errors = [{instancePath:instancePath+"/inv/0",schemaPath:"#/properties/inv/items/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
 }
-var valid6 = _errs50 === errors;
+var valid6 = _errs56 === errors;
 }
 if(valid6){
 if(len4 > 1){
-let data26 = data24[1];
-const _errs52 = errors;
-if(errors === _errs52){
-if(typeof data26 === "string"){
-if(!pattern0.test(data26)){
+let data29 = data27[1];
+const _errs58 = errors;
+if(errors === _errs58){
+if(typeof data29 === "string"){
+if(!pattern0.test(data29)){
 validate0.errors = [{instancePath:instancePath+"/inv/1",schemaPath:"#/properties/inv/items/1/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{16}$"},message:"must match pattern \""+"^[0-9a-f]{16}$"+"\""}];
 return false;
 }
@@ -526,7 +607,7 @@ validate0.errors = [{instancePath:instancePath+"/inv/1",schemaPath:"#/properties
 return false;
 }
 }
-var valid6 = _errs52 === errors;
+var valid6 = _errs58 === errors;
 }
 }
 }
@@ -537,52 +618,55 @@ validate0.errors = [{instancePath:instancePath+"/inv",schemaPath:"#/properties/i
 return false;
 }
 }
-var valid0 = _errs48 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data27 = data.seq;
-const _errs54 = errors;
-if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
-validate0.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs54){
-if((typeof data27 == "number") && (isFinite(data27))){
-if(data27 < 0 || isNaN(data27)){
-validate0.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
 var valid0 = _errs54 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
+if(data.seq !== undefined){
+let data30 = data.seq;
+const _errs60 = errors;
+if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
+validate0.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs60){
+if((typeof data30 == "number") && (isFinite(data30))){
+if(data30 < 0 || isNaN(data30)){
+validate0.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid0 = _errs60 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
 if(data.t !== undefined){
-let data28 = data.t;
-const _errs56 = errors;
-if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
+let data31 = data.t;
+const _errs62 = errors;
+if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
 validate0.errors = [{instancePath:instancePath+"/t",schemaPath:"#/properties/t/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs56){
-if((typeof data28 == "number") && (isFinite(data28))){
-if(data28 < 0 || isNaN(data28)){
+if(errors === _errs62){
+if((typeof data31 == "number") && (isFinite(data31))){
+if(data31 < 0 || isNaN(data31)){
 validate0.errors = [{instancePath:instancePath+"/t",schemaPath:"#/properties/t/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
-var valid0 = _errs56 === errors;
+var valid0 = _errs62 === errors;
 }
 else {
 var valid0 = true;
+}
+}
+}
 }
 }
 }

@@ -9,6 +9,7 @@ export {
   type CollectorUpdate,
   type Contribution,
   gpuCollector,
+  hostCollector,
   metricsCollector,
   NoNvidiaSmiError,
   readinessCollector,

@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from '../clock/index.ts';
 import type { ModelInventory } from '../inventory/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
-import type { SaturationReport } from '../report/index.ts';
+import { type SaturationReport, SIGNAL_NAMES } from '../report/index.ts';
 import type { Collector, CollectorUpdate, Contribution } from './collectors/index.ts';
 import {
   DEFAULT_PUBLISH_POLICY,
@@ -155,7 +155,11 @@ export class SaturationMonitor {
       ...(completed !== undefined ? { completed } : {}),
     });
     this.lastAssessment = assessment;
-    const ages = Object.values(signals).map((s) => now - s.at);
+    // The age of what the score is made of (rates and host readings are not).
+    const ages = SIGNAL_NAMES.flatMap((name) => {
+      const s = signals[name];
+      return s === undefined ? [] : [now - s.at];
+    });
     const report: SaturationReport = {
       ...this.baseReport(),
       state: assessment.state,
@@ -167,6 +171,10 @@ export class SaturationMonitor {
       ...(signals.latency ? { latencyMs: signals.latency.value } : {}),
       ...(signals.requestRate ? { requestRate: signals.requestRate.value } : {}),
       ...(signals.errorRate ? { errorRate: signals.errorRate.value } : {}),
+      ...(signals.gpuMemory ? { gpuMemory: signals.gpuMemory.value } : {}),
+      // The host's, only where the GPU's are unknown (what they stand in for).
+      ...(signals.hostCpu && !signals.gpu ? { hostCpu: signals.hostCpu.value } : {}),
+      ...(signals.hostMemory && !signals.gpuMemory ? { hostMemory: signals.hostMemory.value } : {}),
       ...(ages.length > 0 ? { signalAgeMs: Math.max(...ages) } : {}),
       ...(assessment.raw.stale.length > 0 ? { stale: assessment.raw.stale } : {}),
       ...(drift.length > 0 ? { drift: drift.slice(0, 16) } : {}),

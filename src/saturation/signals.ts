@@ -27,6 +27,12 @@ export interface Signals {
   readonly requestRate?: Reading;
   /** Requests the server failed per second, recently (not part of the score). */
   readonly errorRate?: Reading;
+  /** The fullest GPU's memory in use, 0–1 (not part of the score: servers reserve it up front). */
+  readonly gpuMemory?: Reading;
+  /** The host's CPU busy, 0–1 (not part of the score). */
+  readonly hostCpu?: Reading;
+  /** The host's memory in use, 0–1 (not part of the score). */
+  readonly hostMemory?: Reading;
 }
 
 /** Load a model server pushes itself (the ReportLoad RPC); absent fields keep their last value. */

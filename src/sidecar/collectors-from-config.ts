@@ -4,15 +4,20 @@ import {
   type Collector,
   genericPreset,
   gpuCollector,
+  hostCollector,
   METRIC_PRESETS,
   type MetricPreset,
   metricsCollector,
   readinessCollector,
 } from '../saturation/index.ts';
 
+/** How often the host's CPU and memory are read, ms. */
+const HOST_INTERVAL_MS = 1000;
+
 /**
  * The collectors `[saturation]` asks for, in merge order: the metrics scrape when `metrics_url`
- * is set, the readiness probe when `readiness_url` is set, nvidia-smi unless `off`.
+ * is set, the readiness probe when `readiness_url` is set, the host's CPU and memory, nvidia-smi
+ * unless `off`.
  */
 export function collectorsFromConfig(s: Config['saturation'], clock: Clock): Collector[] {
   const collectors: Collector[] = [];
@@ -35,6 +40,8 @@ export function collectorsFromConfig(s: Config['saturation'], clock: Clock): Col
         clock,
       }),
     );
+  // The host's CPU and memory: cheap, and what ORCA's cpu/mem utilization fall back to.
+  collectors.push(hostCollector({ intervalMs: HOST_INTERVAL_MS, clock }));
   if (s.nvidiaSmi !== 'off')
     collectors.push(
       gpuCollector({

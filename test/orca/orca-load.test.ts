@@ -16,6 +16,9 @@ const report: SaturationReport = {
   running: 12,
   kvCache: 0.42,
   gpu: 0.9,
+  gpuMemory: 0.93,
+  hostCpu: 0.2,
+  hostMemory: 0.3,
   latencyMs: 850,
   requestRate: 37.5,
   errorRate: 0.25,
@@ -50,16 +53,21 @@ function readText(value: string): Record<string, number> {
 }
 
 describe('toOrcaLoad', () => {
-  test('maps the score, GPU, KV cache, request and error rates, and named signals', () => {
+  test('maps the score, GPU, request and error rates, KV cache and named signals', () => {
     expect(toOrcaLoad(report)).toEqual({
       application_utilization: 0.42,
       cpu_utilization: 0.9,
-      mem_utilization: 0.42,
+      mem_utilization: 0.93,
       rps_fractional: 37.5,
       eps: 0.25,
-      utilization: { score: 0.42 },
+      utilization: { score: 0.42, kv_cache: 0.42 },
       named_metrics: { ready: 1, queue: 3, running: 12, kv_cache: 0.42, latency_ms: 850 },
     });
+  });
+
+  test("without nvidia-smi, cpu and mem utilization are the host's", () => {
+    const { gpu: _g, gpuMemory: _m, ...noGpu } = report;
+    expect(toOrcaLoad(noGpu)).toMatchObject({ cpu_utilization: 0.2, mem_utilization: 0.3 });
   });
 
   test('leaves out what is not known', () => {
@@ -98,9 +106,16 @@ describe('toOrcaLoad', () => {
   });
 
   test('out-of-range readings are clamped where ORCA bounds them', () => {
-    const load = toOrcaLoad({ ...report, score: 1.7, kvCache: 1.2, requestRate: -1 });
+    const load = toOrcaLoad({
+      ...report,
+      score: 1.7,
+      kvCache: 1.2,
+      gpuMemory: 1.01,
+      requestRate: -1,
+    });
     expect(load.application_utilization).toBe(1);
     expect(load.mem_utilization).toBe(1);
+    expect(load.utilization.kv_cache).toBe(1);
     expect(load.rps_fractional).toBe(0);
   });
 });
@@ -110,7 +125,7 @@ describe('endpointLoadMetrics', () => {
     expect(ENDPOINT_LOAD_METRICS_HEADER).toBe('endpoint-load-metrics');
     const value = endpointLoadMetrics(toOrcaLoad(report), 'TEXT');
     expect(value).toBe(
-      'TEXT application_utilization:0.42,cpu_utilization:0.9,mem_utilization:0.42,rps_fractional:37.5,eps:0.25,named_metrics.ready:1,named_metrics.queue:3,named_metrics.running:12,named_metrics.kv_cache:0.42,named_metrics.latency_ms:850',
+      'TEXT application_utilization:0.42,cpu_utilization:0.9,mem_utilization:0.93,rps_fractional:37.5,eps:0.25,named_metrics.ready:1,named_metrics.queue:3,named_metrics.running:12,named_metrics.kv_cache:0.42,named_metrics.latency_ms:850',
     );
     expect(readText(value)).toMatchObject({ application_utilization: 0.42, rps_fractional: 37.5 });
     expect(endpointLoadMetrics(toOrcaLoad(report))).toBe(value);
@@ -122,10 +137,10 @@ describe('endpointLoadMetrics', () => {
     expect(JSON.parse(value.slice(5))).toEqual({
       application_utilization: 0.42,
       cpu_utilization: 0.9,
-      mem_utilization: 0.42,
+      mem_utilization: 0.93,
       rps_fractional: 37.5,
       eps: 0.25,
-      utilization: { score: 0.42 },
+      utilization: { score: 0.42, kv_cache: 0.42 },
       named_metrics: { ready: 1, queue: 3, running: 12, kv_cache: 0.42, latency_ms: 850 },
     });
   });

@@ -14,6 +14,7 @@ const typical: SaturationReport = {
   latencyMs: 412.34,
   requestRate: 37.4167,
   errorRate: 0.25,
+  gpuMemory: 0.912,
   signalAgeMs: 84,
   models: [
     { id: 'llama-3.1-8b-instruct', version: '2026-10-01', ready: true },
@@ -37,6 +38,11 @@ describe('SaturationReport wire format', () => {
       latencyMs: 412.3,
       requestRate: 37.417,
     });
+    // A host without nvidia-smi reports its own CPU and memory instead.
+    const { gpu: _g, gpuMemory: _m, ...noGpu } = typical;
+    const host = { ...noGpu, hostCpu: 0.1234, hostMemory: 0.25 };
+    expect(decodeReport(encodeReport(host))).toMatchObject({ hostCpu: 0.123, hostMemory: 0.25 });
+    expect(encodeReport(host).byteLength).toBeLessThanOrEqual(256);
     const minimal: SaturationReport = {
       replica: 'r',
       cluster: 'c',

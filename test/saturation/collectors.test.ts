@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  gpuCollector,
+  hostCollector,
+  hostSampler,
   kserveV2,
   metricsSampler,
   NoNvidiaSmiError,
@@ -218,5 +221,71 @@ describe('nvidia-smi', () => {
     await expect(nvidiaSmiSampler(join(dir.path, 'missing-smi'))()).rejects.toBeInstanceOf(
       NoNvidiaSmiError,
     );
+  });
+
+  test('the collector gives the busiest GPU and the fullest GPU memory (MIG: memory only)', async () => {
+    const clock = new FakeClock();
+    const fake = join(dir.path, 'nvidia-smi-dual');
+    await writeFile(fake, `#!/bin/sh\nprintf '%s' '${fixture('dual-a5000.csv')}'\n`);
+    await chmod(fake, 0o755);
+    const dual = gpuCollector({ binary: fake, intervalMs: 1000, clock });
+    await dual.sampleNow();
+    expect(dual.contribution().signals).toEqual({
+      gpu: { value: 0, at: clock.now() },
+      gpuMemory: { value: 22437 / 24564, at: clock.now() },
+    });
+    const mig = join(dir.path, 'nvidia-smi-mig');
+    await writeFile(mig, `#!/bin/sh\nprintf '%s' '${fixture('h100-mig-idle.csv')}'\n`);
+    await chmod(mig, 0o755);
+    const migCollector = gpuCollector({ binary: mig, intervalMs: 1000, clock });
+    await migCollector.sampleNow();
+    expect(migCollector.contribution().signals).toEqual({
+      gpuMemory: { value: 59 / 81559, at: clock.now() },
+    });
+  });
+});
+
+describe('host', () => {
+  test('CPU busy between two samples over every CPU, and memory in use', async () => {
+    let times = [
+      { user: 1000, nice: 0, sys: 500, idle: 8500, irq: 0 },
+      { user: 2000, nice: 0, sys: 0, idle: 8000, irq: 0 },
+    ];
+    const source = {
+      cpus: () => times.map((t) => ({ times: t })),
+      freemem: () => 6 * 2 ** 30,
+      totalmem: () => 8 * 2 ** 30,
+    };
+    const sample = hostSampler(source);
+    expect(await sample()).toEqual({ memory: 0.25 });
+    // CPU 0: 1,000 ms more busy, 1,000 more idle; CPU 1: 3,000 more idle — 1,000 of 5,000.
+    times = [
+      { user: 1800, nice: 0, sys: 700, idle: 9500, irq: 0 },
+      { user: 2000, nice: 0, sys: 0, idle: 11000, irq: 0 },
+    ];
+    expect(await sample()).toEqual({ cpu: 0.2, memory: 0.25 });
+  });
+
+  test('a runtime that reports no CPU times gives memory only', async () => {
+    const source = {
+      cpus: () => [{ times: { user: 0, nice: 0, sys: 0, idle: 0, irq: 0 } }],
+      freemem: () => 1,
+      totalmem: () => 4,
+    };
+    const sample = hostSampler(source);
+    await sample();
+    expect(await sample()).toEqual({ memory: 0.75 });
+  });
+
+  test('the collector contributes hostCpu and hostMemory', async () => {
+    const clock = new FakeClock();
+    const collector = hostCollector({ intervalMs: 1000, clock });
+    await collector.sampleNow();
+    await Bun.sleep(100); // the kernel counts CPU time in 10 ms ticks
+    await collector.sampleNow();
+    const signals = collector.contribution().signals ?? {};
+    expect(signals.hostMemory?.value).toBeGreaterThan(0);
+    expect(signals.hostMemory?.value).toBeLessThanOrEqual(1);
+    expect(signals.hostCpu?.value).toBeGreaterThanOrEqual(0);
   });
 });

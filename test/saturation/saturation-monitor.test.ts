@@ -229,6 +229,22 @@ describe('SaturationMonitor', () => {
     m.stop();
   });
 
+  test("the host's CPU and memory are reported only where the GPU's are unknown", () => {
+    const host = new ScriptedCollector('host');
+    const smi = new ScriptedCollector('nvidia-smi');
+    const { m, clock } = monitor([host, smi]);
+    m.start();
+    const at = clock.now();
+    host.sample({ signals: { hostCpu: { value: 0.3, at }, hostMemory: { value: 0.4, at } } }, at);
+    expect(m.current()).toMatchObject({ hostCpu: 0.3, hostMemory: 0.4, score: 0 });
+    smi.sample({ signals: { gpu: { value: 0.5, at }, gpuMemory: { value: 0.9, at } } }, at);
+    const report = m.current();
+    expect(report).toMatchObject({ gpu: 0.5, gpuMemory: 0.9 });
+    expect(report?.hostCpu).toBeUndefined();
+    expect(report?.hostMemory).toBeUndefined();
+    m.stop();
+  });
+
   test('stale rules and draining win over load, in that order of precedence', () => {
     const { m, setRules, drain } = monitor([]);
     m.start();

@@ -1,7 +1,7 @@
 /**
  * Signal collectors behind one {@linkcode Collector} interface: periodic sampling with failure
- * kept apart from data, and the collectors of a model server's metrics, its readiness, and
- * nvidia-smi. The sidecar chooses which to build from its config and hands them to the monitor.
+ * kept apart from data, and the collectors of a model server's metrics, its readiness,
+ * nvidia-smi and the host. The sidecar chooses which to build from its config and hands them to the monitor.
  * @module
  */
 export {
@@ -11,6 +11,13 @@ export {
   SourceAbsentError,
 } from './collector.ts';
 export { fetchText } from './fetch-text.ts';
+export {
+  type HostCollectorOptions,
+  type HostReading,
+  type HostSource,
+  hostCollector,
+  hostSampler,
+} from './host.ts';
 export {
   type MetricsCollectorOptions,
   metricsCollector,

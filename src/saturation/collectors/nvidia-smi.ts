@@ -127,7 +127,8 @@ export interface GpuCollectorOptions {
 
 /**
  * The `nvidia-smi` collector: the GPU signal is the busiest GPU that reports utilisation (MIG
- * instances do not: no GPU signal then). On a host without nvidia-smi it stops at once and the
+ * instances do not: no GPU signal then); GPU memory, the fullest GPU's memory in use (not part of
+ * the score: servers such as vLLM reserve most of it up front). On a host without nvidia-smi it stops at once and the
  * signal is simply absent.
  */
 export function gpuCollector(options: GpuCollectorOptions): PeriodicCollector<GpuReading[]> {
@@ -137,12 +138,22 @@ export function gpuCollector(options: GpuCollectorOptions): PeriodicCollector<Gp
     intervalMs: options.intervalMs,
     clock: options.clock,
     contribute: ({ value, at }) => {
-      const utilizations = (value ?? []).flatMap((g) =>
+      const gpus = value ?? [];
+      const utilizations = gpus.flatMap((g) =>
         g.utilization === undefined ? [] : [g.utilization],
       );
-      return utilizations.length > 0 && at !== undefined
-        ? { signals: { gpu: { value: Math.max(...utilizations), at } } }
-        : {};
+      const memory = gpus.flatMap((g) =>
+        g.memoryUsedMiB === undefined || g.memoryTotalMiB === undefined
+          ? []
+          : [Math.min(1, g.memoryUsedMiB / g.memoryTotalMiB)],
+      );
+      if (at === undefined) return {};
+      return {
+        signals: {
+          ...(utilizations.length > 0 ? { gpu: { value: Math.max(...utilizations), at } } : {}),
+          ...(memory.length > 0 ? { gpuMemory: { value: Math.max(...memory), at } } : {}),
+        },
+      };
     },
   });
 }
