@@ -130,9 +130,12 @@ describe('metric presets against captured server output', () => {
     });
   });
 
-  test('tgi reads queue and batch size (constructed text in the shape of the Rust exporter; no real capture yet)', () => {
-    const tgi =
-      '# TYPE tgi_queue_size gauge\ntgi_queue_size 6\n# TYPE tgi_batch_current_size gauge\ntgi_batch_current_size 4\n';
+  test('tgi reads queue and batch size under load (the real capture, its two gauges changed in code)', () => {
+    const idle = fixture('tgi-datadog-integrations-core.prom');
+    const tgi = idle
+      .replace(/^tgi_queue_size 0$/m, 'tgi_queue_size 6')
+      .replace(/^tgi_batch_current_size 0$/m, 'tgi_batch_current_size 4');
+    expect(tgi).not.toBe(idle);
     expect(readSignals(tgi, METRIC_PRESETS.tgi as never, AT)).toMatchObject({
       signals: { queue: { value: 6 }, running: { value: 4 } },
       missing: [],
