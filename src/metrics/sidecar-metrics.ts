@@ -68,6 +68,7 @@ export class SidecarMetrics {
   readonly validationSeconds: Histogram;
   readonly reportsPublished: Counter;
   readonly collectorFailures: Counter<'collector'>;
+  readonly signalCorrections: Counter<'signal'>;
   readonly streamsCancelled: Counter<'method' | 'reason'>;
   readonly connectionsRefused: Counter<'listener' | 'reason'>;
   readonly inventoryPolls: Counter<'outcome'>;
@@ -134,6 +135,12 @@ export class SidecarMetrics {
       name: 'filament_collector_failures_total',
       help: 'Failed samples, by collector (metrics, readiness, nvidia-smi).',
       labelNames: ['collector'],
+      registers,
+    });
+    this.signalCorrections = new Counter({
+      name: 'filament_signal_corrections_total',
+      help: 'Samples in which the model server reported an impossible value (NaN, negative, a cache use above 1), by signal; the value was bounded or dropped.',
+      labelNames: ['signal'],
       registers,
     });
     new Gauge({

@@ -8,6 +8,7 @@ export {
   type Collector,
   type CollectorUpdate,
   type Contribution,
+  type Correction,
   gpuCollector,
   hostCollector,
   metricsCollector,

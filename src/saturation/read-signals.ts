@@ -1,3 +1,4 @@
+import type { Correction } from './collectors/collector.ts';
 import type { MetricPreset } from './metric-presets.ts';
 import { parseMetricsText } from './metrics-text.ts';
 import type { Signals } from './signals.ts';
@@ -11,6 +12,24 @@ export interface ScrapeReading {
   readonly latencyTotals?: { readonly totalMs: number; readonly count: number };
   /** Cumulative requests finished and failed, when the preset and the server have them. */
   readonly counters?: { readonly requests?: number; readonly errors?: number };
+  /** Impossible values the server reported, and what was made of them. */
+  readonly corrections?: readonly Correction[];
+}
+
+/**
+ * A gauge value made sane: NaN and infinities are dropped (no signal rather than a wrong one),
+ * negatives become 0, and a KV-cache use above 1 becomes 1 (both seen from real servers, e.g.
+ * vllm-ascend). Returns the value to use (`undefined`: none) and the correction, if any.
+ */
+export function saneGauge(
+  signal: 'queue' | 'running' | 'kvCache',
+  value: number,
+): { value?: number; correction?: Correction } {
+  if (!Number.isFinite(value)) return { correction: { signal, value, became: null } };
+  if (value < 0) return { value: 0, correction: { signal, value, became: 0 } };
+  if (signal === 'kvCache' && value > 1)
+    return { value: 1, correction: { signal, value, became: 1 } };
+  return { value };
 }
 
 /**
@@ -26,13 +45,20 @@ export function readSignals(
   if ('error' in metrics) return metrics;
   const signals: { -readonly [K in keyof Signals]: Signals[K] } = {};
   const missing: Array<'queue' | 'running' | 'kvCache'> = [];
+  const corrections: Correction[] = [];
   for (const name of ['queue', 'running', 'kvCache'] as const) {
     const extract = preset[name];
     if (extract === undefined) continue;
-    const value = extract(metrics);
-    if (value === undefined || Number.isNaN(value)) missing.push(name);
-    else signals[name] = { value, at };
+    const raw = extract(metrics);
+    if (raw === undefined) {
+      missing.push(name);
+      continue;
+    }
+    const sane = saneGauge(name, raw);
+    if (sane.correction) corrections.push(sane.correction);
+    if (sane.value !== undefined) signals[name] = { value: sane.value, at };
   }
+  const corrected = corrections.length > 0 ? { corrections } : {};
   const requests = finite(preset.requests?.(metrics));
   const errors = finite(preset.errors?.(metrics));
   const counters =
@@ -48,12 +74,20 @@ export function readSignals(
   const total = l?.total(metrics);
   const count = l?.count(metrics);
   if (l === undefined || total === undefined || count === undefined)
-    return { signals, missing, ...counters };
-  return { signals, missing, ...counters, latencyTotals: { totalMs: total * l.toMs, count } };
+    return { signals, missing, ...counters, ...corrected };
+  if (!Number.isFinite(total) || !Number.isFinite(count) || total < 0 || count < 0)
+    return { signals, missing, ...counters, ...corrected };
+  return {
+    signals,
+    missing,
+    ...counters,
+    ...corrected,
+    latencyTotals: { totalMs: total * l.toMs, count },
+  };
 }
 
 function finite(x: number | undefined): number | undefined {
-  return x !== undefined && Number.isFinite(x) ? x : undefined;
+  return x !== undefined && Number.isFinite(x) && x >= 0 ? x : undefined;
 }
 
 /** How far back a request or error rate looks by default, ms. */

@@ -65,6 +65,8 @@ export class SaturationMonitor {
   private lastReport: SaturationReport | null = null;
   private lastAssessment: Assessment | null = null;
   private readonly listeners = new Set<(report: SaturationReport) => void>();
+  /** `collector/signal` pairs whose latest good sample held an impossible value. */
+  private readonly corrected = new Set<string>();
   private readonly failed = new Set<string>();
   private readonly log: Logger;
 
@@ -255,9 +257,39 @@ export class SaturationMonitor {
       return;
     }
     this.logFailure(name, update);
+    this.logCorrections(name, update);
     this.options.onCollectorUpdate?.(name, update);
     // A fresh sample is judged at once rather than on the next evaluation tick.
     if (this.timer !== null) this.evaluate();
+  }
+
+  /**
+   * Warns when a source starts reporting an impossible value for a signal (once, not on every
+   * sample), and notes when it stops.
+   */
+  private logCorrections(name: string, update: CollectorUpdate): void {
+    if (update.error !== undefined) return;
+    const now = new Set<string>();
+    for (const c of update.corrections ?? []) {
+      const key = `${name}/${c.signal}`;
+      now.add(key);
+      if (this.corrected.has(key)) continue;
+      this.log.warn('the model server reported an impossible value', {
+        collector: name,
+        signal: c.signal,
+        value: String(c.value),
+        used: c.became === null ? 'no signal' : c.became,
+      });
+    }
+    for (const key of this.corrected)
+      if (key.startsWith(`${name}/`) && !now.has(key)) {
+        this.corrected.delete(key);
+        this.log.info('the model server reports sane values again', {
+          collector: name,
+          signal: key.slice(name.length + 1),
+        });
+      }
+    for (const key of now) this.corrected.add(key);
   }
 
   private logFailure(name: string, state: CollectorUpdate): void {

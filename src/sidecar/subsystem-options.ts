@@ -104,6 +104,7 @@ export function monitorOptions(c: Config, parts: MonitorParts): SaturationMonito
     },
     onCollectorUpdate: (collector, update) => {
       if (update.error !== undefined) metrics.collectorFailures.inc({ collector });
+      for (const c of update.corrections ?? []) metrics.signalCorrections.inc({ signal: c.signal });
     },
   };
 }

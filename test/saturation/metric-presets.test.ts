@@ -169,6 +169,37 @@ describe('metric presets against captured server output', () => {
     });
   });
 
+  test('impossible values are bounded or dropped, and said so; the others are kept', () => {
+    const text = [
+      'vllm:num_requests_waiting{model_name="m"} -3',
+      'vllm:num_requests_running{model_name="m"} NaN',
+      'vllm:kv_cache_usage_perc{model_name="m"} 1.7',
+      'vllm:e2e_request_latency_seconds_sum{model_name="m"} -1',
+      'vllm:e2e_request_latency_seconds_count{model_name="m"} 4',
+      'vllm:request_success_total{finished_reason="stop",model_name="m"} +Inf',
+    ].join('\n');
+    const reading = readSignals(text, METRIC_PRESETS.vllm as never, AT);
+    if ('error' in reading) throw new Error(reading.error);
+    expect(reading.signals).toEqual({ queue: { value: 0, at: AT }, kvCache: { value: 1, at: AT } });
+    expect(reading.missing).toEqual([]);
+    expect(reading.corrections).toEqual([
+      { signal: 'queue', value: -3, became: 0 },
+      { signal: 'running', value: Number.NaN, became: null },
+      { signal: 'kvCache', value: 1.7, became: 1 },
+    ]);
+    // A negative latency sum and an infinite counter give no latency and no rate, not wrong ones.
+    expect(reading.latencyTotals).toBeUndefined();
+    expect(reading.counters).toBeUndefined();
+  });
+
+  test('counters that go backwards (a restart) never give a negative or huge latency', () => {
+    const latency = new LatencyFromTotals();
+    expect(latency.next({ totalMs: 5_000, count: 10 })).toBeUndefined();
+    expect(latency.next({ totalMs: 1_000, count: 12 })).toBeUndefined(); // sum went down
+    expect(latency.next({ totalMs: 1_300, count: 1 })).toBeUndefined(); // count went down
+    expect(latency.next({ totalMs: 1_500, count: 3 })).toBe(100);
+  });
+
   test('the last line counts without a newline after it (a real vLLM capture ends so)', () => {
     expect(parseMetricsText('a 1\nb{x="1"} 2\nb{x="2"} 3')).toEqual(
       new Map([

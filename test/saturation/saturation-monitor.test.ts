@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { StaticModelInventory } from '../../src/inventory/index.ts';
+import { createLogger } from '../../src/log/index.ts';
 import { encodeReport, type SaturationReport } from '../../src/report/index.ts';
 import { PeriodicCollector } from '../../src/saturation/collectors/index.ts';
 import {
@@ -46,6 +47,11 @@ class ScriptedCollector implements Collector {
   }
   fail(error: string, failures: number): void {
     this.listener?.({ error, consecutiveFailures: failures });
+  }
+  /** A good sample whose source reported impossible values. */
+  corrected(corrections: CollectorUpdate['corrections'], at: number): void {
+    this.at = at;
+    this.listener?.({ consecutiveFailures: 0, at, ...(corrections ? { corrections } : {}) });
   }
 }
 
@@ -227,6 +233,29 @@ describe('SaturationMonitor', () => {
     m.pushLoad({ requestRate: 900 });
     expect(m.current()).toMatchObject({ requestRate: 900, errorRate: 1.5, score: 0.2 });
     m.stop();
+  });
+
+  test('an impossible value is warned about once when it starts, and noted when it stops', () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ write: (l) => lines.push(JSON.parse(l)) });
+    const scrape = new ScriptedCollector('metrics');
+    const { m, clock } = monitor([scrape], { logger });
+    m.start();
+    const bad = [{ signal: 'kvCache', value: 1.7, became: 1 }];
+    for (let i = 0; i < 3; i++) scrape.corrected(bad, clock.now());
+    scrape.corrected([{ signal: 'queue', value: Number.NaN, became: null }, ...bad], clock.now());
+    scrape.corrected(undefined, clock.now());
+    m.stop();
+    expect(
+      lines
+        .filter((l) => String(l.msg).includes('model server'))
+        .map((l) => [l.msg, l.signal, l.value, l.used]),
+    ).toEqual([
+      ['the model server reported an impossible value', 'kvCache', '1.7', 1],
+      ['the model server reported an impossible value', 'queue', 'NaN', 'no signal'],
+      ['the model server reports sane values again', 'kvCache', undefined, undefined],
+      ['the model server reports sane values again', 'queue', undefined, undefined],
+    ]);
   });
 
   test("the host's CPU and memory are reported only where the GPU's are unknown", () => {

@@ -13,6 +13,15 @@ export interface Contribution {
   readonly completed?: number;
 }
 
+/** An impossible value a source reported, and what was made of it. */
+export interface Correction {
+  readonly signal: string;
+  /** What the source said (NaN and infinities included). */
+  readonly value: number;
+  /** What was used instead: a bound, or `null` when the value was dropped (no signal). */
+  readonly became: number | null;
+}
+
 /** What a collector reports after each attempt to sample. */
 export interface CollectorUpdate {
   /** The last failure, if the latest attempt failed. */
@@ -22,6 +31,8 @@ export interface CollectorUpdate {
   readonly at?: number;
   /** The source does not exist on this host (e.g. no nvidia-smi): the collector stopped for good. */
   readonly absent?: boolean;
+  /** Impossible values in the latest good sample, and what was made of them. */
+  readonly corrections?: readonly Correction[];
 }
 
 /**

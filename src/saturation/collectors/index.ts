@@ -8,6 +8,7 @@ export {
   type Collector,
   type CollectorUpdate,
   type Contribution,
+  type Correction,
   SourceAbsentError,
 } from './collector.ts';
 export { fetchText } from './fetch-text.ts';

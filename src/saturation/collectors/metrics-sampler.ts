@@ -65,5 +65,6 @@ export function metricsCollector(
       signals: value?.signals ?? {},
       ...(value?.latencyTotals ? { completed: value.latencyTotals.count } : {}),
     }),
+    corrections: (value) => value.corrections ?? [],
   });
 }

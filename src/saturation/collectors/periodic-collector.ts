@@ -3,6 +3,7 @@ import {
   type Collector,
   type CollectorUpdate,
   type Contribution,
+  type Correction,
   SourceAbsentError,
 } from './collector.ts';
 
@@ -25,6 +26,8 @@ export interface PeriodicCollectorOptions<T> {
   readonly contribute?: (state: CollectorState<T>) => Contribution;
   /** Called after every attempt, successful or not. */
   readonly onUpdate?: (state: CollectorState<T>) => void;
+  /** Impossible values a good sample held, and what was made of them (for logs and metrics). */
+  readonly corrections?: (value: T) => readonly Correction[];
 }
 
 /**
@@ -75,7 +78,13 @@ export class PeriodicCollector<T> implements Collector {
   async sampleNow(): Promise<CollectorState<T>> {
     try {
       const value = await this.options.sample();
-      this.state = { value, at: this.options.clock.now(), consecutiveFailures: 0 };
+      const corrections = this.options.corrections?.(value) ?? [];
+      this.state = {
+        value,
+        at: this.options.clock.now(),
+        consecutiveFailures: 0,
+        ...(corrections.length > 0 ? { corrections } : {}),
+      };
     } catch (error) {
       const { value, at } = this.state;
       const absent = error instanceof SourceAbsentError;
