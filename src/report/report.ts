@@ -45,6 +45,10 @@ export interface SaturationReport {
   readonly inventory?: { readonly seq: number; readonly digest: string };
   /** Models this host must serve that its server does not have as expected (why it is UNHEALTHY). */
   readonly drift?: readonly string[];
+  /** Hardware faults (a lost GPU, uncorrectable ECC errors…): why it is UNHEALTHY. */
+  readonly faults?: readonly string[];
+  /** The speed a throttled GPU lost, 0–1 (already in the score). */
+  readonly throttled?: number;
   readonly seq: number;
   /** ms since the epoch. */
   readonly at: number;
@@ -81,6 +85,8 @@ export function encodeReport(r: SaturationReport): Uint8Array {
   if (r.ruleVersions !== undefined) wire.rv = r.ruleVersions;
   if (r.inventory !== undefined) wire.inv = [r.inventory.seq, r.inventory.digest];
   if (r.drift !== undefined && r.drift.length > 0) wire.dr = r.drift;
+  if (r.faults !== undefined && r.faults.length > 0) wire.hf = r.faults;
+  if (r.throttled !== undefined) wire.thr = round(r.throttled);
   wire.seq = r.seq;
   wire.t = r.at;
   return packr.pack(wire);
@@ -123,6 +129,8 @@ export function decodeReport(bytes: Uint8Array): SaturationReport | { error: str
     }));
   if (w.rv !== undefined) report.ruleVersions = w.rv;
   if (w.dr !== undefined) report.drift = w.dr;
+  if (w.hf !== undefined) report.faults = w.hf;
+  if (w.thr !== undefined) report.throttled = w.thr;
   if (w.inv !== undefined) {
     const [seq, digest] = w.inv as [number, string];
     report.inventory = { seq, digest };

@@ -67,6 +67,8 @@ export class SaturationMonitor {
   private readonly listeners = new Set<(report: SaturationReport) => void>();
   /** `collector/signal` pairs whose latest good sample held an impossible value. */
   private readonly corrected = new Set<string>();
+  /** The faults and slowdowns last logged, one per line. */
+  private readonly lastNoted: { faults?: string; slowdowns?: string } = {};
   private readonly failed = new Set<string>();
   private readonly log: Logger;
 
@@ -148,8 +150,21 @@ export class SaturationMonitor {
     const completed = contributions.find((c) => c.completed !== undefined)?.completed;
     const models = this.options.models.list();
     const drift = this.options.drift?.() ?? [];
+    const faults = contributions.flatMap((c) => c.faults ?? []);
+    this.noteChanges(
+      'faults',
+      faults,
+      'hardware fault: the replica is UNHEALTHY',
+      'hardware faults cleared',
+    );
+    this.noteChanges(
+      'slowdowns',
+      contributions.flatMap((c) => c.slowdowns ?? []),
+      'GPU slowed down: its lost speed counts in the score',
+      'GPU slowdown over',
+    );
     const assessment = this.machine.update({
-      healthy: (readiness?.healthy ?? true) && drift.length === 0,
+      healthy: (readiness?.healthy ?? true) && drift.length === 0 && faults.length === 0,
       ready: readiness?.ready ?? (models.length === 0 || models.some((m) => m.ready)),
       rulesStale: this.options.rules().stale,
       draining: this.options.draining(),
@@ -180,6 +195,10 @@ export class SaturationMonitor {
       ...(ages.length > 0 ? { signalAgeMs: Math.max(...ages) } : {}),
       ...(assessment.raw.stale.length > 0 ? { stale: assessment.raw.stale } : {}),
       ...(drift.length > 0 ? { drift: drift.slice(0, 16) } : {}),
+      ...(faults.length > 0 ? { faults: faults.slice(0, 8) } : {}),
+      ...(signals.throttled && signals.throttled.value > 0
+        ? { throttled: signals.throttled.value }
+        : {}),
       seq: this.seq + 1,
       at: now,
     };
@@ -261,6 +280,20 @@ export class SaturationMonitor {
     this.options.onCollectorUpdate?.(name, update);
     // A fresh sample is judged at once rather than on the next evaluation tick.
     if (this.timer !== null) this.evaluate();
+  }
+
+  /** Logs a list (faults, slowdowns) when it changes: a warning while it has entries. */
+  private noteChanges(
+    key: 'faults' | 'slowdowns',
+    now: readonly string[],
+    bad: string,
+    cleared: string,
+  ): void {
+    const text = now.join('\n');
+    if (text === (this.lastNoted[key] ?? '')) return;
+    this.lastNoted[key] = text;
+    if (now.length > 0) this.log.warn(bad, { [key]: now });
+    else this.log.info(cleared);
   }
 
   /**

@@ -18,7 +18,8 @@ export interface RawScore {
  * recent mean latency / latencyTargetMs), each clamped to [0, 1]. The largest,
  * not an average, because one exhausted resource (a full KV cache) saturates the replica however
  * idle the others are. A stale signal counts as 1.0 and is listed; a missing one is ignored.
- * No signals at all scores 0.
+ * No signals at all scores 0. A throttled GPU (`throttled`, the speed it lost) then takes its share
+ * of what is left: `1 − (1 − score)·(1 − throttled)`, so an idle GPU at half speed scores 0.5.
  */
 export function rawScore(signals: Signals, thresholds: Thresholds, now: number): RawScore {
   const components: Partial<Record<SignalName, number>> = {};
@@ -47,6 +48,11 @@ export function rawScore(signals: Signals, thresholds: Thresholds, now: number):
       signals.latency?.at,
     );
   }
+  // A throttled GPU serves at (1 − throttled) of its speed: what capacity is left shrinks by as
+  // much. Only while fresh (a stale nvidia-smi already counts its GPU signal as full).
+  const t = signals.throttled;
+  if (t !== undefined && now - t.at <= thresholds.staleAfterMs && t.value > 0)
+    score = 1 - (1 - score) * (1 - clamp(t.value));
   return { score, components, stale };
 }
 

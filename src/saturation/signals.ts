@@ -33,6 +33,8 @@ export interface Signals {
   readonly hostCpu?: Reading;
   /** The host's memory in use, 0–1 (not part of the score). */
   readonly hostMemory?: Reading;
+  /** The speed a throttled GPU lost, 0–1: it shrinks what is left of the replica's capacity. */
+  readonly throttled?: Reading;
 }
 
 /** Load a model server pushes itself (the ReportLoad RPC); absent fields keep their last value. */

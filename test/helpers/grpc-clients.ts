@@ -26,6 +26,12 @@ export function grpcClients(target: string) {
     sidecar,
     check: (service: string) => unary<{ status: string }>(health, 'Check', { service }),
     getConfig: () => unary<Record<string, unknown>>(sidecar, 'GetConfig', {}),
+    getSaturation: () =>
+      unary<{ report: Record<string, unknown>; endpoint_load_metrics: string }>(
+        sidecar,
+        'GetSaturation',
+        {},
+      ),
     validate: (request: object) => unary<Record<string, unknown>>(sidecar, 'Validate', request),
     declareModels: (request: object) =>
       unary<Record<string, unknown>>(sidecar, 'DeclareModels', request),

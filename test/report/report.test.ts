@@ -38,6 +38,14 @@ describe('SaturationReport wire format', () => {
       latencyMs: 412.3,
       requestRate: 37.417,
     });
+    // Hardware faults and a throttle travel too.
+    const sick = {
+      ...typical,
+      state: 'UNHEALTHY' as const,
+      faults: ['GPU 0: a row remapping failed'],
+      throttled: 0.5,
+    };
+    expect(decodeReport(encodeReport(sick))).toMatchObject({ faults: sick.faults, throttled: 0.5 });
     // A host without nvidia-smi reports its own CPU and memory instead.
     const { gpu: _g, gpuMemory: _m, ...noGpu } = typical;
     const host = { ...noGpu, hostCpu: 0.1234, hostMemory: 0.25 };

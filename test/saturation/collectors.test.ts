@@ -1,18 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { readFileSync } from 'node:fs';
-import { chmod, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
-  gpuCollector,
   hostCollector,
   hostSampler,
   kserveV2,
   metricsSampler,
-  NoNvidiaSmiError,
-  NvidiaSmiOutputError,
-  nvidiaSmiSampler,
   PeriodicCollector,
-  parseNvidiaSmi,
   readinessSampler,
 } from '../../src/saturation/collectors/index.ts';
 import { METRIC_PRESETS } from '../../src/saturation/index.ts';
@@ -22,7 +14,6 @@ import {
   startModelServerStub,
   vllmMetrics,
 } from '../helpers/model-server-stub.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
 
 const vllm = vllmMetrics;
 
@@ -148,100 +139,6 @@ describe('collectors against a real HTTP model-server stand-in', () => {
     collector.stop();
     clock.advance(1000);
     expect(calls).toBe(3);
-  });
-});
-
-describe('nvidia-smi', () => {
-  let dir: { path: string; remove(): Promise<void> };
-  beforeAll(async () => {
-    dir = await tempDir('filament-smi-');
-  });
-  afterAll(() => dir.remove());
-
-  const fixture = (name: string) =>
-    readFileSync(join(import.meta.dir, '..', 'fixtures', 'nvidia-smi', name), 'utf8');
-
-  test('reads real output: several GPUs per host', () => {
-    expect(parseNvidiaSmi(fixture('dual-a5000.csv'))).toEqual([
-      { index: 0, utilization: 0, memoryUsedMiB: 22437, memoryTotalMiB: 24564 },
-      { index: 1, utilization: 0, memoryUsedMiB: 17253, memoryTotalMiB: 24564 },
-    ]);
-  });
-
-  test('reads real output: a GPU with no processes', () => {
-    expect(parseNvidiaSmi(fixture('h200-idle-no-processes.csv'))).toEqual([
-      { index: 0, utilization: 0, memoryUsedMiB: 0, memoryTotalMiB: 143771 },
-    ]);
-  });
-
-  test('reads real output: MIG mode reports memory but no utilization', () => {
-    expect(parseNvidiaSmi(fixture('h100-mig-idle.csv'))).toEqual([
-      { index: 0, memoryUsedMiB: 59, memoryTotalMiB: 81559 },
-    ]);
-  });
-
-  test('fails the whole sample, naming the GPU, when nvidia-smi prints an error line', () => {
-    expect(() => parseNvidiaSmi(fixture('gpu-lost.csv'))).toThrow(
-      /Unable to determine the device handle for GPU 0000:02:00.0: GPU is lost/,
-    );
-  });
-
-  test('finds columns by name, in any order and among others', () => {
-    const text =
-      'name, memory.total [MiB], index, memory.used [MiB], utilization.gpu [%]\n' +
-      'NVIDIA H100 80GB HBM3, 81559 MiB, 3, 11125 MiB, 87 %\n';
-    expect(parseNvidiaSmi(text)).toEqual([
-      { index: 3, utilization: 0.87, memoryUsedMiB: 11125, memoryTotalMiB: 81559 },
-    ]);
-  });
-
-  test('refuses output that is not what was asked for, saying what is wrong', () => {
-    expect(() => parseNvidiaSmi('')).toThrow(NvidiaSmiOutputError);
-    expect(() => parseNvidiaSmi('index, memory.used [MiB]\n0, 5 MiB\n')).toThrow(
-      /lacks utilization.gpu, memory.total/,
-    );
-    const header = 'index, utilization.gpu [%], memory.used [MiB], memory.total [MiB]\n';
-    expect(() => parseNvidiaSmi(`${header}0, lots, 1 MiB, 2 MiB\n`)).toThrow(
-      /unreadable value "lots"/,
-    );
-    expect(() => parseNvidiaSmi(`${header}[N/A], 1 %, 1 MiB, 2 MiB\n`)).toThrow(/no GPU index/);
-    // Memory may be N/A too in some MIG setups; a row with only its index is still a GPU.
-    expect(parseNvidiaSmi(`${header}0, [N/A], [N/A], [N/A]\n`)).toEqual([{ index: 0 }]);
-  });
-
-  test('runs the binary, and says so clearly when it is absent', async () => {
-    const fake = join(dir.path, 'nvidia-smi');
-    await writeFile(fake, `#!/bin/sh\nprintf '%s' '${fixture('dual-a5000.csv')}'\n`);
-    await chmod(fake, 0o755);
-    expect(await nvidiaSmiSampler(fake)()).toHaveLength(2);
-    const lost = join(dir.path, 'nvidia-smi-lost');
-    await writeFile(lost, `#!/bin/sh\nprintf '%s' '${fixture('gpu-lost.csv')}'\nexit 15\n`);
-    await chmod(lost, 0o755);
-    await expect(nvidiaSmiSampler(lost)()).rejects.toThrow(/GPU is lost/);
-    await expect(nvidiaSmiSampler(join(dir.path, 'missing-smi'))()).rejects.toBeInstanceOf(
-      NoNvidiaSmiError,
-    );
-  });
-
-  test('the collector gives the busiest GPU and the fullest GPU memory (MIG: memory only)', async () => {
-    const clock = new FakeClock();
-    const fake = join(dir.path, 'nvidia-smi-dual');
-    await writeFile(fake, `#!/bin/sh\nprintf '%s' '${fixture('dual-a5000.csv')}'\n`);
-    await chmod(fake, 0o755);
-    const dual = gpuCollector({ binary: fake, intervalMs: 1000, clock });
-    await dual.sampleNow();
-    expect(dual.contribution().signals).toEqual({
-      gpu: { value: 0, at: clock.now() },
-      gpuMemory: { value: 22437 / 24564, at: clock.now() },
-    });
-    const mig = join(dir.path, 'nvidia-smi-mig');
-    await writeFile(mig, `#!/bin/sh\nprintf '%s' '${fixture('h100-mig-idle.csv')}'\n`);
-    await chmod(mig, 0o755);
-    const migCollector = gpuCollector({ binary: mig, intervalMs: 1000, clock });
-    await migCollector.sampleNow();
-    expect(migCollector.contribution().signals).toEqual({
-      gpuMemory: { value: 59 / 81559, at: clock.now() },
-    });
   });
 });
 

@@ -32,6 +32,30 @@ describe('rawScore', () => {
     ],
     ['values above full are clamped', { queue: { value: 500, at } }, 1, []],
     ['a non-finite reading counts as full', { gpu: { value: Number.NaN, at } }, 1, []],
+    ['an idle GPU at half speed is half full', { throttled: { value: 0.5, at } }, 0.5, []],
+    [
+      'a throttled GPU takes its share of what is left: 1 − (1 − 0.4)·(1 − 0.5)',
+      { kvCache: { value: 0.4, at }, throttled: { value: 0.5, at } },
+      0.7,
+      [],
+    ],
+    [
+      'a stale throttle reading counts for nothing (its GPU signal is what goes stale)',
+      { kvCache: { value: 0.4, at }, throttled: { value: 0.5, at: now - 5000 } },
+      0.4,
+      [],
+    ],
+    [
+      'rates and host readings are not part of the score',
+      {
+        kvCache: { value: 0.2, at },
+        requestRate: { value: 900, at },
+        hostCpu: { value: 1, at },
+        gpuMemory: { value: 0.95, at },
+      },
+      0.2,
+      [],
+    ],
     [
       'a stale signal counts as full and is flagged',
       { queue: { value: 0, at: now - 5000 }, kvCache: { value: 0.1, at } },

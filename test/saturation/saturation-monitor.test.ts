@@ -235,6 +235,49 @@ describe('SaturationMonitor', () => {
     m.stop();
   });
 
+  test('a hardware fault makes the replica UNHEALTHY, naming it; a throttle raises the score', () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ write: (l) => lines.push(JSON.parse(l)) });
+    const smi = new ScriptedCollector('nvidia-smi');
+    const { m, clock } = monitor([smi], { logger });
+    m.start();
+    const at = clock.now();
+    smi.sample(
+      {
+        signals: { gpu: { value: 0.2, at }, throttled: { value: 0, at } },
+        faults: ['GPU 0: 2 uncorrectable ECC errors since the driver loaded'],
+      },
+      at,
+    );
+    expect(m.current()).toMatchObject({
+      state: 'UNHEALTHY',
+      faults: ['GPU 0: 2 uncorrectable ECC errors since the driver loaded'],
+    });
+    clock.advance(10);
+    smi.sample(
+      {
+        signals: {
+          gpu: { value: 0.2, at: clock.now() },
+          throttled: { value: 0.5, at: clock.now() },
+        },
+        slowdowns: ['GPU 0: hw_thermal_slowdown'],
+      },
+      clock.now(),
+    );
+    const report = m.current();
+    expect(report?.state).not.toBe('UNHEALTHY');
+    expect(report?.faults).toBeUndefined();
+    expect(report?.throttled).toBe(0.5);
+    m.stop();
+    expect(lines.map((l) => l.msg)).toEqual(
+      expect.arrayContaining([
+        'hardware fault: the replica is UNHEALTHY',
+        'hardware faults cleared',
+        'GPU slowed down: its lost speed counts in the score',
+      ]),
+    );
+  });
+
   test('an impossible value is warned about once when it starts, and noted when it stops', () => {
     const lines: Array<Record<string, unknown>> = [];
     const logger = createLogger({ write: (l) => lines.push(JSON.parse(l)) });

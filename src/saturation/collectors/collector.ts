@@ -11,6 +11,10 @@ export interface Contribution {
   readonly readiness?: { readonly healthy: boolean; readonly ready: boolean };
   /** Requests the server has finished, cumulative, for the first-N-requests warm-up. */
   readonly completed?: number;
+  /** Hardware faults (a lost GPU, uncorrectable ECC errors…): each makes the replica UNHEALTHY. */
+  readonly faults?: readonly string[];
+  /** Active slowdowns (`GPU 0: hw_thermal_slowdown`), for the log. */
+  readonly slowdowns?: readonly string[];
 }
 
 /** An impossible value a source reported, and what was made of it. */

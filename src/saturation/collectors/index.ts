@@ -26,14 +26,20 @@ export {
 } from './metrics-sampler.ts';
 export {
   type GpuCollectorOptions,
-  type GpuReading,
   gpuCollector,
   NoNvidiaSmiError,
   NVIDIA_SMI_ARGS,
-  NvidiaSmiOutputError,
+  NVIDIA_SMI_BASIC_ARGS,
   nvidiaSmiSampler,
-  parseNvidiaSmi,
 } from './nvidia-smi.ts';
+export {
+  type GpuHealth,
+  type GpuReading,
+  gpuHealth,
+  type NvidiaSmiOutput,
+  NvidiaSmiOutputError,
+  parseNvidiaSmi,
+} from './nvidia-smi-output.ts';
 export {
   type CollectorState,
   PeriodicCollector,
