@@ -11,7 +11,13 @@ export {
   SIGNAL_NAMES,
   type SignalName,
 } from './replica-states.ts';
-export { decodeReport, encodeReport, type SaturationReport } from './report.ts';
+export {
+  DEFAULT_CAPACITY,
+  DEFAULT_HEARTBEAT_MS,
+  decodeReport,
+  encodeReport,
+  type SaturationReport,
+} from './report.ts';
 export {
   decodeServableSet,
   encodeServableSet,

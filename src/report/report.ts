@@ -49,10 +49,25 @@ export interface SaturationReport {
   readonly faults?: readonly string[];
   /** The speed a throttled GPU lost, 0–1 (already in the score). */
   readonly throttled?: number;
+  /**
+   * Requests it takes at once (`saturation.max_concurrency`): a resolver counts each request it
+   * sent since this report as 1/capacity more score. Absent: {@linkcode DEFAULT_CAPACITY}.
+   */
+  readonly capacity?: number;
+  /**
+   * How often it reports when nothing changes, ms; absent: {@linkcode DEFAULT_HEARTBEAT_MS} (the
+   * wire leaves the default out).
+   */
+  readonly heartbeatMs?: number;
   readonly seq: number;
   /** ms since the epoch. */
   readonly at: number;
 }
+
+/** The capacity a resolver assumes for a report without one (the default max_concurrency). */
+export const DEFAULT_CAPACITY = 64;
+/** The heartbeat a report without one has (the default heartbeat_ms). */
+export const DEFAULT_HEARTBEAT_MS = 5000;
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 /** `report.schema.json`, compiled at build time (build/generate-validators.ts). */
@@ -72,7 +87,9 @@ export function encodeReport(r: SaturationReport): Uint8Array {
   if (r.running !== undefined) wire.run = r.running;
   if (r.kvCache !== undefined) wire.kv = round(r.kvCache);
   if (r.gpu !== undefined) wire.gpu = round(r.gpu);
-  if (r.latencyMs !== undefined) wire.lat = Math.round(r.latencyMs * 10) / 10;
+  // 0.1 ms below 100 ms, whole ms above (a float there would cost 9 bytes for nothing).
+  if (r.latencyMs !== undefined)
+    wire.lat = r.latencyMs >= 100 ? Math.round(r.latencyMs) : Math.round(r.latencyMs * 10) / 10;
   if (r.requestRate !== undefined) wire.rps = round(r.requestRate);
   if (r.errorRate !== undefined) wire.eps = round(r.errorRate);
   if (r.gpuMemory !== undefined) wire.gm = round(r.gpuMemory);
@@ -87,6 +104,9 @@ export function encodeReport(r: SaturationReport): Uint8Array {
   if (r.drift !== undefined && r.drift.length > 0) wire.dr = r.drift;
   if (r.faults !== undefined && r.faults.length > 0) wire.hf = r.faults;
   if (r.throttled !== undefined) wire.thr = round(r.throttled);
+  if (r.capacity !== undefined) wire.cap = r.capacity;
+  if (r.heartbeatMs !== undefined && r.heartbeatMs !== DEFAULT_HEARTBEAT_MS)
+    wire.hb = r.heartbeatMs;
   wire.seq = r.seq;
   wire.t = r.at;
   return packr.pack(wire);
@@ -131,6 +151,8 @@ export function decodeReport(bytes: Uint8Array): SaturationReport | { error: str
   if (w.dr !== undefined) report.drift = w.dr;
   if (w.hf !== undefined) report.faults = w.hf;
   if (w.thr !== undefined) report.throttled = w.thr;
+  if (w.cap !== undefined) report.capacity = w.cap;
+  if (w.hb !== undefined) report.heartbeatMs = w.hb;
   if (w.inv !== undefined) {
     const [seq, digest] = w.inv as [number, string];
     report.inventory = { seq, digest };

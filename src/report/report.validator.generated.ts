@@ -6,7 +6,7 @@ const commonJsExports = (namespace) => namespace.default?.__esModule ? namespace
 const dependency0 = commonJsExports(dependency0Module);
 export const validate = validate0;
 export default validate0;
-const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/saturation-report.v1.json","title":"filament SaturationReport v1 (MessagePack map, short keys)","description":"Published retained to {prefix}/replicas/{cluster}/{replica} with MQTT 5 message expiry; the last will carries the same shape with s = OFFLINE.","type":"object","additionalProperties":false,"required":["v","r","c","s","sc","seq","t"],"properties":{"v":{"const":1,"description":"Report schema version."},"r":{"type":"string","description":"Replica name."},"c":{"type":"string","description":"Cluster."},"s":{"enum":["COLD","WARMING","READY","SATURATED","DRAINING","STALE_RULES","UNHEALTHY","OFFLINE"],"description":"State."},"sc":{"type":"number","minimum":0,"maximum":1,"description":"Smoothed saturation score, 3 decimals."},"q":{"type":"number","minimum":0,"description":"Queue depth."},"run":{"type":"number","minimum":0,"description":"Requests in flight."},"kv":{"type":"number","minimum":0,"maximum":1,"description":"KV-cache use."},"gpu":{"type":"number","minimum":0,"maximum":1,"description":"GPU utilisation."},"lat":{"type":"number","minimum":0,"description":"Recent mean request latency, ms."},"rps":{"type":"number","minimum":0,"description":"Requests the model server finished per second, recently (3 decimals)."},"gm":{"type":"number","minimum":0,"maximum":1,"description":"The fullest GPU's memory in use (nvidia-smi), 3 decimals."},"hc":{"type":"number","minimum":0,"maximum":1,"description":"The host's CPU busy, 3 decimals."},"hm":{"type":"number","minimum":0,"maximum":1,"description":"The host's memory in use, 3 decimals."},"eps":{"type":"number","minimum":0,"description":"Requests the model server failed per second through its own fault, recently (3 decimals)."},"age":{"type":"integer","minimum":0,"description":"Age of the oldest signal behind the score, ms."},"st":{"type":"array","items":{"enum":["queue","running","kvCache","gpu","latency"]},"description":"Stale signals (counted as saturated)."},"m":{"type":"array","description":"Loaded models: [id, version, ready].","items":{"type":"array","minItems":3,"maxItems":3,"items":[{"type":"string"},{"type":"string"},{"type":"boolean"}]}},"rv":{"type":"object","additionalProperties":{"type":"integer","minimum":0},"description":"Applied rule version per tenant."},"dr":{"type":"array","maxItems":16,"items":{"type":"string","maxLength":512},"description":"Models this host must serve ([[models]]) that its model server does not have as expected: why it is UNHEALTHY."},"hf":{"type":"array","maxItems":8,"items":{"type":"string","maxLength":512},"description":"Hardware faults (a lost GPU, an unreachable driver, uncorrectable ECC errors, pages pending retirement, row remapping pending or failed): why it is UNHEALTHY."},"thr":{"type":"number","minimum":0,"maximum":1,"description":"The speed a throttled GPU lost (already in the score), 3 decimals."},"inv":{"type":"array","minItems":2,"maxItems":2,"items":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9a-f]{16}$"}],"description":"[seq, digest] of the servable set this host last published on {prefix}/inventory/{cluster}/{replica}."},"seq":{"type":"integer","minimum":0,"description":"Increases with every report of this sidecar run."},"t":{"type":"integer","minimum":0,"description":"When the report was made, ms since the Unix epoch."}}};
+const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/saturation-report.v1.json","title":"filament SaturationReport v1 (MessagePack map, short keys)","description":"Published retained to {prefix}/replicas/{cluster}/{replica} with MQTT 5 message expiry; the last will carries the same shape with s = OFFLINE.","type":"object","additionalProperties":false,"required":["v","r","c","s","sc","seq","t"],"properties":{"v":{"const":1,"description":"Report schema version."},"r":{"type":"string","description":"Replica name."},"c":{"type":"string","description":"Cluster."},"s":{"enum":["COLD","WARMING","READY","SATURATED","DRAINING","STALE_RULES","UNHEALTHY","OFFLINE"],"description":"State."},"sc":{"type":"number","minimum":0,"maximum":1,"description":"Smoothed saturation score, 3 decimals."},"q":{"type":"number","minimum":0,"description":"Queue depth."},"run":{"type":"number","minimum":0,"description":"Requests in flight."},"kv":{"type":"number","minimum":0,"maximum":1,"description":"KV-cache use."},"gpu":{"type":"number","minimum":0,"maximum":1,"description":"GPU utilisation."},"lat":{"type":"number","minimum":0,"description":"Recent mean request latency, ms."},"rps":{"type":"number","minimum":0,"description":"Requests the model server finished per second, recently (3 decimals)."},"gm":{"type":"number","minimum":0,"maximum":1,"description":"The fullest GPU's memory in use (nvidia-smi), 3 decimals."},"hc":{"type":"number","minimum":0,"maximum":1,"description":"The host's CPU busy, 3 decimals."},"hm":{"type":"number","minimum":0,"maximum":1,"description":"The host's memory in use, 3 decimals."},"eps":{"type":"number","minimum":0,"description":"Requests the model server failed per second through its own fault, recently (3 decimals)."},"age":{"type":"integer","minimum":0,"description":"Age of the oldest signal behind the score, ms."},"st":{"type":"array","items":{"enum":["queue","running","kvCache","gpu","latency"]},"description":"Stale signals (counted as saturated)."},"m":{"type":"array","description":"Loaded models: [id, version, ready].","items":{"type":"array","minItems":3,"maxItems":3,"items":[{"type":"string"},{"type":"string"},{"type":"boolean"}]}},"rv":{"type":"object","additionalProperties":{"type":"integer","minimum":0},"description":"Applied rule version per tenant."},"dr":{"type":"array","maxItems":16,"items":{"type":"string","maxLength":512},"description":"Models this host must serve ([[models]]) that its model server does not have as expected: why it is UNHEALTHY."},"cap":{"type":"number","exclusiveMinimum":0,"description":"Requests the replica takes at once (saturation.max_concurrency); resolvers add 1/cap to the score per request they sent since this report."},"hb":{"type":"integer","minimum":1,"description":"Heartbeat interval, ms; absent: 5000."},"hf":{"type":"array","maxItems":8,"items":{"type":"string","maxLength":512},"description":"Hardware faults (a lost GPU, an unreachable driver, uncorrectable ECC errors, pages pending retirement, row remapping pending or failed): why it is UNHEALTHY."},"thr":{"type":"number","minimum":0,"maximum":1,"description":"The speed a throttled GPU lost (already in the score), 3 decimals."},"inv":{"type":"array","minItems":2,"maxItems":2,"items":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9a-f]{16}$"}],"description":"[seq, digest] of the servable set this host last published on {prefix}/inventory/{cluster}/{replica}."},"seq":{"type":"integer","minimum":0,"description":"Increases with every report of this sidecar run."},"t":{"type":"integer","minimum":0,"description":"When the report was made, ms since the Unix epoch."}}};
 const func0 = Object.prototype.hasOwnProperty;
 const func1 = dependency0.default;
 const pattern0 = new RegExp("^[0-9a-f]{16}$", "u");
@@ -558,24 +558,66 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.hf !== undefined){
-let data27 = data.hf;
+if(data.cap !== undefined){
+let data27 = data.cap;
 const _errs54 = errors;
 if(errors === _errs54){
-if(Array.isArray(data27)){
-if(data27.length > 8){
+if((typeof data27 == "number") && (isFinite(data27))){
+if(data27 <= 0 || isNaN(data27)){
+validate0.errors = [{instancePath:instancePath+"/cap",schemaPath:"#/properties/cap/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"}];
+return false;
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/cap",schemaPath:"#/properties/cap/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+}
+var valid0 = _errs54 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.hb !== undefined){
+let data28 = data.hb;
+const _errs56 = errors;
+if(!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))){
+validate0.errors = [{instancePath:instancePath+"/hb",schemaPath:"#/properties/hb/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs56){
+if((typeof data28 == "number") && (isFinite(data28))){
+if(data28 < 1 || isNaN(data28)){
+validate0.errors = [{instancePath:instancePath+"/hb",schemaPath:"#/properties/hb/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid0 = _errs56 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.hf !== undefined){
+let data29 = data.hf;
+const _errs58 = errors;
+if(errors === _errs58){
+if(Array.isArray(data29)){
+if(data29.length > 8){
 validate0.errors = [{instancePath:instancePath+"/hf",schemaPath:"#/properties/hf/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items"}];
 return false;
 }
 else {
 var valid6 = true;
-const len4 = data27.length;
+const len4 = data29.length;
 for(let i3=0; i3<len4; i3++){
-let data28 = data27[i3];
-const _errs56 = errors;
-if(errors === _errs56){
-if(typeof data28 === "string"){
-if(func1(data28) > 512){
+let data30 = data29[i3];
+const _errs60 = errors;
+if(errors === _errs60){
+if(typeof data30 === "string"){
+if(func1(data30) > 512){
 validate0.errors = [{instancePath:instancePath+"/hf/" + i3,schemaPath:"#/properties/hf/items/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"}];
 return false;
 }
@@ -585,7 +627,7 @@ validate0.errors = [{instancePath:instancePath+"/hf/" + i3,schemaPath:"#/propert
 return false;
 }
 }
-var valid6 = _errs56 === errors;
+var valid6 = _errs60 === errors;
 if(!valid6){
 break;
 }
@@ -597,23 +639,23 @@ validate0.errors = [{instancePath:instancePath+"/hf",schemaPath:"#/properties/hf
 return false;
 }
 }
-var valid0 = _errs54 === errors;
+var valid0 = _errs58 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.thr !== undefined){
-let data29 = data.thr;
-const _errs58 = errors;
-if(errors === _errs58){
-if((typeof data29 == "number") && (isFinite(data29))){
-if(data29 > 1 || isNaN(data29)){
+let data31 = data.thr;
+const _errs62 = errors;
+if(errors === _errs62){
+if((typeof data31 == "number") && (isFinite(data31))){
+if(data31 > 1 || isNaN(data31)){
 validate0.errors = [{instancePath:instancePath+"/thr",schemaPath:"#/properties/thr/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
 return false;
 }
 else {
-if(data29 < 0 || isNaN(data29)){
+if(data31 < 0 || isNaN(data31)){
 validate0.errors = [{instancePath:instancePath+"/thr",schemaPath:"#/properties/thr/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
@@ -624,52 +666,52 @@ validate0.errors = [{instancePath:instancePath+"/thr",schemaPath:"#/properties/t
 return false;
 }
 }
-var valid0 = _errs58 === errors;
+var valid0 = _errs62 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.inv !== undefined){
-let data30 = data.inv;
-const _errs60 = errors;
-if(errors === _errs60){
-if(Array.isArray(data30)){
-if(data30.length > 2){
+let data32 = data.inv;
+const _errs64 = errors;
+if(errors === _errs64){
+if(Array.isArray(data32)){
+if(data32.length > 2){
 validate0.errors = [{instancePath:instancePath+"/inv",schemaPath:"#/properties/inv/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items"}];
 return false;
 }
 else {
-if(data30.length < 2){
+if(data32.length < 2){
 validate0.errors = [{instancePath:instancePath+"/inv",schemaPath:"#/properties/inv/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items"}];
 return false;
 }
 else {
-const len5 = data30.length;
+const len5 = data32.length;
 if(len5 > 0){
-let data31 = data30[0];
-const _errs62 = errors;
-if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
+let data33 = data32[0];
+const _errs66 = errors;
+if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
 validate0.errors = [{instancePath:instancePath+"/inv/0",schemaPath:"#/properties/inv/items/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs62){
-if((typeof data31 == "number") && (isFinite(data31))){
-if(data31 < 1 || isNaN(data31)){
+if(errors === _errs66){
+if((typeof data33 == "number") && (isFinite(data33))){
+if(data33 < 1 || isNaN(data33)){
 validate0.errors = [{instancePath:instancePath+"/inv/0",schemaPath:"#/properties/inv/items/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
 }
-var valid7 = _errs62 === errors;
+var valid7 = _errs66 === errors;
 }
 if(valid7){
 if(len5 > 1){
-let data32 = data30[1];
-const _errs64 = errors;
-if(errors === _errs64){
-if(typeof data32 === "string"){
-if(!pattern0.test(data32)){
+let data34 = data32[1];
+const _errs68 = errors;
+if(errors === _errs68){
+if(typeof data34 === "string"){
+if(!pattern0.test(data34)){
 validate0.errors = [{instancePath:instancePath+"/inv/1",schemaPath:"#/properties/inv/items/1/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{16}$"},message:"must match pattern \""+"^[0-9a-f]{16}$"+"\""}];
 return false;
 }
@@ -679,7 +721,7 @@ validate0.errors = [{instancePath:instancePath+"/inv/1",schemaPath:"#/properties
 return false;
 }
 }
-var valid7 = _errs64 === errors;
+var valid7 = _errs68 === errors;
 }
 }
 }
@@ -690,52 +732,54 @@ validate0.errors = [{instancePath:instancePath+"/inv",schemaPath:"#/properties/i
 return false;
 }
 }
-var valid0 = _errs60 === errors;
+var valid0 = _errs64 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.seq !== undefined){
-let data33 = data.seq;
-const _errs66 = errors;
-if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
+let data35 = data.seq;
+const _errs70 = errors;
+if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
 validate0.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs66){
-if((typeof data33 == "number") && (isFinite(data33))){
-if(data33 < 0 || isNaN(data33)){
+if(errors === _errs70){
+if((typeof data35 == "number") && (isFinite(data35))){
+if(data35 < 0 || isNaN(data35)){
 validate0.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
-var valid0 = _errs66 === errors;
+var valid0 = _errs70 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.t !== undefined){
-let data34 = data.t;
-const _errs68 = errors;
-if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+let data36 = data.t;
+const _errs72 = errors;
+if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
 validate0.errors = [{instancePath:instancePath+"/t",schemaPath:"#/properties/t/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs68){
-if((typeof data34 == "number") && (isFinite(data34))){
-if(data34 < 0 || isNaN(data34)){
+if(errors === _errs72){
+if((typeof data36 == "number") && (isFinite(data36))){
+if(data36 < 0 || isNaN(data36)){
 validate0.errors = [{instancePath:instancePath+"/t",schemaPath:"#/properties/t/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
-var valid0 = _errs68 === errors;
+var valid0 = _errs72 === errors;
 }
 else {
 var valid0 = true;
+}
+}
 }
 }
 }

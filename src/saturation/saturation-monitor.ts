@@ -1,14 +1,16 @@
 import type { Clock, TimerHandle } from '../clock/index.ts';
 import type { ModelInventory } from '../inventory/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
-import { type SaturationReport, SIGNAL_NAMES } from '../report/index.ts';
+import type { SaturationReport } from '../report/index.ts';
 import type { Collector, CollectorUpdate, Contribution } from './collectors/index.ts';
+import { MonitorLog } from './monitor-log.ts';
 import {
   DEFAULT_PUBLISH_POLICY,
   PublishPolicy,
   type PublishPolicyOptions,
 } from './publish-policy.ts';
 import { type Assessment, ReplicaStateMachine } from './replica-state.ts';
+import { reportSignals } from './report-signals.ts';
 import type { PushedLoad, Signals } from './signals.ts';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './thresholds.ts';
 
@@ -65,16 +67,15 @@ export class SaturationMonitor {
   private lastReport: SaturationReport | null = null;
   private lastAssessment: Assessment | null = null;
   private readonly listeners = new Set<(report: SaturationReport) => void>();
-  /** `collector/signal` pairs whose latest good sample held an impossible value. */
-  private readonly corrected = new Set<string>();
-  /** The faults and slowdowns last logged, one per line. */
-  private readonly lastNoted: { faults?: string; slowdowns?: string } = {};
-  private readonly failed = new Set<string>();
+  private readonly notes: MonitorLog;
+  private thresholds: Thresholds;
   private readonly log: Logger;
 
   constructor(private readonly options: SaturationMonitorOptions) {
     this.log = options.logger ?? silentLogger;
-    this.machine = new ReplicaStateMachine(options.clock, options.thresholds ?? DEFAULT_THRESHOLDS);
+    this.notes = new MonitorLog(this.log);
+    this.thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
+    this.machine = new ReplicaStateMachine(options.clock, this.thresholds);
     this.policy = new PublishPolicy(options.publishPolicy ?? DEFAULT_PUBLISH_POLICY);
     this.collectors = options.collectors ?? [];
   }
@@ -96,6 +97,7 @@ export class SaturationMonitor {
   /** Applies new thresholds from a config reload. @throws {RangeError} when inconsistent. */
   setThresholds(thresholds: Thresholds): void {
     this.machine.setThresholds(thresholds);
+    this.thresholds = thresholds;
   }
 
   /** Load the model server pushed itself (the ReportLoad RPC); merged over scraped signals. */
@@ -151,17 +153,9 @@ export class SaturationMonitor {
     const models = this.options.models.list();
     const drift = this.options.drift?.() ?? [];
     const faults = contributions.flatMap((c) => c.faults ?? []);
-    this.noteChanges(
-      'faults',
+    this.notes.hardware(
       faults,
-      'hardware fault: the replica is UNHEALTHY',
-      'hardware faults cleared',
-    );
-    this.noteChanges(
-      'slowdowns',
       contributions.flatMap((c) => c.slowdowns ?? []),
-      'GPU slowed down: its lost speed counts in the score',
-      'GPU slowdown over',
     );
     const assessment = this.machine.update({
       healthy: (readiness?.healthy ?? true) && drift.length === 0 && faults.length === 0,
@@ -172,33 +166,14 @@ export class SaturationMonitor {
       ...(completed !== undefined ? { completed } : {}),
     });
     this.lastAssessment = assessment;
-    // The age of what the score is made of (rates and host readings are not).
-    const ages = SIGNAL_NAMES.flatMap((name) => {
-      const s = signals[name];
-      return s === undefined ? [] : [now - s.at];
-    });
     const report: SaturationReport = {
       ...this.baseReport(),
       state: assessment.state,
       score: assessment.score,
-      ...(signals.queue ? { queue: signals.queue.value } : {}),
-      ...(signals.running ? { running: signals.running.value } : {}),
-      ...(signals.kvCache ? { kvCache: Math.min(1, Math.max(0, signals.kvCache.value)) } : {}),
-      ...(signals.gpu ? { gpu: signals.gpu.value } : {}),
-      ...(signals.latency ? { latencyMs: signals.latency.value } : {}),
-      ...(signals.requestRate ? { requestRate: signals.requestRate.value } : {}),
-      ...(signals.errorRate ? { errorRate: signals.errorRate.value } : {}),
-      ...(signals.gpuMemory ? { gpuMemory: signals.gpuMemory.value } : {}),
-      // The host's, only where the GPU's are unknown (what they stand in for).
-      ...(signals.hostCpu && !signals.gpu ? { hostCpu: signals.hostCpu.value } : {}),
-      ...(signals.hostMemory && !signals.gpuMemory ? { hostMemory: signals.hostMemory.value } : {}),
-      ...(ages.length > 0 ? { signalAgeMs: Math.max(...ages) } : {}),
+      ...reportSignals(signals, now),
       ...(assessment.raw.stale.length > 0 ? { stale: assessment.raw.stale } : {}),
       ...(drift.length > 0 ? { drift: drift.slice(0, 16) } : {}),
       ...(faults.length > 0 ? { faults: faults.slice(0, 8) } : {}),
-      ...(signals.throttled && signals.throttled.value > 0
-        ? { throttled: signals.throttled.value }
-        : {}),
       seq: this.seq + 1,
       at: now,
     };
@@ -258,6 +233,9 @@ export class SaturationMonitor {
           }
         : {}),
       ruleVersions: this.options.rules().versions,
+      // What a resolver needs to add its own unseen requests to the score, and to judge staleness.
+      capacity: this.thresholds.maxConcurrency,
+      heartbeatMs: (this.options.publishPolicy ?? DEFAULT_PUBLISH_POLICY).heartbeatMs,
       ...servableField(this.options.servable?.()),
     };
   }
@@ -268,70 +246,11 @@ export class SaturationMonitor {
   }
 
   private collectorUpdated(name: string, update: CollectorUpdate): void {
-    if (update.absent) {
-      this.log.info('signal source absent on this host; collector stopped', {
-        collector: name,
-        reason: update.error,
-      });
-      return;
-    }
-    this.logFailure(name, update);
-    this.logCorrections(name, update);
+    this.notes.collectorUpdated(name, update);
+    if (update.absent) return;
     this.options.onCollectorUpdate?.(name, update);
     // A fresh sample is judged at once rather than on the next evaluation tick.
     if (this.timer !== null) this.evaluate();
-  }
-
-  /** Logs a list (faults, slowdowns) when it changes: a warning while it has entries. */
-  private noteChanges(
-    key: 'faults' | 'slowdowns',
-    now: readonly string[],
-    bad: string,
-    cleared: string,
-  ): void {
-    const text = now.join('\n');
-    if (text === (this.lastNoted[key] ?? '')) return;
-    this.lastNoted[key] = text;
-    if (now.length > 0) this.log.warn(bad, { [key]: now });
-    else this.log.info(cleared);
-  }
-
-  /**
-   * Warns when a source starts reporting an impossible value for a signal (once, not on every
-   * sample), and notes when it stops.
-   */
-  private logCorrections(name: string, update: CollectorUpdate): void {
-    if (update.error !== undefined) return;
-    const now = new Set<string>();
-    for (const c of update.corrections ?? []) {
-      const key = `${name}/${c.signal}`;
-      now.add(key);
-      if (this.corrected.has(key)) continue;
-      this.log.warn('the model server reported an impossible value', {
-        collector: name,
-        signal: c.signal,
-        value: String(c.value),
-        used: c.became === null ? 'no signal' : c.became,
-      });
-    }
-    for (const key of this.corrected)
-      if (key.startsWith(`${name}/`) && !now.has(key)) {
-        this.corrected.delete(key);
-        this.log.info('the model server reports sane values again', {
-          collector: name,
-          signal: key.slice(name.length + 1),
-        });
-      }
-    for (const key of now) this.corrected.add(key);
-  }
-
-  private logFailure(name: string, state: CollectorUpdate): void {
-    if (state.error && state.consecutiveFailures === 1)
-      this.log.warn('collector failing', { collector: name, error: state.error });
-    if (!state.error && state.consecutiveFailures === 0 && this.failed.has(name))
-      this.log.info('collector recovered', { collector: name });
-    if (state.error) this.failed.add(name);
-    else this.failed.delete(name);
   }
 }
 

@@ -35,7 +35,7 @@ describe('SaturationReport wire format', () => {
       ...typical,
       score: 0.412,
       kvCache: 0.422,
-      latencyMs: 412.3,
+      latencyMs: 412, // whole ms from 100 ms up (0.1 ms below)
       requestRate: 37.417,
     });
     // Hardware faults and a throttle travel too.
@@ -51,6 +51,14 @@ describe('SaturationReport wire format', () => {
     const host = { ...noGpu, hostCpu: 0.1234, hostMemory: 0.25 };
     expect(decodeReport(encodeReport(host))).toMatchObject({ hostCpu: 0.123, hostMemory: 0.25 });
     expect(encodeReport(host).byteLength).toBeLessThanOrEqual(256);
+    // Capacity always travels; the heartbeat only when it is not the default 5 s.
+    const withCapacity = { ...typical, capacity: 64, heartbeatMs: 5000 };
+    expect(encodeReport(withCapacity).byteLength).toBeLessThanOrEqual(256);
+    expect(decodeReport(encodeReport(withCapacity))).toMatchObject({ capacity: 64 });
+    expect(decodeReport(encodeReport(withCapacity))).not.toHaveProperty('heartbeatMs');
+    expect(decodeReport(encodeReport({ ...typical, heartbeatMs: 20_000 }))).toMatchObject({
+      heartbeatMs: 20_000,
+    });
     const minimal: SaturationReport = {
       replica: 'r',
       cluster: 'c',
