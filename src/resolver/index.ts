@@ -1,9 +1,30 @@
 /**
- * The resolver-side library: follow saturation reports, keep a replica table, pick replicas.
+ * The resolver-side library: follow saturation reports, keep a replica table, pick replicas —
+ * counting its own requests between reports, fencing replicas whose requests fail.
  * @module
  */
 
+export {
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  type CircuitState,
+  DEFAULT_CIRCUIT_BREAKER,
+} from './circuit-breaker.ts';
+export { InFlightLedger } from './in-flight-ledger.ts';
 export { type PickOptions, pickReplica } from './pick.ts';
 export { type ReplicaEntry, ReplicaTable } from './replica-table.ts';
+export {
+  type ReplicaView,
+  type StalePolicy,
+  type ViewOptions,
+  viewReplicas,
+} from './replica-view.ts';
 export { Resolver, type ResolverOptions, type ServingPick } from './resolver.ts';
 export { ServableTable, type ServeAnswer, type ServeWant } from './servable-table.ts';
+export {
+  DEFAULT_STALE_AFTER_MS,
+  type Lease,
+  type LeaseOutcome,
+  Steering,
+  type SteeringOptions,
+} from './steering.ts';

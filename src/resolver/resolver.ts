@@ -9,7 +9,9 @@ import {
 import { decodeReport, decodeServableSet, type SaturationReport } from '../report/index.ts';
 import { type PickOptions, pickReplica } from './pick.ts';
 import { type ReplicaEntry, ReplicaTable } from './replica-table.ts';
+import type { ReplicaView } from './replica-view.ts';
 import { ServableTable, type ServeWant } from './servable-table.ts';
+import { type Lease, Steering, type SteeringOptions } from './steering.ts';
 
 /** The outcome of {@linkcode Resolver.pickServing}: a replica, or why there is none. */
 export type ServingPick =
@@ -17,7 +19,7 @@ export type ServingPick =
   | { readonly replica: undefined; readonly reason: string };
 
 /** Options for {@linkcode Resolver}. */
-export interface ResolverOptions {
+export interface ResolverOptions extends SteeringOptions {
   /** Broker URLs, in failover order. */
   readonly urls: readonly string[];
   readonly topicPrefix?: string;
@@ -43,7 +45,15 @@ export interface ResolverOptions {
  * const resolver = new Resolver({ urls: ['mqtt://broker:1883'] });
  * resolver.start();
  * const replica = resolver.pick('gpu-east'); // → 'gpu-host-17' (or undefined: nothing to pick)
+ *
+ * // Better: let the resolver count what it sends (between reports) and fence what fails.
+ * const lease = resolver.acquire('gpu-east');
+ * try { await send(lease.replica); lease.release(); } catch { lease.release('error'); }
  * ```
+ *
+ * Every pick weighs each replica by its report combined with this resolver's own knowledge
+ * ({@linkcode Steering}): requests it sent since the report (leases not yet released), open
+ * circuits, and stale reports by `stalePolicy`. {@linkcode snapshot} shows that view.
  */
 export class Resolver {
   readonly table: ReplicaTable;
@@ -54,12 +64,14 @@ export class Resolver {
   private readonly prefix: string;
   private readonly listeners = new Set<(report: SaturationReport) => void>();
   private readonly log: Logger;
+  private readonly steering: Steering;
 
   constructor(private readonly options: ResolverOptions) {
     this.clock = options.clock ?? systemClock;
     this.prefix = options.topicPrefix ?? DEFAULT_TOPIC_PREFIX;
     this.table = new ReplicaTable(options.maxAgeMs);
     this.log = options.logger ?? silentLogger;
+    this.steering = new Steering(options, this.log);
     this.connection = new MqttConnection({
       urls: options.urls,
       clientId: `filament-resolver-${Math.random().toString(16).slice(2, 10)}`,
@@ -89,8 +101,28 @@ export class Resolver {
 
   /** Picks a replica of `cluster`; `undefined` when none is known. */
   pick(cluster: string): string | undefined {
-    return pickReplica(this.table.replicas(this.clock.now(), cluster), this.options.pick)?.report
-      .replica;
+    return this.choose(this.views(cluster))?.replica;
+  }
+
+  /**
+   * Picks a replica of `cluster` (that can serve `want`, when given) and counts the request
+   * against it until the returned lease is released: between reports, this resolver's own
+   * requests raise the replica's score, and failures fence it. `undefined` when there is none.
+   */
+  acquire(cluster: string, want?: ServeWant): Lease | undefined {
+    const views = want === undefined ? this.views(cluster) : this.able(cluster, want).able;
+    const picked = this.choose(views);
+    const now = () => this.clock.now();
+    return picked === undefined ? undefined : this.steering.lease(picked, now(), now);
+  }
+
+  /**
+   * Every live replica (of `cluster`, or all) as this resolver weighs it now: reported state,
+   * score, seq and age beside the requests in flight, those sent since the report, the score and
+   * state picking uses, staleness and the circuit.
+   */
+  snapshot(cluster?: string): Array<Omit<ReplicaView, 'entry'>> {
+    return this.views(cluster).map(({ entry: _entry, ...row }) => row);
   }
 
   /** Picks a replica for a routingKey, mapped to its cluster by `routingKeys` (a rule set's map). */
@@ -110,8 +142,8 @@ export class Resolver {
    */
   pickServing(cluster: string, want: ServeWant): ServingPick {
     const { replicas, able, outOfDate } = this.able(cluster, want);
-    const picked = pickReplica(able, this.options.pick);
-    if (picked !== undefined) return { replica: picked.report.replica };
+    const picked = this.choose(able);
+    if (picked !== undefined) return { replica: picked.replica };
     const what =
       'routingKey' in want ? `routing key "${want.routingKey}"` : `model "${want.model}"`;
     return {
@@ -129,20 +161,35 @@ export class Resolver {
    */
   serving(cluster: string, want: ServeWant): string[] {
     return this.able(cluster, want)
-      .able.map((r) => r.report.replica)
+      .able.map((r) => r.replica)
       .sort();
+  }
+
+  private views(cluster?: string): ReplicaView[] {
+    const now = this.clock.now();
+    return this.steering.view(this.table.replicas(now, cluster), now);
+  }
+
+  /** Among `views`, the eligible ones, by the usual choice on state and score. */
+  private choose(views: readonly ReplicaView[]): ReplicaView | undefined {
+    const eligible = views.filter((v) => v.eligible);
+    const picked = pickReplica(
+      eligible.map((v) => v.entry),
+      this.options.pick,
+    );
+    return picked === undefined ? undefined : eligible.find((v) => v.entry === picked);
   }
 
   private able(cluster: string, want: ServeWant) {
     const replicas = this.table.replicas(this.clock.now(), cluster);
-    const able: ReplicaEntry[] = [];
+    const served: ReplicaEntry[] = [];
     let outOfDate = 0;
     for (const r of replicas) {
       const answer = this.servable.answer(r, want);
-      if (answer === 'yes' || answer === 'unannounced') able.push(r);
+      if (answer === 'yes' || answer === 'unannounced') served.push(r);
       else if (answer === 'out-of-date') outOfDate++;
     }
-    return { replicas, able, outOfDate };
+    return { replicas, able: this.steering.view(served, this.clock.now()), outOfDate };
   }
 
   /** Every live replica (all clusters), for fleet views. */
