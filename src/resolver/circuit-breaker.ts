@@ -1,10 +1,10 @@
 /** Options for {@linkcode CircuitBreaker}. */
 export interface CircuitBreakerOptions {
-  /** Consecutive failures (errors or time-outs) that open the circuit. Default 5. */
+  /** Consecutive failures (errors or time-outs) that open the circuit. Default 3. */
   readonly failures: number;
-  /** The first time it stays open, ms; doubled each time a probe fails. Default 1,000. */
+  /** The first time it stays open, ms; doubled each time a probe fails. Default 10,000. */
   readonly baseMs: number;
-  /** The longest it stays open, ms. Default 30,000. */
+  /** The longest it stays open, ms. Default 60,000. */
   readonly maxMs: number;
   /** Spread of each open period, ± this fraction. Default 0.2. */
   readonly jitter: number;
@@ -14,9 +14,9 @@ export interface CircuitBreakerOptions {
 
 /** Defaults for {@linkcode CircuitBreakerOptions}. */
 export const DEFAULT_CIRCUIT_BREAKER: CircuitBreakerOptions = Object.freeze({
-  failures: 5,
-  baseMs: 1000,
-  maxMs: 30_000,
+  failures: 3,
+  baseMs: 10_000,
+  maxMs: 60_000,
   jitter: 0.2,
 });
 

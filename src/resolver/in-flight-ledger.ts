@@ -1,11 +1,17 @@
+/** How long a request's outcome counts in a replica's recent error ratio, ms. */
+export const OUTCOME_WINDOW_MS = 10_000;
+/** Outcomes kept per replica at most (the newest). */
+const MAX_OUTCOMES = 32;
+
 /**
  * What this resolver has sent each replica and not yet seen finish: one entry per request, with
- * when it was sent (the resolver's clock). Kept apart from the replicas' own reports — neither
- * overwrites the other (a router and a worker writing one load field, last writer wins, is how
- * load shedding silently stopped in ai-dynamo/dynamo#7753). Pure.
+ * when it was sent (the resolver's clock); and how its recent requests ended. Kept apart from the
+ * replicas' own reports — neither overwrites the other (a router and a worker writing one load
+ * field, last writer wins, is how load shedding silently stopped in ai-dynamo/dynamo#7753). Pure.
  */
 export class InFlightLedger {
   private readonly sent = new Map<string, Map<number, number>>();
+  private readonly outcomes = new Map<string, Array<{ at: number; ok: boolean }>>();
   private nextId = 1;
 
   /** Records a request sent to `replica` at `now`; returns its id for {@linkcode finish}. */
@@ -20,12 +26,39 @@ export class InFlightLedger {
     return id;
   }
 
-  /** The request finished (however it ended). Unknown ids are ignored: finishing is idempotent. */
-  finish(replica: string, id: number): void {
+  /**
+   * The request finished at `at`, well (`ok`) or not. Unknown ids are ignored: finishing is
+   * idempotent.
+   */
+  finish(replica: string, id: number, ok = true, at?: number): void {
     const mine = this.sent.get(replica);
-    if (mine === undefined) return;
-    mine.delete(id);
+    if (mine === undefined || !mine.delete(id)) return;
     if (mine.size === 0) this.sent.delete(replica);
+    if (at === undefined) return;
+    let list = this.outcomes.get(replica);
+    if (list === undefined) {
+      list = [];
+      this.outcomes.set(replica, list);
+    }
+    list.push({ at, ok });
+    if (list.length > MAX_OUTCOMES) list.shift();
+  }
+
+  /**
+   * The share of `replica`'s requests that ended in failure over the last
+   * {@linkcode OUTCOME_WINDOW_MS} (0 with none): a replica that fails fast looks idle in its
+   * reports, so this is what keeps it from drawing traffic.
+   */
+  errorRatio(replica: string, now: number): number {
+    const list = this.outcomes.get(replica);
+    if (list === undefined) return 0;
+    while (list.length > 0 && now - (list[0] as { at: number }).at > OUTCOME_WINDOW_MS)
+      list.shift();
+    if (list.length === 0) {
+      this.outcomes.delete(replica);
+      return 0;
+    }
+    return list.filter((o) => !o.ok).length / list.length;
   }
 
   /** Requests to `replica` not finished yet. */

@@ -10,7 +10,7 @@ export {
   type CircuitState,
   DEFAULT_CIRCUIT_BREAKER,
 } from './circuit-breaker.ts';
-export { InFlightLedger } from './in-flight-ledger.ts';
+export { InFlightLedger, OUTCOME_WINDOW_MS } from './in-flight-ledger.ts';
 export { type PickOptions, pickReplica } from './pick.ts';
 export { type ReplicaEntry, ReplicaTable } from './replica-table.ts';
 export {

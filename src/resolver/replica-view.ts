@@ -26,6 +26,8 @@ export interface ReplicaView {
   readonly ageMs: number;
   /** Requests this resolver sent it that have not finished. */
   readonly inFlight: number;
+  /** The share of this resolver's requests to it that failed in the last 10 s. */
+  readonly errorRatio: number;
   /** Of those, the ones sent since its report was made (the report cannot have counted them). */
   readonly unseen: number;
   /** The state and score picking uses (see {@linkcode viewReplicas}). */
@@ -45,12 +47,14 @@ const SERVING: ReadonlySet<ReplicaState> = new Set(['READY', 'WARMING']);
  * Each replica's report combined with what this resolver knows, without either overwriting the
  * other:
  *
- * - **score** = min(1, reported score + unseen ÷ capacity): each request sent since the report
- *   was made (`min(report.at, receivedAt)`, so a host clock running ahead cannot hide requests)
- *   and not finished adds what one more running request adds on the host, 1/`capacity`
- *   (`saturation.max_concurrency`, carried in the report). Requests sent before the report are
- *   in its numbers already and are not counted twice. A new report replaces only the reported
- *   part: requests sent after it still count.
+ * - **score** = min(1, reported score + unseen ÷ capacity + recent error ratio): each request
+ *   sent since the report was made (`min(report.at, receivedAt)`, so a host clock running ahead
+ *   cannot hide requests) and not finished adds what one more running request adds on the host,
+ *   1/`capacity` (`saturation.max_concurrency`, carried in the report). Requests sent before the
+ *   report are in its numbers already and are not counted twice. A new report replaces only the
+ *   reported part: requests sent after it still count. The share of this resolver's requests to
+ *   it that failed in the last 10 s is added too (as gRPC's weighted round robin penalises
+ *   errors): a replica that fails fast looks idle in its reports and would draw ever more.
  * - **stale** (older than `staleAfterMs`): by `stalePolicy`.
  * - **circuit** open, or half-open with its probe out: not eligible, whatever the report says.
  *
@@ -72,7 +76,8 @@ export function viewReplicas(
     const ageMs = now - receivedAt;
     const stale = ageMs > options.staleAfterMs;
     let state = report.state;
-    let score = Math.min(1, report.score + unseen / capacity);
+    const errorRatio = ledger.errorRatio(key, now);
+    let score = Math.min(1, report.score + unseen / capacity + errorRatio);
     if (stale && options.stalePolicy === 'saturated' && SERVING.has(state)) {
       state = 'SATURATED';
       score = 1;
@@ -86,6 +91,7 @@ export function viewReplicas(
       reported: { state: report.state, score: report.score, seq: report.seq },
       ageMs,
       inFlight: ledger.inFlight(key),
+      errorRatio,
       unseen,
       state,
       score,

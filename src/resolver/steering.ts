@@ -92,8 +92,9 @@ export class Steering {
       release: (outcome: LeaseOutcome = 'ok') => {
         if (!open) return;
         open = false;
-        this.ledger.finish(key, id);
-        breaker?.ended(outcome === 'ok', clock());
+        const at = clock();
+        this.ledger.finish(key, id, outcome === 'ok', at);
+        breaker?.ended(outcome === 'ok', at);
       },
     };
   }

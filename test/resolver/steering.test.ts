@@ -178,21 +178,41 @@ describe('Resolver: accounting, fencing and staleness', () => {
     ]);
   });
 
+  test('one failed request already steers away: its error ratio counts in the score', () => {
+    const { r, advance } = resolver({ circuitBreaker: false });
+    entry(r, report('flaky', { score: 0 }));
+    entry(r, report('steady', { score: 0.5 }));
+    const first = r.acquire('gpu-east') as { replica: string; release(o?: string): void };
+    expect(first.replica).toBe('flaky');
+    first.release('error');
+    expect(r.snapshot().find((v) => v.replica === 'flaky')).toMatchObject({
+      errorRatio: 1,
+      score: 1,
+    });
+    for (let i = 0; i < 5; i++) expect(r.pick('gpu-east')).toBe('steady');
+    advance(10_001); // the failure is older than the 10 s window
+    expect(r.pick('gpu-east')).toBe('flaky');
+  });
+
   test('a replica whose requests fail is fenced whatever it reports, and probed again later', () => {
     const { r, advance } = resolver({ circuitBreaker: { failures: 2, baseMs: 1000, jitter: 0 } });
     entry(r, report('dead', { score: 0 }));
-    entry(r, report('alive', { score: 0.5 }));
     for (let i = 0; i < 2; i++)
       (r.acquire('gpu-east') as { release(o: string): void }).release('error');
+    entry(r, report('alive', { score: 0.5 }));
     expect(r.snapshot().find((v) => v.replica === 'dead')).toMatchObject({
       circuit: 'open',
       eligible: false,
       reported: { state: 'READY' },
     });
     for (let i = 0; i < 5; i++) expect(r.pick('gpu-east')).toBe('alive');
+    // Half-open after 1 s, but its recent failures keep it last in line until they age out.
     advance(1000);
+    expect(r.snapshot().find((v) => v.replica === 'dead')?.circuit).toBe('half-open');
+    expect(r.pick('gpu-east')).toBe('alive');
+    advance(9001);
     const probe = r.acquire('gpu-east') as { replica: string; release(o?: string): void };
-    expect(probe.replica).toBe('dead'); // half-open: one probe
+    expect(probe.replica).toBe('dead'); // the one probe
     expect(r.pick('gpu-east')).toBe('alive'); // the probe is out: nothing else goes there
     probe.release('ok');
     expect(r.snapshot().find((v) => v.replica === 'dead')?.circuit).toBe('closed');
