@@ -14,6 +14,7 @@ export { InFlightLedger, OUTCOME_WINDOW_MS } from './in-flight-ledger.ts';
 export { type PickOptions, pickReplica } from './pick.ts';
 export { type ReplicaEntry, ReplicaTable } from './replica-table.ts';
 export {
+  pickView,
   type ReplicaView,
   type StalePolicy,
   type ViewOptions,

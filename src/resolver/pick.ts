@@ -32,7 +32,8 @@ const FAIL_OPEN_ORDER: Readonly<Record<ReplicaState, number>> = {
  * Power of two choices on score among READY and WARMING replicas (WARMING weighted down for
  * slow start); COLD, STALE_RULES, DRAINING, OFFLINE, SATURATED and UNHEALTHY are excluded. When
  * all are excluded it fails open to the least bad state class present, still choosing by score
- * between two at random so the load spreads over that class; OFFLINE never serves.
+ * between two at random so the load spreads over that class; OFFLINE never serves. Between two
+ * of equal score, the one with fewer requests waiting and running wins.
  * Returns `undefined` only when there is nothing to pick.
  */
 export function pickReplica(
@@ -67,5 +68,15 @@ function twoChoices(
   if (second >= first) second++;
   const a = candidates[first] as ReplicaEntry;
   const b = candidates[second] as ReplicaEntry;
-  return load(b) < load(a) ? b : a;
+  const la = load(a);
+  const lb = load(b);
+  // Equal scores (both full, say: a latency over its target everywhere in a burst) say nothing;
+  // the requests each has waiting and running still do.
+  if (lb === la) return pending(b) < pending(a) ? b : a;
+  return lb < la ? b : a;
+}
+
+/** Requests a replica reported waiting and running (0 when it reported neither). */
+function pending(r: ReplicaEntry): number {
+  return (r.report.queue ?? 0) + (r.report.running ?? 0);
 }

@@ -7,9 +7,9 @@ import {
   type MqttConnectionOptions,
 } from '../mqtt/index.ts';
 import { decodeReport, decodeServableSet, type SaturationReport } from '../report/index.ts';
-import { type PickOptions, pickReplica } from './pick.ts';
+import type { PickOptions } from './pick.ts';
 import { type ReplicaEntry, ReplicaTable } from './replica-table.ts';
-import type { ReplicaView } from './replica-view.ts';
+import { pickView, type ReplicaView } from './replica-view.ts';
 import { ServableTable, type ServeWant } from './servable-table.ts';
 import { type Lease, Steering, type SteeringOptions } from './steering.ts';
 
@@ -170,14 +170,8 @@ export class Resolver {
     return this.steering.view(this.table.replicas(now, cluster), now);
   }
 
-  /** Among `views`, the eligible ones, by the usual choice on state and score. */
   private choose(views: readonly ReplicaView[]): ReplicaView | undefined {
-    const eligible = views.filter((v) => v.eligible);
-    const picked = pickReplica(
-      eligible.map((v) => v.entry),
-      this.options.pick,
-    );
-    return picked === undefined ? undefined : eligible.find((v) => v.entry === picked);
+    return pickView(views, this.options.pick);
   }
 
   private able(cluster: string, want: ServeWant) {

@@ -94,7 +94,7 @@ export class Steering {
         open = false;
         const at = clock();
         this.ledger.finish(key, id, outcome === 'ok', at);
-        breaker?.ended(outcome === 'ok', at);
+        breaker?.ended(outcome === 'ok', at, now);
       },
     };
   }

@@ -18,6 +18,7 @@ export {
 } from './collectors/index.ts';
 export {
   type Extractor,
+  firstHistogram,
   firstOf,
   genericPreset,
   METRIC_PRESETS,

@@ -12,6 +12,10 @@ export interface MetricPreset {
   /**
    * Cumulative request latency: a total and a count whose deltas between two scrapes give the
    * mean latency of the requests finished in between; `toMs` converts the total to milliseconds.
+   * The time requests spent being served (queue wait left out) where the server reports it:
+   * waiting is the queue signal's to show, and counting it twice makes every replica look full
+   * in a burst (the steering simulation's burst scenario: 1.2–1.4× the oracle's p99 with
+   * end-to-end latency, 1.03× with served time).
    */
   readonly latency?: {
     readonly total: Extractor;
@@ -39,6 +43,25 @@ export function maxOf(name: string): Extractor {
     const samples = metrics.get(name);
     if (samples === undefined || samples.length === 0) return undefined;
     return Math.max(...samples.map((s) => s.value));
+  };
+}
+
+/**
+ * The sum and count of the first of `names` (histograms or summaries) the server reports, taken
+ * together so they always come from the same metric.
+ */
+export function firstHistogram(...names: string[]): { total: Extractor; count: Extractor } {
+  const chosen = (metrics: MetricSamples) =>
+    names.find((n) => metrics.has(`${n}_sum`) && metrics.has(`${n}_count`));
+  return {
+    total: (metrics) => {
+      const name = chosen(metrics);
+      return name === undefined ? undefined : sumOf(`${name}_sum`)(metrics);
+    },
+    count: (metrics) => {
+      const name = chosen(metrics);
+      return name === undefined ? undefined : sumOf(`${name}_count`)(metrics);
+    },
   };
 }
 
@@ -93,9 +116,9 @@ export const METRIC_PRESETS: Readonly<Record<string, MetricPreset>> = Object.fre
     running: sumOf('vllm:num_requests_running'),
     // V1 engines report kv_cache_usage_perc; V0 reported gpu_cache_usage_perc.
     kvCache: firstOf(maxOf('vllm:kv_cache_usage_perc'), maxOf('vllm:gpu_cache_usage_perc')),
+    // V1: time in the RUNNING phase; V0 has only end-to-end latency.
     latency: {
-      total: sumOf('vllm:e2e_request_latency_seconds_sum'),
-      count: sumOf('vllm:e2e_request_latency_seconds_count'),
+      ...firstHistogram('vllm:request_inference_time_seconds', 'vllm:e2e_request_latency_seconds'),
       toMs: 1000,
     },
     // One series per finished_reason; V1 has an "error" reason (V0 has none: no error rate).
@@ -119,8 +142,7 @@ export const METRIC_PRESETS: Readonly<Record<string, MetricPreset>> = Object.fre
     queue: sumOf('tgi_queue_size'),
     running: sumOf('tgi_batch_current_size'),
     latency: {
-      total: sumOf('tgi_request_duration_sum'),
-      count: sumOf('tgi_request_duration_count'),
+      ...firstHistogram('tgi_request_inference_duration', 'tgi_request_duration'),
       toMs: 1000,
     },
     requests: sumOf('tgi_request_count'),

@@ -18,7 +18,10 @@ export interface Signals {
   readonly kvCache?: Reading;
   /** GPU utilisation, 0–1. */
   readonly gpu?: Reading;
-  /** Recent mean request latency, ms (what queue and in-flight counts cannot show: a slow replica). */
+  /**
+   * Recent mean time requests spent being served, ms — end to end where the server reports no
+   * more (what queue and in-flight counts cannot show: a slow replica).
+   */
   readonly latency?: Reading;
   /**
    * Requests the server finished per second, recently (not part of the score: it is what weighted

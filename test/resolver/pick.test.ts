@@ -25,6 +25,19 @@ describe('pickReplica', () => {
     expect(pickReplica(replicas, { random: cycle(0.9, 0.9) })?.report.replica).toBe('b');
   });
 
+  test('between equal scores, the one with fewer requests waiting and running', () => {
+    const busy = {
+      ...entry('busy', 'READY', 1),
+      report: { ...entry('busy', 'READY', 1).report, queue: 9, running: 16 },
+    };
+    const calm = {
+      ...entry('calm', 'READY', 1),
+      report: { ...entry('calm', 'READY', 1).report, queue: 0, running: 3 },
+    };
+    for (const random of [cycle(0, 0), cycle(0.9, 0.9)])
+      expect(pickReplica([busy, calm], { random })?.report.replica).toBe('calm');
+  });
+
   test('never picks COLD, STALE_RULES, DRAINING, SATURATED, UNHEALTHY or OFFLINE while a READY one exists', () => {
     const replicas = ['COLD', 'STALE_RULES', 'DRAINING', 'SATURATED', 'UNHEALTHY', 'OFFLINE'].map(
       (s, i) => entry(`x${i}`, s as ReplicaState, 0),

@@ -40,18 +40,45 @@ describe('InFlightLedger and the combined score', () => {
         staleAfterMs: 10_000,
         stalePolicy: 'saturated',
       })[0];
-    const first = view(report('r1', { at: T0, score: 0.5 }), T0 + 40);
-    expect(first).toMatchObject({ inFlight: 4, unseen: 3, reported: { score: 0.5 } });
-    expect(first?.score).toBeCloseTo(0.8, 9);
+    const first = view(report('r1', { at: T0, score: 0.5, running: 1 }), T0 + 40);
+    expect(first).toMatchObject({ inFlight: 4, sinceReport: 3, reported: { score: 0.5 } });
+    expect(first?.score).toBeCloseTo(0.8, 9); // 0.5 + 3 / capacity 10
+    expect(first?.entry.report.running).toBe(4); // the 1 it reported and the 3 sent since
     // A newer report (made at T0 + 25) replaces only the reported part: the request sent after it
     // still counts, and the ones it has seen are not counted twice.
     const second = view(report('r1', { at: T0 + 25, score: 0.7, seq: 2 }), T0 + 60);
-    expect(second).toMatchObject({ inFlight: 4, unseen: 1, reported: { seq: 2 } });
+    expect(second).toMatchObject({ inFlight: 4, sinceReport: 1, reported: { seq: 2 } });
     expect(second?.score).toBeCloseTo(0.8, 9);
-    // Finishing is idempotent and forgets the request.
-    ledger.finish(key, before);
-    ledger.finish(key, before);
+    // One it had seen finishes: the host's load has fallen since its report, and so does the score.
+    ledger.finish(key, before, true, T0 + 70);
+    ledger.finish(key, before, true, T0 + 75); // idempotent
     expect(ledger.inFlight(key)).toBe(3);
+    const third = view(report('r1', { at: T0 + 25, score: 0.7, seq: 2 }), T0 + 80);
+    expect(third?.sinceReport).toBe(0);
+    expect(third?.score).toBeCloseTo(0.7, 9);
+  });
+
+  test('a steady stream is not counted twice when reports are sparser than requests are long', () => {
+    // Requests of 100 ms, one every 50 ms, and a report every 5 s: whatever is in flight now was
+    // sent after the report, but as many finished since — the host's load has not changed.
+    const ledger = new InFlightLedger();
+    const key = 'gpu-east/r1';
+    const open: number[] = [];
+    let t = T0 - 1000;
+    for (; t < T0 + 3000; t += 50) {
+      open.push(ledger.start(key, t));
+      if (open.length > 2) ledger.finish(key, open.shift() as number, true, t);
+    }
+    const [v] = viewReplicas(
+      [{ report: report('r1', { at: T0, score: 0.3 }), receivedAt: T0 }],
+      ledger,
+      () => undefined,
+      t,
+      { staleAfterMs: 10_000, stalePolicy: 'saturated' },
+    );
+    expect(v?.inFlight).toBe(2);
+    expect(v?.sinceReport).toBe(0);
+    expect(v?.score).toBeCloseTo(0.3, 9);
   });
 
   test('a host clock running ahead cannot hide requests: the earlier of report time and arrival', () => {
@@ -64,7 +91,7 @@ describe('InFlightLedger and the combined score', () => {
       T0 + 200,
       { staleAfterMs: 10_000, stalePolicy: 'saturated' },
     );
-    expect(v?.unseen).toBe(0); // sent before the report arrived: it could have counted it
+    expect(v?.sinceReport).toBe(0); // sent before the report arrived: it could have counted it
     const [w] = viewReplicas(
       [{ report: report('r1', { at: T0 + 5_000 }), receivedAt: T0 + 50 }],
       ledger,
@@ -72,9 +99,9 @@ describe('InFlightLedger and the combined score', () => {
       T0 + 200,
       { staleAfterMs: 10_000, stalePolicy: 'saturated' },
     );
-    // Sent after the report arrived: unseen, although the host's clock (5 s ahead) says the
+    // Sent after the report arrived: not in it, although the host's clock (5 s ahead) says the
     // report is newer — going by report.at alone would have hidden it.
-    expect(w?.unseen).toBe(1);
+    expect(w?.sinceReport).toBe(1);
   });
 });
 
@@ -125,6 +152,31 @@ describe('CircuitBreaker', () => {
     expect(periods).toEqual([1000, 2000, 3000, 3000]);
   });
 
+  test('after a failure one request at a time goes, until one succeeds', () => {
+    const b = new CircuitBreaker({ failures: 3, jitter: 0 });
+    b.sent(T0);
+    b.sent(T0);
+    expect(b.allows(T0)).toBe(true); // no failure yet: as many as wanted
+    b.ended(false, T0 + 5, T0);
+    expect(b.allows(T0 + 5)).toBe(false); // one still out: wait for it
+    b.ended(true, T0 + 10, T0 + 1);
+    expect(b.allows(T0 + 10)).toBe(true); // sent after the failure, succeeded: all clear
+    b.sent(T0 + 10);
+    b.sent(T0 + 10);
+    expect(b.allows(T0 + 10)).toBe(true);
+  });
+
+  test('a success of a request sent before the latest failure does not reset the count', () => {
+    const b = new CircuitBreaker({ failures: 2, baseMs: 1000, jitter: 0 });
+    b.sent(T0); // sent while the replica was fine, finishes fine later
+    b.sent(T0 + 10);
+    b.ended(false, T0 + 15, T0 + 10);
+    b.ended(true, T0 + 100, T0); // older than the failure: says nothing about the replica now
+    b.sent(T0 + 101);
+    b.ended(false, T0 + 105, T0 + 101);
+    expect(b.state(T0 + 105)).toBe('open');
+  });
+
   test('the open period is spread by the jitter', () => {
     const low = new CircuitBreaker({ failures: 1, baseMs: 1000, jitter: 0.2, random: fixed(0) });
     const high = new CircuitBreaker({
@@ -171,11 +223,15 @@ describe('Resolver: accounting, fencing and staleness', () => {
     // Without accounting every pick would go to r1 (lower score) until its next report.
     const picks: string[] = [];
     for (let i = 0; i < 6; i++) picks.push((r.acquire('gpu-east') as { replica: string }).replica);
-    expect(picks).toEqual(['r1', 'r1', 'r2', 'r1', 'r2', 'r1']);
-    expect(r.snapshot().map((v) => [v.replica, v.inFlight, v.unseen, v.score])).toEqual([
-      ['r1', 4, 4, 0.5],
-      ['r2', 2, 2, 0.4],
+    // Each request adds 1/capacity (0.1); at equal scores the one with fewer requests wins.
+    expect(picks).toEqual(['r1', 'r2', 'r1', 'r2', 'r1', 'r2']);
+    const rows = r.snapshot().map((v) => [v.replica, v.inFlight, v.sinceReport, v.score]);
+    expect(rows.map((row) => row.slice(0, 3))).toEqual([
+      ['r1', 3, 3],
+      ['r2', 3, 3],
     ]);
+    expect(rows[0]?.[3] as number).toBeCloseTo(0.4, 9);
+    expect(rows[1]?.[3] as number).toBeCloseTo(0.5, 9);
   });
 
   test('one failed request already steers away: its error ratio counts in the score', () => {

@@ -21,6 +21,7 @@ const CASES: Array<[file: string, preset: string, expected: Expected]> = [
     // vllm:num_requests_waiting{model_name="facebook/opt-125m"} 0.0
     // vllm:num_requests_running{model_name="facebook/opt-125m"} 0.0
     // vllm:gpu_cache_usage_perc{model_name="facebook/opt-125m"} 0.0   (V0's name)
+    // V0 has no inference-time histogram: end to end,
     // vllm:e2e_request_latency_seconds_count … 1.0, _sum … 0.5034303665161133 → 503.43… ms
     // vllm:request_success_total{finished_reason="length",…} 1.0; no "error" reason in V0
     'vllm-v0-0.5-era-datadog-integrations-core.prom',
@@ -29,13 +30,14 @@ const CASES: Array<[file: string, preset: string, expected: Expected]> = [
       queue: 0,
       running: 0,
       kvCache: 0,
-      latency: { count: 1, totalMs: 503.4303665161133 },
+      latency: { count: 1, totalMs: 0.5034303665161133 * 1000 },
       counters: { requests: 1 },
     },
   ],
   [
     // V1, engine="0": waiting 0.0, running 0.0, kv_cache_usage_perc 0.0
-    // e2e_request_latency_seconds_count 10.0, _sum 10.448294162750244 → 10,448.29… ms
+    // request_inference_time_seconds_count 10.0, _sum 10.171858944000064 → 10,171.85… ms
+    // (time being served; the e2e histogram's 10.448… s includes queue wait)
     // request_success_total: stop 0 + length 10 + abort 0 + error 0 + repetition 0 = 10; error 0
     'vllm-v1-0.29.0-t4-qwen2.5-1.5b-inferstack.prom',
     'vllm',
@@ -43,13 +45,13 @@ const CASES: Array<[file: string, preset: string, expected: Expected]> = [
       queue: 0,
       running: 0,
       kvCache: 0,
-      latency: { count: 10, totalMs: 10448.294162750244 },
+      latency: { count: 10, totalMs: 10.171858944000064 * 1000 },
       counters: { requests: 10, errors: 0 },
     },
   ],
   [
     // V1, engine="0": waiting 0.0, running 0.0, kv_cache_usage_perc 0.0
-    // e2e_request_latency_seconds_count 26.0, _sum 1837.7475888729095 → 1,837,747.58… ms
+    // request_inference_time_seconds_count 26.0, _sum 1826.7052117552375 → 1,826,705.21… ms
     // request_success_total: stop 26 + 0 + 0 + 0 + 0 = 26; error 0
     'vllm-v1-deepseek-v4-flash-specdecode-lmswitch.prom',
     'vllm',
@@ -57,20 +59,21 @@ const CASES: Array<[file: string, preset: string, expected: Expected]> = [
       queue: 0,
       running: 0,
       kvCache: 0,
-      latency: { count: 26, totalMs: 1837747.5888729095 },
+      latency: { count: 26, totalMs: 1826.7052117552375 * 1000 },
       counters: { requests: 26, errors: 0 },
     },
   ],
   [
     // tgi_queue_size 0, tgi_batch_current_size 0 (TGI has no KV-cache gauge)
-    // tgi_request_duration_count 109, _sum 541.2140316159999 → 541,214.03… ms
+    // tgi_request_inference_duration_count 109, _sum 245.91743839099996 → 245,917.43… ms
+    // (tgi_request_duration, 541.21… s, includes validation and queue time)
     // tgi_request_count 111; tgi_request_failure{err="validation"} 2 is the client's → 0 errors
     'tgi-datadog-integrations-core.prom',
     'tgi',
     {
       queue: 0,
       running: 0,
-      latency: { count: 109, totalMs: 541214.0316159999 },
+      latency: { count: 109, totalMs: 245.91743839099996 * 1000 },
       counters: { requests: 111, errors: 0 },
     },
   ],

@@ -3,6 +3,8 @@ export interface ChartRow {
   readonly name: string;
   readonly p50: number;
   readonly p99: number;
+  /** A second label line under the name (e.g. failed requests). */
+  readonly note?: string;
 }
 
 /**
@@ -10,8 +12,31 @@ export interface ChartRow {
  * Hand-written because it is twenty lines; a charting dependency would outweigh it.
  */
 export function latencyChart(rows: readonly ChartRow[], title: string): string {
-  const width = 900;
+  return latencyPanels([{ rows, title }]);
+}
+
+/** Several {@linkcode latencyChart} panels, one under the other, in one SVG document. */
+export function latencyPanels(
+  panels: ReadonlyArray<{ readonly rows: readonly ChartRow[]; readonly title: string }>,
+): string {
+  const width = 1100;
   const height = 420;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height * panels.length}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+  ];
+  panels.forEach((p, k) => {
+    parts.push(
+      `<g transform="translate(0 ${k * height})">`,
+      ...panel(p.rows, p.title, width, height),
+      '</g>',
+    );
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+function panel(rows: readonly ChartRow[], title: string, width: number, height: number): string[] {
   const left = 70;
   const bottom = 90;
   const top = 50;
@@ -26,21 +51,23 @@ export function latencyChart(rows: readonly ChartRow[], title: string): string {
   const group = (width - left - 20) / rows.length;
   const bar = Math.min(36, group / 3);
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
-    `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${width / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(title)}</text>`,
     `<line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotH}" stroke="black"/>`,
     `<line x1="${left}" y1="${top + plotH}" x2="${width - 20}" y2="${top + plotH}" stroke="black"/>`,
   ];
-  for (let decade = 10 ** Math.floor(Math.log10(min)); decade <= max * 1.5; decade *= 10) {
-    if (decade < min) continue;
-    parts.push(
-      `<line x1="${left - 4}" y1="${y(decade)}" x2="${width - 20}" y2="${y(decade)}" stroke="#ddd"/>`,
-    );
-    parts.push(
-      `<text x="${left - 8}" y="${y(decade) + 4}" text-anchor="end">${decade >= 1000 ? `${decade / 1000} s` : `${decade} ms`}</text>`,
-    );
-  }
+  // Gridlines at 1, 2 and 5 of each decade when the range is narrow, at each decade otherwise.
+  const steps = Math.log10(max * 1.5) - Math.log10(min) < 2 ? [1, 2, 5] : [1];
+  for (let decade = 10 ** Math.floor(Math.log10(min)); decade <= max * 1.5; decade *= 10)
+    for (const step of steps) {
+      const tick = decade * step;
+      if (tick < min || tick > max * 1.5) continue;
+      parts.push(
+        `<line x1="${left - 4}" y1="${y(tick)}" x2="${width - 20}" y2="${y(tick)}" stroke="#ddd"/>`,
+      );
+      parts.push(
+        `<text x="${left - 8}" y="${y(tick) + 4}" text-anchor="end">${tick >= 1000 ? `${tick / 1000} s` : `${tick} ms`}</text>`,
+      );
+    }
   rows.forEach((r, k) => {
     const x = left + k * group + group / 2;
     for (const [value, dx, color] of [
@@ -55,17 +82,20 @@ export function latencyChart(rows: readonly ChartRow[], title: string): string {
       );
     }
     parts.push(
-      `<text x="${x}" y="${top + plotH + 18}" text-anchor="middle">${escapeXml(r.name)}</text>`,
+      `<text x="${x}" y="${top + plotH + 18}" text-anchor="middle" font-size="11">${escapeXml(r.name)}</text>`,
     );
+    if (r.note)
+      parts.push(
+        `<text x="${x}" y="${top + plotH + 33}" text-anchor="middle" font-size="11" fill="#b2182b">${escapeXml(r.note)}</text>`,
+      );
   });
   parts.push(
-    `<rect x="${width - 180}" y="${top}" width="12" height="12" fill="#6baed6"/><text x="${width - 162}" y="${top + 10}">p50 latency (ms)</text>`,
+    `<rect x="${left + 10}" y="${top - 20}" width="12" height="12" fill="#6baed6"/><text x="${left + 28}" y="${top - 10}">p50 latency (ms)</text>`,
   );
   parts.push(
-    `<rect x="${width - 180}" y="${top + 18}" width="12" height="12" fill="#08519c"/><text x="${width - 162}" y="${top + 28}">p99 latency (ms)</text>`,
+    `<rect x="${left + 150}" y="${top - 20}" width="12" height="12" fill="#08519c"/><text x="${left + 168}" y="${top - 10}">p99 latency (ms)</text>`,
   );
-  parts.push('</svg>');
-  return parts.join('\n');
+  return parts;
 }
 
 function escapeXml(text: string): string {

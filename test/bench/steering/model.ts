@@ -9,6 +9,25 @@ export interface ReplicaSpec {
   readonly meanServiceMs: number;
   /** Until this time the model is not loaded: requests wait (and the replica reports COLD). */
   readonly readyAt: number;
+  /** From `from`, every request takes `factor` times as long (a GPU throttled to 1/factor speed). */
+  readonly slowdown?: { readonly from: number; readonly factor: number };
+  /**
+   * Between `from` and `until` it accepts requests and fails each after `failMs`, while its own
+   * metrics (queue, running) look idle: its reports still say READY.
+   */
+  readonly failing?: { readonly from: number; readonly until: number; readonly failMs: number };
+}
+
+/** The mean service time of `spec` at `now`, ms. */
+export function serviceMs(spec: ReplicaSpec, now: number): number {
+  return (
+    spec.meanServiceMs * (spec.slowdown && now >= spec.slowdown.from ? spec.slowdown.factor : 1)
+  );
+}
+
+/** Whether `spec` fails every request at `now`. */
+export function failingAt(spec: ReplicaSpec, now: number): boolean {
+  return spec.failing !== undefined && now >= spec.failing.from && now < spec.failing.until;
 }
 
 /** What every policy can see of a replica; the oracle and the scrapers read it, others must not. */
@@ -24,13 +43,26 @@ export interface Policy {
   /** Called once before the run with the replicas and a seeded random source. */
   init(sim: SimulationHandle): void;
   pick(now: number, resolver: number): number;
+  /** The request `id` from `resolver` went to replica `i` (after `pick`). */
+  onSent?(i: number, resolver: number, id: number, now: number): void;
   /** Optional periodic work (scrapes, evaluation loops); `tickMs` says how often. */
   readonly tickMs?: number;
   tick?(now: number): void;
   /** Load changed at replica `i` (a request queued, started or finished). */
   onLoadChange?(i: number, now: number): void;
-  /** A request this resolver sent to replica `i` finished after `latencyMs`. */
-  onDone?(i: number, resolver: number, now: number, latencyMs: number): void;
+  /**
+   * Request `id` this resolver sent to replica `i` finished after `latencyMs` (of which
+   * `servedMs` being served, the rest waiting), well or not.
+   */
+  onDone?(
+    i: number,
+    resolver: number,
+    now: number,
+    latencyMs: number,
+    id: number,
+    ok: boolean,
+    servedMs: number,
+  ): void;
 }
 
 /** What a policy may use from the running simulation. */
@@ -46,6 +78,8 @@ export interface SimulationOptions {
   readonly replicas: readonly ReplicaSpec[];
   /** Requests per second. */
   readonly rate: number;
+  /** Bursts: `factor` times the rate for `lengthMs` at the start of every `everyMs`. */
+  readonly burst?: { readonly everyMs: number; readonly lengthMs: number; readonly factor: number };
   readonly durationMs: number;
   /** Independent proxies the arrivals are spread over (for local-knowledge policies). */
   readonly resolvers: number;
@@ -54,24 +88,38 @@ export interface SimulationOptions {
 
 type Event =
   | { kind: 'arrival' }
-  | { kind: 'complete'; replica: number; request: Request }
+  | { kind: 'complete'; replica: number; request: Request; started: number }
+  | { kind: 'fail'; replica: number; request: Request }
   | { kind: 'ready'; replica: number }
   | { kind: 'tick' }
   | { kind: 'call'; fn: () => void };
 
 interface Request {
+  readonly id: number;
   readonly arrival: number;
   readonly resolver: number;
 }
 
-/** Runs one policy over the workload and returns every request's latency, ms. */
-export function simulate(policy: Policy, options: SimulationOptions): number[] {
+/** What a run gives: every successful request's latency (ms), and how many failed. */
+export interface SimulationResult {
+  readonly latencies: number[];
+  readonly failures: number;
+}
+
+/** Runs one policy over the workload. */
+export function simulate(policy: Policy, options: SimulationOptions): SimulationResult {
   const random = seededRandom(options.seed);
   const serviceRandom = seededRandom(options.seed * 31 + 7);
   const events = new EventQueue<Event>();
   const loads: ReplicaLoad[] = options.replicas.map((spec) => ({ spec, queued: 0, running: 0 }));
   const queues: Request[][] = options.replicas.map(() => []);
   const latencies: number[] = [];
+  let failures = 0;
+  let nextId = 0;
+  const rateAt = (now: number) =>
+    options.burst && now % options.burst.everyMs < options.burst.lengthMs
+      ? options.rate * options.burst.factor
+      : options.rate;
   const handle: SimulationHandle = {
     replicas: loads,
     random: seededRandom(options.seed * 17 + 3),
@@ -86,10 +134,11 @@ export function simulate(policy: Policy, options: SimulationOptions): number[] {
       const request = queue.shift() as Request;
       load.queued--;
       load.running++;
-      events.push(now + exponential(serviceRandom, load.spec.meanServiceMs), {
+      events.push(now + exponential(serviceRandom, serviceMs(load.spec, now)), {
         kind: 'complete',
         replica: i,
         request,
+        started: now,
       });
     }
     policy.onLoadChange?.(i, now);
@@ -108,16 +157,45 @@ export function simulate(policy: Policy, options: SimulationOptions): number[] {
         if (now > options.durationMs) break;
         const resolver = Math.floor(random() * options.resolvers);
         const i = policy.pick(now, resolver);
-        (queues[i] as Request[]).push({ arrival: now, resolver });
-        (loads[i] as ReplicaLoad).queued++;
-        startNext(i, now);
-        events.push(now + exponential(random, 1000 / options.rate), { kind: 'arrival' });
+        const request = { id: nextId++, arrival: now, resolver };
+        policy.onSent?.(i, resolver, request.id, now);
+        const spec = (loads[i] as ReplicaLoad).spec;
+        if (failingAt(spec, now) && spec.failing)
+          events.push(now + spec.failing.failMs, { kind: 'fail', replica: i, request });
+        else {
+          (queues[i] as Request[]).push(request);
+          (loads[i] as ReplicaLoad).queued++;
+          startNext(i, now);
+        }
+        events.push(now + exponential(random, 1000 / rateAt(now)), { kind: 'arrival' });
+        break;
+      }
+      case 'fail': {
+        failures++;
+        const { request } = event;
+        policy.onDone?.(
+          event.replica,
+          request.resolver,
+          now,
+          now - request.arrival,
+          request.id,
+          false,
+          now - request.arrival,
+        );
         break;
       }
       case 'complete': {
         (loads[event.replica] as ReplicaLoad).running--;
         latencies.push(now - event.request.arrival);
-        policy.onDone?.(event.replica, event.request.resolver, now, now - event.request.arrival);
+        policy.onDone?.(
+          event.replica,
+          event.request.resolver,
+          now,
+          now - event.request.arrival,
+          event.request.id,
+          true,
+          now - event.started,
+        );
         startNext(event.replica, now);
         break;
       }
@@ -134,5 +212,5 @@ export function simulate(policy: Policy, options: SimulationOptions): number[] {
         break;
     }
   }
-  return latencies;
+  return { latencies, failures };
 }

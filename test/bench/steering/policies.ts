@@ -1,12 +1,24 @@
 import type { Clock } from '../../../src/clock/index.ts';
 import type { SaturationReport } from '../../../src/report/index.ts';
-import { pickReplica, type ReplicaEntry } from '../../../src/resolver/index.ts';
+import {
+  type Lease,
+  pickReplica,
+  pickView,
+  type ReplicaEntry,
+  Steering,
+} from '../../../src/resolver/index.ts';
 import {
   PublishPolicy,
   ReplicaStateMachine,
   type Thresholds,
 } from '../../../src/saturation/index.ts';
-import type { Policy, ReplicaLoad, SimulationHandle } from './model.ts';
+import {
+  failingAt,
+  type Policy,
+  type ReplicaLoad,
+  type SimulationHandle,
+  serviceMs,
+} from './model.ts';
 
 /** Power of two choices on `load` among `candidates` (indices). */
 function twoChoices(
@@ -109,13 +121,11 @@ export function pullScrape(intervalMs = 50): Policy {
 export function oracle(): Policy {
   let sim: SimulationHandle;
   const expectedWait = (r: ReplicaLoad, now: number) => {
+    if (failingAt(r.spec, now)) return Number.POSITIVE_INFINITY;
     const ahead = r.queued + r.running + 1;
     const startDelay = Math.max(0, r.spec.readyAt - now);
-    return (
-      startDelay +
-      (Math.max(0, ahead - r.spec.slots) / r.spec.slots) * r.spec.meanServiceMs +
-      r.spec.meanServiceMs
-    );
+    const mean = serviceMs(r.spec, now);
+    return startDelay + (Math.max(0, ahead - r.spec.slots) / r.spec.slots) * mean + mean;
   };
   return {
     name: 'oracle',
@@ -137,22 +147,34 @@ export function oracle(): Policy {
   };
 }
 
+/** Options for {@linkcode filament}. */
+export interface FilamentSimOptions {
+  /**
+   * Each resolver counts its own requests in flight and fences replicas whose requests fail (the
+   * real `Steering`: `Resolver.acquire` and `Lease.release`); without, every pick is the report
+   * alone (`Resolver.pick`).
+   */
+  readonly accounting: boolean;
+  readonly publish?: { heartbeatMs: number; minGapMs: number; scoreStep: number };
+  readonly deliveryMs?: number;
+  readonly evaluateMs?: number;
+}
+
 /**
  * filament: every replica's sidecar pushes its load into the real `ReplicaStateMachine`
- * (as ReportLoad does), publishes through the real `PublishPolicy`, the report reaches the
- * resolvers `deliveryMs` later (MQTT), and each pick is the real `pickReplica`.
+ * (as ReportLoad does; a throttled GPU as nvidia-smi's hardware slowdown would show it),
+ * publishes through the real `PublishPolicy`, the report reaches the resolvers `deliveryMs`
+ * later (MQTT), and each pick is the real `pickReplica` — over the real `Steering` view when
+ * `accounting` is on, one per resolver.
  */
 export function filament(
   name: string,
   thresholds: Thresholds,
-  publish: { heartbeatMs: number; minGapMs: number; scoreStep: number } = {
-    heartbeatMs: 5000,
-    minGapMs: 50,
-    scoreStep: 0.1,
-  },
-  deliveryMs = 2,
-  evaluateMs = 100,
+  options: FilamentSimOptions,
 ): Policy {
+  const publish = options.publish ?? { heartbeatMs: 5000, minGapMs: 50, scoreStep: 0.1 };
+  const deliveryMs = options.deliveryMs ?? 2;
+  const evaluateMs = options.evaluateMs ?? 100;
   let sim: SimulationHandle;
   let now = 0;
   const clock: Clock = { now: () => now, setTimeout: () => ({ cancel: () => {} }) };
@@ -162,6 +184,8 @@ export function filament(
   // What each model server reports as its recent mean latency (an EWMA of finished requests).
   let latency: Array<{ value: number; at: number } | undefined> = [];
   const table = new Map<number, ReplicaEntry>();
+  let steering: Steering[] = [];
+  const leases = new Map<number, Lease>();
   const evaluate = (i: number, at: number) => {
     now = at;
     const r = sim.replicas[i] as ReplicaLoad;
@@ -177,6 +201,8 @@ export function filament(
         ...(latency[i] !== undefined && at - (latency[i]?.at ?? 0) < 2000
           ? { latency: { value: latency[i]?.value as number, at } }
           : {}),
+        // nvidia-smi shows a hardware slowdown: the sidecar counts it as half the speed lost.
+        ...(r.spec.slowdown && at >= r.spec.slowdown.from ? { throttled: { value: 0.5, at } } : {}),
       },
     });
     const policy = policies[i] as PublishPolicy;
@@ -190,6 +216,9 @@ export function filament(
       score: assessment.score,
       seq: seq[i] as number,
       at,
+      capacity: thresholds.maxConcurrency,
+      queue: r.queued,
+      running: r.running,
     };
     sim.schedule(at + deliveryMs, () => table.set(i, { report, receivedAt: at + deliveryMs }));
   };
@@ -206,6 +235,8 @@ export function filament(
       seq = s.replicas.map(() => 0);
       latency = s.replicas.map(() => undefined);
       for (const [i, r] of s.replicas.entries()) indexOf.set(r.spec.name, i);
+      steering = [];
+      leases.clear();
     },
     tick(at) {
       for (let i = 0; i < sim.replicas.length; i++) evaluate(i, at);
@@ -213,19 +244,45 @@ export function filament(
     onLoadChange(i, at) {
       evaluate(i, at);
     },
-    onDone(i, _resolver, at, latencyMs) {
+    onDone(i, _resolver, at, _latencyMs, id, ok, servedMs) {
+      now = at;
+      leases.get(id)?.release(ok ? 'ok' : 'error');
+      leases.delete(id);
+      // The server's own latency metric counts what it served.
+      if (!ok) return;
       const previous = latency[i];
       latency[i] = {
         value:
-          previous === undefined ? latencyMs : previous.value + 0.1 * (latencyMs - previous.value),
+          previous === undefined ? servedMs : previous.value + 0.1 * (servedMs - previous.value),
         at,
       };
     },
-    pick() {
-      const picked = pickReplica(entries(), { random: sim.random });
-      return picked
-        ? (indexOf.get(picked.report.replica) as number)
+    pick(at, resolver) {
+      now = at;
+      if (!options.accounting) {
+        const choice = pickReplica(entries(), { random: sim.random });
+        return choice
+          ? (indexOf.get(choice.report.replica) as number)
+          : Math.floor(sim.random() * sim.replicas.length);
+      }
+      let mine = steering[resolver];
+      if (mine === undefined) {
+        mine = new Steering({ circuitBreaker: { random: sim.random } });
+        steering[resolver] = mine;
+      }
+      const view = pickView(mine.view(entries(), at), { random: sim.random });
+      return view
+        ? (indexOf.get(view.replica) as number)
         : Math.floor(sim.random() * sim.replicas.length);
+    },
+    onSent(i, resolver, id, at) {
+      const mine = steering[resolver];
+      if (mine === undefined) return;
+      const r = sim.replicas[i] as ReplicaLoad;
+      leases.set(
+        id,
+        mine.lease({ cluster: 'sim', replica: r.spec.name }, at, () => now),
+      );
     },
   };
 }
