@@ -187,7 +187,7 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
     },
     orca: { listen: c.orca.listen ?? null, maxConnections: c.orca.max_connections },
     inventory: inventoryConfig(c.inventory, c.saturation),
-    saturation: saturationConfig(c.saturation),
+    saturation: saturationConfig(c.saturation, c.inventory.url as string | undefined),
   };
 }
 
@@ -242,6 +242,7 @@ function saturationConfig(
       errors_total?: string;
     };
   },
+  inventoryUrl: string | undefined,
 ): Config['saturation'] {
   const n = (key: string) => s[key] as number;
   const g = s.generic ?? {};
@@ -287,6 +288,51 @@ function saturationConfig(
     minGapMs: n('min_gap_ms'),
     scoreStep: n('score_step'),
     reportExpirySeconds: n('report_expiry_seconds'),
+    canary: canaryConfig(
+      s.preset as string,
+      s.canary as Record<string, unknown>,
+      inventoryUrl ?? (s.metrics_url ? new URL(s.metrics_url as string).origin : undefined),
+    ),
+  };
+}
+
+function canaryConfig(
+  preset: string,
+  c: Record<string, unknown>,
+  serverUrl: string | undefined,
+): Config['saturation']['canary'] {
+  if (c.enabled !== true) return null;
+  if (serverUrl === undefined)
+    throw new ConfigError([
+      "saturation.canary: needs the model server's URL (inventory.url or saturation.metrics_url) [required]",
+    ]);
+  const path = c.path as string | undefined;
+  const body = c.body as string | undefined;
+  if ((path === undefined) !== (body === undefined))
+    throw new ConfigError([
+      'saturation.canary: path and body go together (a configured request needs both) [required]',
+    ]);
+  if (path === undefined && (preset === 'triton' || preset === 'generic'))
+    throw new ConfigError([
+      `saturation.canary: the ${preset} preset has no canary of its own: set path and body [required]`,
+    ]);
+  if (body !== undefined)
+    try {
+      JSON.parse(body.replaceAll('{model}', 'm'));
+    } catch (error) {
+      throw new ConfigError([
+        `saturation.canary.body: not JSON once {model} is filled in: ${(error as Error).message} [format]`,
+      ]);
+    }
+  const n = (key: string) => c[key] as number;
+  return {
+    url: serverUrl.replace(/\/+$/, ''),
+    model: (c.model as string | undefined) ?? null,
+    request: path !== undefined && body !== undefined ? { path, body } : null,
+    timeoutMs: n('timeout_ms'),
+    retryMs: n('retry_ms'),
+    idleMs: n('idle_ms'),
+    unhealthyAfter: n('unhealthy_after'),
   };
 }
 

@@ -71,6 +71,13 @@ export const CONFIG_DEFAULTS = deepFreeze({
     min_gap_ms: 50,
     score_step: 0.1,
     report_expiry_seconds: 30,
+    canary: {
+      enabled: false,
+      timeout_ms: 30_000,
+      retry_ms: 2_000,
+      idle_ms: 300_000,
+      unhealthy_after: 5,
+    },
   },
 });
 

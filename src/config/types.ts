@@ -113,6 +113,19 @@ export interface Config {
     readonly minGapMs: number;
     readonly scoreStep: number;
     readonly reportExpirySeconds: number;
+    /** The canary check (null: off). */
+    readonly canary: {
+      /** The model server's base URL the canary goes to. */
+      readonly url: string;
+      /** The model to name; null: the first base model the server has loaded. */
+      readonly model: string | null;
+      /** A configured request (path and JSON body with `{model}`), or null: the preset's. */
+      readonly request: { readonly path: string; readonly body: string } | null;
+      readonly timeoutMs: number;
+      readonly retryMs: number;
+      readonly idleMs: number;
+      readonly unhealthyAfter: number;
+    } | null;
   };
 }
 

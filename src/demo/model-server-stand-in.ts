@@ -3,8 +3,9 @@ import { createServer, type Server } from 'node:http';
 /**
  * A tiny HTTP server standing in for a model server (for the demo and the tests): `/metrics`
  * serves whatever text is set, `/v2/health/ready` and `/v2/models/{name}/ready` answer 200 or
- * 503/404 as set, the inventory endpoints list `served`, and any other path is answered `ok`
- * and counted (a stand-in for inference, for load balancers in front of it).
+ * 503/404 as set, the inventory endpoints list `served`, generation requests (vLLM/SGLang
+ * `/v1/completions`, TGI `/generate`) are answered after `inferenceDelayMs`, and any other path is
+ * answered `ok` and counted (a stand-in for inference, for load balancers in front of it).
  */
 export interface ModelServerStandIn {
   readonly base: string;
@@ -19,6 +20,15 @@ export interface ModelServerStandIn {
   served: StandInModel[];
   /** Requests it has answered as if it were serving inference (any other path, answered 200). */
   readonly hits: () => number;
+  /**
+   * How long a generation request (`POST /v1/completions`, `POST /generate`) takes, ms — a cold
+   * server's first request can take tens of seconds while `/health` answers at once.
+   */
+  inferenceDelayMs: number;
+  /** The status generation requests get (500: a server that fails them). */
+  inferenceStatus: number;
+  /** The bodies of the generation requests it received. */
+  readonly generations: string[];
   close(): Promise<void>;
 }
 
@@ -44,6 +54,9 @@ export async function startModelServerStandIn(): Promise<ModelServerStandIn> {
     ready: false,
     modelsReady: new Map<string, boolean>(),
     served: [] as StandInModel[],
+    inferenceDelayMs: 0,
+    inferenceStatus: 200,
+    generations: [] as string[],
   };
   const server: Server = createServer((request, response) => {
     const url = request.url ?? '/';
@@ -65,6 +78,26 @@ export async function startModelServerStandIn(): Promise<ModelServerStandIn> {
     const model = /^\/v2\/models\/([^/]+)\/ready$/.exec(url)?.[1];
     if (model !== undefined) {
       response.writeHead(state.modelsReady.get(decodeURIComponent(model)) ? 200 : 404).end();
+      return;
+    }
+    if (request.method === 'POST' && (url === '/v1/completions' || url === '/generate')) {
+      let body = '';
+      request.on('data', (c) => {
+        body += String(c);
+      });
+      request.on('end', () => {
+        setTimeout(() => {
+          // Counted when it finishes, as servers count finished requests.
+          state.generations.push(body);
+          response
+            .writeHead(state.inferenceStatus, { 'content-type': 'application/json' })
+            .end(
+              state.inferenceStatus === 200
+                ? JSON.stringify({ choices: [{ text: '!' }], generated_text: '!' })
+                : JSON.stringify({ error: 'the stand-in fails generation requests' }),
+            );
+        }, state.inferenceDelayMs);
+      });
       return;
     }
     // Anything else stands for an inference request (what a load balancer in front sends).

@@ -69,6 +69,7 @@ export class SidecarMetrics {
   readonly reportsPublished: Counter;
   readonly collectorFailures: Counter<'collector'>;
   readonly signalCorrections: Counter<'signal'>;
+  readonly canaryFirstLatency: Gauge;
   readonly streamsCancelled: Counter<'method' | 'reason'>;
   readonly connectionsRefused: Counter<'listener' | 'reason'>;
   readonly inventoryPolls: Counter<'outcome'>;
@@ -135,6 +136,11 @@ export class SidecarMetrics {
       name: 'filament_collector_failures_total',
       help: 'Failed samples, by collector (metrics, readiness, nvidia-smi).',
       labelNames: ['collector'],
+      registers,
+    });
+    this.canaryFirstLatency = new Gauge({
+      name: 'filament_canary_first_latency_seconds',
+      help: "How long the canary that first proved the model server can serve took (a cold start's cost).",
       registers,
     });
     this.signalCorrections = new Counter({

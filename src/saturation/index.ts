@@ -5,6 +5,8 @@
  */
 
 export {
+  CanaryCheck,
+  type CanaryRequest,
   type Collector,
   type CollectorUpdate,
   type Contribution,
@@ -13,6 +15,7 @@ export {
   hostCollector,
   metricsCollector,
   NoNvidiaSmiError,
+  presetCanary,
   readinessCollector,
   SourceAbsentError,
 } from './collectors/index.ts';

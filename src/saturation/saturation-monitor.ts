@@ -149,6 +149,7 @@ export class SaturationMonitor {
     const contributions = this.collectors.map((c) => c.contribution());
     const signals = this.signals(contributions);
     const readiness = contributions.find((c) => c.readiness !== undefined)?.readiness;
+    const canary = contributions.find((c) => c.canary !== undefined)?.canary;
     const completed = contributions.find((c) => c.completed !== undefined)?.completed;
     const models = this.options.models.list();
     const drift = this.options.drift?.() ?? [];
@@ -158,8 +159,14 @@ export class SaturationMonitor {
       contributions.flatMap((c) => c.slowdowns ?? []),
     );
     const assessment = this.machine.update({
-      healthy: (readiness?.healthy ?? true) && drift.length === 0 && faults.length === 0,
-      ready: readiness?.ready ?? (models.length === 0 || models.some((m) => m.ready)),
+      healthy:
+        (readiness?.healthy ?? true) &&
+        drift.length === 0 &&
+        faults.length === 0 &&
+        !(canary?.unhealthy ?? false),
+      ready:
+        (readiness?.ready ?? (models.length === 0 || models.some((m) => m.ready))) &&
+        (canary?.proven ?? true),
       rulesStale: this.options.rules().stale,
       draining: this.options.draining(),
       signals,

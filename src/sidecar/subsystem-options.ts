@@ -90,7 +90,14 @@ export function monitorOptions(c: Config, parts: MonitorParts): SaturationMonito
     thresholds: s.thresholds,
     publishPolicy: { heartbeatMs: s.heartbeatMs, minGapMs: s.minGapMs, scoreStep: s.scoreStep },
     evaluateMs: s.evaluateIntervalMs,
-    collectors: collectorsFromConfig(s, clock),
+    collectors: collectorsFromConfig(s, {
+      clock,
+      models: parts.models,
+      log: parts.log.child('canary'),
+      onCanaryPassed: (ms, first) => {
+        if (first) metrics.canaryFirstLatency.set(ms / 1000);
+      },
+    }),
     models: parts.models,
     rules: () => {
       const { rules } = parts.config();

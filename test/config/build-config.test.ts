@@ -108,6 +108,7 @@ describe('buildConfig', () => {
         minGapMs: 50,
         scoreStep: 0.1,
         reportExpirySeconds: 30,
+        canary: null,
       },
     });
   });
@@ -294,5 +295,63 @@ describe('parseConfigText', () => {
     expect(problemsOf(() => parseConfigText('[rules\n', 'filament.toml'))[0]).toMatch(
       /^filament\.toml:1:\d+: TOML syntax error/,
     );
+  });
+});
+
+describe('[saturation.canary]', () => {
+  const withCanary = (
+    saturation: Record<string, unknown>,
+    inventory: Record<string, unknown> = {},
+  ) => buildConfig({ ...minimal, saturation, inventory });
+  const metrics = { metrics_url: 'http://127.0.0.1:8000/metrics' };
+
+  test("off unless enabled; on, the preset's request to the model server", () => {
+    expect(withCanary(metrics).saturation.canary).toBeNull();
+    expect(withCanary({ ...metrics, canary: { enabled: true } }).saturation.canary).toEqual({
+      url: 'http://127.0.0.1:8000',
+      model: null,
+      request: null,
+      timeoutMs: 30_000,
+      retryMs: 2_000,
+      idleMs: 300_000,
+      unhealthyAfter: 5,
+    });
+    expect(
+      withCanary(
+        {
+          preset: 'triton',
+          canary: {
+            enabled: true,
+            path: '/v2/models/m/generate',
+            body: '{"text_input":"Hi","model":"{model}"}',
+          },
+        },
+        { source: 'static', url: 'http://gpu:8000/' },
+      ).saturation.canary,
+    ).toMatchObject({ url: 'http://gpu:8000', request: { path: '/v2/models/m/generate' } });
+  });
+
+  test('what it needs, named when missing', () => {
+    expect(problemsOf(() => withCanary({ canary: { enabled: true } }))).toEqual([
+      "saturation.canary: needs the model server's URL (inventory.url or saturation.metrics_url) [required]",
+    ]);
+    expect(
+      problemsOf(() => withCanary({ ...metrics, preset: 'triton', canary: { enabled: true } })),
+    ).toEqual([
+      'saturation.canary: the triton preset has no canary of its own: set path and body [required]',
+    ]);
+    expect(
+      problemsOf(() => withCanary({ ...metrics, canary: { enabled: true, path: '/x' } })),
+    ).toEqual([
+      'saturation.canary: path and body go together (a configured request needs both) [required]',
+    ]);
+    expect(
+      problemsOf(() =>
+        withCanary({
+          ...metrics,
+          canary: { enabled: true, path: '/x', body: '{"model": {model}}' },
+        }),
+      )[0],
+    ).toMatch(/^saturation\.canary\.body: not JSON once \{model\} is filled in: .* \[format\]$/);
   });
 });

@@ -15,6 +15,11 @@ export interface Contribution {
   readonly faults?: readonly string[];
   /** Active slowdowns (`GPU 0: hw_thermal_slowdown`), for the log. */
   readonly slowdowns?: readonly string[];
+  /**
+   * Set only by the canary check: whether a real request has proved the server can serve (until
+   * then the replica is COLD), and whether it has failed so often the replica is UNHEALTHY.
+   */
+  readonly canary?: { readonly proven: boolean; readonly unhealthy: boolean };
 }
 
 /** An impossible value a source reported, and what was made of it. */

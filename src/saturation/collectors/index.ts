@@ -4,6 +4,13 @@
  * nvidia-smi and the host. The sidecar chooses which to build from its config and hands them to the monitor.
  * @module
  */
+
+export {
+  CanaryCheck,
+  type CanaryOptions,
+  type CanaryRequest,
+  presetCanary,
+} from './canary.ts';
 export {
   type Collector,
   type CollectorUpdate,

@@ -16,6 +16,7 @@ export function metricsSampler(
   preset: MetricPreset,
   timeoutMs: number,
   now: () => number,
+  exclude?: () => ExcludedRequests,
 ): () => Promise<ScrapeReading> {
   const latency = new LatencyFromTotals();
   const requests = new RateFromCounter();
@@ -24,8 +25,9 @@ export function metricsSampler(
     const { status, text } = await fetchText(url, timeoutMs);
     if (status < 200 || status > 299) throw new Error(`GET ${url} answered ${status}`);
     const at = now();
-    const reading = readSignals(text, preset, at);
-    if ('error' in reading) throw new Error(reading.error);
+    const read = readSignals(text, preset, at);
+    if ('error' in read) throw new Error(read.error);
+    const reading = exclude === undefined ? read : without(read, exclude());
     const derived: { -readonly [K in keyof Signals]: Reading } = {};
     const mean = latency.next(reading.latencyTotals);
     if (mean !== undefined) derived.latency = { value: mean, at };
@@ -45,6 +47,15 @@ export interface MetricsCollectorOptions {
   readonly intervalMs: number;
   readonly timeoutMs: number;
   readonly clock: Clock;
+  /** Requests the sidecar sent itself (canaries), to leave out of the load signals. */
+  readonly exclude?: () => ExcludedRequests;
+}
+
+/** Requests the sidecar sent the server itself: finished ones, and whether one is out now. */
+export interface ExcludedRequests {
+  readonly count: number;
+  readonly totalMs: number;
+  readonly inFlight: boolean;
 }
 
 /**
@@ -58,7 +69,7 @@ export function metricsCollector(
   const { url, preset, timeoutMs, clock } = options;
   return new PeriodicCollector({
     name: 'metrics',
-    sample: metricsSampler(url, preset, timeoutMs, () => clock.now()),
+    sample: metricsSampler(url, preset, timeoutMs, () => clock.now(), options.exclude),
     intervalMs: options.intervalMs,
     clock,
     contribute: ({ value }) => ({
@@ -67,4 +78,33 @@ export function metricsCollector(
     }),
     corrections: (value) => value.corrections ?? [],
   });
+}
+
+/**
+ * `reading` with requests the sidecar sent itself (canaries: `count` of them, `totalMs` in all)
+ * taken out of the finished-request count, the latency totals and the request counter, so they
+ * never count as load. While one is out, the server may have counted it already and the sidecar
+ * not yet: that scrape gives no totals at all (no rate or latency from it, rather than a wrong one).
+ */
+function without(reading: ScrapeReading, own: ExcludedRequests): ScrapeReading {
+  if (own.inFlight) {
+    const { latencyTotals: _l, counters: _c, ...rest } = reading;
+    return rest;
+  }
+  if (own.count === 0) return reading;
+  const { latencyTotals, counters } = reading;
+  return {
+    ...reading,
+    ...(latencyTotals
+      ? {
+          latencyTotals: {
+            count: Math.max(0, latencyTotals.count - own.count),
+            totalMs: Math.max(0, latencyTotals.totalMs - own.totalMs),
+          },
+        }
+      : {}),
+    ...(counters?.requests !== undefined
+      ? { counters: { ...counters, requests: Math.max(0, counters.requests - own.count) } }
+      : {}),
+  };
 }
