@@ -129,24 +129,28 @@ export class CanaryCheck implements Collector {
     const request = this.options.request();
     const clock = this.options.clock;
     const t0 = clock.now();
+    if (request === undefined) {
+      // Nothing to ask yet (no model loaded): not proven, but not the server failing a request.
+      this.proven = false;
+      this.lastError = 'no canary request yet (no model known)';
+      this.lastAt = t0;
+      return false;
+    }
     let error: string | undefined;
-    this.out = request !== undefined;
-    if (request === undefined) error = 'no canary request yet (no model known)';
-    else
-      try {
-        const answer = await fetchBounded(
-          request.url,
-          { timeoutMs: this.options.timeoutMs, maxBytes: 1024 * 1024 },
-          { method: 'POST', body: request.body },
-        );
-        if (answer.status < 200 || answer.status > 299)
-          error = `POST ${request.url} answered ${answer.status}: ${answer.text.slice(0, 200)}`;
-      } catch (e) {
-        error = (e as Error).message;
-      }
+    this.out = true;
+    try {
+      const answer = await fetchBounded(
+        request.url,
+        { timeoutMs: this.options.timeoutMs, maxBytes: 1024 * 1024 },
+        { method: 'POST', body: request.body },
+      );
+      if (answer.status < 200 || answer.status > 299)
+        error = `POST ${request.url} answered ${answer.status}: ${answer.text.slice(0, 200)}`;
+    } catch (e) {
+      error = (e as Error).message;
+    }
     const at = clock.now();
-    if (request !== undefined)
-      this.sent = { count: this.sent.count + 1, totalMs: this.sent.totalMs + (at - t0) };
+    this.sent = { count: this.sent.count + 1, totalMs: this.sent.totalMs + (at - t0) };
     this.out = false;
     this.lastAt = at;
     const log = this.options.logger ?? silentLogger;
