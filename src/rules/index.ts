@@ -27,6 +27,17 @@ export {
   type RuleApplierOptions,
   type RuleMessage,
 } from './rule-applier.ts';
+export {
+  applyRuleDelta,
+  DELTA_CONTENT_TYPE,
+  DELTA_KIND,
+  type DeltaOp,
+  MAX_DELTA_OPS,
+  parseRuleDelta,
+  pointerSegments,
+  type RuleDelta,
+} from './rule-delta.ts';
+export { RuleSetDigester, ruleSetDigest } from './rule-digest.ts';
 export { RuleStore, type RulesListener, type TenantRules } from './rule-store.ts';
 export type {
   CanaryRule,

@@ -25,6 +25,8 @@ export const REJECTION_CODES = [
   'BAD_ENVELOPE',
   'SIGNATURE',
   'NO_EXPIRY',
+  'BAD_PATCH',
+  'DIGEST_MISMATCH',
 ] as const;
 
 /** One of {@linkcode REJECTION_CODES}. */

@@ -1,0 +1,215 @@
+import { describe, expect, test } from 'bun:test';
+import { pack } from 'msgpackr';
+import { decodeMsgpack } from '../../src/codec/index.ts';
+import {
+  applyRuleDelta,
+  DELTA_KIND,
+  MAX_DELTA_OPS,
+  parseRuleDelta,
+  type RuleDelta,
+  type RuleSet,
+  RuleSetDigester,
+  ruleSetDigest,
+} from '../../src/rules/index.ts';
+import { jsonBytes, largeRuleSet, ruleSet } from '../helpers/rule-sets.ts';
+
+const LIMITS = { maxBytes: 1024 * 1024, maxDepth: 32 };
+const DIGEST = `sha256:${'0'.repeat(64)}`;
+
+function delta(patch: unknown[], over: Record<string, unknown> = {}): Uint8Array {
+  return jsonBytes({
+    kind: DELTA_KIND,
+    tenant: 'acme',
+    base: 1,
+    version: 2,
+    digest: DIGEST,
+    patch,
+    ...over,
+  });
+}
+
+function parsed(patch: unknown[]): RuleDelta {
+  const result = parseRuleDelta(delta(patch), LIMITS);
+  if (!result.ok) throw new Error(result.rejection.message);
+  return result.value;
+}
+
+function reorder(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(reorder);
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(
+      Object.entries(value)
+        .reverse()
+        .map(([k, v]) => [k, reorder(v)]),
+    );
+  return value;
+}
+
+describe('the rule-set digest', () => {
+  test('the same set in any key order and either encoding has one digest', () => {
+    const set = ruleSet('acme', 1);
+    const digest = ruleSetDigest(set);
+    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(ruleSetDigest(reorder(set) as RuleSet)).toBe(digest);
+    const fromMsgpack = decodeMsgpack(pack(set), LIMITS);
+    expect(fromMsgpack.ok && ruleSetDigest(fromMsgpack.value as RuleSet)).toBe(digest);
+  });
+
+  test('any change changes it, including the order of objectives', () => {
+    const set = ruleSet('acme', 1);
+    const digest = ruleSetDigest(set);
+    expect(ruleSetDigest({ ...set, version: 2 })).not.toBe(digest);
+    expect(ruleSetDigest({ ...set, models: [...set.models].reverse() })).not.toBe(digest);
+    const objectives = [{ ...(set.objectives[0] as object), fallback: [] }];
+    expect(ruleSetDigest({ ...set, objectives } as unknown as RuleSet)).not.toBe(digest);
+  });
+
+  test('the cached digester agrees with a fresh one after a delta', () => {
+    const digester = new RuleSetDigester();
+    const base = largeRuleSet('acme', 1, 300);
+    digester.digest(base);
+    const result = applyRuleDelta(
+      base,
+      parsed([
+        { op: 'replace', path: '/objectives/17/defaultModel', value: base.models[3]?.id },
+        { op: 'replace', path: '/version', value: 2 },
+      ]),
+    );
+    if (!result.ok) throw new Error(result.rejection.message);
+    expect(digester.digest(result.value)).toBe(ruleSetDigest(result.value));
+  });
+});
+
+describe('parsing a delta', () => {
+  test('a well-formed delta', () => {
+    expect(parsed([{ op: 'replace', path: '/version', value: 2 }])).toMatchObject({
+      kind: DELTA_KIND,
+      base: 1,
+      version: 2,
+    });
+  });
+
+  const refused = (bytes: Uint8Array, limits = LIMITS) => {
+    const result = parseRuleDelta(bytes, limits);
+    return result.ok ? null : result.rejection;
+  };
+
+  test('hostile or malformed deltas are refused, naming what is wrong', () => {
+    expect(
+      refused(delta([{ op: 'add', path: '/objectives/0/__proto__', value: {} }])),
+    ).toMatchObject({
+      code: 'FORBIDDEN_KEY',
+      path: '/patch/0/path',
+    });
+    expect(refused(delta([{ op: 'add', path: '/a/constructor/prototype', value: 1 }]))?.code).toBe(
+      'FORBIDDEN_KEY',
+    );
+    const deep = `/${Array.from({ length: 40 }, () => 'x').join('/')}`;
+    expect(refused(delta([{ op: 'add', path: deep, value: 1 }]))).toMatchObject({
+      code: 'TOO_DEEP',
+      message: '40 levels deep; the limit is 32',
+    });
+    const many = Array.from({ length: MAX_DELTA_OPS + 1 }, () => ({
+      op: 'test',
+      path: '/version',
+      value: 1,
+    }));
+    expect(refused(delta(many), { maxBytes: 64 * 1024 * 1024, maxDepth: 32 })?.code).toBe(
+      'TOO_LARGE',
+    );
+    expect(
+      refused(delta([{ op: 'replace', path: '/version', value: 'x'.repeat(2 * 1024 * 1024) }]))
+        ?.code,
+    ).toBe('TOO_LARGE');
+    expect(refused(delta([{ op: 'move', from: '/a', path: '/b' }]))?.message).toContain(
+      'move and copy as remove + add',
+    );
+    expect(refused(delta([{ op: 'replace', path: 'version', value: 2 }]))?.message).toContain(
+      'not a JSON Pointer',
+    );
+    expect(refused(delta([{ op: 'replace', path: '/a~2b', value: 2 }]))?.message).toContain(
+      'not a JSON Pointer',
+    );
+    expect(refused(delta([{ op: 'replace', path: '', value: {} }]))?.message).toContain(
+      'publish a full set',
+    );
+    expect(refused(delta([{ op: 'replace', path: '/version' }]))?.path).toBe('/patch/0/value');
+    expect(refused(delta([], {}))?.path).toBe('/patch');
+    expect(
+      refused(delta([{ op: 'test', path: '/version', value: 1 }], { version: 1 }))?.message,
+    ).toBe('must be greater than base 1');
+    expect(
+      refused(delta([{ op: 'test', path: '/version', value: 1 }], { digest: 'md5:00' }))?.path,
+    ).toBe('/digest');
+    expect(refused(delta([{ op: 'test', path: '/version', value: 1 }], { kind: 'x' }))?.path).toBe(
+      '/kind',
+    );
+    expect(refused(jsonBytes({ kind: DELTA_KIND, __proto__: { x: 1 } }))?.code).toBeDefined();
+  });
+});
+
+describe('applying a delta', () => {
+  const base = ruleSet('acme', 1);
+
+  test('changes what the patch says, shares the rest, and leaves the base untouched', () => {
+    const before = structuredClone(base);
+    const result = applyRuleDelta(
+      base,
+      parsed([
+        { op: 'test', path: '/objectives/0/id', value: 'chat' },
+        { op: 'replace', path: '/objectives/0/cells/0/percent', value: 80 },
+        { op: 'replace', path: '/objectives/0/cells/1/percent', value: 20 },
+        {
+          op: 'add',
+          path: '/models/-',
+          value: { ...base.models[0], id: 'mistral', routingKey: 'acme.mistral' },
+        },
+        { op: 'remove', path: '/objectives/0/fallback' },
+        { op: 'replace', path: '/version', value: 2 },
+      ]),
+    );
+    if (!result.ok) throw new Error(result.rejection.message);
+    const next = result.value;
+    expect(base).toEqual(before);
+    expect(next.version).toBe(2);
+    expect(next.objectives[0]?.cells?.map((c) => c.percent)).toEqual([80, 20]);
+    expect(next.models.map((m) => m.id)).toEqual(['llama-8b', 'qwen-7b', 'mistral']);
+    expect(next.objectives[0]).not.toHaveProperty('fallback');
+    // Untouched parts are the very same objects (unchanged objectives keep their caches).
+    expect(next.schemas).toBe(base.schemas);
+    expect(next.models[0]).toBe(base.models[0]);
+  });
+
+  test('an operation that does not fit the document refuses the whole delta, naming it', () => {
+    const fails = (patch: unknown[]) => {
+      const result = applyRuleDelta(base, parsed(patch));
+      return result.ok ? null : result.rejection;
+    };
+    expect(fails([{ op: 'test', path: '/objectives/0/id', value: 'other' }])).toMatchObject({
+      code: 'BAD_PATCH',
+      path: '/patch/0',
+      message: 'test /objectives/0/id: the value differs',
+    });
+    expect(
+      fails([
+        { op: 'replace', path: '/version', value: 2 },
+        { op: 'replace', path: '/nothing', value: 1 },
+      ]),
+    ).toMatchObject({
+      path: '/patch/1',
+      message: 'replace /nothing: nothing there',
+    });
+    expect(fails([{ op: 'remove', path: '/objectives/5' }])?.message).toBe(
+      'remove /objectives/5: index 5 is past the end (1)',
+    );
+    expect(fails([{ op: 'add', path: '/objectives/x', value: {} }])?.message).toBe(
+      'add /objectives/x: "x" is not an array index',
+    );
+    expect(fails([{ op: 'add', path: '/missing/deeper', value: 1 }])?.message).toBe(
+      'add /missing/deeper: no "missing" at /',
+    );
+    expect(fails([{ op: 'add', path: '/version/deeper', value: 1 }])?.message).toBe(
+      'add /version/deeper: /version is not an object or array',
+    );
+  });
+});
