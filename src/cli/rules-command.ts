@@ -78,6 +78,15 @@ async function lintFile(
     contentType: envelope ? ENVELOPE_CONTENT_TYPE : rules.contentType,
   });
   if (outcome.status === 'rejected') return refuse(outcome.rejection);
+  if (outcome.status === 'needs-full')
+    return {
+      rules,
+      signed: false,
+      result: {
+        ok: false as const,
+        reason: `a delta (version ${outcome.base} → ${outcome.version}) is checked against its base when it is applied, not on its own`,
+      },
+    };
   const r = outcome.rules;
   const signature =
     r.signedBy === undefined

@@ -26,6 +26,7 @@ export {
   ackTopic,
   DEFAULT_TOPIC_PREFIX,
   replicaTopic,
+  rulesFullTopic,
   rulesTopic,
   tenantOfRulesTopic,
   topicMatches,

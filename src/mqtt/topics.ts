@@ -12,6 +12,14 @@ export function rulesTopic(prefix: string, tenant: string): string {
   return `${prefix}/rules/${tenant}`;
 }
 
+/**
+ * `{prefix}/rules/{tenant}/full`: retained, the complete newest rule set when deltas are
+ * published (docs/rule-deltas.md); a host takes it only when it cannot apply a delta.
+ */
+export function rulesFullTopic(prefix: string, tenant: string): string {
+  return `${rulesTopic(prefix, tenant)}/full`;
+}
+
 /** `{prefix}/acks/{tenant}/{replica}`: retained ACK/NACK of one replica for one tenant. */
 export function ackTopic(prefix: string, tenant: string, replica: string): string {
   return `${prefix}/acks/${tenant}/${replica}`;

@@ -31,6 +31,11 @@ export interface AckDocument {
   readonly at: string;
   /** What this host can serve of `activeVersion` now (see {@linkcode AckServing}). */
   readonly serving?: AckServing;
+  /**
+   * True when this message is the complete set the host took from `{prefix}/rules/{tenant}/full`
+   * because it could not apply a delta (not on its base).
+   */
+  readonly fetchedFull?: boolean;
 }
 
 /**
@@ -66,7 +71,7 @@ export interface AckIdentity {
  */
 export function buildAck(
   identity: AckIdentity,
-  outcome: ApplyOutcome,
+  outcome: Exclude<ApplyOutcome, { status: 'needs-full' }>,
   at: number,
   durability: { readonly persisted: boolean; readonly error?: string } = { persisted: true },
 ): AckDocument {

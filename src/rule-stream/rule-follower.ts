@@ -2,7 +2,13 @@ import { type Clock, isoTime, systemClock } from '../clock/index.ts';
 import { contentTypeOf } from '../codec/index.ts';
 import type { StateStore } from '../last-known-good/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
-import { ackTopic, type InboundMessage, type MessageBus, rulesTopic } from '../mqtt/index.ts';
+import {
+  ackTopic,
+  type InboundMessage,
+  type MessageBus,
+  rulesFullTopic,
+  rulesTopic,
+} from '../mqtt/index.ts';
 import {
   type ApplyOutcome,
   formatRejection,
@@ -41,6 +47,8 @@ const TRUST_CODES: ReadonlySet<RejectionCode> = new Set(['UNSIGNED', 'SIGNATURE'
  */
 export class RuleFollower {
   private readonly acks = new Map<string, AckDocument>();
+  /** Tenants whose complete set is being fetched (a delta could not be applied). */
+  private readonly fetching = new Set<string>();
   private readonly ackListeners = new Set<(ack: AckDocument) => void>();
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -103,6 +111,9 @@ export class RuleFollower {
   /** Stops following (and retrying saves); rules stay loaded. Idempotent. */
   stop(): void {
     this.saver.stop();
+    for (const tenant of this.fetching)
+      this.options.bus.unsubscribe(rulesFullTopic(this.options.topicPrefix, tenant));
+    this.fetching.clear();
     for (const tenant of this.tenants) this.options.bus.unsubscribe(this.topic(tenant));
     this.tenants = [];
     this.started = false;
@@ -180,12 +191,43 @@ export class RuleFollower {
     if (loaded.highWater > 0) this.options.store.raiseHighWater(tenant, loaded.highWater);
   }
 
-  private async onMessage(tenant: string, message: InboundMessage): Promise<void> {
+  /**
+   * Takes `tenant`'s complete set from `{prefix}/rules/{tenant}/full` (retained) because a delta
+   * could not be applied here: subscribes until one message arrives, applies it like any set, and
+   * says so in its ACK (`fetchedFull`).
+   */
+  private fetchFull(tenant: string): void {
+    if (this.fetching.has(tenant)) return;
+    this.fetching.add(tenant);
+    const topic = rulesFullTopic(this.options.topicPrefix, tenant);
+    this.options.bus.subscribe(topic, async (message) => {
+      if (!this.fetching.delete(tenant)) return;
+      this.options.bus.unsubscribe(topic);
+      await this.onMessage(tenant, message, true);
+    });
+  }
+
+  private async onMessage(
+    tenant: string,
+    message: InboundMessage,
+    fetchedFull = false,
+  ): Promise<void> {
     const outcome = this.options.applier.apply({
       tenant,
       bytes: message.payload,
       ...(message.contentType !== undefined ? { contentType: message.contentType } : {}),
     });
+    if (outcome.status === 'needs-full') {
+      this.log.info('a rule delta this host cannot apply: taking the full set', {
+        tenant,
+        base: outcome.base,
+        version: outcome.version,
+        activeVersion: outcome.activeVersion,
+        reason: outcome.reason,
+      });
+      this.fetchFull(tenant);
+      return;
+    }
     if (outcome.status === 'applied') {
       this.logApplied(tenant, outcome, message);
       const error = await this.saver.save(outcome.rules);
@@ -219,7 +261,11 @@ export class RuleFollower {
     };
     const built = buildAck(identity, outcome, this.clock.now(), this.saver.durability(tenant));
     const serving = built.activeVersion === null ? undefined : this.options.serving?.(tenant);
-    const ack = serving === undefined ? built : { ...built, serving };
+    const ack = {
+      ...built,
+      ...(serving === undefined ? {} : { serving }),
+      ...(fetchedFull ? { fetchedFull: true } : {}),
+    };
     for (const listener of this.ackListeners) listener(ack);
     this.publishAck(ack);
   }

@@ -6,6 +6,7 @@
  */
 export { checkRuleSet } from './check-rule-set.ts';
 export { type CompiledRuleSet, compileRuleSet } from './compile-rule-set.ts';
+export { buildRuleDelta, diffDocuments } from './diff-rule-sets.ts';
 export {
   checkShape,
   claimedVersion,

@@ -4,12 +4,14 @@ import { contentTypeOf, type DecodeLimits } from '../codec/index.ts';
 import { ENVELOPE_CONTENT_TYPE, type TrustRoot } from '../trust/index.ts';
 import { checkRuleSet } from './check-rule-set.ts';
 import { type CompiledRuleSet, compileRuleSet } from './compile-rule-set.ts';
-import { parseRuleSet } from './parse-rule-set.ts';
+import { checkShape, parseRuleSet } from './parse-rule-set.ts';
 import { PayloadSchemaCache } from './payload-schema-cache.ts';
 import { readEnvelope } from './read-envelope.ts';
 import { accepted, type Checked, type Rejection, refused, reject } from './rejection.ts';
+import { applyRuleDelta, DELTA_CONTENT_TYPE, DELTA_KIND, parseRuleDelta } from './rule-delta.ts';
+import { RuleSetDigester } from './rule-digest.ts';
 import type { RuleStore } from './rule-store.ts';
-import type { RuleSet } from './types.ts';
+import type { RuleEncoding, RuleSet } from './types.ts';
 
 /** What became of one rule message. */
 export type ApplyOutcome =
@@ -25,6 +27,18 @@ export type ApplyOutcome =
       readonly version: number | null;
       readonly rejection: Rejection;
       readonly activeVersion: number | null;
+    }
+  | {
+      /**
+       * A delta this host cannot apply — it is not on the delta's base (a restart, a gap,
+       * reordering), or signatures are required — so it must take the complete set instead
+       * (`{prefix}/rules/{tenant}/full`). Nothing changed.
+       */
+      readonly status: 'needs-full';
+      readonly version: number;
+      readonly base: number;
+      readonly activeVersion: number | null;
+      readonly reason: string;
     };
 
 /** Default for {@linkcode RuleApplierOptions.maxClockSkewMs}: five minutes. */
@@ -65,6 +79,8 @@ export interface RuleApplierOptions {
  */
 export class RuleApplier {
   private readonly schemas: PayloadSchemaCache;
+  /** Digests of applied sets, element hashes cached (a delta rehashes what it changed). */
+  private readonly digester = new RuleSetDigester();
 
   private trust: TrustRoot | undefined;
 
@@ -92,6 +108,7 @@ export class RuleApplier {
       activeVersion,
     });
 
+    if (isDelta(message)) return this.applyDelta(message, active, rejected);
     const opened = this.openSigned(message);
     if (!opened.ok) return rejected(opened.rejection);
     const { bytes, contentType, signedBy } = opened.value;
@@ -142,6 +159,116 @@ export class RuleApplier {
         version,
       );
     }
+    return this.checkAndInstall(
+      { ruleSet, raw: message.bytes, encoding, ...(signedBy !== undefined ? { signedBy } : {}) },
+      activeVersion,
+      rejected,
+    );
+  }
+
+  /**
+   * Applies a delta (docs/rule-deltas.md) on top of exactly its base version: patched with
+   * structural sharing, checked against its digest, then through the same checks and compile as
+   * a full set. A host not on the base — or one that requires signatures, which deltas do not
+   * carry yet — answers `needs-full`, and nothing changes.
+   */
+  private applyDelta(
+    message: RuleMessage,
+    active: CompiledRuleSet | undefined,
+    rejected: (rejection: Rejection, version?: number | null) => ApplyOutcome,
+  ): ApplyOutcome {
+    const parsed = parseRuleDelta(message.bytes, this.options.limits);
+    if (!parsed.ok) return rejected(parsed.rejection);
+    const delta = parsed.value;
+    const activeVersion = active?.version ?? null;
+    if (delta.tenant !== message.tenant)
+      return rejected(
+        reject(
+          'TENANT_MISMATCH',
+          '/tenant',
+          `delta is for tenant "${delta.tenant}" but arrived for "${message.tenant}"`,
+        ),
+        delta.version,
+      );
+    if (active !== undefined && active.version === delta.version)
+      return this.digester.digest(active.ruleSet) === delta.digest
+        ? { status: 'unchanged', version: delta.version, rules: active }
+        : rejected(
+            reject(
+              'VERSION_CONFLICT',
+              '/digest',
+              `version ${delta.version} is already applied with a different digest; publish a new version`,
+            ),
+            delta.version,
+          );
+    const highWater = this.store.highWater(message.tenant);
+    if (delta.version < highWater)
+      return rejected(
+        reject(
+          'VERSION_REGRESSION',
+          '/version',
+          `version ${delta.version} is older than version ${highWater}, already applied`,
+        ),
+        delta.version,
+      );
+    const needsFull = (reason: string): ApplyOutcome => ({
+      status: 'needs-full',
+      version: delta.version,
+      base: delta.base,
+      activeVersion,
+      reason,
+    });
+    if (this.trust !== undefined)
+      return needsFull('signatures are required and deltas are not signed: taking the full set');
+    if (active === undefined || active.version !== delta.base)
+      return needsFull(
+        `the delta applies to version ${delta.base}; this host has ${activeVersion === null ? 'none' : `version ${activeVersion}`}`,
+      );
+    const patched = applyRuleDelta(active.ruleSet, delta);
+    if (!patched.ok) return rejected(patched.rejection, delta.version);
+    const result = patched.value;
+    if (result.version !== delta.version || result.tenant !== delta.tenant)
+      return rejected(
+        reject(
+          'BAD_PATCH',
+          '/patch',
+          `the patched set is version ${result.version} of "${result.tenant}", not version ${delta.version} of "${delta.tenant}"`,
+        ),
+        delta.version,
+      );
+    const shape = checkShape(result);
+    if (!shape.ok) return rejected(shape.rejection, delta.version);
+    const digest = this.digester.digest(result);
+    if (digest !== delta.digest)
+      return rejected(
+        reject(
+          'DIGEST_MISMATCH',
+          '/digest',
+          `the patched set's digest is ${digest}, not ${delta.digest}: nothing changed`,
+        ),
+        delta.version,
+      );
+    return this.checkAndInstall(
+      // What is kept (and persisted) is the complete set, not the delta.
+      { ruleSet: result, raw: new TextEncoder().encode(JSON.stringify(result)), encoding: 'json' },
+      activeVersion,
+      rejected,
+    );
+  }
+
+  /** The checks after decoding, the compile and the swap, for a full set or a delta's result. */
+  private checkAndInstall(
+    input: {
+      readonly ruleSet: RuleSet;
+      readonly raw: Uint8Array;
+      readonly encoding: RuleEncoding;
+      readonly signedBy?: readonly string[];
+    },
+    activeVersion: number | null,
+    rejected: (rejection: Rejection, version?: number | null) => ApplyOutcome,
+  ): ApplyOutcome {
+    const { ruleSet } = input;
+    const version = ruleSet.version;
     const problem = checkRuleSet(ruleSet);
     if (problem) return rejected(problem, version);
     const now = this.options.now();
@@ -162,16 +289,7 @@ export class RuleApplier {
         version,
       );
     }
-    const compiled = compileRuleSet(
-      {
-        ruleSet,
-        raw: message.bytes,
-        encoding,
-        appliedAt: now,
-        ...(signedBy !== undefined ? { signedBy } : {}),
-      },
-      this.schemas,
-    );
+    const compiled = compileRuleSet({ ...input, appliedAt: now }, this.schemas);
     if (!compiled.ok) return rejected(compiled.rejection, version);
 
     this.store.install(compiled.value);
@@ -231,4 +349,17 @@ function sameContent(active: CompiledRuleSet, bytes: Uint8Array, ruleSet: RuleSe
   if (raw.byteLength === bytes.byteLength && Buffer.compare(raw, bytes) === 0) return true;
   // The same set may arrive in the other encoding, or re-serialised: compare what it says.
   return isDeepStrictEqual(active.ruleSet, ruleSet);
+}
+
+const DELTA_MARK = Buffer.from(`"${DELTA_KIND}"`);
+
+/**
+ * Whether a message is a delta: by its MQTT 5 content type, or — without one — a JSON document
+ * naming the delta kind near its start (where a publisher writes `kind` first).
+ */
+function isDelta(message: RuleMessage): boolean {
+  if (message.contentType !== undefined) return message.contentType === DELTA_CONTENT_TYPE;
+  const head = message.bytes.subarray(0, 256);
+  if (head[0] !== 0x7b) return false;
+  return Buffer.from(head).includes(DELTA_MARK);
 }
