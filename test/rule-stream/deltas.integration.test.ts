@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { join } from 'node:path';
+import { AckWatcher } from '../../src/demo/index.ts';
+import { type MosquittoBroker, startMosquitto } from '../../src/local-broker/index.ts';
+import { publishOnce, rulesFullTopic, rulesTopic } from '../../src/mqtt/index.ts';
+import {
+  buildRuleDelta,
+  DELTA_CONTENT_TYPE,
+  type RuleSet,
+  ruleSetDigest,
+} from '../../src/rules/index.ts';
+import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
+import {
+  type SidecarProcess,
+  sidecarArgs,
+  startSidecarProcess,
+} from '../helpers/sidecar-process.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
+
+const PREFIX = 'filament/v1';
+const TENANT = 'big';
+
+/** Version `version` of the tenant's set, its A/B split at `a` %. */
+function version(v: number, a = 50): RuleSet {
+  const set = ruleSet(TENANT, v);
+  const chat = set.objectives[0] as RuleSet['objectives'][number];
+  return {
+    ...set,
+    objectives: [
+      {
+        ...chat,
+        cells: [
+          { id: 'A', model: 'llama-8b', percent: a },
+          { id: 'B', model: 'qwen-7b', percent: 100 - a },
+        ],
+      },
+    ],
+  } as RuleSet;
+}
+
+describe('rule deltas on a real broker (mosquitto)', () => {
+  let broker: MosquittoBroker;
+  let watcher: AckWatcher;
+  let work: { path: string; remove(): Promise<void> };
+  let sidecar: SidecarProcess;
+
+  const start = () => {
+    sidecar = startSidecarProcess(
+      sidecarArgs({
+        brokers: [broker.url],
+        tenant: TENANT,
+        replica: 'delta-host',
+        stateDir: join(work.path, 'state'),
+      }),
+    );
+    return sidecar;
+  };
+  const publishFull = async (set: RuleSet) => {
+    // The complete newest set, retained where hosts that cannot apply a delta take it from…
+    await publishOnce({
+      url: broker.url,
+      topic: rulesFullTopic(PREFIX, TENANT),
+      payload: jsonBytes(set),
+    });
+  };
+  // …and the delta, retained on the topic every host follows.
+  const publishDelta = (delta: unknown, contentType: string | undefined = DELTA_CONTENT_TYPE) =>
+    publishOnce({
+      url: broker.url,
+      topic: rulesTopic(PREFIX, TENANT),
+      payload: jsonBytes(delta),
+      ...(contentType ? { contentType } : {}),
+    });
+  const ack = (v: number, status = 'applied') =>
+    watcher.next((a) => a.tenant === TENANT && a.receivedVersion === v && a.status === status);
+
+  beforeAll(async () => {
+    broker = await startMosquitto();
+    watcher = await AckWatcher.connect(broker.url, PREFIX, 5);
+    work = await tempDir('filament-deltas-');
+    await publishOnce({
+      url: broker.url,
+      topic: rulesTopic(PREFIX, TENANT),
+      payload: jsonBytes(version(1)),
+    });
+    start();
+    await ack(1);
+  });
+  afterAll(async () => {
+    await sidecar?.kill('SIGKILL');
+    await watcher.close();
+    await broker.stop();
+    await work.remove();
+  });
+
+  test('a delta on the right base is applied, without the full set', async () => {
+    await publishFull(version(2, 90));
+    await publishDelta(buildRuleDelta(version(1), version(2, 90)));
+    const a = await ack(2);
+    expect(a).toMatchObject({ activeVersion: 2, persisted: true });
+    expect(a.fetchedFull).toBeUndefined();
+    // A full set of the same version agrees with it.
+    await publishOnce({
+      url: broker.url,
+      topic: rulesTopic(PREFIX, TENANT),
+      payload: jsonBytes(version(2, 90)),
+    });
+    expect((await ack(2, 'unchanged')).activeVersion).toBe(2);
+  });
+
+  test('a delta whose result does not match its digest is refused; the rules stay', async () => {
+    const wrong = {
+      ...buildRuleDelta(version(2, 90), version(3, 70)),
+      digest: ruleSetDigest(version(3, 60)),
+    };
+    await publishDelta(wrong, undefined); // no content type: known by its kind
+    expect(await ack(3, 'rejected')).toMatchObject({ code: 'DIGEST_MISMATCH', activeVersion: 2 });
+  });
+
+  test('not on the base: it takes the full set, ends on the right version, and says so', async () => {
+    await publishFull(version(6, 30));
+    await publishDelta(buildRuleDelta(version(5, 40), version(6, 30)));
+    const a = await ack(6);
+    expect(a).toMatchObject({ activeVersion: 6, fetchedFull: true });
+    await sidecar.waitForLog(
+      (l) => l.msg === 'a rule delta this host cannot apply: taking the full set' && l.base === 5,
+      'the fallback log line',
+    );
+  });
+
+  test('a restart between deltas recovers: from disk, then the retained delta or the full set', async () => {
+    await sidecar.kill('SIGTERM');
+    // Two versions go out while the host is down: the retained delta is 7 → 8, the host is on 6.
+    await publishFull(version(7, 20));
+    await publishDelta(buildRuleDelta(version(6, 30), version(7, 20)));
+    await publishFull(version(8, 10));
+    await publishDelta(buildRuleDelta(version(7, 20), version(8, 10)));
+    start();
+    await sidecar.waitForLog(
+      (l) => l.msg === 'restored last-known-good rules' && l.version === 6,
+      'restore',
+    );
+    expect(await ack(8)).toMatchObject({ activeVersion: 8, fetchedFull: true });
+  });
+});
