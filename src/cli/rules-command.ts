@@ -2,8 +2,15 @@ import type { KeyObject } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { contentTypeOf, type Encoding } from '../codec/index.ts';
 import { CONFIG_DEFAULTS } from '../config/index.ts';
-import { DEFAULT_TOPIC_PREFIX, PublishError, publishOnce, rulesTopic } from '../mqtt/index.ts';
 import {
+  DEFAULT_TOPIC_PREFIX,
+  PublishError,
+  publishOnce,
+  rulesFullTopic,
+  rulesTopic,
+} from '../mqtt/index.ts';
+import {
+  DELTA_CONTENT_TYPE,
   formatRejection,
   parseRuleSet,
   type Rejection,
@@ -26,8 +33,9 @@ export async function rulesCommand(argv: readonly string[], io: CliIo): Promise<
   if (sub === 'publish') return publish(rest, io);
   if (sub === 'keygen') return keygen(rest, io);
   if (sub === 'status') return (await import('./rules-status.ts')).rulesStatus(rest, io);
+  if (sub === 'diff') return (await import('./rules-delta.ts')).rulesDiff(rest, io);
   throw new UsageError(
-    `rules: expected "lint", "sign", "publish", "keygen" or "status", got ${sub === undefined ? 'nothing' : `"${sub}"`}`,
+    `rules: expected "lint", "sign", "publish", "keygen", "status" or "diff", got ${sub === undefined ? 'nothing' : `"${sub}"`}`,
   );
 }
 
@@ -213,6 +221,7 @@ async function publish(argv: readonly string[], io: CliIo): Promise<number> {
       tenant: { type: 'string' },
       format: { type: 'string' },
       timeout: { type: 'string' },
+      'delta-from': { type: 'string' },
     },
     'rules publish',
   );
@@ -246,18 +255,36 @@ async function publish(argv: readonly string[], io: CliIo): Promise<number> {
       payload = envelope.bytes;
       contentType = ENVELOPE_CONTENT_TYPE;
     }
-    const topic = rulesTopic(values['topic-prefix'] ?? DEFAULT_TOPIC_PREFIX, result.tenant);
-    await publishOnce({
-      url,
-      topic,
-      payload,
-      contentType,
-      protocolVersion,
-      timeoutMs,
-      ...(await brokerCredentials(values)),
-    });
+    const prefix = values['topic-prefix'] ?? DEFAULT_TOPIC_PREFIX;
+    const topic = rulesTopic(prefix, result.tenant);
+    const send = async (to: string, bytes: Uint8Array, type: string) =>
+      publishOnce({
+        url,
+        topic: to,
+        payload: bytes,
+        contentType: type,
+        protocolVersion,
+        timeoutMs,
+        ...(await brokerCredentials(values)),
+      });
+    const kind =
+      contentType === ENVELOPE_CONTENT_TYPE ? `signed ${rules.encoding}` : rules.encoding;
+    if (values['delta-from'] !== undefined) {
+      // The complete set first, where hosts that cannot apply the delta take it; then the delta.
+      const { readRuleSet, deltaBytes } = await import('./rules-delta.ts');
+      const from = await readRuleSet(values['delta-from']);
+      const { bytes } = deltaBytes(from, await readRuleSet(file), payload.byteLength);
+      const full = rulesFullTopic(prefix, result.tenant);
+      await send(full, payload, contentType);
+      await send(topic, bytes, DELTA_CONTENT_TYPE);
+      io.out(
+        `published: tenant ${result.tenant} version ${result.version} as a delta from version ${from.version} to ${topic} (${bytes.byteLength} bytes, ${((100 * bytes.byteLength) / payload.byteLength).toFixed(2)} % of the full set), and the full set to ${full} (${payload.byteLength} bytes ${kind}); both retained, QoS 1`,
+      );
+      return EXIT.ok;
+    }
+    await send(topic, payload, contentType);
     io.out(
-      `published: tenant ${result.tenant} version ${result.version} to ${topic} (${payload.byteLength} bytes ${contentType === ENVELOPE_CONTENT_TYPE ? `signed ${rules.encoding}` : rules.encoding}, retained, QoS 1)`,
+      `published: tenant ${result.tenant} version ${result.version} to ${topic} (${payload.byteLength} bytes ${kind}, retained, QoS 1)`,
     );
     return EXIT.ok;
   } catch (error) {

@@ -23,8 +23,12 @@ export const COMMAND_USAGE: Readonly<Record<string, string>> = {
   'rules lint': `  filament rules lint FILE [--trusted-key K.pub [--threshold N]]
       Check a rule set (.json, .msgpack, or a .ts/.js module exporting it) offline.`,
   'rules publish': `  filament rules publish FILE --broker URL [--tenant T] [--format json|msgpack] [--key K.key]...
-               [--protocol 5|3.1.1] [--topic-prefix P] [CREDENTIALS]
-      Lint, then publish retained at QoS 1 to {prefix}/rules/{tenant}; with --key, signed.`,
+               [--delta-from OLD] [--protocol 5|3.1.1] [--topic-prefix P] [CREDENTIALS]
+      Lint, then publish retained at QoS 1 to {prefix}/rules/{tenant}; with --key, signed. With
+      --delta-from OLD: the change from OLD there, the full set to {prefix}/rules/{tenant}/full
+      (refused when the delta is not smaller than the full set).`,
+  'rules diff': `  filament rules diff OLD NEW
+      What changes from one version of a rule set to the next, one line per change, with sizes.`,
   'rules status': `  filament rules status --broker URL --tenant T [--cluster C] [--json]
                [--wait [--timeout 60s]] [--min-fraction 0.99] [--protocol 5|3.1.1] [--topic-prefix P] [CREDENTIALS]
       Where each replica stands on the retained version: on it, NACKed (why), behind (silent how long),

@@ -154,6 +154,66 @@ describe('filament rules publish', () => {
     expect(wrongTenant).toMatchObject({ code: 1, err: expect.stringContaining('TENANT_MISMATCH') });
   });
 
+  test('--delta-from publishes the change on the rules topic and the full set beside it', async () => {
+    const result = await cli(
+      'rules',
+      'publish',
+      example('rules/acme.v2.ts'),
+      '--delta-from',
+      example('rules/acme.v1.json'),
+      '--broker',
+      broker.url,
+      '--topic-prefix',
+      'deltas/v1',
+    );
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(
+      /^published: tenant acme version 2 as a delta from version 1 to deltas\/v1\/rules\/acme \(\d+ bytes, [\d.]+ % of the full set\), and the full set to deltas\/v1\/rules\/acme\/full/,
+    );
+    const delta = await retained('deltas/v1/rules/acme');
+    expect(delta.contentType).toBe('application/vnd.filament.rules-delta+json');
+    expect(JSON.parse(delta.payload)).toMatchObject({
+      kind: 'filament.rules.delta/v1',
+      base: 1,
+      version: 2,
+    });
+    const full = await retained('deltas/v1/rules/acme/full');
+    expect(JSON.parse(full.payload).version).toBe(2);
+    // The other way round is refused: a delta must go to a newer version.
+    const backwards = await cli(
+      'rules',
+      'publish',
+      example('rules/acme.v1.json'),
+      '--delta-from',
+      example('rules/acme.v2.ts'),
+      '--broker',
+      broker.url,
+    );
+    expect(backwards).toMatchObject({
+      code: 1,
+      err: "not published: the new set's version 1 is not greater than the base's 2",
+    });
+  });
+
+  test('rules diff shows each change and the sizes', async () => {
+    const result = await cli(
+      'rules',
+      'diff',
+      example('rules/acme.v1.json'),
+      example('rules/acme.v2.ts'),
+    );
+    expect(result.code).toBe(0);
+    const lines = result.out.split('\n');
+    expect(lines[0]).toBe('~ /version  1 → 2');
+    expect(lines).toContain(
+      '+ /objectives/0/canary  [{"model":"llama-3.1-8b-instruct-2026-11","percent":5}]',
+    );
+    expect(lines.at(-1)).toMatch(
+      /^7 change\(s\): tenant acme version 1 → 2; as a delta \d+ bytes, the full set \d+ bytes \([\d.]+ %\)$/,
+    );
+    expect((await cli('rules', 'diff', example('rules/acme.v1.json'))).code).toBe(2);
+  });
+
   test('fails clearly when the broker is unreachable', async () => {
     const result = await cli(
       'rules',
