@@ -37,7 +37,7 @@ function applierWithRules(trust?: TrustRoot) {
 
 /** A refusal names a known code and says something; anything else is a valid outcome. */
 function expectClear(outcome: ApplyOutcome): void {
-  expect(['applied', 'unchanged', 'rejected']).toContain(outcome.status);
+  expect(['applied', 'unchanged', 'rejected', 'needs-full']).toContain(outcome.status);
   if (outcome.status === 'rejected') {
     expect(REJECTION_CODES).toContain(outcome.rejection.code);
     expect(outcome.rejection.message.length).toBeGreaterThan(0);
@@ -75,4 +75,93 @@ describe('hostile rule messages', () => {
       );
     });
   }
+});
+
+describe('hostile rule deltas', () => {
+  const base = ruleSet('acme', 5);
+  const segment = fc.oneof(
+    fc.constantFrom(
+      'objectives',
+      'models',
+      'schemas',
+      '0',
+      '1',
+      '-',
+      '99',
+      'id',
+      'cells',
+      'version',
+    ),
+    fc.constantFrom('__proto__', 'constructor', 'prototype', '', '~', '~0', '~1', '01', '-1'),
+    fc.string({ maxLength: 8 }),
+  );
+  const path = fc
+    .array(segment, { minLength: 0, maxLength: 40 })
+    .map((parts) => parts.map((p) => `/${p}`).join(''));
+  const op = fc.record(
+    {
+      op: fc.constantFrom('add', 'remove', 'replace', 'test', 'move', 'copy', 'delete', 42),
+      path: fc.oneof(path, fc.constant('/objectives/0/id'), fc.anything()),
+      value: fc.jsonValue({ maxDepth: 6 }),
+      from: path,
+    },
+    { requiredKeys: ['op', 'path'] },
+  );
+  const delta = fc.record({
+    kind: fc.constantFrom('filament.rules.delta/v1', 'other'),
+    tenant: fc.constantFrom('acme', 'globex'),
+    base: fc.constantFrom(5, 4, 0, -1, 1.5, 2 ** 60),
+    version: fc.constantFrom(6, 5, 7, 2 ** 53),
+    digest: fc.oneof(fc.constant(`sha256:${'a'.repeat(64)}`), fc.string({ maxLength: 80 })),
+    patch: fc.array(op, { maxLength: 30 }),
+  });
+
+  test('every delta is refused clearly, needs the full set, or is applied — never thrown; refusals leave the rules alone', () => {
+    fc.assert(
+      fc.property(delta, (d) => {
+        const { store, applier } = applierWithRules();
+        const before = store.active('acme');
+        const outcome = withinBudget(() =>
+          applier.apply({
+            tenant: 'acme',
+            bytes: jsonBytes(d),
+            contentType: 'application/vnd.filament.rules-delta+json',
+          }),
+        );
+        expectClear(outcome);
+        // A refused patch never touched the active set, not even in place.
+        if (outcome.status !== 'applied') expect(store.active('acme')).toBe(before);
+        expect(before?.ruleSet).toEqual(base);
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test('mutated bytes of a valid delta are handled the same way', () => {
+    const valid = jsonBytes({
+      kind: 'filament.rules.delta/v1',
+      tenant: 'acme',
+      base: 5,
+      version: 6,
+      digest: `sha256:${'a'.repeat(64)}`,
+      patch: [{ op: 'replace', path: '/version', value: 6 }],
+    });
+    fc.assert(
+      fc.property(hostileDocuments(valid), (bytes) => {
+        const { store, applier } = applierWithRules();
+        const before = store.active('acme');
+        const outcome = withinBudget(() =>
+          applier.apply({
+            tenant: 'acme',
+            bytes,
+            contentType: 'application/vnd.filament.rules-delta+json',
+          }),
+        );
+        expectClear(outcome);
+        if (outcome.status !== 'applied') expect(store.active('acme')).toBe(before);
+      }),
+      { numRuns: RUNS },
+    );
+  });
 });
