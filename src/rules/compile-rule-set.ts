@@ -10,7 +10,11 @@ export interface CompiledRuleSet {
   readonly tenant: string;
   readonly version: number;
   readonly ruleSet: RuleSet;
-  /** The exact bytes the set arrived as, kept for last-known-good persistence and replay checks. */
+  /**
+   * The exact bytes the set arrived as, kept for last-known-good persistence and replay checks
+   * (for a set made by a delta: the complete set as JSON, serialised on first use — after the
+   * swap, not before it).
+   */
   readonly raw: Uint8Array;
   readonly encoding: 'json' | 'msgpack';
   /** When this host applied it, ms since the epoch. */
@@ -31,7 +35,8 @@ export interface CompiledRuleSet {
 /** What {@linkcode compileRuleSet} needs besides the rule set. */
 export interface CompileInput {
   readonly ruleSet: RuleSet;
-  readonly raw: Uint8Array;
+  /** The bytes, or how to make them when first asked for (once). */
+  readonly raw: Uint8Array | (() => Uint8Array);
   readonly encoding: 'json' | 'msgpack';
   readonly appliedAt: number;
   readonly signedBy?: readonly string[];
@@ -61,13 +66,18 @@ export function compileRuleSet(
   }
   const objectives = new Map<string, ObjectiveRule>();
   for (const rule of ruleSet.objectives) objectives.set(rule.id, rule);
+  let raw = typeof input.raw === 'function' ? null : input.raw;
+  const make = input.raw;
   return {
     ok: true,
     value: Object.freeze({
       tenant: ruleSet.tenant,
       version: ruleSet.version,
       ruleSet,
-      raw: input.raw,
+      get raw(): Uint8Array {
+        raw ??= (make as () => Uint8Array)();
+        return raw;
+      },
       encoding: input.encoding,
       appliedAt: input.appliedAt,
       ...(input.signedBy !== undefined ? { signedBy: input.signedBy } : {}),

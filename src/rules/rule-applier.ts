@@ -250,7 +250,11 @@ export class RuleApplier {
       );
     return this.checkAndInstall(
       // What is kept (and persisted) is the complete set, not the delta.
-      { ruleSet: result, raw: new TextEncoder().encode(JSON.stringify(result)), encoding: 'json' },
+      {
+        ruleSet: result,
+        raw: () => new TextEncoder().encode(JSON.stringify(result)),
+        encoding: 'json',
+      },
       activeVersion,
       rejected,
     );
@@ -260,7 +264,7 @@ export class RuleApplier {
   private checkAndInstall(
     input: {
       readonly ruleSet: RuleSet;
-      readonly raw: Uint8Array;
+      readonly raw: Uint8Array | (() => Uint8Array);
       readonly encoding: RuleEncoding;
       readonly signedBy?: readonly string[];
     },

@@ -1,0 +1,95 @@
+/**
+ * Rule-delta cost on one host (not part of `npm test`): `npm run bench:delta`.
+ * An 11,500-objective tenant (≈ 2.5 MB JSON); ten one-objective changes, each applied in process
+ * as a delta and as the full set (alternating, same run), and the parts of a delta's apply timed
+ * apart: parse, patch, shape check, digest (warm: unchanged elements cached), reference checks,
+ * compile and swap. Prints medians and the ratio of delta to full.
+ */
+import {
+  applyRuleDelta,
+  buildRuleDelta,
+  checkRuleSet,
+  checkShape,
+  parseRuleDelta,
+  RuleApplier,
+  type RuleSet,
+  RuleSetDigester,
+  RuleStore,
+} from '../../src/rules/index.ts';
+import { jsonBytes, largeRuleSet } from '../helpers/rule-sets.ts';
+
+const LIMITS = { maxBytes: 64 << 20, maxDepth: 32 };
+const OBJECTIVES = Number(process.env.BENCH_DELTA_OBJECTIVES ?? 11_500);
+const base = largeRuleSet('acme', 1, OBJECTIVES);
+const fullBytes = jsonBytes(base);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const time = <T>(f: () => T): [T, number] => {
+  const t0 = performance.now();
+  const value = f();
+  return [value, performance.now() - t0];
+};
+
+/** `prev` with one objective's default model changed, at version `v`. */
+function changed(prev: RuleSet, v: number): RuleSet {
+  const next = structuredClone(prev) as { -readonly [K in keyof RuleSet]: RuleSet[K] };
+  next.version = v;
+  const objectives = [...next.objectives];
+  const i = (v * 977) % objectives.length;
+  objectives[i] = {
+    ...(objectives[i] as RuleSet['objectives'][number]),
+    defaultModel: (next.models[v % next.models.length] as { id: string }).id,
+  };
+  next.objectives = objectives;
+  return next as RuleSet;
+}
+
+const deltaStore = new RuleStore(2);
+const deltaApplier = new RuleApplier(deltaStore, { limits: LIMITS, now: Date.now });
+const fullStore = new RuleStore(2);
+const fullApplier = new RuleApplier(fullStore, { limits: LIMITS, now: Date.now });
+deltaApplier.apply({ tenant: 'acme', bytes: fullBytes });
+fullApplier.apply({ tenant: 'acme', bytes: fullBytes });
+const parts: Record<string, number[]> = {};
+const lap = (name: string, ms: number) => (parts[name] ??= []).push(ms);
+const digester = new RuleSetDigester();
+digester.digest(base);
+let previous = base;
+let deltaSize = 0;
+for (let v = 2; v <= 12; v++) {
+  const next = changed(previous, v);
+  const delta = buildRuleDelta(previous, next);
+  const bytes = jsonBytes(delta);
+  deltaSize = bytes.byteLength;
+  // The parts, on their own.
+  const [parsed, parse] = time(() => parseRuleDelta(bytes, LIMITS));
+  const [patched, patch] = time(() =>
+    applyRuleDelta(previous, (parsed as unknown as { value: never }).value),
+  );
+  const result = (patched as { value: RuleSet }).value;
+  lap('parse', parse);
+  lap('patch', patch);
+  lap('shape check', time(() => checkShape(result))[1]);
+  lap('digest (warm)', time(() => digester.digest(result))[1]);
+  lap('reference checks', time(() => checkRuleSet(result))[1]);
+  // The whole, against the full set of the same version.
+  const [outcome, whole] = time(() => deltaApplier.apply({ tenant: 'acme', bytes }));
+  if (outcome.status !== 'applied')
+    throw new Error(`delta not applied: ${JSON.stringify(outcome)}`);
+  const nextBytes = jsonBytes(next);
+  const [full, fullMs] = time(() => fullApplier.apply({ tenant: 'acme', bytes: nextBytes }));
+  if (full.status !== 'applied') throw new Error('full set not applied');
+  if (v > 2) {
+    lap('delta: whole apply', whole);
+    lap('full set: whole apply', fullMs);
+  }
+  // The next change starts from the patched set (structurally shared, as on a host).
+  previous = result;
+}
+console.log(
+  `rule deltas — ${new Date().toISOString()}, Bun ${Bun.version}; ${OBJECTIVES} objectives, full set ${fullBytes.byteLength} bytes, a one-objective delta ${deltaSize} bytes (${((100 * deltaSize) / fullBytes.byteLength).toFixed(3)} %)\n`,
+);
+for (const [name, xs] of Object.entries(parts))
+  console.log(`${name.padEnd(24)} median ${median(xs).toFixed(2)} ms`);
+const d = median(parts['delta: whole apply'] as number[]);
+const f = median(parts['full set: whole apply'] as number[]);
+console.log(`\ndelta ÷ full set, whole apply: ${(d / f).toFixed(2)}`);
