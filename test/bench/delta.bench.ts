@@ -50,7 +50,10 @@ const fullApplier = new RuleApplier(fullStore, { limits: LIMITS, now: Date.now }
 deltaApplier.apply({ tenant: 'acme', bytes: fullBytes });
 fullApplier.apply({ tenant: 'acme', bytes: fullBytes });
 const parts: Record<string, number[]> = {};
-const lap = (name: string, ms: number) => (parts[name] ??= []).push(ms);
+const lap = (name: string, ms: number) => {
+  parts[name] ??= [];
+  parts[name].push(ms);
+};
 const digester = new RuleSetDigester();
 digester.digest(base);
 let previous = base;
