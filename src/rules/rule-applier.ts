@@ -355,15 +355,19 @@ function sameContent(active: CompiledRuleSet, bytes: Uint8Array, ruleSet: RuleSe
   return isDeepStrictEqual(active.ruleSet, ruleSet);
 }
 
-const DELTA_MARK = Buffer.from(`"${DELTA_KIND}"`);
+const DELTA_MARKS = [`"kind":"${DELTA_KIND}"`, `"kind": "${DELTA_KIND}"`].map((m) =>
+  Buffer.from(m),
+);
 
 /**
  * Whether a message is a delta: by its MQTT 5 content type, or — without one — a JSON document
- * naming the delta kind near its start (where a publisher writes `kind` first).
+ * with `"kind": "filament.rules.delta/v1"` in its first 256 bytes (a publisher writes `kind`
+ * first). A rule set that merely mentions the kind elsewhere is not taken for one.
  */
 function isDelta(message: RuleMessage): boolean {
   if (message.contentType !== undefined) return message.contentType === DELTA_CONTENT_TYPE;
   const head = message.bytes.subarray(0, 256);
   if (head[0] !== 0x7b) return false;
-  return Buffer.from(head).includes(DELTA_MARK);
+  const text = Buffer.from(head);
+  return DELTA_MARKS.some((mark) => text.includes(mark));
 }

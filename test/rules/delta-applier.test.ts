@@ -68,6 +68,15 @@ describe('RuleApplier with deltas', () => {
     expect(apply(delta, DELTA_CONTENT_TYPE).status).toBe('unchanged');
   });
 
+  test('a full set that merely mentions the delta kind is not taken for a delta', () => {
+    const { apply } = setup();
+    const set = {
+      ...split(1, 50),
+      description: 'not a filament.rules.delta/v1, "kind" or no kind',
+    };
+    expect(apply(set).status).toBe('applied');
+  });
+
   test('a host not on the base never guesses: it needs the full set, and nothing changes', () => {
     const { store, apply } = setup();
     const delta = buildRuleDelta(split(1, 50), split(2, 90));
