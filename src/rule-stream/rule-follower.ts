@@ -162,6 +162,7 @@ export class RuleFollower {
         contentType: h.envelope ? ENVELOPE_CONTENT_TYPE : contentTypeOf(h.encoding),
       });
       if (outcome.status === 'applied') {
+        void this.options.applier.warmDigest(tenant);
         this.log.info('restored last-known-good rules', {
           tenant,
           version: outcome.version,
@@ -230,6 +231,8 @@ export class RuleFollower {
     }
     if (outcome.status === 'applied') {
       this.logApplied(tenant, outcome, message);
+      // Ready for the next delta: its base's digest, hashed off the hot path.
+      void this.options.applier.warmDigest(tenant);
       const error = await this.saver.save(outcome.rules);
       if (error)
         this.log.error('applied rules could not be persisted', {

@@ -92,6 +92,15 @@ export class RuleApplier {
     this.trust = options.trust;
   }
 
+  /**
+   * Hashes the active set of `tenant` ahead of need, a little at a time, so the first delta on
+   * top of a full set finds its digest warm. Call after a full set is applied; resolves when done.
+   */
+  warmDigest(tenant: string): Promise<void> {
+    const active = this.store.active(tenant);
+    return active === undefined ? Promise.resolve() : this.digester.warm(active.ruleSet);
+  }
+
   /** Replaces the trust root (`undefined`: signatures are not required nor checked). */
   setTrust(trust: TrustRoot | undefined): void {
     this.trust = trust;

@@ -64,6 +64,17 @@ describe('the rule-set digest', () => {
     expect(ruleSetDigest({ ...set, objectives } as unknown as RuleSet)).not.toBe(digest);
   });
 
+  test('warming hashes ahead of need, a chunk at a time, and agrees with a fresh digest', async () => {
+    const digester = new RuleSetDigester();
+    const set = largeRuleSet('acme', 1, 600);
+    let turns = 0;
+    const counting = setInterval(() => turns++, 0);
+    await digester.warm(set, 100);
+    clearInterval(counting);
+    expect(turns).toBeGreaterThan(0); // it gave the event loop turns
+    expect(digester.digest(set)).toBe(ruleSetDigest(set));
+  });
+
   test('the cached digester agrees with a fresh one after a delta', () => {
     const digester = new RuleSetDigester();
     const base = largeRuleSet('acme', 1, 300);
