@@ -3,6 +3,9 @@ import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pack } from 'msgpackr';
 import { contentTypeOf, type Encoding } from '../codec/index.ts';
+import { CONFIG_DEFAULTS } from '../config/index.ts';
+import { type Rejection, readEnvelope } from '../rules/index.ts';
+import type { OpenedEnvelope } from '../trust/index.ts';
 
 /** A rule set read from disk, as the bytes that would be published. */
 export interface RuleFile {
@@ -75,4 +78,30 @@ function serialise(value: unknown, encoding: Encoding): RuleFile {
       ? new TextEncoder().encode(JSON.stringify(value))
       : new Uint8Array(pack(value));
   return { bytes, encoding, contentType: contentTypeOf(encoding) };
+}
+
+/** The caps a sidecar applies by default, used for files checked offline. */
+export const RULE_FILE_LIMITS = {
+  maxBytes: CONFIG_DEFAULTS.rules.max_message_bytes,
+  maxDepth: CONFIG_DEFAULTS.rules.max_depth,
+};
+
+/**
+ * The rule set a file holds: a signed file's (`rules sign`) inner set and its envelope, else the
+ * file itself; a refusal when the envelope is broken.
+ */
+export function unwrapRuleFile(rules: RuleFile):
+  | {
+      readonly envelope: OpenedEnvelope | null;
+      readonly inner: { readonly bytes: Uint8Array; readonly contentType: string };
+    }
+  | { readonly rejection: Rejection } {
+  const envelope = readEnvelope(rules, RULE_FILE_LIMITS);
+  if (envelope !== null && 'rejection' in envelope) return { rejection: envelope.rejection };
+  return {
+    envelope,
+    inner: envelope
+      ? { bytes: envelope.payload, contentType: contentTypeOf(envelope.encoding) }
+      : rules,
+  };
 }

@@ -1,7 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { contentTypeOf, type Encoding } from '../codec/index.ts';
-import { CONFIG_DEFAULTS } from '../config/index.ts';
+import type { Encoding } from '../codec/index.ts';
 import {
   DEFAULT_TOPIC_PREFIX,
   PublishError,
@@ -16,12 +15,17 @@ import {
   type Rejection,
   RuleApplier,
   RuleStore,
-  readEnvelope,
 } from '../rules/index.ts';
 import { ENVELOPE_CONTENT_TYPE, KeyError, signRuleSet, type TrustRoot } from '../trust/index.ts';
 import { brokerCredentials, CREDENTIAL_FLAGS, CredentialFileError } from './broker-credentials.ts';
 import { type CliIo, EXIT, UsageError } from './cli-io.ts';
-import { loadRuleFile, type RuleFile, RuleFileError } from './load-rule-file.ts';
+import {
+  loadRuleFile,
+  RULE_FILE_LIMITS,
+  type RuleFile,
+  RuleFileError,
+  unwrapRuleFile,
+} from './load-rule-file.ts';
 import { BROKER_FLAGS, parseFlags, protocolFlag } from './parse-flags.ts';
 import { keygen, readSigningKeys, readTrustRoot } from './rules-signing.ts';
 
@@ -58,10 +62,7 @@ async function lintFile(
   trust?: TrustRoot,
 ): Promise<{ rules: RuleFile; signed: boolean; result: LintResult }> {
   const rules = await loadRuleFile(file, encoding);
-  const limits = {
-    maxBytes: CONFIG_DEFAULTS.rules.max_message_bytes,
-    maxDepth: CONFIG_DEFAULTS.rules.max_depth,
-  };
+  const limits = RULE_FILE_LIMITS;
   const refuse = (rejection: Rejection) => ({
     rules,
     signed: false,
@@ -69,11 +70,9 @@ async function lintFile(
   });
   // A signed file (`rules sign`) is linted as the rule set inside, and its signatures checked
   // against `trust` when given.
-  const envelope = readEnvelope(rules, limits);
-  if (envelope !== null && 'rejection' in envelope) return refuse(envelope.rejection);
-  const inner = envelope
-    ? { bytes: envelope.payload, contentType: contentTypeOf(envelope.encoding) }
-    : rules;
+  const opened = unwrapRuleFile(rules);
+  if ('rejection' in opened) return refuse(opened.rejection);
+  const { envelope, inner } = opened;
   const parsed = parseRuleSet(inner.bytes, limits, inner.contentType);
   if (!parsed.ok) return refuse(parsed.rejection);
   const outcome = new RuleApplier(new RuleStore(1), {

@@ -1,33 +1,22 @@
-import { contentTypeOf } from '../codec/index.ts';
-import { CONFIG_DEFAULTS } from '../config/index.ts';
+import { resolvePointer } from '../codec/index.ts';
 import {
   buildRuleDelta,
   formatRejection,
   parseRuleSet,
-  pointerSegments,
   type RuleDelta,
   type RuleSet,
-  readEnvelope,
 } from '../rules/index.ts';
 import { type CliIo, EXIT, UsageError } from './cli-io.ts';
-import { loadRuleFile, RuleFileError } from './load-rule-file.ts';
+import { loadRuleFile, RULE_FILE_LIMITS, RuleFileError, unwrapRuleFile } from './load-rule-file.ts';
 import { parseFlags } from './parse-flags.ts';
-
-const LIMITS = {
-  maxBytes: CONFIG_DEFAULTS.rules.max_message_bytes,
-  maxDepth: CONFIG_DEFAULTS.rules.max_depth,
-};
 
 /** The rule set in a file (a signed file's inner set); a refusal names the file. */
 export async function readRuleSet(file: string): Promise<RuleSet> {
-  const rules = await loadRuleFile(file);
-  const envelope = readEnvelope(rules, LIMITS);
-  if (envelope !== null && 'rejection' in envelope)
-    throw new RuleFileError(`${file}: ${formatRejection(envelope.rejection)}`);
-  const inner = envelope
-    ? { bytes: envelope.payload, contentType: contentTypeOf(envelope.encoding) }
-    : rules;
-  const parsed = parseRuleSet(inner.bytes, LIMITS, inner.contentType);
+  const opened = unwrapRuleFile(await loadRuleFile(file));
+  if ('rejection' in opened)
+    throw new RuleFileError(`${file}: ${formatRejection(opened.rejection)}`);
+  const { inner } = opened;
+  const parsed = parseRuleSet(inner.bytes, RULE_FILE_LIMITS, inner.contentType);
   if (!parsed.ok) throw new RuleFileError(`${file}: ${formatRejection(parsed.rejection)}`);
   return parsed.value.ruleSet;
 }
@@ -84,16 +73,9 @@ function describe(op: RuleDelta['patch'][number], from: RuleSet): string {
     const text = JSON.stringify(v);
     return text.length > 120 ? `${text.slice(0, 117)}…` : text;
   };
-  if (op.op === 'remove') return `- ${op.path}  (was ${show(valueAt(from, op.path))})`;
+  if (op.op === 'remove') return `- ${op.path}  (was ${show(resolvePointer(from, op.path))})`;
   if (op.op === 'add') return `+ ${op.path}  ${show(op.value)}`;
   if (op.op === 'replace')
-    return `~ ${op.path}  ${show(valueAt(from, op.path))} → ${show(op.value)}`;
+    return `~ ${op.path}  ${show(resolvePointer(from, op.path))} → ${show(op.value)}`;
   return `? ${op.path}  is ${show(op.value)}`;
-}
-
-function valueAt(doc: unknown, pointer: string): unknown {
-  let node = doc;
-  for (const segment of pointerSegments(pointer) ?? [])
-    node = (node as Record<string, unknown> | undefined)?.[segment];
-  return node;
 }

@@ -15,6 +15,6 @@ export {
 export { contentTypeOf, detectEncoding, type Encoding } from './detect-encoding.ts';
 export { inspectTree } from './inspect-tree.ts';
 export { decodeJson, type JsonDecodeOptions } from './json-decoder.ts';
-export { joinPointer } from './json-pointer.ts';
+export { joinPointer, pointerSegments, resolvePointer } from './json-pointer.ts';
 export { decodeMsgpack } from './msgpack-decoder.ts';
 export { scanMsgpack } from './msgpack-scanner.ts';

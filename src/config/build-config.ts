@@ -81,15 +81,7 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
       leave_ms: number;
     };
     orca: { listen?: string; max_connections: number };
-    saturation: Record<string, unknown> & {
-      generic?: {
-        queue?: string;
-        running?: string;
-        kv_cache?: string;
-        requests_total?: string;
-        errors_total?: string;
-      };
-    };
+    saturation: SaturationSection;
   };
   const reconnect = c.broker.reconnect as {
     initial_ms: number;
@@ -232,16 +224,19 @@ function inventoryConfig(
   };
 }
 
+/** `[saturation]` as the merged document has it (only `generic` typed further). */
+type SaturationSection = Record<string, unknown> & {
+  generic?: {
+    queue?: string;
+    running?: string;
+    kv_cache?: string;
+    requests_total?: string;
+    errors_total?: string;
+  };
+};
+
 function saturationConfig(
-  s: Record<string, unknown> & {
-    generic?: {
-      queue?: string;
-      running?: string;
-      kv_cache?: string;
-      requests_total?: string;
-      errors_total?: string;
-    };
-  },
+  s: SaturationSection,
   inventoryUrl: string | undefined,
 ): Config['saturation'] {
   const n = (key: string) => s[key] as number;

@@ -15,7 +15,7 @@ export {
 } from './judge-served.ts';
 export { LiveInventory } from './live-inventory.ts';
 export { type LoadedModel, type ModelInventory, StaticModelInventory } from './model-inventory.ts';
-export { type GenericShape, parseGeneric, resolvePointer } from './parse-generic.ts';
+export { type GenericShape, parseGeneric } from './parse-generic.ts';
 export { parseOpenAiModels } from './parse-openai-models.ts';
 export {
   parseSglangModelInfo,

@@ -1,4 +1,5 @@
-import { asRecord, readJsonBody, text, tooMany } from './read-body.ts';
+import { resolvePointer } from '../codec/index.ts';
+import { readJsonBody, text, tooMany } from './read-body.ts';
 import type { InventoryParse, ServedModel } from './served-model.ts';
 
 /** Where, in a JSON answer of another server, the models are: JSON pointers (RFC 6901). */
@@ -11,24 +12,6 @@ export interface GenericShape {
   readonly revision?: string;
   /** Each entry's base model for an adapter (optional). */
   readonly parent?: string;
-}
-
-/** Resolves an RFC 6901 pointer in a parsed document; `undefined` when it leads nowhere. */
-export function resolvePointer(document: unknown, pointer: string): unknown {
-  if (pointer === '') return document;
-  let at: unknown = document;
-  for (const raw of pointer.slice(1).split('/')) {
-    const key = raw.replaceAll('~1', '/').replaceAll('~0', '~');
-    if (Array.isArray(at)) {
-      if (!/^(0|[1-9]\d*)$/.test(key)) return undefined;
-      at = at[Number(key)];
-    } else {
-      const record = asRecord(at);
-      if (!record || !Object.hasOwn(record, key)) return undefined;
-      at = record[key];
-    }
-  }
-  return at;
 }
 
 /** Any JSON answer, read with {@linkcode GenericShape}; every listed model counts as ready. */

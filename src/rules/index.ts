@@ -35,7 +35,6 @@ export {
   type DeltaOp,
   MAX_DELTA_OPS,
   parseRuleDelta,
-  pointerSegments,
   type RuleDelta,
 } from './rule-delta.ts';
 export { RuleSetDigester, ruleSetDigest } from './rule-digest.ts';

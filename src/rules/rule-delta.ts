@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { applyPatches, enablePatches, type Patch, setAutoFreeze } from 'immer';
-import { type DecodeLimits, decodeJson, FORBIDDEN_KEYS } from '../codec/index.ts';
+import { type DecodeLimits, decodeJson, FORBIDDEN_KEYS, pointerSegments } from '../codec/index.ts';
 import { accepted, type Checked, refused, reject } from './rejection.ts';
 import type { RuleSet } from './types.ts';
 
@@ -108,18 +108,6 @@ function checkOp(raw: unknown, i: number, maxDepth: number) {
   if (op.op !== 'remove' && !('value' in op))
     return reject('SCHEMA', `${at}/value`, `"${op.op}" needs a value`);
   return null;
-}
-
-/** The segments of an RFC 6901 JSON Pointer, or `null` when it is not one. */
-export function pointerSegments(pointer: string): string[] | null {
-  if (pointer === '') return [];
-  if (!pointer.startsWith('/')) return null;
-  const segments: string[] = [];
-  for (const raw of pointer.slice(1).split('/')) {
-    if (/~[^01]|~$/.test(raw)) return null;
-    segments.push(raw.replaceAll('~1', '/').replaceAll('~0', '~'));
-  }
-  return segments;
 }
 
 /**

@@ -9,10 +9,9 @@ import {
   startModelServerStandIn,
   vllmMetrics,
 } from '../../src/demo/index.ts';
-import { startMosquitto } from '../../src/local-broker/index.ts';
-import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
+import type { MosquittoBroker } from '../../src/local-broker/index.ts';
+import { brokerWithRules } from '../helpers/broker.ts';
 import { bufCurl } from '../helpers/grpc-clients.ts';
-import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 import {
   type SidecarProcess,
   sidecarArgs,
@@ -20,20 +19,15 @@ import {
 } from '../helpers/sidecar-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
-let broker: Awaited<ReturnType<typeof startMosquitto>>;
+let broker: MosquittoBroker;
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let server: ModelServerStandIn;
 let sidecar: SidecarProcess;
 let socket: string;
 
 beforeAll(async () => {
-  broker = await startMosquitto();
+  broker = await brokerWithRules();
   dir = await tempDir('filament-orca-');
-  await publishOnce({
-    url: broker.url,
-    topic: rulesTopic('filament/v1', 'acme'),
-    payload: jsonBytes(ruleSet('acme', 1)),
-  });
   server = await startModelServerStandIn();
   server.ready = true;
   server.metrics = vllmMetrics(0, 2, 0.2);

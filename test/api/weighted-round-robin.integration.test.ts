@@ -10,9 +10,8 @@ import {
   startModelServerStandIn,
   vllmMetrics,
 } from '../../src/demo/index.ts';
-import { startMosquitto } from '../../src/local-broker/index.ts';
-import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
-import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
+import type { MosquittoBroker } from '../../src/local-broker/index.ts';
+import { brokerWithRules } from '../helpers/broker.ts';
 import {
   type SidecarProcess,
   sidecarArgs,
@@ -59,7 +58,7 @@ interface Host {
   relay: ReturnType<typeof orcaRelay>;
 }
 
-let broker: Awaited<ReturnType<typeof startMosquitto>>;
+let broker: MosquittoBroker;
 let dir: Awaited<ReturnType<typeof tempDir>>;
 const hosts: Host[] = [];
 const bytes = (b: Buffer) => b;
@@ -147,13 +146,8 @@ async function startHost(name: string): Promise<Host> {
 }
 
 beforeAll(async () => {
-  broker = await startMosquitto();
+  broker = await brokerWithRules();
   dir = await tempDir('filament-wrr-');
-  await publishOnce({
-    url: broker.url,
-    topic: rulesTopic('filament/v1', 'acme'),
-    payload: jsonBytes(ruleSet('acme', 1)),
-  });
   for (const name of ['h1', 'h2', 'h3']) hosts.push(await startHost(name));
 }, 30_000);
 afterAll(async () => {

@@ -11,23 +11,17 @@ import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { startModelServerStandIn, vllmMetrics } from '../../src/demo/index.ts';
-import { freePort, startMosquitto, waitForPort } from '../../src/local-broker/index.ts';
-import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
+import { freePort, waitForPort } from '../../src/local-broker/index.ts';
+import { brokerWithRules } from '../helpers/broker.ts';
 import { grpcClients } from '../helpers/grpc-clients.ts';
-import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 import { sidecarArgs, startSidecarProcess } from '../helpers/sidecar-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { percentile, processCpuMs } from './stats.ts';
 
 const ROUNDS = Number(process.env.BENCH_AGENT_ROUNDS ?? 20);
 const N = 3000;
-const broker = await startMosquitto();
+const broker = await brokerWithRules();
 const dir = await tempDir('filament-agent-bench-');
-await publishOnce({
-  url: broker.url,
-  topic: rulesTopic('filament/v1', 'acme'),
-  payload: jsonBytes(ruleSet('acme', 1)),
-});
 const server = await startModelServerStandIn();
 server.ready = true;
 server.metrics = vllmMetrics(0, 1, 0.1);

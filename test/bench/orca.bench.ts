@@ -12,10 +12,8 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { createOrcaClient } from '@grpc/grpc-js/build/src/orca.js';
 import { startModelServerStandIn, vllmMetrics } from '../../src/demo/index.ts';
-import { startMosquitto } from '../../src/local-broker/index.ts';
-import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
+import { brokerWithRules } from '../helpers/broker.ts';
 import { grpcClients } from '../helpers/grpc-clients.ts';
-import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 import { sidecarArgs, startSidecarProcess } from '../helpers/sidecar-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { percentile, processCpuMs } from './stats.ts';
@@ -24,13 +22,8 @@ const ROUNDS = Number(process.env.BENCH_ORCA_ROUNDS ?? 20);
 const STREAMS = Number(process.env.BENCH_ORCA_STREAMS ?? 200);
 const WINDOW_MS = 8000;
 const N = 3000;
-const broker = await startMosquitto();
+const broker = await brokerWithRules();
 const dir = await tempDir('filament-orca-bench-');
-await publishOnce({
-  url: broker.url,
-  topic: rulesTopic('filament/v1', 'acme'),
-  payload: jsonBytes(ruleSet('acme', 1)),
-});
 const server = await startModelServerStandIn();
 server.ready = true;
 server.metrics = vllmMetrics(0, 1, 0.1);

@@ -7,9 +7,8 @@ import {
   startModelServerStandIn,
   vllmMetrics,
 } from '../../src/demo/index.ts';
-import { freePort, startMosquitto, waitForPort } from '../../src/local-broker/index.ts';
-import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
-import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
+import { freePort, type MosquittoBroker, waitForPort } from '../../src/local-broker/index.ts';
+import { brokerWithRules } from '../helpers/broker.ts';
 import {
   type SidecarProcess,
   sidecarArgs,
@@ -21,7 +20,7 @@ const AGENT_INTER_MS = 250;
 const HOSTS = ['h1', 'h2', 'h3'] as const;
 type Host = (typeof HOSTS)[number];
 
-let broker: Awaited<ReturnType<typeof startMosquitto>>;
+let broker: MosquittoBroker;
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let haproxy: ChildProcess;
 let frontend: string;
@@ -97,13 +96,8 @@ async function settleThenShares(label: string): Promise<Record<Host, number>> {
 }
 
 beforeAll(async () => {
-  broker = await startMosquitto();
+  broker = await brokerWithRules();
   dir = await tempDir('filament-haproxy-');
-  await publishOnce({
-    url: broker.url,
-    topic: rulesTopic('filament/v1', 'acme'),
-    payload: jsonBytes(ruleSet('acme', 1)),
-  });
   const lines: string[] = [];
   for (const host of HOSTS) {
     const server = await startModelServerStandIn();

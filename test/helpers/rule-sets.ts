@@ -42,6 +42,27 @@ export function ruleSet(
   } as RuleSet;
 }
 
+/**
+ * {@linkcode ruleSet} with chat's A/B split at `a` % to llama-8b: versions that differ in two
+ * numbers, as a one-line change to a rule set does.
+ */
+export function splitRuleSet(tenant: string, version: number, a = 50): RuleSet {
+  const set = ruleSet(tenant, version);
+  const chat = set.objectives[0] as RuleSet['objectives'][number];
+  return {
+    ...set,
+    objectives: [
+      {
+        ...chat,
+        cells: [
+          { id: 'A', model: 'llama-8b', percent: a },
+          { id: 'B', model: 'qwen-7b', percent: 100 - a },
+        ],
+      },
+    ],
+  } as RuleSet;
+}
+
 /** `value` as JSON bytes. */
 export function jsonBytes(value: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value));

@@ -9,7 +9,7 @@ import {
   type RuleSet,
   ruleSetDigest,
 } from '../../src/rules/index.ts';
-import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
+import { jsonBytes, splitRuleSet } from '../helpers/rule-sets.ts';
 import {
   type SidecarProcess,
   sidecarArgs,
@@ -20,23 +20,7 @@ import { tempDir } from '../helpers/temp-dir.ts';
 const PREFIX = 'filament/v1';
 const TENANT = 'big';
 
-/** Version `version` of the tenant's set, its A/B split at `a` %. */
-function version(v: number, a = 50): RuleSet {
-  const set = ruleSet(TENANT, v);
-  const chat = set.objectives[0] as RuleSet['objectives'][number];
-  return {
-    ...set,
-    objectives: [
-      {
-        ...chat,
-        cells: [
-          { id: 'A', model: 'llama-8b', percent: a },
-          { id: 'B', model: 'qwen-7b', percent: 100 - a },
-        ],
-      },
-    ],
-  } as RuleSet;
-}
+const version = (v: number, a = 50) => splitRuleSet(TENANT, v, a);
 
 describe('rule deltas on a real broker (mosquitto)', () => {
   let broker: MosquittoBroker;

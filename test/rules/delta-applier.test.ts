@@ -10,7 +10,7 @@ import {
   ruleSetDigest,
 } from '../../src/rules/index.ts';
 import { generateSigningKey, parsePublicKey, TrustRoot } from '../../src/trust/index.ts';
-import { jsonBytes, largeRuleSet, ruleSet } from '../helpers/rule-sets.ts';
+import { jsonBytes, largeRuleSet, splitRuleSet } from '../helpers/rule-sets.ts';
 
 const NOW = Date.parse('2026-11-23T12:00:00Z');
 
@@ -30,23 +30,7 @@ function setup(trust?: TrustRoot) {
   return { store, apply };
 }
 
-/** Version `version` of the small set with chat's A/B split at `a` %. */
-function split(version: number, a: number): RuleSet {
-  const set = ruleSet('acme', version);
-  const chat = set.objectives[0] as RuleSet['objectives'][number];
-  return {
-    ...set,
-    objectives: [
-      {
-        ...chat,
-        cells: [
-          { id: 'A', model: 'llama-8b', percent: a },
-          { id: 'B', model: 'qwen-7b', percent: 100 - a },
-        ],
-      },
-    ],
-  } as RuleSet;
-}
+const split = (v: number, a = 50) => splitRuleSet('acme', v, a);
 
 describe('RuleApplier with deltas', () => {
   test('a delta on the right base is applied, as the full set of that version would be', () => {

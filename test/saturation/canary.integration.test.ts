@@ -6,10 +6,9 @@ import {
   startModelServerStandIn,
   vllmMetrics,
 } from '../../src/demo/index.ts';
-import { startMosquitto } from '../../src/local-broker/index.ts';
-import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
+import type { MosquittoBroker } from '../../src/local-broker/index.ts';
 import { Resolver } from '../../src/resolver/index.ts';
-import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
+import { brokerWithRules } from '../helpers/broker.ts';
 import {
   metricsUrl,
   type SidecarProcess,
@@ -21,20 +20,15 @@ import { waitFor } from '../helpers/wait.ts';
 
 const MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
 
-let broker: Awaited<ReturnType<typeof startMosquitto>>;
+let broker: MosquittoBroker;
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let server: ModelServerStandIn;
 let sidecar: SidecarProcess;
 let resolver: Resolver;
 
 beforeAll(async () => {
-  broker = await startMosquitto();
+  broker = await brokerWithRules();
   dir = await tempDir('filament-canary-');
-  await publishOnce({
-    url: broker.url,
-    topic: rulesTopic('filament/v1', 'acme'),
-    payload: jsonBytes(ruleSet('acme', 1)),
-  });
   // Answers /v1/models and /health at once, but its first real request takes 2.5 s.
   server = await startModelServerStandIn();
   server.ready = true;

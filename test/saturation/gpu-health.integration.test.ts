@@ -3,10 +3,9 @@ import { readFileSync } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startModelServerStandIn, vllmMetrics } from '../../src/demo/index.ts';
-import { startMosquitto } from '../../src/local-broker/index.ts';
-import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
+import type { MosquittoBroker } from '../../src/local-broker/index.ts';
 import { Resolver } from '../../src/resolver/index.ts';
-import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
+import { brokerWithRules } from '../helpers/broker.ts';
 import {
   type SidecarProcess,
   sidecarArgs,
@@ -35,7 +34,7 @@ function h100(cells: Record<string, string>, utilization = '10 %'): string {
   return `${header}\n${values.join(', ')}\n`;
 }
 
-let broker: Awaited<ReturnType<typeof startMosquitto>>;
+let broker: MosquittoBroker;
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let server: Awaited<ReturnType<typeof startModelServerStandIn>>;
 let sidecar: SidecarProcess;
@@ -43,13 +42,8 @@ let resolver: Resolver;
 let output: string;
 
 beforeAll(async () => {
-  broker = await startMosquitto();
+  broker = await brokerWithRules();
   dir = await tempDir('filament-gpu-health-');
-  await publishOnce({
-    url: broker.url,
-    topic: rulesTopic('filament/v1', 'acme'),
-    payload: jsonBytes(ruleSet('acme', 1)),
-  });
   server = await startModelServerStandIn();
   server.ready = true;
   server.metrics = vllmMetrics(0, 1, 0.1);

@@ -196,8 +196,9 @@ export class CanaryCheck implements Collector {
   private async tick(): Promise<void> {
     if (!this.running) return;
     if (!this.proven || this.idle()) await this.probe();
-    const check = this.options.idleMs > 0 ? Math.min(this.options.idleMs, 1000) : 1000;
-    this.schedule(this.proven ? check : this.options.retryMs);
+    if (!this.proven) this.schedule(this.options.retryMs);
+    // Proven, and never proven again after idle: nothing more to do.
+    else if (this.options.idleMs > 0) this.schedule(Math.min(this.options.idleMs, 1000));
   }
 
   /** No request finished for `idleMs`, and no canary either. */
