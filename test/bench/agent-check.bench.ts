@@ -10,45 +10,19 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { startModelServerStandIn, vllmMetrics } from '../../src/demo/index.ts';
+import { vllmMetrics } from '../../src/demo/index.ts';
 import { freePort, waitForPort } from '../../src/local-broker/index.ts';
-import { brokerWithRules } from '../helpers/broker.ts';
 import { grpcClients } from '../helpers/grpc-clients.ts';
-import { sidecarArgs, startSidecarProcess } from '../helpers/sidecar-process.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
+import { startBenchSidecar } from './bench-sidecar.ts';
 import { percentile, processCpuMs } from './stats.ts';
 
 const ROUNDS = Number(process.env.BENCH_AGENT_ROUNDS ?? 20);
 const N = 3000;
-const broker = await brokerWithRules();
-const dir = await tempDir('filament-agent-bench-');
-const server = await startModelServerStandIn();
-server.ready = true;
-server.metrics = vllmMetrics(0, 1, 0.1);
 const agentPort = await freePort();
-const socket = join(dir.path, 'api.sock');
-const config = join(dir.path, 'filament.toml');
-await writeFile(
-  config,
-  [
-    '[api]',
-    `socket = "${socket}"`,
-    '[agent_check]',
-    `listen = "127.0.0.1:${agentPort}"`,
-    '[inventory]',
-    'source = "static"',
-    '[saturation]',
-    `metrics_url = "${server.base}/metrics"`,
-    'scrape_interval_ms = 50',
-    'evaluate_interval_ms = 50',
-    'warmup_ms = 0',
-    'smoothing = 1',
-    'nvidia_smi = "off"',
-  ].join('\n'),
-);
-const sidecar = startSidecarProcess(
-  sidecarArgs({ config, brokers: [broker.url], tenant: 'acme', stateDir: join(dir.path, 's') }),
-);
+const { server, sidecar, socket, dir, stop } = await startBenchSidecar('agent', [
+  '[agent_check]',
+  `listen = "127.0.0.1:${agentPort}"`,
+]);
 await sidecar.waitForLog((l) => l.msg === 'HAProxy agent-check listening', 'the agent port');
 const cpuMs = () => processCpuMs(sidecar.pid);
 const agentCheck = () =>
@@ -96,8 +70,8 @@ console.log(
 
 // 2. Reaction: HAProxy in front, its stats socket read every 5 ms.
 const frontPort = await freePort();
-const stats = join(dir.path, 'haproxy.stats');
-const cfg = join(dir.path, 'haproxy.cfg');
+const stats = join(dir, 'haproxy.stats');
+const cfg = join(dir, 'haproxy.cfg');
 await writeFile(
   cfg,
   [
@@ -154,7 +128,4 @@ console.log(
 );
 haproxy.kill('SIGTERM');
 client.close();
-await sidecar.kill('SIGTERM');
-await server.close();
-await broker.stop();
-await dir.remove();
+await stop();

@@ -1,53 +1,15 @@
-/**
- * ORCA cost and reaction (not part of `npm test`): `npm run bench:orca`.
- *  1. cost: the sidecar's CPU per ORCA report sent on StreamCoreMetrics (STREAMS streams at the
- *     250 ms floor, less the mean CPU of idle windows of the same length before and after) and per GetSaturation call (which also
- *     encodes the endpoint-load-metrics header), against its CPU per gRPC health Check (the
- *     baseline, same process, same run);
- *  2. reaction: a load change at the model server that changes the replica's state → the first
- *     ORCA report carrying it, p50/p99 over BENCH_ORCA_ROUNDS changes.
- */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { createOrcaClient } from '@grpc/grpc-js/build/src/orca.js';
-import { startModelServerStandIn, vllmMetrics } from '../../src/demo/index.ts';
-import { brokerWithRules } from '../helpers/broker.ts';
+import { vllmMetrics } from '../../src/demo/index.ts';
 import { grpcClients } from '../helpers/grpc-clients.ts';
-import { sidecarArgs, startSidecarProcess } from '../helpers/sidecar-process.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
+import { startBenchSidecar } from './bench-sidecar.ts';
 import { percentile, processCpuMs } from './stats.ts';
 
 const ROUNDS = Number(process.env.BENCH_ORCA_ROUNDS ?? 20);
 const STREAMS = Number(process.env.BENCH_ORCA_STREAMS ?? 200);
 const WINDOW_MS = 8000;
 const N = 3000;
-const broker = await brokerWithRules();
-const dir = await tempDir('filament-orca-bench-');
-const server = await startModelServerStandIn();
-server.ready = true;
-server.metrics = vllmMetrics(0, 1, 0.1);
-const socket = join(dir.path, 'api.sock');
-const config = join(dir.path, 'filament.toml');
-await writeFile(
-  config,
-  [
-    '[api]',
-    `socket = "${socket}"`,
-    '[inventory]',
-    'source = "static"',
-    '[saturation]',
-    `metrics_url = "${server.base}/metrics"`,
-    'scrape_interval_ms = 50',
-    'evaluate_interval_ms = 50',
-    'warmup_ms = 0',
-    'smoothing = 1',
-    'nvidia_smi = "off"',
-  ].join('\n'),
-);
-const sidecar = startSidecarProcess(
-  sidecarArgs({ config, brokers: [broker.url], tenant: 'acme', stateDir: join(dir.path, 's') }),
-);
+const { server, sidecar, socket, stop } = await startBenchSidecar('orca');
 await sidecar.waitForLog((l) => l.msg === 'applied rule set', 'rules');
 const cpuMs = () => processCpuMs(sidecar.pid);
 const client = grpcClients(`unix:${socket}`);
@@ -145,7 +107,4 @@ console.log(
   `state change at the model server → ORCA report (report_interval 10 s, so sent on the change): p50 ${percentile(times, 50).toFixed(0)} ms, p99 ${percentile(times, 99).toFixed(0)} ms over ${times.length} changes`,
 );
 client.close();
-await sidecar.kill('SIGTERM');
-await server.close();
-await broker.stop();
-await dir.remove();
+await stop();
