@@ -16,7 +16,13 @@ import {
   RuleApplier,
   RuleStore,
 } from '../rules/index.ts';
-import { ENVELOPE_CONTENT_TYPE, KeyError, signRuleSet, type TrustRoot } from '../trust/index.ts';
+import {
+  ENVELOPE_CONTENT_TYPE,
+  KeyError,
+  signRuleDelta,
+  signRuleSet,
+  type TrustRoot,
+} from '../trust/index.ts';
 import { brokerCredentials, CREDENTIAL_FLAGS, CredentialFileError } from './broker-credentials.ts';
 import { type CliIo, EXIT, UsageError } from './cli-io.ts';
 import {
@@ -245,8 +251,9 @@ async function publish(argv: readonly string[], io: CliIo): Promise<number> {
     }
     let payload = rules.bytes;
     let contentType = signed ? ENVELOPE_CONTENT_TYPE : rules.contentType;
-    if (values.key?.length) {
-      const envelope = signLinted(linted, await readSigningKeys(values.key));
+    const keys = values.key?.length ? await readSigningKeys(values.key) : undefined;
+    if (keys !== undefined) {
+      const envelope = signLinted(linted, keys);
       if (!envelope.ok) {
         io.err(`not published: ${file}: ${envelope.reason}`);
         return EXIT.failed;
@@ -270,14 +277,25 @@ async function publish(argv: readonly string[], io: CliIo): Promise<number> {
       contentType === ENVELOPE_CONTENT_TYPE ? `signed ${rules.encoding}` : rules.encoding;
     if (values['delta-from'] !== undefined) {
       // The complete set first, where hosts that cannot apply the delta take it; then the delta.
+      // Signed like the full set: hosts that require signatures refuse a bare delta.
+      if (signed && keys === undefined) {
+        io.err(
+          `not published: ${file} is signed, and its delta must be too: give the signing --key(s)`,
+        );
+        return EXIT.failed;
+      }
       const { readRuleSet, deltaBytes } = await import('./rules-delta.ts');
       const from = await readRuleSet(values['delta-from']);
-      const { bytes } = deltaBytes(from, await readRuleSet(file), payload.byteLength);
+      const delta = deltaBytes(from, await readRuleSet(file), payload.byteLength);
+      const bytes =
+        keys === undefined
+          ? delta.bytes
+          : new TextEncoder().encode(JSON.stringify(signRuleDelta(delta.bytes, keys)));
       const full = rulesFullTopic(prefix, result.tenant);
       await send(full, payload, contentType);
-      await send(topic, bytes, DELTA_CONTENT_TYPE);
+      await send(topic, bytes, keys === undefined ? DELTA_CONTENT_TYPE : ENVELOPE_CONTENT_TYPE);
       io.out(
-        `published: tenant ${result.tenant} version ${result.version} as a delta from version ${from.version} to ${topic} (${bytes.byteLength} bytes, ${((100 * bytes.byteLength) / payload.byteLength).toFixed(2)} % of the full set), and the full set to ${full} (${payload.byteLength} bytes ${kind}); both retained, QoS 1`,
+        `published: tenant ${result.tenant} version ${result.version} as a ${keys === undefined ? '' : 'signed '}delta from version ${from.version} to ${topic} (${bytes.byteLength} bytes, ${((100 * bytes.byteLength) / payload.byteLength).toFixed(2)} % of the full set), and the full set to ${full} (${payload.byteLength} bytes ${kind}); both retained, QoS 1`,
       );
       return EXIT.ok;
     }

@@ -3,6 +3,7 @@
  * @module
  */
 export { isRunning, syncDirectory, writeFileAtomic } from './atomic-write.ts';
+export { decodeJournal, encodeJournalEntry, type JournalEntry } from './delta-journal.ts';
 export { type LockHolder, StateDirLock, StateDirLockedError } from './state-dir-lock.ts';
 export {
   decodeStateRecord,
@@ -11,7 +12,10 @@ export {
   type StateRecord,
 } from './state-record.ts';
 export {
+  type AppendInput,
   type LoadedState,
+  MAX_JOURNAL_BYTES,
+  MAX_JOURNAL_ENTRIES,
   type SaveInput,
   type StateOwner,
   StateStore,

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 
 const MAGIC = 'filament-state 1\n';
@@ -15,7 +16,12 @@ export interface StateHeader {
   readonly topicPrefix?: string;
   /** The trust root it was accepted under: sorted trusted key ids and threshold, or `none`. */
   readonly trust?: string;
-  /** Length of the rule bytes that follow the header. */
+  /**
+   * Set when the rule bytes are a complete set a delta made, followed by that delta as it arrived
+   * (`envelope`: signed), which vouches for the set on restore: its length.
+   */
+  readonly attestation?: { readonly length: number; readonly envelope: boolean };
+  /** Length of the bytes that follow the header (the rule bytes, then any attestation). */
   readonly length: number;
   /** Hex SHA-256 of the rule bytes. */
   readonly sha256: string;
@@ -25,6 +31,8 @@ export interface StateHeader {
 export interface StateRecord {
   readonly header: StateHeader;
   readonly bytes: Uint8Array;
+  /** The delta that vouches for `bytes` (see {@linkcode StateHeader.attestation}). */
+  readonly attestation?: Uint8Array;
 }
 
 /**
@@ -33,8 +41,10 @@ export interface StateRecord {
  */
 export function encodeStateRecord(
   header: Omit<StateHeader, 'length' | 'sha256'>,
-  bytes: Uint8Array,
+  rules: Uint8Array,
+  attestation?: Uint8Array,
 ): Uint8Array {
+  const bytes = attestation === undefined ? rules : Buffer.concat([rules, attestation]);
   const full: StateHeader = { ...header, length: bytes.byteLength, sha256: sha256Hex(bytes) };
   const head = new TextEncoder().encode(`${MAGIC}${JSON.stringify(full)}\n`);
   const out = new Uint8Array(head.byteLength + bytes.byteLength);
@@ -72,7 +82,12 @@ export function decodeStateRecord(data: Uint8Array): StateRecord | { error: stri
     };
   if (sha256Hex(bytes) !== header.sha256)
     return { error: 'checksum mismatch: the rule bytes are corrupt' };
-  return { header, bytes };
+  const vouching = header.attestation?.length;
+  if (vouching === undefined) return { header, bytes };
+  if (!Number.isSafeInteger(vouching) || vouching <= 0 || vouching >= bytes.byteLength)
+    return { error: `attestation length ${vouching} does not fit ${bytes.byteLength} bytes` };
+  const split = bytes.byteLength - vouching;
+  return { header, bytes: bytes.subarray(0, split), attestation: bytes.subarray(split) };
 }
 
 function sha256Hex(bytes: Uint8Array): string {

@@ -1,7 +1,13 @@
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isoTime } from '../clock/index.ts';
-import { isDiskFull, removeStaleTemporaries, writeFileAtomic } from './atomic-write.ts';
+import {
+  isDiskFull,
+  removeStaleTemporaries,
+  syncDirectory,
+  writeFileAtomic,
+} from './atomic-write.ts';
+import { decodeJournal, encodeJournalEntry, type JournalEntry } from './delta-journal.ts';
 import { decodeStateRecord, encodeStateRecord, type StateRecord } from './state-record.ts';
 
 /** Space kept in the state directory for version floors when the disk fills up. */
@@ -20,6 +26,11 @@ export interface LoadedState {
   readonly source: 'current' | 'previous' | null;
   /** Highest version ever applied for the tenant (0 when unknown); never lowered by corruption. */
   readonly highWater: number;
+  /**
+   * Deltas applied on top of `record` since it was written, oldest first (from `{tenant}.journal`),
+   * each continuing the version before: apply them in order after the record.
+   */
+  readonly deltas: readonly JournalEntry[];
   /** Why files were passed over, for logging. */
   readonly problems: readonly string[];
   /**
@@ -48,7 +59,19 @@ export interface SaveInput {
   readonly bytes: Uint8Array;
   /** `bytes` is a signed envelope. */
   readonly envelope?: boolean;
+  /** For a set a delta made: that delta as it arrived, which vouches for the set on restore. */
+  readonly attestation?: { readonly bytes: Uint8Array; readonly envelope: boolean };
 }
+
+/** What {@linkcode StateStore.appendDelta} writes: a delta applied on top of the saved version. */
+export interface AppendInput extends JournalEntry {
+  readonly tenant: string;
+}
+
+/** A snapshot is written instead of a journal entry once the journal holds this many deltas… */
+export const MAX_JOURNAL_ENTRIES = 64;
+/** …or this many bytes: restoring then replays at most that much. */
+export const MAX_JOURNAL_BYTES = 1 << 20;
 
 /**
  * Last-known-good rule sets on disk, one tenant per file under `{dir}/rules/`:
@@ -58,7 +81,9 @@ export interface SaveInput {
  */
 export class StateStore {
   private readonly rulesDir: string;
-  private readonly saving = new Map<string, Promise<void>>();
+  private readonly saving = new Map<string, Promise<unknown>>();
+  /** Per tenant, the version the files on disk end at and how much the journal holds. */
+  private readonly tails = new Map<string, { version: number; entries: number; bytes: number }>();
 
   /**
    * @param owner What this sidecar follows: written into every record and compared on load.
@@ -90,14 +115,68 @@ export class StateStore {
    * another (the high-water check-then-write must not interleave). @throws {StateWriteError}
    */
   save(input: SaveInput): Promise<void> {
-    const previous = this.saving.get(input.tenant) ?? Promise.resolve();
-    const next = previous.catch(() => {}).then(() => this.write(input));
-    this.saving.set(input.tenant, next);
+    return this.queue(input.tenant, () => this.write(input));
+  }
+
+  /**
+   * Durably appends a delta to the tenant's journal (`{tenant}.journal`, fsynced) — a few hundred
+   * bytes instead of the whole set — when it applies to the version the files end at and the
+   * journal has room ({@linkcode MAX_JOURNAL_ENTRIES}, {@linkcode MAX_JOURNAL_BYTES}). Resolves
+   * `false` when it does not: the caller then saves the complete set, which empties the journal.
+   * @throws {StateWriteError}
+   */
+  appendDelta(input: AppendInput): Promise<boolean> {
+    return this.queue(input.tenant, () => this.append(input));
+  }
+
+  /** Runs `task` after the tenant's earlier writes (a check-then-write must not interleave). */
+  private queue<T>(tenant: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.saving.get(tenant) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(task);
+    this.saving.set(tenant, next);
     const forget = () => {
-      if (this.saving.get(input.tenant) === next) this.saving.delete(input.tenant);
+      if (this.saving.get(tenant) === next) this.saving.delete(tenant);
     };
     next.then(forget, forget);
     return next;
+  }
+
+  private async append(input: AppendInput): Promise<boolean> {
+    const tail = this.tails.get(input.tenant);
+    const frame = encodeJournalEntry(input);
+    if (
+      tail === undefined ||
+      tail.version !== input.base ||
+      tail.entries >= MAX_JOURNAL_ENTRIES ||
+      tail.bytes + frame.byteLength > MAX_JOURNAL_BYTES
+    )
+      return false;
+    const base = join(this.rulesDir, input.tenant);
+    try {
+      const known = await this.readHighWater(input.tenant);
+      if (input.version > known) await this.writeHighWater(base, input.version);
+      // Marked stale first: if the append fails half-way, the next save writes a snapshot.
+      this.tails.delete(input.tenant);
+      const file = await open(`${base}.journal`, 'a', 0o640);
+      try {
+        await file.write(frame);
+        await file.datasync();
+      } finally {
+        await file.close();
+      }
+      if (tail.entries === 0) await syncDirectory(this.rulesDir);
+    } catch (error) {
+      throw new StateWriteError(
+        `cannot journal the delta of "${input.tenant}" v${input.base} → v${input.version}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    this.tails.set(input.tenant, {
+      version: input.version,
+      entries: tail.entries + 1,
+      bytes: tail.bytes + frame.byteLength,
+    });
+    return true;
   }
 
   private async write(input: SaveInput): Promise<void> {
@@ -112,11 +191,24 @@ export class StateStore {
           encoding: input.encoding,
           appliedAt: isoTime(input.appliedAt),
           ...(input.envelope ? { envelope: true } : {}),
+          ...(input.attestation
+            ? {
+                attestation: {
+                  length: input.attestation.bytes.byteLength,
+                  envelope: input.attestation.envelope,
+                },
+              }
+            : {}),
           ...(this.owner ? { topicPrefix: this.owner.topicPrefix, trust: this.owner.trust() } : {}),
         },
         input.bytes,
+        input.attestation?.bytes,
       );
+      this.tails.delete(input.tenant);
       await writeFileAtomic(`${base}.state`, record, `${base}.state.prev`);
+      // The journal continued the set just replaced; the new one starts a new journal.
+      await rm(`${base}.journal`, { force: true });
+      this.tails.set(input.tenant, { version: input.version, entries: 0, bytes: 0 });
       await this.keepReserve();
     } catch (error) {
       throw new StateWriteError(
@@ -139,7 +231,8 @@ export class StateStore {
   private async setAside(tenant: string, as: 'untrusted' | 'foreign'): Promise<void> {
     const base = join(this.rulesDir, tenant);
     try {
-      for (const suffix of ['.hwm', '.state', '.state.prev'])
+      this.tails.delete(tenant);
+      for (const suffix of ['.hwm', '.state', '.state.prev', '.journal'])
         await rename(`${base}${suffix}`, `${base}${suffix}.${as}`).catch((error) => {
           if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         });
@@ -174,11 +267,40 @@ export class StateStore {
     if (foreign !== undefined && this.owner && foreign !== this.owner.topicPrefix) {
       await this.setAside(tenant, 'foreign');
       const setAside = `the rules of "${tenant}" on disk came from topic prefix "${foreign}", not "${this.owner.topicPrefix}": set aside as *.foreign`;
-      return { record: null, source: null, highWater: 0, problems, setAside };
+      return { record: null, source: null, highWater: 0, deltas: [], problems, setAside };
     }
-    if (!found) return { record: null, source: null, highWater, problems };
-    highWater = Math.max(highWater, found.record.header.version);
-    return { record: found.record, source: found.source, highWater, problems };
+    if (!found) return { record: null, source: null, highWater, deltas: [], problems };
+    const journal = await this.readJournal(tenant, found.record.header.version, problems);
+    highWater = Math.max(highWater, journal.at(-1)?.version ?? found.record.header.version);
+    return { record: found.record, source: found.source, highWater, deltas: journal, problems };
+  }
+
+  /** The journal's deltas on top of `from`; remembers where the files end, for the next append. */
+  private async readJournal(
+    tenant: string,
+    from: number,
+    problems: string[],
+  ): Promise<readonly JournalEntry[]> {
+    const file = join(this.rulesDir, `${tenant}.journal`);
+    let data: Uint8Array;
+    try {
+      data = new Uint8Array(await readFile(file));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        problems.push(`${file}: ${(error as Error).message}`);
+      this.tails.set(tenant, { version: from, entries: 0, bytes: 0 });
+      return [];
+    }
+    const { entries, problem } = decodeJournal(data, from);
+    if (problem !== undefined) problems.push(`${file}: ${problem}; the deltas before it are kept`);
+    // After a torn or foreign frame, the next save writes a snapshot rather than append to it.
+    if (problem === undefined)
+      this.tails.set(tenant, {
+        version: entries.at(-1)?.version ?? from,
+        entries: entries.length,
+        bytes: data.byteLength,
+      });
+    return entries;
   }
 
   /**

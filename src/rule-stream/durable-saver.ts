@@ -17,7 +17,7 @@ export const RETRY_BACKOFF: BackoffOptions = Object.freeze({
 
 /** Options for {@linkcode DurableSaver}. */
 export interface DurableSaverOptions {
-  readonly state: Pick<StateStore, 'save'>;
+  readonly state: Pick<StateStore, 'save' | 'appendDelta'>;
   readonly store: RuleStore;
   readonly clock: Clock;
   readonly log: Logger;
@@ -77,14 +77,33 @@ export class DurableSaver {
     for (const p of this.pending.values()) p.timer?.cancel();
   }
 
-  private write(rules: CompiledRuleSet): Promise<void> {
-    return this.options.state.save({
+  /**
+   * A set a delta made is journaled as that delta (a few hundred bytes) when it continues what is
+   * on disk; otherwise — and for full sets — the complete set is written, with the delta that
+   * made it, if any, to vouch for it on restore.
+   */
+  private async write(rules: CompiledRuleSet): Promise<void> {
+    const { madeBy } = rules;
+    if (madeBy !== undefined) {
+      const appended = await this.options.state.appendDelta({
+        tenant: rules.tenant,
+        version: rules.version,
+        base: madeBy.base,
+        envelope: madeBy.signed,
+        bytes: madeBy.message,
+      });
+      if (appended) return;
+    }
+    await this.options.state.save({
       tenant: rules.tenant,
       version: rules.version,
       encoding: rules.encoding,
       appliedAt: rules.appliedAt,
       bytes: rules.raw,
-      envelope: rules.signedBy !== undefined,
+      envelope: madeBy === undefined && rules.signedBy !== undefined,
+      ...(madeBy !== undefined
+        ? { attestation: { bytes: madeBy.message, envelope: madeBy.signed } }
+        : {}),
     });
   }
 

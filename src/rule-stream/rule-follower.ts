@@ -1,6 +1,6 @@
 import { type Clock, isoTime, systemClock } from '../clock/index.ts';
 import { contentTypeOf } from '../codec/index.ts';
-import type { StateStore } from '../last-known-good/index.ts';
+import type { JournalEntry, StateStore } from '../last-known-good/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
 import {
   ackTopic,
@@ -11,6 +11,7 @@ import {
 } from '../mqtt/index.ts';
 import {
   type ApplyOutcome,
+  DELTA_CONTENT_TYPE,
   formatRejection,
   type RejectionCode,
   type RuleApplier,
@@ -26,7 +27,7 @@ export interface RuleFollowerOptions {
   readonly applier: RuleApplier;
   readonly store: RuleStore;
   /** Where last-known-good rules live (the state directory, in the sidecar). */
-  readonly state: Pick<StateStore, 'load' | 'save' | 'discard'>;
+  readonly state: Pick<StateStore, 'load' | 'save' | 'appendDelta' | 'discard'>;
   readonly topicPrefix: string;
   readonly replica: string;
   readonly cluster: string;
@@ -160,13 +161,18 @@ export class RuleFollower {
         tenant,
         bytes: loaded.record.bytes,
         contentType: h.envelope ? ENVELOPE_CONTENT_TYPE : contentTypeOf(h.encoding),
+        ...(loaded.record.attestation !== undefined
+          ? { attestation: loaded.record.attestation }
+          : {}),
       });
       if (outcome.status === 'applied') {
+        const version = this.replayJournal(tenant, loaded.deltas);
         void this.options.applier.warmDigest(tenant);
         this.log.info('restored last-known-good rules', {
           tenant,
-          version: outcome.version,
+          version,
           from: loaded.source,
+          ...(loaded.deltas.length > 0 ? { snapshot: outcome.version } : {}),
         });
       } else if (outcome.status === 'rejected') {
         this.log.error('last-known-good rules no longer valid; starting without them', {
@@ -190,6 +196,31 @@ export class RuleFollower {
       this.log.error('no usable last-known-good rules; starting without rules', { tenant });
     }
     if (loaded.highWater > 0) this.options.store.raiseHighWater(tenant, loaded.highWater);
+  }
+
+  /**
+   * Applies the deltas journaled after the restored set, in order, each as it arrived (so signed
+   * ones are verified again); stops at the first that does not apply. Returns the version reached.
+   */
+  private replayJournal(tenant: string, deltas: readonly JournalEntry[]): number | undefined {
+    for (const entry of deltas) {
+      const outcome = this.options.applier.apply({
+        tenant,
+        bytes: entry.bytes,
+        contentType: entry.envelope ? ENVELOPE_CONTENT_TYPE : DELTA_CONTENT_TYPE,
+      });
+      if (outcome.status !== 'applied') {
+        this.log.warn('a journaled rule delta no longer applies; restored the version before it', {
+          tenant,
+          base: entry.base,
+          version: entry.version,
+          reason:
+            outcome.status === 'rejected' ? formatRejection(outcome.rejection) : outcome.status,
+        });
+        break;
+      }
+    }
+    return this.options.store.active(tenant)?.version;
   }
 
   /**

@@ -49,6 +49,11 @@ export function checkRuleSet(rules: RuleSet): Rejection | null {
     const problem = checkObjective(objective, `/objectives/${i}`, modelIds);
     if (problem) return problem;
   }
+  return checkTimes(rules);
+}
+
+/** The expiry, if any, comes after the issue time. */
+export function checkTimes(rules: Pick<RuleSet, 'issuedAt' | 'expiresAt'>): Rejection | null {
   if (rules.expiresAt !== undefined && Date.parse(rules.expiresAt) <= Date.parse(rules.issuedAt)) {
     return reject(
       'SCHEMA',
@@ -81,11 +86,15 @@ function checkAdapters(models: RuleSet['models']): Rejection | null {
   return null;
 }
 
-// Runs once per objective on every rule message, so nothing here allocates unless it fails.
-function checkObjective(
+/**
+ * One objective's own checks: its models exist (`modelIds`), cell ids are unique and cells add up
+ * to 100, canaries to at most 100. Runs once per objective on every full set, so nothing here
+ * allocates unless it fails.
+ */
+export function checkObjective(
   objective: ObjectiveRule,
   path: string,
-  modelIds: ReadonlySet<string>,
+  modelIds: { has(id: string): boolean },
 ): Rejection | null {
   if (!modelIds.has(objective.defaultModel))
     return dangling(`${path}/defaultModel`, objective.defaultModel);
@@ -142,6 +151,7 @@ function dangling(path: string, id: string): Rejection {
   return reject('DANGLING_REFERENCE', path, `model "${id}" is not defined in /models`);
 }
 
-function duplicate(path: string, what: string, id: string): Rejection {
+/** `DUPLICATE_ID` for the `what` id `id` at `path`. */
+export function duplicate(path: string, what: string, id: string): Rejection {
   return reject('DUPLICATE_ID', path, `${what} id "${id}" is defined more than once`);
 }

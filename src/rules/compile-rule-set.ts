@@ -1,3 +1,5 @@
+import type { ElementChanges } from './check-changes.ts';
+import { LayeredMap } from './layered-map.ts';
 import type { CompiledPayloadSchema, PayloadSchemaCache } from './payload-schema-cache.ts';
 import { type Checked, refused } from './rejection.ts';
 import type { ModelRule, ObjectiveRule, RuleSet } from './types.ts';
@@ -20,16 +22,29 @@ export interface CompiledRuleSet {
   /** When this host applied it, ms since the epoch. */
   readonly appliedAt: number;
   /**
-   * Set when the set arrived in a signed envelope (`raw` is then the whole envelope): the ids of
-   * the trusted keys whose signatures verified, empty when no trust root was configured.
+   * Set when the set arrived in a signed envelope (`raw` is then the whole envelope), or was made
+   * by a signed delta (`madeBy`): the ids of the trusted keys whose signatures verified, empty
+   * when no trust root was configured.
    */
   readonly signedBy?: readonly string[];
+  /** Set when a delta made this set (`raw` is then the complete set as JSON). */
+  readonly madeBy?: MadeByDelta;
   readonly models: ReadonlyMap<string, ModelRule>;
   readonly objectives: ReadonlyMap<string, ObjectiveRule>;
   /** routingKey → cluster. */
   readonly routingKeys: ReadonlyMap<string, string>;
   /** schema id → compiled payload schema. */
   readonly payloadSchemas: ReadonlyMap<string, CompiledPayloadSchema>;
+}
+
+/**
+ * The delta message that made a set, as it arrived (a signed envelope or a bare delta), and the
+ * version it was applied to: what last-known-good keeps of it, and what vouches for the set.
+ */
+export interface MadeByDelta {
+  readonly message: Uint8Array;
+  readonly signed: boolean;
+  readonly base: number;
 }
 
 /** What {@linkcode compileRuleSet} needs besides the rule set. */
@@ -40,6 +55,7 @@ export interface CompileInput {
   readonly encoding: 'json' | 'msgpack';
   readonly appliedAt: number;
   readonly signedBy?: readonly string[];
+  readonly madeBy?: MadeByDelta;
 }
 
 /**
@@ -66,25 +82,47 @@ export function compileRuleSet(
   }
   const objectives = new Map<string, ObjectiveRule>();
   for (const rule of ruleSet.objectives) objectives.set(rule.id, rule);
+  return { ok: true, value: assemble(input, { models, routingKeys, payloadSchemas, objectives }) };
+}
+
+/**
+ * Compiles the result of a delta that changed only objectives (and top-level fields) of `base`:
+ * the models, routing keys and payload validators are the base's own, and the objective map is
+ * the base's with `changes` layered over it ({@linkcode LayeredMap}) — no work in proportion to
+ * the set's size. Assumes `checkObjectiveChanges` passed.
+ */
+export function compileObjectiveChanges(
+  input: CompileInput,
+  base: CompiledRuleSet,
+  changes: ElementChanges<ObjectiveRule>,
+): CompiledRuleSet {
+  const objectives = LayeredMap.derive(
+    base.objectives,
+    changes.removed.map((o) => o.id),
+    changes.added.map(({ element }) => [element.id, element] as const),
+  );
+  const { models, routingKeys, payloadSchemas } = base;
+  return assemble(input, { models, routingKeys, payloadSchemas, objectives });
+}
+
+type Lookups = Pick<CompiledRuleSet, 'models' | 'routingKeys' | 'payloadSchemas' | 'objectives'>;
+
+function assemble(input: CompileInput, lookups: Lookups): CompiledRuleSet {
+  const { ruleSet } = input;
   let raw = typeof input.raw === 'function' ? null : input.raw;
   const make = input.raw;
-  return {
-    ok: true,
-    value: Object.freeze({
-      tenant: ruleSet.tenant,
-      version: ruleSet.version,
-      ruleSet,
-      get raw(): Uint8Array {
-        raw ??= (make as () => Uint8Array)();
-        return raw;
-      },
-      encoding: input.encoding,
-      appliedAt: input.appliedAt,
-      ...(input.signedBy !== undefined ? { signedBy: input.signedBy } : {}),
-      models,
-      objectives,
-      routingKeys,
-      payloadSchemas,
-    }),
-  };
+  return Object.freeze({
+    tenant: ruleSet.tenant,
+    version: ruleSet.version,
+    ruleSet,
+    get raw(): Uint8Array {
+      raw ??= (make as () => Uint8Array)();
+      return raw;
+    },
+    encoding: input.encoding,
+    appliedAt: input.appliedAt,
+    ...(input.signedBy !== undefined ? { signedBy: input.signedBy } : {}),
+    ...(input.madeBy !== undefined ? { madeBy: input.madeBy } : {}),
+    ...lookups,
+  });
 }

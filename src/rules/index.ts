@@ -4,9 +4,11 @@
  * the hot path reads from.
  * @module
  */
+export { changedElements, type ElementChanges } from './check-changes.ts';
 export { checkRuleSet } from './check-rule-set.ts';
-export { type CompiledRuleSet, compileRuleSet } from './compile-rule-set.ts';
+export { type CompiledRuleSet, compileRuleSet, type MadeByDelta } from './compile-rule-set.ts';
 export { buildRuleDelta, diffDocuments } from './diff-rule-sets.ts';
+export { LayeredMap } from './layered-map.ts';
 export {
   checkShape,
   claimedVersion,
@@ -37,7 +39,7 @@ export {
   parseRuleDelta,
   type RuleDelta,
 } from './rule-delta.ts';
-export { RuleSetDigester, ruleSetDigest } from './rule-digest.ts';
+export { DIGEST_CHUNK, RuleSetDigester, ruleSetDigest } from './rule-digest.ts';
 export { RuleStore, type RulesListener, type TenantRules } from './rule-store.ts';
 export type {
   CanaryRule,

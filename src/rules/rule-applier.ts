@@ -2,16 +2,23 @@ import { Buffer } from 'node:buffer';
 import { isDeepStrictEqual } from 'node:util';
 import { contentTypeOf, type DecodeLimits } from '../codec/index.ts';
 import { ENVELOPE_CONTENT_TYPE, type TrustRoot } from '../trust/index.ts';
+import { changedElements, checkObjectiveChanges, type ElementChanges } from './check-changes.ts';
 import { checkRuleSet } from './check-rule-set.ts';
-import { type CompiledRuleSet, compileRuleSet } from './compile-rule-set.ts';
+import {
+  type CompiledRuleSet,
+  type CompileInput,
+  compileObjectiveChanges,
+  compileRuleSet,
+  type MadeByDelta,
+} from './compile-rule-set.ts';
 import { checkShape, parseRuleSet } from './parse-rule-set.ts';
 import { PayloadSchemaCache } from './payload-schema-cache.ts';
 import { readEnvelope } from './read-envelope.ts';
 import { accepted, type Checked, type Rejection, refused, reject } from './rejection.ts';
-import { applyRuleDelta, DELTA_CONTENT_TYPE, DELTA_KIND, parseRuleDelta } from './rule-delta.ts';
+import { DELTA_CONTENT_TYPE, DELTA_KIND, parseRuleDelta, patchRuleSet } from './rule-delta.ts';
 import { RuleSetDigester } from './rule-digest.ts';
 import type { RuleStore } from './rule-store.ts';
-import type { RuleEncoding, RuleSet } from './types.ts';
+import type { ObjectiveRule, RuleSet } from './types.ts';
 
 /** What became of one rule message. */
 export type ApplyOutcome =
@@ -51,6 +58,12 @@ export interface RuleMessage {
   readonly bytes: Uint8Array;
   /** MQTT 5 content type, when the publisher set one. */
   readonly contentType?: string;
+  /**
+   * For a complete set restored from disk that a delta made: that delta as it arrived (signed
+   * when trust is on). It vouches for the set — its signature covers the result's digest — so a
+   * set this host built from signed deltas is re-verified after a restart like a signed one.
+   */
+  readonly attestation?: Uint8Array;
 }
 
 /** Options for {@linkcode RuleApplier}. */
@@ -117,23 +130,31 @@ export class RuleApplier {
       activeVersion,
     });
 
-    if (isDelta(message)) return this.applyDelta(message, active, rejected);
-    const opened = this.openSigned(message);
+    const opened =
+      message.attestation === undefined
+        ? this.openSigned(message)
+        : this.openAttested(message, message.attestation);
     if (!opened.ok) return rejected(opened.rejection);
-    const { bytes, contentType, signedBy } = opened.value;
+    const { bytes, contentType, signedBy, delta } = opened.value;
+    if (delta) return this.applyDelta(message, bytes, signedBy, active, rejected);
     const parsed = parseRuleSet(bytes, this.options.limits, contentType);
     if (!parsed.ok) return rejected(parsed.rejection, parsed.claimedVersion);
     const { ruleSet, encoding } = parsed.value;
     const version = ruleSet.version;
+    if (opened.value.digest !== undefined) {
+      const digest = this.digester.digest(ruleSet);
+      if (digest !== opened.value.digest.digest || version !== opened.value.digest.version)
+        return rejected(
+          reject(
+            'DIGEST_MISMATCH',
+            '',
+            `the delta that vouches for this set made version ${opened.value.digest.version} with digest ${opened.value.digest.digest}; this is version ${version} with digest ${digest}`,
+          ),
+          version,
+        );
+    }
     if (this.trust !== undefined && ruleSet.expiresAt === undefined)
-      return rejected(
-        reject(
-          'NO_EXPIRY',
-          '/expiresAt',
-          'signed rule sets must carry expiresAt, so a withheld update cannot freeze hosts on old rules',
-        ),
-        version,
-      );
+      return rejected(noExpiry(), version);
 
     if (ruleSet.tenant !== message.tenant) {
       return rejected(
@@ -169,7 +190,13 @@ export class RuleApplier {
       );
     }
     return this.checkAndInstall(
-      { ruleSet, raw: message.bytes, encoding, ...(signedBy !== undefined ? { signedBy } : {}) },
+      {
+        ruleSet,
+        raw: message.bytes,
+        encoding,
+        ...(signedBy !== undefined ? { signedBy } : {}),
+        ...(opened.value.madeBy !== undefined ? { madeBy: opened.value.madeBy } : {}),
+      },
       activeVersion,
       rejected,
     );
@@ -183,10 +210,12 @@ export class RuleApplier {
    */
   private applyDelta(
     message: RuleMessage,
+    bytes: Uint8Array,
+    signedBy: readonly string[] | undefined,
     active: CompiledRuleSet | undefined,
     rejected: (rejection: Rejection, version?: number | null) => ApplyOutcome,
   ): ApplyOutcome {
-    const parsed = parseRuleDelta(message.bytes, this.options.limits);
+    const parsed = parseRuleDelta(bytes, this.options.limits);
     if (!parsed.ok) return rejected(parsed.rejection);
     const delta = parsed.value;
     const activeVersion = active?.version ?? null;
@@ -227,15 +256,13 @@ export class RuleApplier {
       activeVersion,
       reason,
     });
-    if (this.trust !== undefined)
-      return needsFull('signatures are required and deltas are not signed: taking the full set');
     if (active === undefined || active.version !== delta.base)
       return needsFull(
         `the delta applies to version ${delta.base}; this host has ${activeVersion === null ? 'none' : `version ${activeVersion}`}`,
       );
-    const patched = applyRuleDelta(active.ruleSet, delta);
+    const patched = patchRuleSet(active.ruleSet, delta);
     if (!patched.ok) return rejected(patched.rejection, delta.version);
-    const result = patched.value;
+    const { ruleSet: result, touched } = patched.value;
     if (result.version !== delta.version || result.tenant !== delta.tenant)
       return rejected(
         reject(
@@ -245,9 +272,20 @@ export class RuleApplier {
         ),
         delta.version,
       );
-    const shape = checkShape(result);
-    if (!shape.ok) return rejected(shape.rejection, delta.version);
-    const digest = this.digester.digest(result);
+    if (this.trust !== undefined && result.expiresAt === undefined)
+      return rejected(noExpiry(), delta.version);
+    // Only objectives and top-level fields changed (the common case): checked and compiled on what
+    // changed alone. Otherwise the whole result goes through the checks of a full set.
+    const base = active.ruleSet;
+    const changes =
+      result.schemas === base.schemas && result.models === base.models
+        ? changedElements(base.objectives, result.objectives, touched.objectives)
+        : undefined;
+    if (changes === undefined) {
+      const shape = checkShape(result);
+      if (!shape.ok) return rejected(shape.rejection, delta.version);
+    }
+    const digest = this.digester.digest(result, base, touched);
     if (digest !== delta.digest)
       return rejected(
         reject(
@@ -258,31 +296,36 @@ export class RuleApplier {
         delta.version,
       );
     return this.checkAndInstall(
-      // What is kept (and persisted) is the complete set, not the delta.
       {
         ruleSet: result,
+        // The complete set, serialised only when asked for (a snapshot of last-known-good).
         raw: () => new TextEncoder().encode(JSON.stringify(result)),
         encoding: 'json',
+        ...(signedBy !== undefined ? { signedBy } : {}),
+        madeBy: { message: message.bytes, signed: signedBy !== undefined, base: delta.base },
       },
       activeVersion,
       rejected,
+      changes === undefined ? undefined : { base: active, changes },
     );
   }
 
   /** The checks after decoding, the compile and the swap, for a full set or a delta's result. */
   private checkAndInstall(
-    input: {
-      readonly ruleSet: RuleSet;
-      readonly raw: Uint8Array | (() => Uint8Array);
-      readonly encoding: RuleEncoding;
-      readonly signedBy?: readonly string[];
-    },
+    input: Omit<CompileInput, 'appliedAt'>,
     activeVersion: number | null,
     rejected: (rejection: Rejection, version?: number | null) => ApplyOutcome,
+    incremental?: {
+      readonly base: CompiledRuleSet;
+      readonly changes: ElementChanges<ObjectiveRule>;
+    },
   ): ApplyOutcome {
     const { ruleSet } = input;
     const version = ruleSet.version;
-    const problem = checkRuleSet(ruleSet);
+    const problem =
+      incremental === undefined
+        ? checkRuleSet(ruleSet)
+        : checkObjectiveChanges(ruleSet, incremental.base, incremental.changes);
     if (problem) return rejected(problem, version);
     const now = this.options.now();
     if (ruleSet.expiresAt !== undefined && Date.parse(ruleSet.expiresAt) <= now) {
@@ -302,12 +345,20 @@ export class RuleApplier {
         version,
       );
     }
-    const compiled = compileRuleSet({ ...input, appliedAt: now }, this.schemas);
-    if (!compiled.ok) return rejected(compiled.rejection, version);
-
-    this.store.install(compiled.value);
-    this.schemas.retain(this.keptValidators());
-    return { status: 'applied', version, rules: compiled.value, previousVersion: activeVersion };
+    let rules: CompiledRuleSet;
+    if (incremental === undefined) {
+      const compiled = compileRuleSet({ ...input, appliedAt: now }, this.schemas);
+      if (!compiled.ok) return rejected(compiled.rejection, version);
+      rules = compiled.value;
+    } else
+      rules = compileObjectiveChanges(
+        { ...input, appliedAt: now },
+        incremental.base,
+        incremental.changes,
+      );
+    this.store.install(rules);
+    if (incremental === undefined) this.schemas.retain(this.keptValidators());
+    return { status: 'applied', version, rules, previousVersion: activeVersion };
   }
 
   /**
@@ -315,26 +366,24 @@ export class RuleApplier {
    * the envelope's fields) and checks its signatures against the trust root. A bare rule set
    * passes through, unless a trust root requires signatures.
    */
-  private openSigned(message: RuleMessage): Checked<{
-    bytes: Uint8Array;
-    contentType: string | undefined;
-    signedBy: readonly string[] | undefined;
-  }> {
+  private openSigned(message: RuleMessage): Checked<Opened> {
     const trust = this.trust;
     const envelope = readEnvelope(message, this.options.limits);
     if (envelope === null) {
+      const delta = isDelta(message);
       if (trust !== undefined)
         return refused(
           reject(
             'UNSIGNED',
             '',
-            `rule sets must be signed (a ${ENVELOPE_CONTENT_TYPE} envelope) by ${trust.threshold} of the trusted keys`,
+            `rule ${delta ? 'deltas' : 'sets'} must be signed (a ${ENVELOPE_CONTENT_TYPE} envelope) by ${trust.threshold} of the trusted keys`,
           ),
         );
       return accepted({
         bytes: message.bytes,
         contentType: message.contentType,
         signedBy: undefined,
+        delta,
       });
     }
     if ('rejection' in envelope) return refused(envelope.rejection);
@@ -348,6 +397,36 @@ export class RuleApplier {
       bytes: envelope.payload,
       contentType: contentTypeOf(envelope.encoding),
       signedBy,
+      delta: envelope.contents === 'rules-delta',
+    });
+  }
+
+  /**
+   * Opens a complete set restored from disk with the delta that made it: the delta is opened (and
+   * its signatures checked) like any message, and the set, bare, must then match the version and
+   * digest the delta names.
+   */
+  private openAttested(message: RuleMessage, attestation: Uint8Array): Checked<Opened> {
+    const opened = this.openSigned({ tenant: message.tenant, bytes: attestation });
+    if (!opened.ok) return opened;
+    const delta = opened.value.delta
+      ? parseRuleDelta(opened.value.bytes, this.options.limits)
+      : null;
+    if (delta === null || !delta.ok)
+      return refused(
+        reject('BAD_ENVELOPE', '', 'what vouches for a restored set must be a rule delta'),
+      );
+    return accepted({
+      bytes: message.bytes,
+      contentType: message.contentType,
+      signedBy: opened.value.signedBy,
+      delta: false,
+      digest: { version: delta.value.version, digest: delta.value.digest },
+      madeBy: {
+        message: attestation,
+        signed: opened.value.signedBy !== undefined,
+        base: delta.value.base,
+      },
     });
   }
 
@@ -355,6 +434,27 @@ export class RuleApplier {
     for (const rules of this.store.kept())
       for (const schema of rules.payloadSchemas.values()) yield schema.validate;
   }
+}
+
+/** A message opened: the bytes inside, what they are, and who signed them. */
+interface Opened {
+  readonly bytes: Uint8Array;
+  readonly contentType: string | undefined;
+  readonly signedBy: readonly string[] | undefined;
+  /** The bytes are a rule delta. */
+  readonly delta: boolean;
+  /** What a restored set must be, when a delta vouches for it. */
+  readonly digest?: { readonly version: number; readonly digest: string };
+  /** That delta. */
+  readonly madeBy?: MadeByDelta;
+}
+
+function noExpiry(): Rejection {
+  return reject(
+    'NO_EXPIRY',
+    '/expiresAt',
+    'signed rule sets must carry expiresAt, so a withheld update cannot freeze hosts on old rules',
+  );
 }
 
 function sameContent(active: CompiledRuleSet, bytes: Uint8Array, ruleSet: RuleSet): boolean {

@@ -1,12 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
-import { applyPatches, enablePatches, type Patch, setAutoFreeze } from 'immer';
 import { type DecodeLimits, decodeJson, FORBIDDEN_KEYS, pointerSegments } from '../codec/index.ts';
 import { accepted, type Checked, refused, reject } from './rejection.ts';
 import type { RuleSet } from './types.ts';
-
-enablePatches();
-// Rule sets are never mutated after install; freezing 2 MB on every apply would cost for nothing.
-setAutoFreeze(false);
 
 /** The content type of a rule delta (docs/rule-deltas.md). */
 export const DELTA_CONTENT_TYPE = 'application/vnd.filament.rules-delta+json';
@@ -117,71 +112,120 @@ function checkOp(raw: unknown, i: number, maxDepth: number) {
  * Every operation is checked against the document as RFC 6902 says — `remove`, `replace` and
  * `test` need an existing target, `add` an existing parent and an index no past the end, `test`
  * an equal value — and the first that fails refuses the whole delta, naming it (`BAD_PATCH`).
+ *
+ * Written here rather than with a patch library: immer's `applyPatches` shares structure too, but
+ * copied the 11,500-element objectives array in ≈ 110 µs per delta (against ≈ 10 µs here), a
+ * third of the time a one-objective delta takes to arrive.
  */
 export function applyRuleDelta(base: RuleSet, delta: RuleDelta): Checked<RuleSet> {
-  const patches: Patch[] = [];
-  // A shadow of the document as the ops so far have left it, for checking the next op: only the
-  // containers touched are copied, like the real apply below.
-  let doc: unknown = base;
+  const patched = patchRuleSet(base, delta);
+  return patched.ok ? accepted(patched.value.ruleSet) : patched;
+}
+
+/**
+ * Where a patch wrote in each array section of a rule set: the indices of the elements it changed
+ * inside (the array's length and the other elements' places unchanged), or `reshaped` when it
+ * added, removed or replaced whole elements or the array. A section it did not touch is absent.
+ */
+export type TouchedSections = Partial<
+  Record<'schemas' | 'models' | 'objectives', ReadonlySet<number> | 'reshaped'>
+>;
+
+/** A patched rule set and where the patch wrote. */
+export interface PatchedRuleSet {
+  readonly ruleSet: RuleSet;
+  readonly touched: TouchedSections;
+}
+
+/**
+ * {@linkcode applyRuleDelta}, also saying where the patch wrote, so that what follows — digest,
+ * checks, compile — can look at the changed elements alone instead of comparing 11,500.
+ */
+export function patchRuleSet(base: RuleSet, delta: RuleDelta): Checked<PatchedRuleSet> {
+  // Containers copied for this result, and so free to change; everything else is base's.
+  const owned = new WeakSet<object>();
+  const root = { ...base };
+  owned.add(root);
+  const touched: Record<string, Set<number> | 'reshaped'> = {};
   for (const [i, op] of delta.patch.entries()) {
-    const at = `/patch/${i}`;
-    const path = pointerSegments(op.path) as string[];
-    const resolved = resolve(doc, path);
-    if (typeof resolved === 'string')
-      return refused(reject('BAD_PATCH', at, `${op.op} ${op.path}: ${resolved}`));
-    const { parent, key, exists } = resolved;
-    if (op.op === 'test') {
-      if (!exists || !isDeepStrictEqual(get(parent, key), op.value))
-        return refused(reject('BAD_PATCH', at, `test ${op.path}: the value differs`));
-      continue;
+    const segments = pointerSegments(op.path) as string[];
+    const problem = applyOp(root, segments, op, owned);
+    if (problem !== null)
+      return refused(reject('BAD_PATCH', `/patch/${i}`, `${op.op} ${op.path}: ${problem}`));
+    const [section, index] = segments as [string, string | undefined];
+    if (op.op === 'test' || !SECTIONS.has(section)) continue;
+    const seen = touched[section];
+    if (index === undefined || (segments.length === 2 && op.op !== 'replace'))
+      touched[section] = 'reshaped';
+    else if (seen !== 'reshaped') {
+      const indices = seen ?? new Set<number>();
+      indices.add(Number(index));
+      touched[section] = indices;
     }
-    if (op.op !== 'add' && !exists)
-      return refused(reject('BAD_PATCH', at, `${op.op} ${op.path}: nothing there`));
-    const patch: Patch =
-      op.op === 'remove'
-        ? { op: 'remove', path: resolved.path }
-        : { op: op.op, path: resolved.path, value: structuredClone(op.value) };
-    patches.push(patch);
-    doc = applyPatches(doc as object, [patch]);
   }
-  return accepted(doc as RuleSet);
+  return accepted({ ruleSet: root as RuleSet, touched });
 }
 
-type Resolved = {
-  parent: unknown;
-  key: string | number;
-  exists: boolean;
-  path: Array<string | number>;
-};
+const SECTIONS: ReadonlySet<string> = new Set(['schemas', 'models', 'objectives']);
 
-/** Where `segments` lead in `doc`: the parent container, the key in it, and whether it exists. */
-function resolve(doc: unknown, segments: readonly string[]): Resolved | string {
-  let node = doc;
-  const path: Array<string | number> = [];
-  for (const [depth, segment] of segments.entries()) {
-    const last = depth === segments.length - 1;
-    if (Array.isArray(node)) {
-      const index =
-        segment === '-' ? node.length : /^(0|[1-9]\d*)$/.test(segment) ? Number(segment) : -1;
-      if (index < 0) return `"${segment}" is not an array index`;
-      if (last) {
-        if (index > node.length) return `index ${index} is past the end (${node.length})`;
-        return { parent: node, key: index, exists: index < node.length, path: [...path, index] };
-      }
-      if (index >= node.length) return `index ${index} is past the end (${node.length})`;
-      path.push(index);
-      node = node[index];
-    } else if (typeof node === 'object' && node !== null) {
-      const own = Object.hasOwn(node, segment);
-      if (last) return { parent: node, key: segment, exists: own, path: [...path, segment] };
-      if (!own) return `no "${segment}" at /${segments.slice(0, depth).join('/')}`;
-      path.push(segment);
-      node = (node as Record<string, unknown>)[segment];
-    } else return `/${segments.slice(0, depth).join('/')} is not an object or array`;
+type Container = Record<string, unknown> | unknown[];
+
+/** Applies one operation in place on `root` (copying shared containers first); why not, or `null`. */
+function applyOp(
+  root: Container,
+  segments: readonly string[],
+  op: DeltaOp,
+  owned: WeakSet<object>,
+): string | null {
+  const writes = op.op !== 'test';
+  let node: Container = root;
+  for (let depth = 0; depth < segments.length - 1; depth++) {
+    const key = keyIn(node, segments[depth] as string, false);
+    if (typeof key === 'object') return key.error;
+    if (typeof key === 'string' && !Object.hasOwn(node, key))
+      return `no "${key}" at /${segments.slice(0, depth).join('/')}`;
+    let child = (node as Record<string | number, unknown>)[key];
+    if (typeof child !== 'object' || child === null)
+      return `/${segments.slice(0, depth + 1).join('/')} is not an object or array`;
+    if (writes && !owned.has(child)) {
+      child = Array.isArray(child) ? Array.from(child) : { ...(child as object) };
+      owned.add(child as object);
+      (node as Record<string | number, unknown>)[key] = child;
+    }
+    node = child as Container;
   }
-  return 'empty path';
+  const key = keyIn(node, segments[segments.length - 1] as string, true);
+  if (typeof key === 'object') return key.error;
+  const exists = Array.isArray(node) ? (key as number) < node.length : Object.hasOwn(node, key);
+  if (op.op === 'test')
+    return exists && isDeepStrictEqual((node as Record<string | number, unknown>)[key], op.value)
+      ? null
+      : 'the value differs';
+  if (op.op !== 'add' && !exists) return 'nothing there';
+  if (Array.isArray(node)) {
+    const index = key as number;
+    if (op.op === 'add') node.splice(index, 0, op.value);
+    else if (op.op === 'remove') node.splice(index, 1);
+    else node[index] = op.value;
+  } else if (op.op === 'remove') delete node[key as string];
+  else node[key as string] = op.value;
+  return null;
 }
 
-function get(parent: unknown, key: string | number): unknown {
-  return (parent as Record<string | number, unknown>)[key];
+/**
+ * The key `segment` names in `node`: an array index (`-`, the end, only as the `last` segment)
+ * or an object key; or why it names none.
+ */
+function keyIn(
+  node: Container,
+  segment: string,
+  last: boolean,
+): string | number | { error: string } {
+  if (!Array.isArray(node)) return segment;
+  const index =
+    segment === '-' && last ? node.length : /^(0|[1-9]\d*)$/.test(segment) ? Number(segment) : -1;
+  if (index < 0) return { error: `"${segment}" is not an array index` };
+  if (index > node.length || (!last && index === node.length))
+    return { error: `index ${index} is past the end (${node.length})` };
+  return index;
 }

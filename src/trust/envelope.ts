@@ -11,6 +11,12 @@ export const PAYLOAD_TYPES = {
   msgpack: 'application/vnd.filament.rule-set.v1+msgpack',
 } as const;
 
+/**
+ * The `payloadType` of a signed rule delta (docs/rule-deltas.md): the signature covers the whole
+ * delta document, so its base, version and result digest with it.
+ */
+export const DELTA_PAYLOAD_TYPE = 'application/vnd.filament.rules-delta.v1+json';
+
 /** One signature in an envelope. */
 export interface EnvelopeSignature {
   readonly keyid: string;
@@ -28,6 +34,8 @@ export interface Envelope {
 /** An opened envelope: the signed bytes and what they are. */
 export interface OpenedEnvelope {
   readonly payloadType: string;
+  /** A complete rule set, or a delta to one (always JSON). */
+  readonly contents: 'rule-set' | 'rules-delta';
   readonly encoding: 'json' | 'msgpack';
   readonly payload: Uint8Array;
   readonly signatures: readonly EnvelopeSignature[];
@@ -66,10 +74,13 @@ export function openEnvelope(value: unknown): OpenedEnvelope | { error: string; 
   const e = value as Record<string, unknown>;
   const extra = Object.keys(e).filter((k) => !['payloadType', 'payload', 'signatures'].includes(k));
   if (extra.length > 0) return { error: `unknown field "${extra[0]}"`, path: `/${extra[0]}` };
-  const encoding = Object.entries(PAYLOAD_TYPES).find(([, type]) => type === e.payloadType)?.[0];
+  const isDelta = e.payloadType === DELTA_PAYLOAD_TYPE;
+  const encoding = isDelta
+    ? 'json'
+    : Object.entries(PAYLOAD_TYPES).find(([, type]) => type === e.payloadType)?.[0];
   if (encoding === undefined)
     return {
-      error: `payloadType must be ${Object.values(PAYLOAD_TYPES).join(' or ')} (got ${JSON.stringify(e.payloadType)})`,
+      error: `payloadType must be ${[...Object.values(PAYLOAD_TYPES), DELTA_PAYLOAD_TYPE].join(', ')} (got ${JSON.stringify(e.payloadType)})`,
       path: '/payloadType',
     };
   if (typeof e.payload !== 'string' || e.payload.length % 4 !== 0 || !BASE64.test(e.payload))
@@ -91,6 +102,7 @@ export function openEnvelope(value: unknown): OpenedEnvelope | { error: string; 
   }
   return {
     payloadType: e.payloadType as string,
+    contents: isDelta ? 'rules-delta' : 'rule-set',
     encoding: encoding as 'json' | 'msgpack',
     payload: new Uint8Array(Buffer.from(e.payload, 'base64')),
     signatures: e.signatures as EnvelopeSignature[],
@@ -103,7 +115,19 @@ export function signRuleSet(
   encoding: 'json' | 'msgpack',
   privateKeys: readonly KeyObject[],
 ): Envelope {
-  const payloadType = PAYLOAD_TYPES[encoding];
+  return signPayload(bytes, PAYLOAD_TYPES[encoding], privateKeys);
+}
+
+/** Signs the exact bytes of a rule delta (JSON) with each private key, into an envelope. */
+export function signRuleDelta(bytes: Uint8Array, privateKeys: readonly KeyObject[]): Envelope {
+  return signPayload(bytes, DELTA_PAYLOAD_TYPE, privateKeys);
+}
+
+function signPayload(
+  bytes: Uint8Array,
+  payloadType: string,
+  privateKeys: readonly KeyObject[],
+): Envelope {
   const signed = pae(payloadType, bytes);
   return {
     payloadType,

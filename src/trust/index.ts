@@ -4,6 +4,7 @@
  * @module
  */
 export {
+  DELTA_PAYLOAD_TYPE,
   ENVELOPE_CONTENT_TYPE,
   type Envelope,
   type EnvelopeSignature,
@@ -12,6 +13,7 @@ export {
   openEnvelope,
   PAYLOAD_TYPES,
   pae,
+  signRuleDelta,
   signRuleSet,
 } from './envelope.ts';
 export {

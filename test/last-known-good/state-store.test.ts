@@ -55,6 +55,7 @@ describe('StateStore', () => {
       record: null,
       source: null,
       highWater: 0,
+      deltas: [],
       problems: [],
     });
   });

@@ -9,7 +9,16 @@ import {
   RuleStore,
   ruleSetDigest,
 } from '../../src/rules/index.ts';
-import { generateSigningKey, parsePublicKey, TrustRoot } from '../../src/trust/index.ts';
+import {
+  ENVELOPE_CONTENT_TYPE,
+  generateSigningKey,
+  keyIdOf,
+  parsePrivateKey,
+  parsePublicKey,
+  signRuleDelta,
+  signRuleSet,
+  TrustRoot,
+} from '../../src/trust/index.ts';
 import { jsonBytes, largeRuleSet, splitRuleSet } from '../helpers/rule-sets.ts';
 
 const NOW = Date.parse('2026-11-23T12:00:00Z');
@@ -27,7 +36,7 @@ function setup(trust?: TrustRoot) {
       bytes: jsonBytes(doc),
       ...(contentType ? { contentType } : {}),
     });
-  return { store, apply };
+  return { store, apply, applier };
 }
 
 const split = (v: number, a = 50) => splitRuleSet('acme', v, a);
@@ -129,13 +138,185 @@ describe('RuleApplier with deltas', () => {
     expect(store.active('acme')?.version).toBe(1);
   });
 
-  test('signatures required: a delta is never applied, the signed full set is taken instead', () => {
+  test('signatures required: a signed delta applies; unsigned, tampered or untrusted ones are refused', () => {
     const key = generateSigningKey();
-    const { apply } = setup(new TrustRoot([parsePublicKey(key.publicPem)], 1));
-    expect(apply(buildRuleDelta(split(1, 50), split(2, 90)))).toMatchObject({
-      status: 'needs-full',
-      reason: 'signatures are required and deltas are not signed: taking the full set',
+    const stranger = generateSigningKey();
+    const { store, apply } = setup(new TrustRoot([parsePublicKey(key.publicPem)], 1));
+    const expiring = (v: number, a: number) => ({
+      ...split(v, a),
+      expiresAt: '2026-12-31T00:00:00Z',
     });
+    const signed = (doc: unknown, k = key, delta = true) => {
+      const bytes = jsonBytes(doc);
+      const keys = [parsePrivateKey(k.privatePem)];
+      return delta ? signRuleDelta(bytes, keys) : signRuleSet(bytes, 'json', keys);
+    };
+    expect(apply(signed(expiring(1, 50), key, false), ENVELOPE_CONTENT_TYPE).status).toBe(
+      'applied',
+    );
+    const delta = buildRuleDelta(expiring(1, 50), expiring(2, 90));
+    // Unsigned: refused, whatever it says.
+    expect(apply(delta, DELTA_CONTENT_TYPE)).toMatchObject({
+      status: 'rejected',
+      rejection: {
+        code: 'UNSIGNED',
+        message: expect.stringContaining('rule deltas must be signed'),
+      },
+    });
+    // Signed by a key this host does not trust.
+    expect(apply(signed(delta, stranger), ENVELOPE_CONTENT_TYPE)).toMatchObject({
+      status: 'rejected',
+      rejection: { code: 'SIGNATURE' },
+    });
+    // Tampered: the payload changed under the signature (another digest, another version).
+    for (const change of [{ digest: `sha256:${'1'.repeat(64)}` }, { version: 3 }, { base: 0 }]) {
+      const envelope = signed(delta);
+      const tampered = {
+        ...envelope,
+        payload: Buffer.from(JSON.stringify({ ...delta, ...change })).toString('base64'),
+      };
+      expect(apply(tampered, ENVELOPE_CONTENT_TYPE)).toMatchObject({
+        status: 'rejected',
+        rejection: { code: 'SIGNATURE' },
+      });
+    }
+    // A delta envelope cannot pass for a rule set, nor a rule-set envelope for a delta: the
+    // payload type is signed.
+    const asSet = { ...signed(delta), payloadType: 'application/vnd.filament.rule-set.v1+json' };
+    expect(apply(asSet, ENVELOPE_CONTENT_TYPE)).toMatchObject({ status: 'rejected' });
+    expect(store.active('acme')?.version).toBe(1);
+    // Signed properly: applied, and says who signed it.
+    const outcome = apply(signed(delta), ENVELOPE_CONTENT_TYPE);
+    expect(outcome).toMatchObject({ status: 'applied', version: 2 });
+    expect(store.active('acme')?.signedBy).toEqual([keyIdOf(parsePublicKey(key.publicPem))]);
+    expect(store.active('acme')?.ruleSet).toEqual(expiring(2, 90));
+    // A signed delta whose result lacks expiresAt is refused as a signed full set would be.
+    const noExpiry = buildRuleDelta(expiring(2, 90), split(3, 80));
+    expect(apply(signed(noExpiry), ENVELOPE_CONTENT_TYPE)).toMatchObject({
+      status: 'rejected',
+      rejection: { code: 'NO_EXPIRY' },
+    });
+  });
+
+  test('a restored set made by a signed delta is re-verified through that delta', () => {
+    const key = generateSigningKey();
+    const trust = new TrustRoot([parsePublicKey(key.publicPem)], 1);
+    const keys = [parsePrivateKey(key.privatePem)];
+    const v1 = { ...split(1, 50), expiresAt: '2026-12-31T00:00:00Z' };
+    const v2 = { ...split(2, 90), expiresAt: '2026-12-31T00:00:00Z' };
+    const attestation = jsonBytes(signRuleDelta(jsonBytes(buildRuleDelta(v1, v2)), keys));
+    const restore = (set: unknown, by = attestation) =>
+      setup(trust).applier.apply({ tenant: 'acme', bytes: jsonBytes(set), attestation: by });
+    const restored = restore(v2);
+    expect(restored).toMatchObject({ status: 'applied', version: 2 });
+    expect(restored.status === 'applied' && restored.rules.madeBy?.base).toBe(1);
+    // The set on disk was changed: its digest is not the one the signed delta names.
+    expect(restore(split(2, 70))).toMatchObject({
+      status: 'rejected',
+      rejection: { code: 'DIGEST_MISMATCH' },
+    });
+    // What vouches must itself verify.
+    const forged = jsonBytes({
+      ...JSON.parse(new TextDecoder().decode(attestation)),
+      signatures: [{ keyid: keyIdOf(parsePublicKey(key.publicPem)), sig: 'A'.repeat(88) }],
+    });
+    expect(restore(v2, forged)).toMatchObject({
+      status: 'rejected',
+      rejection: { code: 'SIGNATURE' },
+    });
+    // And a bare set with nothing vouching for it is unsigned.
+    expect(setup(trust).apply(v2)).toMatchObject({
+      status: 'rejected',
+      rejection: { code: 'UNSIGNED' },
+    });
+  });
+
+  test('objective-only changes are checked on what changed, and refused as a full set would be', () => {
+    const base = largeRuleSet('acme', 1, 300);
+    const cases: Array<[string, (next: { objectives: unknown[] }) => void, string, string]> = [
+      [
+        'a duplicate id',
+        (n) => n.objectives.splice(40, 1, { ...(n.objectives[40] as object), id: 'objective-7' }),
+        'DUPLICATE_ID',
+        '/objectives/40/id',
+      ],
+      [
+        'an added duplicate',
+        (n) => n.objectives.push({ ...(n.objectives[3] as object) }),
+        'DUPLICATE_ID',
+        '/objectives/300/id',
+      ],
+      [
+        'a model that does not exist',
+        (n) =>
+          n.objectives.splice(250, 1, { ...(n.objectives[250] as object), defaultModel: 'gone' }),
+        'DANGLING_REFERENCE',
+        '/objectives/250/defaultModel',
+      ],
+      [
+        'cells that do not add up',
+        (n) =>
+          n.objectives.splice(9, 1, {
+            ...(n.objectives[9] as object),
+            cells: [{ id: 'A', model: 'model-1', percent: 70 }],
+          }),
+        'BAD_ALLOCATION',
+        '/objectives/9/cells',
+      ],
+      [
+        'a field the schema does not know',
+        (n) => n.objectives.splice(123, 1, { ...(n.objectives[123] as object), weight: 3 }),
+        'SCHEMA',
+        '/objectives/123/weight',
+      ],
+      ['no objective left', (n) => n.objectives.splice(0), 'SCHEMA', '/objectives'],
+    ];
+    for (const [what, change, code, path] of cases) {
+      const { store, apply } = setup();
+      apply(base);
+      const next = { ...structuredClone(base), version: 2 } as unknown as { objectives: unknown[] };
+      change(next);
+      const outcome = apply(buildRuleDelta(base, next as unknown as RuleSet));
+      expect({ what, outcome }).toMatchObject({
+        what,
+        outcome: { status: 'rejected', rejection: { code, path } },
+      });
+      expect(store.active('acme')?.version).toBe(1);
+    }
+  });
+
+  test('an objective-only change compiles to what a full compile of the result gives', () => {
+    const base = largeRuleSet('acme', 1, 300);
+    const { store, apply } = setup();
+    const full = setup();
+    apply(base);
+    let previous = base;
+    for (let v = 2; v <= 40; v++) {
+      const next = structuredClone(previous) as { -readonly [K in keyof RuleSet]: RuleSet[K] };
+      next.version = v;
+      const objectives = [...next.objectives];
+      if (v % 3 === 0) objectives.splice(v, 1);
+      else if (v % 3 === 1)
+        objectives.splice(v * 5, 0, {
+          ...(objectives[v] as RuleSet['objectives'][number]),
+          id: `added-${v}`,
+        });
+      else
+        objectives[v * 7] = {
+          ...(objectives[v * 7] as RuleSet['objectives'][number]),
+          defaultModel: 'model-0',
+        };
+      next.objectives = objectives;
+      expect(apply(buildRuleDelta(previous, next as RuleSet)).status).toBe('applied');
+      expect(full.apply(next).status).toBe('applied');
+      const [a, b] = [store.active('acme'), full.store.active('acme')];
+      expect([...(a?.objectives ?? [])].sort()).toEqual([...(b?.objectives ?? [])].sort());
+      expect(a?.objectives.size).toBe(b?.objectives.size);
+      for (const id of ['objective-0', `added-${v}`, `objective-${v}`, 'nope'])
+        expect(a?.objectives.get(id)).toEqual(b?.objectives.get(id));
+      expect(a?.routingKeys).toEqual(b?.routingKeys as Map<string, string>);
+      previous = next as RuleSet;
+    }
   });
 
   test('diff and apply round-trip on a large set', () => {

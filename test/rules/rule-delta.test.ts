@@ -1,4 +1,6 @@
 import { describe, expect, test } from 'bun:test';
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import { pack } from 'msgpackr';
 import { decodeMsgpack } from '../../src/codec/index.ts';
 import {
@@ -73,6 +75,48 @@ describe('the rule-set digest', () => {
     clearInterval(counting);
     expect(turns).toBeGreaterThan(0); // it gave the event loop turns
     expect(digester.digest(set)).toBe(ruleSetDigest(set));
+  });
+
+  test('is the text docs/rule-deltas.md spells out, computed here from the page alone', () => {
+    // 150 objectives: two full chunks of 64 and a last one of 22.
+    const set = largeRuleSet('acme', 3, 150, 5);
+    const hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+    const { schemas, models, objectives, ...header } = set;
+    let text = `filament-rules-digest/1\n${canonicalize(header)}\n`;
+    for (const [name, list] of Object.entries({ schemas, models, objectives })) {
+      text += `${name} ${list.length}\n`;
+      for (let start = 0; start < list.length; start += 64)
+        text += `${hex(
+          list
+            .slice(start, start + 64)
+            .map((element) => `${hex(canonicalize(element) as string)}\n`)
+            .join(''),
+        )}\n`;
+    }
+    expect(ruleSetDigest(set)).toBe(`sha256:${hex(text)}`);
+  });
+
+  test('with the base as a hint, reused chunks agree with a fresh digest: insert, remove, append, replace', () => {
+    const base = largeRuleSet('acme', 1, 200);
+    const o = (i: number) => ({ ...(base.objectives[i] as object), id: `new-${i}` });
+    const cases = [
+      [{ op: 'add', path: '/objectives/70', value: o(70) }],
+      [{ op: 'remove', path: '/objectives/3' }],
+      [{ op: 'add', path: '/objectives/-', value: o(1) }],
+      [{ op: 'remove', path: '/objectives/199' }],
+      [{ op: 'replace', path: '/objectives/130/defaultModel', value: 'model-9' }],
+      [{ op: 'replace', path: '/issuedAt', value: '2026-12-01T00:00:00Z' }],
+    ];
+    for (const ops of cases) {
+      const digester = new RuleSetDigester();
+      digester.digest(base);
+      const result = applyRuleDelta(
+        base,
+        parsed([...ops, { op: 'replace', path: '/version', value: 2 }]),
+      );
+      if (!result.ok) throw new Error(result.rejection.message);
+      expect(digester.digest(result.value, base)).toBe(ruleSetDigest(result.value));
+    }
   });
 
   test('the cached digester agrees with a fresh one after a delta', () => {
