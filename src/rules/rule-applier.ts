@@ -278,7 +278,9 @@ export class RuleApplier {
     // changed alone. Otherwise the whole result goes through the checks of a full set.
     const base = active.ruleSet;
     const changes =
-      result.schemas === base.schemas && result.models === base.models
+      result.schemas === base.schemas &&
+      result.models === base.models &&
+      Array.isArray(result.objectives)
         ? changedElements(base.objectives, result.objectives, touched.objectives)
         : undefined;
     if (changes === undefined) {

@@ -116,6 +116,8 @@ export class RuleSetDigester {
   }
 
   private element(element: object): string {
+    // A patched document may hold anything until its shape is checked: hashed, not cached.
+    if (typeof element !== 'object' || element === null) return sha256(canonical(element));
     let hash = this.elements.get(element);
     if (hash === undefined) {
       hash = sha256(canonical(element));

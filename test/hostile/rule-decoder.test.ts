@@ -3,17 +3,27 @@ import fc from 'fast-check';
 import { pack } from 'msgpackr';
 import {
   type ApplyOutcome,
+  applyRuleDelta,
+  buildRuleDelta,
+  DELTA_CONTENT_TYPE,
+  DELTA_KIND,
+  parseRuleDelta,
   REJECTION_CODES,
   RuleApplier,
+  type RuleSet,
   RuleStore,
+  ruleSetDigest,
 } from '../../src/rules/index.ts';
 import {
   ENVELOPE_CONTENT_TYPE,
   generateSigningKey,
+  parsePrivateKey,
   parsePublicKey,
+  signRuleDelta,
+  signRuleSet,
   TrustRoot,
 } from '../../src/trust/index.ts';
-import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
+import { jsonBytes, largeRuleSet, ruleSet } from '../helpers/rule-sets.ts';
 import { hostileDocuments, RUNS, withinBudget } from './hostile-inputs.ts';
 
 const CONTENT_TYPES = [
@@ -160,6 +170,119 @@ describe('hostile rule deltas', () => {
         );
         expectClear(outcome);
         if (outcome.status !== 'applied') expect(store.active('acme')).toBe(before);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test('with the right digest, a delta is applied exactly when its result would be as a full set', () => {
+    // Someone who can publish can compute digests: the checks after the digest — done on what
+    // changed alone for objective-only deltas — must agree with a full set's, case by case.
+    const six = largeRuleSet('acme', 5, 6, 3);
+    const limits = { maxBytes: 1 << 20, maxDepth: 32 };
+    const fresh = () => {
+      const store = new RuleStore(2);
+      const applier = new RuleApplier(store, {
+        limits,
+        now: () => Date.parse('2026-11-23T00:00:00Z'),
+      });
+      applier.apply({ tenant: 'acme', bytes: jsonBytes(six) });
+      return { store, applier };
+    };
+    const objectiveOp = fc.record({
+      op: fc.constantFrom('add', 'remove', 'replace'),
+      path: fc
+        .tuple(
+          fc.constantFrom('/objectives/0', '/objectives/3', '/objectives/-', '/objectives/5'),
+          fc.constantFrom('', '', '/id', '/defaultModel', '/cells/0/percent', '/canary', '/x'),
+        )
+        .map(([a, b]) => a + b),
+      value: fc.oneof(
+        fc.constantFrom('model-1', 'missing', 'objective-4', 'new', 100, 90, [], {}),
+        fc.record({
+          id: fc.constantFrom('objective-1', 'new', 'other'),
+          defaultModel: fc.constantFrom('model-0', 'missing'),
+        }),
+        fc.jsonValue({ maxDepth: 3 }),
+      ),
+    });
+    const patch = fc.array(fc.oneof(objectiveOp, objectiveOp, op), { minLength: 1, maxLength: 4 });
+    // A document whose sections are not arrays has no digest; it is refused by shape first.
+    const digestOf = (doc: RuleSet) =>
+      [doc.schemas, doc.models, doc.objectives].every(Array.isArray)
+        ? ruleSetDigest(doc)
+        : `sha256:${'0'.repeat(64)}`;
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(patch, (ops) => {
+        const withVersion = [...ops, { op: 'replace', path: '/version', value: 6 }];
+        const d = { kind: DELTA_KIND, tenant: 'acme', base: 5, version: 6, patch: withVersion };
+        const parsed = parseRuleDelta(
+          jsonBytes({ ...d, digest: `sha256:${'0'.repeat(64)}` }),
+          limits,
+        );
+        if (!parsed.ok) return;
+        const patched = applyRuleDelta(six, parsed.value);
+        if (!patched.ok) return;
+        const { store, applier } = fresh();
+        const outcome = withinBudget(() =>
+          applier.apply({
+            tenant: 'acme',
+            bytes: jsonBytes({ ...d, digest: digestOf(patched.value) }),
+            contentType: DELTA_CONTENT_TYPE,
+          }),
+        );
+        expectClear(outcome);
+        const asFullSet = fresh().applier.apply({
+          tenant: 'acme',
+          bytes: jsonBytes(patched.value),
+        });
+        const status = (o: ApplyOutcome) =>
+          o.status === 'rejected' ? `rejected ${o.rejection.code}` : o.status;
+        // Both applied, or both refused (the first problem named may differ when there are two).
+        expect({ ops, delta: outcome.status }).toEqual({ ops, delta: asFullSet.status });
+        if (outcome.status === 'applied' && asFullSet.status === 'applied') {
+          expect(new Map(outcome.rules.objectives)).toEqual(new Map(asFullSet.rules.objectives));
+          expect(store.active('acme')?.ruleSet).toEqual(asFullSet.rules.ruleSet);
+        }
+        seen.add(status(outcome));
+      }),
+      { numRuns: RUNS },
+    );
+    // The property was tried on deltas both ways, and on refusals of more than one kind.
+    expect(seen).toContain('applied');
+    expect([...seen].filter((s) => s.startsWith('rejected')).length).toBeGreaterThan(2);
+  });
+
+  test('with trusted keys, mutated bytes of a signed delta are refused unless they still verify', () => {
+    const key = generateSigningKey();
+    const trust = new TrustRoot([parsePublicKey(key.publicPem)], 1);
+    const v6 = { ...ruleSet('acme', 6), expiresAt: '2099-01-01T00:00:00Z' };
+    const v5 = { ...ruleSet('acme', 5), expiresAt: '2099-01-01T00:00:00Z' };
+    const envelope = jsonBytes(
+      signRuleDelta(jsonBytes(buildRuleDelta(v5, v6)), [parsePrivateKey(key.privatePem)]),
+    );
+    fc.assert(
+      fc.property(hostileDocuments(envelope), (bytes) => {
+        const store = new RuleStore(2);
+        const applier = new RuleApplier(store, {
+          limits: { maxBytes: 1 << 20, maxDepth: 32 },
+          now: () => Date.parse('2026-11-23T00:00:00Z'),
+          trust,
+        });
+        applier.apply({
+          tenant: 'acme',
+          bytes: jsonBytes(signRuleSet(jsonBytes(v5), 'json', [parsePrivateKey(key.privatePem)])),
+          contentType: ENVELOPE_CONTENT_TYPE,
+        });
+        const before = store.active('acme');
+        expect(before?.version).toBe(5);
+        const outcome = withinBudget(() =>
+          applier.apply({ tenant: 'acme', bytes, contentType: ENVELOPE_CONTENT_TYPE }),
+        );
+        expectClear(outcome);
+        if (outcome.status === 'applied') expect(outcome.rules.ruleSet).toEqual(v6);
+        else expect(store.active('acme')).toBe(before);
       }),
       { numRuns: RUNS },
     );
