@@ -28,7 +28,9 @@ describe('LayeredMap', () => {
           expect(layered.has(key)).toBe(plain.has(key));
         }
         const seen: number[] = [];
-        layered.forEach((_, key) => seen.push(key));
+        layered.forEach((_, key) => {
+          seen.push(key);
+        });
         expect(seen.length).toBe(plain.size);
       }),
       { numRuns: 200 },
