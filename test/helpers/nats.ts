@@ -12,6 +12,16 @@ export interface NatsBroker {
   stop(): Promise<void>;
   /** Stops it, wipes its JetStream store (so nothing persists), and starts it again on the same ports. */
   restart(): Promise<void>;
+  /** Its HTTP monitoring endpoint (`/varz`…), when started with `monitor`. */
+  readonly monitorUrl?: string;
+}
+
+/** Options for {@linkcode startNatsCluster}. */
+export interface NatsOptions {
+  /** `max_payload` (nats-server's default is 1 MB; an 11,500-objective rule set is 2.5 MB). */
+  readonly maxPayload?: string;
+  /** Serve HTTP monitoring on a free port ({@linkcode NatsBroker.monitorUrl}). */
+  readonly monitor?: boolean;
 }
 
 /** Starts a private single-node nats-server with MQTT enabled. */
@@ -24,16 +34,21 @@ export async function startNats(): Promise<NatsBroker> {
  * Starts `size` nats-server nodes clustered with each other (routes between all of them), each
  * with JetStream and its own MQTT listener, as MQTT brokers of one fleet.
  */
-export async function startNatsCluster(size = 3): Promise<NatsBroker[]> {
-  return startNodes(size, true);
+export async function startNatsCluster(size = 3, options: NatsOptions = {}): Promise<NatsBroker[]> {
+  return startNodes(size, true, options);
 }
 
-async function startNodes(size: number, clustered: boolean): Promise<NatsBroker[]> {
+async function startNodes(
+  size: number,
+  clustered: boolean,
+  options: NatsOptions = {},
+): Promise<NatsBroker[]> {
   const ports = await Promise.all(
     Array.from({ length: size }, async () => ({
       client: await freePort(),
       mqtt: await freePort(),
       route: await freePort(),
+      http: options.monitor ? await freePort() : undefined,
     })),
   );
   const nodes: NatsBroker[] = [];
@@ -50,6 +65,8 @@ async function startNodes(size: number, clustered: boolean): Promise<NatsBroker[
         `server_name: filament_test_${p.mqtt}`,
         `listen: 127.0.0.1:${p.client}`,
         `jetstream { store_dir: "${join(dir, 'js')}" }`,
+        ...(options.maxPayload ? [`max_payload: ${options.maxPayload}`] : []),
+        ...(p.http ? [`http: 127.0.0.1:${p.http}`] : []),
         // Without stream_replicas the MQTT sessions and retained messages may live on one node
         // only: when it stops, the others time out every CONNECT (seen here).
         `mqtt { listen: 127.0.0.1:${p.mqtt}${clustered ? `, stream_replicas: ${size}` : ''} }`,
@@ -70,6 +87,7 @@ async function startNodes(size: number, clustered: boolean): Promise<NatsBroker[
       kind: 'nats',
       url: `mqtt://127.0.0.1:${p.mqtt}`,
       port: p.mqtt,
+      ...(p.http ? { monitorUrl: `http://127.0.0.1:${p.http}` } : {}),
       async stop() {
         await server.stop(5000);
         await rm(dir, { recursive: true, force: true });

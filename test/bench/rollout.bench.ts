@@ -1,0 +1,361 @@
+/**
+ * Fleet rollout benchmark (not part of `npm test`): `npm run bench:rollout [-- options]`.
+ *
+ * 1,000 hosts — the real follow code, spread over worker processes (`rollout/rollout-worker.ts`)
+ * — follow one 11,500-objective tenant (≈ 2.5 MB) on one private mosquitto, then on a private
+ * three-node nats-server cluster (MQTT 3.1.1, hosts spread over the nodes). A one-objective change
+ * is rolled out three ways, each measured from the publish on the host's clock:
+ *   1. as a full set (what every change cost before deltas);
+ *   2. as a delta (the complete set retained on `…/full` first, where nobody is subscribed);
+ *   3. as a delta while every tenth host is one version behind (it lost the previous change):
+ *      those take the full set from `…/full`, the rest apply the delta.
+ * Printed per rollout: publish → applied on all hosts (p50 / p99 / max), bytes the broker sent
+ * (mosquitto: `$SYS/broker/bytes/sent`; nats: `/connz` `out_bytes` of the MQTT connections),
+ * and CPU per host (the workers' CPU over the rollout ÷ hosts).
+ *
+ *   --hosts 1000  --workers 4  --objectives 11500  --brokers mosquitto,nats
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import mqtt, { type MqttClient } from 'mqtt';
+import { type MosquittoBroker, startMosquitto } from '../../src/local-broker/index.ts';
+import { rulesFullTopic, rulesTopic } from '../../src/mqtt/index.ts';
+import { buildRuleDelta, DELTA_CONTENT_TYPE, type RuleSet } from '../../src/rules/index.ts';
+import { type NatsBroker, startNatsCluster } from '../helpers/nats.ts';
+import { jsonBytes, largeRuleSet } from '../helpers/rule-sets.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
+import { ms, percentile, processCpuMs } from './stats.ts';
+
+const { values } = parseArgs({
+  options: {
+    hosts: { type: 'string', default: '1000' },
+    workers: { type: 'string', default: '4' },
+    objectives: { type: 'string', default: '11500' },
+    brokers: { type: 'string', default: 'mosquitto,nats' },
+  },
+});
+const HOSTS = Number(values.hosts);
+const WORKERS = Number(values.workers);
+const OBJECTIVES = Number(values.objectives);
+const PREFIX = 'filament/v1';
+const TENANT = 'big';
+const now = () => performance.timeOrigin + performance.now();
+
+/** Version `v`: `prev` with one objective's default model changed. */
+function changed(prev: RuleSet, v: number): RuleSet {
+  const objectives = [...prev.objectives];
+  const i = (v * 977) % objectives.length;
+  objectives[i] = {
+    ...(objectives[i] as RuleSet['objectives'][number]),
+    defaultModel: `model-${v % 200}`,
+  };
+  return { ...prev, version: v, objectives };
+}
+
+/** A broker under test: where hosts connect, and how many bytes it has sent so far. */
+interface Target {
+  readonly name: string;
+  readonly urls: readonly string[];
+  readonly protocol: 4 | 5;
+  readonly pids: () => number[];
+  bytesSent(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function mosquittoTarget(): Promise<Target> {
+  const broker: MosquittoBroker = await startMosquitto({
+    extraConfig: ['set_tcp_nodelay true', 'max_queued_messages 10000', 'sys_interval 1'],
+  });
+  const sys = await connect(broker.url, 5);
+  let latest = { value: 0, at: 0 };
+  sys.on('message', (_t, payload) => {
+    latest = { value: Number(payload.toString()), at: Date.now() };
+  });
+  await sys.subscribeAsync('$SYS/broker/bytes/sent');
+  return {
+    name: 'mosquitto',
+    urls: [broker.url],
+    protocol: 5,
+    pids: () => [],
+    async bytesSent() {
+      // $SYS is published once a second: wait for a value newer than this call.
+      const asked = Date.now();
+      while (latest.at <= asked + 50) await new Promise((r) => setTimeout(r, 100));
+      return latest.value;
+    },
+    async stop() {
+      await sys.endAsync(true);
+      await broker.stop();
+    },
+  };
+}
+
+async function natsTarget(): Promise<Target> {
+  const nodes: NatsBroker[] = await startNatsCluster(3, { maxPayload: '8MB', monitor: true });
+  return {
+    name: 'nats (3 nodes)',
+    urls: nodes.map((n) => n.url),
+    protocol: 4,
+    pids: () => [],
+    async bytesSent() {
+      // What the nodes sent their MQTT clients, as /connz counts it per connection (/varz's
+      // out_bytes leaves MQTT out; routes between the nodes are not counted).
+      let total = 0;
+      for (const node of nodes) {
+        const connz = (await (await fetch(`${node.monitorUrl}/connz?limit=100000`)).json()) as {
+          connections?: { type?: string; out_bytes: number }[];
+        };
+        for (const c of connz.connections ?? []) if (c.type === 'mqtt') total += c.out_bytes;
+      }
+      return total;
+    },
+    async stop() {
+      await Promise.all(nodes.map((n) => n.stop()));
+    },
+  };
+}
+
+/** An mqtt.js client, retried for up to a minute (a new nats cluster elects its leaders first). */
+async function connect(url: string, protocolVersion: 4 | 5): Promise<MqttClient> {
+  const end = Date.now() + 60_000;
+  for (;;) {
+    const client = mqtt.connect(url, {
+      protocolVersion,
+      clean: true,
+      reconnectPeriod: 0,
+      connectTimeout: 3000,
+    });
+    const connected = await new Promise<boolean>((resolve) => {
+      client.once('connect', () => resolve(true));
+      client.once('error', () => resolve(false));
+      client.once('close', () => resolve(false));
+    });
+    if (connected) return client;
+    client.end(true);
+    if (Date.now() > end) throw new Error(`cannot connect to ${url}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** A worker process and a way to ask it things. */
+interface Worker {
+  readonly pid: number;
+  ask(command: object): Promise<Record<string, unknown>>;
+  ready: Promise<void>;
+  /** Asks it to disconnect its hosts and exit; resolves when it has. */
+  stop(): Promise<void>;
+}
+
+function startWorker(target: Target, first: number, count: number, state: string): Worker {
+  const child = spawn(
+    process.execPath,
+    [
+      join(import.meta.dir, 'rollout', 'rollout-worker.ts'),
+      `--brokers=${target.urls.join(',')}`,
+      `--first=${first}`,
+      `--count=${count}`,
+      `--state=${state}`,
+      `--protocol=${target.protocol}`,
+      `--tenant=${TENANT}`,
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const waiting: Array<(event: Record<string, unknown>) => void> = [];
+  let readyResolve: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    readyResolve = resolve;
+  });
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const event = JSON.parse(line) as Record<string, unknown>;
+    if (event.event === 'ready') readyResolve();
+    else waiting.shift()?.(event);
+  });
+  return {
+    pid: child.pid as number,
+    ready,
+    ask(command) {
+      child.stdin.write(`${JSON.stringify(command)}\n`);
+      return new Promise((resolve) => waiting.push(resolve));
+    },
+    stop() {
+      if (child.exitCode !== null) return Promise.resolve();
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.stdin.write('{"cmd":"stop"}\n');
+      return exited;
+    },
+  };
+}
+
+interface Row {
+  broker: string;
+  rollout: string;
+  payload: number;
+  applied: number[];
+  bytes: number;
+  cpuPerHostMs: number;
+  fetchedFull: number;
+}
+
+async function runOn(target: Target): Promise<Row[]> {
+  const dir = await tempDir('filament-rollout-');
+  const publisher = await connect(target.urls[0] as string, target.protocol);
+  const publish = async (topic: string, payload: Uint8Array, contentType: string) => {
+    await publisher.publishAsync(topic, Buffer.from(payload), {
+      qos: 1,
+      retain: true,
+      ...(target.protocol === 5 ? { properties: { contentType } } : {}),
+    });
+  };
+  const rulesAt = rulesTopic(PREFIX, TENANT);
+  const fullAt = rulesFullTopic(PREFIX, TENANT);
+  const per = Math.ceil(HOSTS / WORKERS);
+  const workers = Array.from({ length: WORKERS }, (_, w) =>
+    startWorker(target, w * per, Math.min(per, HOSTS - w * per), dir.path),
+  );
+  const rows: Row[] = [];
+  try {
+    const t = now();
+    await Promise.all(workers.map((w) => w.ready));
+    console.error(
+      `${target.name}: ${HOSTS} hosts connected in ${((now() - t) / 1000).toFixed(1)} s`,
+    );
+    const cpu = () => workers.reduce((sum, w) => sum + processCpuMs(w.pid), 0);
+    const collect = async (version: number, who = 'all') => {
+      const reports = await Promise.all(workers.map((w) => w.ask({ cmd: 'report', version, who })));
+      if (reports.some((r) => !r.complete))
+        throw new Error(`${target.name}: not every host applied version ${version}`);
+      return {
+        applied: reports.flatMap((r) => r.applied as number[]),
+        fetchedFull: reports.reduce((n, r) => n + (r.fetchedFull as number), 0),
+      };
+    };
+    /** Publishes what `send` does, and measures until every host (`who`) has `version`. */
+    const rollout = async (
+      name: string,
+      version: number,
+      payload: number,
+      send: () => Promise<number>,
+    ) => {
+      const bytes0 = await target.bytesSent();
+      const cpu0 = cpu();
+      const t0 = await send();
+      const { applied, fetchedFull } = await collect(version);
+      const cpuMs = cpu() - cpu0;
+      await new Promise((r) => setTimeout(r, 1500)); // ACKs and saves settle, $SYS ticks
+      const bytes = (await target.bytesSent()) - bytes0;
+      rows.push({
+        broker: target.name,
+        rollout: name,
+        payload,
+        applied: applied.map((at) => at - t0),
+        bytes,
+        cpuPerHostMs: cpuMs / HOSTS,
+        fetchedFull,
+      });
+      console.error(`${target.name}: ${name} done`);
+    };
+
+    // Setup: every host on version 1 (a full set, as a new tenant starts).
+    let set = largeRuleSet(TENANT, 1, OBJECTIVES);
+    const full1 = jsonBytes(set);
+    await publish(fullAt, full1, 'application/json');
+    await publish(rulesAt, full1, 'application/json');
+    await collect(1);
+    await new Promise((r) => setTimeout(r, 3000)); // saves of 2.5 MB × hosts settle
+
+    // 1. A one-objective change as a full set.
+    const v2 = changed(set, 2);
+    const full2 = jsonBytes(v2);
+    await rollout('full set', 2, full2.byteLength, async () => {
+      await publish(fullAt, full2, 'application/json');
+      const t0 = now();
+      await publish(rulesAt, full2, 'application/json');
+      return t0;
+    });
+    set = v2;
+    await new Promise((r) => setTimeout(r, 3000));
+
+    // 2. The next one as a delta.
+    const deltaTo = async (v: number) => {
+      const next = changed(set, v);
+      const delta = jsonBytes(buildRuleDelta(set, next));
+      const full = jsonBytes(next);
+      set = next;
+      return { delta, full };
+    };
+    const d3 = await deltaTo(3);
+    await rollout('delta', 3, d3.delta.byteLength, async () => {
+      await publish(fullAt, d3.full, 'application/json');
+      const t0 = now();
+      await publish(rulesAt, d3.delta, DELTA_CONTENT_TYPE);
+      return t0;
+    });
+
+    // 3. Every tenth host loses version 4; version 5 then finds them one behind.
+    await Promise.all(workers.map((w) => w.ask({ cmd: 'drop-next' })));
+    const d4 = await deltaTo(4);
+    await publish(fullAt, d4.full, 'application/json');
+    await publish(rulesAt, d4.delta, DELTA_CONTENT_TYPE);
+    await Promise.all(workers.map((w) => w.ask({ cmd: 'report', version: 4, who: 'steady' })));
+    await new Promise((r) => setTimeout(r, 1000));
+    const d5 = await deltaTo(5);
+    await rollout('delta, 10 % one behind', 5, d5.delta.byteLength, async () => {
+      await publish(fullAt, d5.full, 'application/json');
+      const t0 = now();
+      await publish(rulesAt, d5.delta, DELTA_CONTENT_TYPE);
+      return t0;
+    });
+    return rows;
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+    await publisher.endAsync(true);
+    await dir.remove();
+  }
+}
+
+const all: Row[] = [];
+for (const name of (values.brokers as string).split(',')) {
+  const target = name === 'nats' ? await natsTarget() : await mosquittoTarget();
+  try {
+    all.push(...(await runOn(target)));
+  } finally {
+    await target.stop();
+  }
+}
+
+console.log(
+  `\nfleet rollout — ${new Date().toISOString()}, Bun ${Bun.version}, ${HOSTS} hosts in ${WORKERS} processes on this machine, ${OBJECTIVES} objectives\n`,
+);
+const header = [
+  'broker',
+  'rollout',
+  'message',
+  'all applied p50',
+  'p99',
+  'max',
+  'broker bytes out',
+  'CPU per host',
+  'took full set',
+];
+const lines = all.map((r) => {
+  const fullRow = all.find((x) => x.broker === r.broker && x.rollout === 'full set');
+  const share = fullRow ? ` (${((100 * r.bytes) / fullRow.bytes).toFixed(2)} %)` : '';
+  return [
+    r.broker,
+    r.rollout,
+    `${r.payload} B`,
+    ms(percentile(r.applied, 50)),
+    ms(percentile(r.applied, 99)),
+    ms(Math.max(...r.applied)),
+    `${(r.bytes / 1e6).toFixed(2)} MB${r.rollout === 'full set' ? '' : share}`,
+    `${r.cpuPerHostMs.toFixed(2)} ms`,
+    String(r.fetchedFull),
+  ];
+});
+const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
+const show = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
+console.log(show(header));
+for (const l of lines) console.log(show(l));
+process.exit(0);
