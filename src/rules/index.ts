@@ -36,8 +36,11 @@ export {
   DELTA_KIND,
   type DeltaOp,
   MAX_DELTA_OPS,
+  type PatchedRuleSet,
   parseRuleDelta,
+  patchRuleSet,
   type RuleDelta,
+  type TouchedSections,
 } from './rule-delta.ts';
 export { DIGEST_CHUNK, RuleSetDigester, ruleSetDigest } from './rule-digest.ts';
 export { RuleStore, type RulesListener, type TenantRules } from './rule-store.ts';

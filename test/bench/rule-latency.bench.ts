@@ -2,7 +2,8 @@
  * Rule-stream latency benchmark (not part of `npm test`): run with `npm run bench`.
  *
  * On a private mosquitto, one process publishes the same rule-set bytes to (a) a bare mqtt.js
- * subscriber and (b) a filament sidecar, alternating, and prints publish→delivered for (a),
+ * subscriber and (b) a filament sidecar, alternating — full sets of 1 KB and 2.5 MB, then
+ * one-objective deltas to the 11,500-objective set — and prints publish→delivered for (a),
  * publish→applied (the moment the rule store holds the new version) and publish→acked (the ACK,
  * sent after the set is durable on disk) for (b), and their ratio. It also times decode + check +
  * compile of a 10,000-objective rule set in-process, cold (fresh caches) and warm.
@@ -11,7 +12,13 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { pack } from 'msgpackr';
 import { buildConfig } from '../../src/config/index.ts';
 import { startMosquitto } from '../../src/local-broker/index.ts';
-import { RuleApplier, type RuleSet, RuleStore } from '../../src/rules/index.ts';
+import {
+  buildRuleDelta,
+  DELTA_CONTENT_TYPE,
+  RuleApplier,
+  type RuleSet,
+  RuleStore,
+} from '../../src/rules/index.ts';
 import { Sidecar } from '../../src/sidecar/index.ts';
 import { jsonBytes, largeRuleSet, ruleSet } from '../helpers/rule-sets.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
@@ -48,6 +55,20 @@ const LARGE_MSGPACK: Case = {
   encode: (s) => pack(s),
   contentType: 'application/msgpack',
 };
+
+/** One-objective deltas timed after the full-set cases. */
+const DELTAS = 205;
+
+/** `prev` at version `v`, with one objective's default model changed. */
+function oneObjectiveChanged(prev: RuleSet, v: number): RuleSet {
+  const objectives = [...prev.objectives];
+  const i = (v * 977) % objectives.length;
+  objectives[i] = {
+    ...(objectives[i] as RuleSet['objectives'][number]),
+    defaultModel: `model-${v % 200}`,
+  };
+  return { ...prev, version: v, objectives };
+}
 
 function connect(url: string): Promise<MqttClient> {
   const client = mqtt.connect(url, { protocolVersion: 5, clean: true, reconnectPeriod: 0 });
@@ -144,6 +165,51 @@ async function main(): Promise<void> {
         ms(base),
         ms(applied),
         `${(applied / base).toFixed(2)}x`,
+        ms(percentile(ackedTimes, p)),
+      ]);
+    }
+  }
+
+  // A one-objective change to the 11,500-objective tenant, as a delta on top of what is applied.
+  {
+    let prev = largeRuleSet(TENANT, ++version, 11_500);
+    const applied = expect(`applied:${version}`);
+    publish(publisher, `${PREFIX}/rules/${TENANT}`, jsonBytes(prev), 'application/json');
+    await applied;
+    const deltas: { version: number; bytes: Uint8Array }[] = [];
+    for (let i = 0; i < DELTAS; i++) {
+      const next = oneObjectiveChanged(prev, ++version);
+      deltas.push({ version, bytes: jsonBytes(buildRuleDelta(prev, next)) });
+      prev = next;
+    }
+    const rawTimes: number[] = [];
+    const appliedTimes: number[] = [];
+    const ackedTimes: number[] = [];
+    for (const [i, d] of deltas.entries()) {
+      let t0 = performance.now();
+      const delivered = expect(`raw:${d.bytes.byteLength}`);
+      publish(publisher, `${PREFIX}/raw/${TENANT}`, d.bytes, DELTA_CONTENT_TYPE);
+      const tRaw = (await delivered) - t0;
+      const appliedNow = expect(`applied:${d.version}`);
+      const acked = expect(`acked:${d.version}`);
+      t0 = performance.now();
+      publish(publisher, `${PREFIX}/rules/${TENANT}`, d.bytes, DELTA_CONTENT_TYPE);
+      const tApplied = (await appliedNow) - t0;
+      const tAcked = (await acked) - t0;
+      if (i < 5) continue; // warm-up
+      rawTimes.push(tRaw);
+      appliedTimes.push(tApplied);
+      ackedTimes.push(tAcked);
+    }
+    for (const p of [50, 99]) {
+      const base = percentile(rawTimes, p);
+      const appliedAt = percentile(appliedTimes, p);
+      rows.push([
+        `delta: 1 of 11,500 objectives (${deltas[0]?.bytes.byteLength ?? 0} B)`,
+        `p${p}`,
+        ms(base),
+        ms(appliedAt),
+        `${(appliedAt / base).toFixed(2)}x`,
         ms(percentile(ackedTimes, p)),
       ]);
     }
