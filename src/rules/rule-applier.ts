@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { isDeepStrictEqual } from 'node:util';
-import { contentTypeOf, type DecodeLimits } from '../codec/index.ts';
-import { ENVELOPE_CONTENT_TYPE, type TrustRoot } from '../trust/index.ts';
+import type { DecodeLimits } from '../codec/index.ts';
+import type { TrustRoot } from '../trust/index.ts';
 import { changedElements, checkObjectiveChanges, type ElementChanges } from './check-changes.ts';
 import { checkRuleSet } from './check-rule-set.ts';
 import {
@@ -9,13 +9,12 @@ import {
   type CompileInput,
   compileObjectiveChanges,
   compileRuleSet,
-  type MadeByDelta,
 } from './compile-rule-set.ts';
+import { openAttested, openSigned } from './open-message.ts';
 import { checkShape, parseRuleSet } from './parse-rule-set.ts';
 import { PayloadSchemaCache } from './payload-schema-cache.ts';
-import { readEnvelope } from './read-envelope.ts';
-import { accepted, type Checked, type Rejection, refused, reject } from './rejection.ts';
-import { DELTA_CONTENT_TYPE, DELTA_KIND, parseRuleDelta, patchRuleSet } from './rule-delta.ts';
+import { type Rejection, reject } from './rejection.ts';
+import { parseRuleDelta, patchRuleSet } from './rule-delta.ts';
 import { RuleSetDigester } from './rule-digest.ts';
 import type { RuleStore } from './rule-store.ts';
 import type { ObjectiveRule, RuleSet } from './types.ts';
@@ -132,8 +131,8 @@ export class RuleApplier {
 
     const opened =
       message.attestation === undefined
-        ? this.openSigned(message)
-        : this.openAttested(message, message.attestation);
+        ? openSigned(message, this.trust, this.options.limits)
+        : openAttested(message, message.attestation, this.trust, this.options.limits);
     if (!opened.ok) return rejected(opened.rejection);
     const { bytes, contentType, signedBy, delta } = opened.value;
     if (delta) return this.applyDelta(message, bytes, signedBy, active, rejected);
@@ -363,92 +362,10 @@ export class RuleApplier {
     return { status: 'applied', version, rules, previousVersion: activeVersion };
   }
 
-  /**
-   * Unwraps a signed envelope (by its content type, or — without one — when a JSON message has
-   * the envelope's fields) and checks its signatures against the trust root. A bare rule set
-   * passes through, unless a trust root requires signatures.
-   */
-  private openSigned(message: RuleMessage): Checked<Opened> {
-    const trust = this.trust;
-    const envelope = readEnvelope(message, this.options.limits);
-    if (envelope === null) {
-      const delta = isDelta(message);
-      if (trust !== undefined)
-        return refused(
-          reject(
-            'UNSIGNED',
-            '',
-            `rule ${delta ? 'deltas' : 'sets'} must be signed (a ${ENVELOPE_CONTENT_TYPE} envelope) by ${trust.threshold} of the trusted keys`,
-          ),
-        );
-      return accepted({
-        bytes: message.bytes,
-        contentType: message.contentType,
-        signedBy: undefined,
-        delta,
-      });
-    }
-    if ('rejection' in envelope) return refused(envelope.rejection);
-    let signedBy: readonly string[] = [];
-    if (trust !== undefined) {
-      const verified = trust.verify(envelope);
-      if (!verified.ok) return refused(reject('SIGNATURE', '/signatures', verified.message));
-      signedBy = verified.keyIds;
-    }
-    return accepted({
-      bytes: envelope.payload,
-      contentType: contentTypeOf(envelope.encoding),
-      signedBy,
-      delta: envelope.contents === 'rules-delta',
-    });
-  }
-
-  /**
-   * Opens a complete set restored from disk with the delta that made it: the delta is opened (and
-   * its signatures checked) like any message, and the set, bare, must then match the version and
-   * digest the delta names.
-   */
-  private openAttested(message: RuleMessage, attestation: Uint8Array): Checked<Opened> {
-    const opened = this.openSigned({ tenant: message.tenant, bytes: attestation });
-    if (!opened.ok) return opened;
-    const delta = opened.value.delta
-      ? parseRuleDelta(opened.value.bytes, this.options.limits)
-      : null;
-    if (delta === null || !delta.ok)
-      return refused(
-        reject('BAD_ENVELOPE', '', 'what vouches for a restored set must be a rule delta'),
-      );
-    return accepted({
-      bytes: message.bytes,
-      contentType: message.contentType,
-      signedBy: opened.value.signedBy,
-      delta: false,
-      digest: { version: delta.value.version, digest: delta.value.digest },
-      madeBy: {
-        message: attestation,
-        signed: opened.value.signedBy !== undefined,
-        base: delta.value.base,
-      },
-    });
-  }
-
   private *keptValidators() {
     for (const rules of this.store.kept())
       for (const schema of rules.payloadSchemas.values()) yield schema.validate;
   }
-}
-
-/** A message opened: the bytes inside, what they are, and who signed them. */
-interface Opened {
-  readonly bytes: Uint8Array;
-  readonly contentType: string | undefined;
-  readonly signedBy: readonly string[] | undefined;
-  /** The bytes are a rule delta. */
-  readonly delta: boolean;
-  /** What a restored set must be, when a delta vouches for it. */
-  readonly digest?: { readonly version: number; readonly digest: string };
-  /** That delta. */
-  readonly madeBy?: MadeByDelta;
 }
 
 function noExpiry(): Rejection {
@@ -464,21 +381,4 @@ function sameContent(active: CompiledRuleSet, bytes: Uint8Array, ruleSet: RuleSe
   if (raw.byteLength === bytes.byteLength && Buffer.compare(raw, bytes) === 0) return true;
   // The same set may arrive in the other encoding, or re-serialised: compare what it says.
   return isDeepStrictEqual(active.ruleSet, ruleSet);
-}
-
-const DELTA_MARKS = [`"kind":"${DELTA_KIND}"`, `"kind": "${DELTA_KIND}"`].map((m) =>
-  Buffer.from(m),
-);
-
-/**
- * Whether a message is a delta: by its MQTT 5 content type, or — without one — a JSON document
- * with `"kind": "filament.rules.delta/v1"` in its first 256 bytes (a publisher writes `kind`
- * first). A rule set that merely mentions the kind elsewhere is not taken for one.
- */
-function isDelta(message: RuleMessage): boolean {
-  if (message.contentType !== undefined) return message.contentType === DELTA_CONTENT_TYPE;
-  const head = message.bytes.subarray(0, 256);
-  if (head[0] !== 0x7b) return false;
-  const text = Buffer.from(head);
-  return DELTA_MARKS.some((mark) => text.includes(mark));
 }
