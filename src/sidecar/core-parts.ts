@@ -144,11 +144,16 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
   changes.subscribe(() => {
     if (servable.refresh()) monitor.publishNow();
   });
-  store.onChange(() => {
-    changes.emit();
-    // Reports carry the applied versions (resolvers steer away from stale hosts): tell at once.
-    monitor.publishNow();
-  });
+  store.onChange(() =>
+    // Right after the swap, not inside it: the new rules are in force the moment the store holds
+    // them, and working out what is servable (every objective, ≈ 2 ms for 11,500) and the report
+    // must not hold that moment up.
+    queueMicrotask(() => {
+      changes.emit();
+      // Reports carry the applied versions (resolvers steer away from stale hosts): tell at once.
+      monitor.publishNow();
+    }),
+  );
   const state = new StateStore(config.state.dir, {
     topicPrefix: config.broker.topicPrefix,
     trust: () => trustFingerprint(running.trust()),

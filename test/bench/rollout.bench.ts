@@ -256,9 +256,16 @@ async function runOn(target: Target): Promise<Row[]> {
         cpuPerHostMs: cpuMs / HOSTS,
         fetchedFull,
       });
-      const gc = await Promise.all(workers.map((w) => w.ask({ cmd: 'gc' })));
-      const rss = gc.reduce((n, r) => n + (r.rssMb as number), 0);
-      console.error(`${target.name}: ${name} done; workers hold ${(rss / 1000).toFixed(1)} GB`);
+      console.error(`${target.name}: ${JSON.stringify(summary(rows[rows.length - 1] as Row))}`);
+      // After a full set each host hashes it for the next delta, ≈ 80 ms of CPU in small turns:
+      // nothing on one host, 80 s here for 1,000. Let it finish, and its garbage be collected,
+      // before the next rollout.
+      for (let round = 0; round < (name === 'full set' ? 6 : 1); round++) {
+        if (round > 0) await new Promise((r) => setTimeout(r, 15_000));
+        const gc = await Promise.all(workers.map((w) => w.ask({ cmd: 'gc' })));
+        const rss = gc.reduce((n, r) => n + (r.rssMb as number), 0);
+        console.error(`${target.name}: workers hold ${(rss / 1000).toFixed(1)} GB`);
+      }
     };
 
     // 1. A full set to every host. It is the first version here — the parse, checks and compile
@@ -311,6 +318,20 @@ async function runOn(target: Target): Promise<Row[]> {
     await publisher.endAsync(true);
     await dir.remove();
   }
+}
+
+/** A row's figures, also printed as each rollout ends (a long run's partial results survive). */
+function summary(r: Row) {
+  return {
+    rollout: r.rollout,
+    bytes: r.payload,
+    p50: percentile(r.applied, 50),
+    p99: percentile(r.applied, 99),
+    max: Math.max(...r.applied),
+    brokerBytesOut: r.bytes,
+    cpuPerHostMs: r.cpuPerHostMs,
+    fetchedFull: r.fetchedFull,
+  };
 }
 
 const all: Row[] = [];
