@@ -24,9 +24,9 @@ import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import { type MosquittoBroker, startMosquitto } from '../../src/local-broker/index.ts';
 import { rulesFullTopic, rulesTopic } from '../../src/mqtt/index.ts';
-import { buildRuleDelta, DELTA_CONTENT_TYPE, type RuleSet } from '../../src/rules/index.ts';
+import { buildRuleDelta, DELTA_CONTENT_TYPE } from '../../src/rules/index.ts';
 import { type NatsBroker, startNatsCluster } from '../helpers/nats.ts';
-import { jsonBytes, largeRuleSet } from '../helpers/rule-sets.ts';
+import { jsonBytes, largeRuleSet, oneObjectiveChanged } from '../helpers/rule-sets.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { ms, percentile, processCpuMs } from './stats.ts';
 
@@ -44,17 +44,6 @@ const OBJECTIVES = Number(values.objectives);
 const PREFIX = 'filament/v1';
 const TENANT = 'big';
 const now = () => performance.timeOrigin + performance.now();
-
-/** Version `v`: `prev` with one objective's default model changed. */
-function changed(prev: RuleSet, v: number): RuleSet {
-  const objectives = [...prev.objectives];
-  const i = (v * 977) % objectives.length;
-  objectives[i] = {
-    ...(objectives[i] as RuleSet['objectives'][number]),
-    defaultModel: `model-${v % 200}`,
-  };
-  return { ...prev, version: v, objectives };
-}
 
 /** A broker under test: where hosts connect, and how many bytes it has sent so far. */
 interface Target {
@@ -282,7 +271,7 @@ async function runOn(target: Target): Promise<Row[]> {
 
     // 2. The next one as a delta.
     const deltaTo = async (v: number) => {
-      const next = changed(set, v);
+      const next = oneObjectiveChanged(set, v);
       const delta = jsonBytes(buildRuleDelta(set, next));
       const full = jsonBytes(next);
       set = next;

@@ -20,7 +20,7 @@ import {
   RuleStore,
 } from '../../src/rules/index.ts';
 import { Sidecar } from '../../src/sidecar/index.ts';
-import { jsonBytes, largeRuleSet, ruleSet } from '../helpers/rule-sets.ts';
+import { jsonBytes, largeRuleSet, oneObjectiveChanged, ruleSet } from '../helpers/rule-sets.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { ms, percentile } from './stats.ts';
 
@@ -58,17 +58,6 @@ const LARGE_MSGPACK: Case = {
 
 /** One-objective deltas timed after the full-set cases. */
 const DELTAS = 205;
-
-/** `prev` at version `v`, with one objective's default model changed. */
-function oneObjectiveChanged(prev: RuleSet, v: number): RuleSet {
-  const objectives = [...prev.objectives];
-  const i = (v * 977) % objectives.length;
-  objectives[i] = {
-    ...(objectives[i] as RuleSet['objectives'][number]),
-    defaultModel: `model-${v % 200}`,
-  };
-  return { ...prev, version: v, objectives };
-}
 
 function connect(url: string): Promise<MqttClient> {
   const client = mqtt.connect(url, { protocolVersion: 5, clean: true, reconnectPeriod: 0 });

@@ -112,3 +112,18 @@ export function largeRuleSet(
     objectives: objectiveRules,
   };
 }
+
+/**
+ * `prev` at version `v` with one objective's default model changed (which one, and to what, follow
+ * from `v`); every other objective is `prev`'s own object, as after a delta. For sets from
+ * {@linkcode largeRuleSet} with its 200 models.
+ */
+export function oneObjectiveChanged(prev: RuleSet, v: number): RuleSet {
+  const objectives = [...prev.objectives];
+  const i = (v * 977) % objectives.length;
+  objectives[i] = {
+    ...(objectives[i] as RuleSet['objectives'][number]),
+    defaultModel: `model-${v % 200}`,
+  };
+  return { ...prev, version: v, objectives };
+}
