@@ -50,6 +50,31 @@ describe('StateStore', () => {
     });
   });
 
+  test('journaled deltas raise the version floor without rewriting .hwm; a torn frame does not count', async () => {
+    await save(store, 3);
+    for (const [base, version] of [
+      [3, 4],
+      [4, 5],
+    ] as const)
+      expect(
+        await store.appendDelta({
+          tenant: 'acme',
+          base,
+          version,
+          envelope: false,
+          bytes: bytes(`delta ${version}`),
+        }),
+      ).toBe(true);
+    expect((await readFile(file('acme.hwm'), 'utf8')).trim()).toBe('3');
+    expect((await store.load('acme')).highWater).toBe(5);
+    // A crash while the last frame was written: that version was never ACKed, nor is it a floor.
+    const journal = await readFile(file('acme.journal'));
+    await writeFile(file('acme.journal'), journal.subarray(0, journal.byteLength - 3));
+    const torn = await new StateStore(dir.path).load('acme');
+    expect(torn.highWater).toBe(4);
+    expect(torn.problems.join()).toContain('truncated');
+  });
+
   test('loads nothing, with no problems, for a tenant never saved', async () => {
     expect(await store.load('acme')).toEqual({
       record: null,
