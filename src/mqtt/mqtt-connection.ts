@@ -356,10 +356,7 @@ export class MqttConnection implements BrokerConnection {
   private async dispatch(packet: IPublishPacket): Promise<void> {
     const handler = this.handlers.get(packet.topic) ?? this.wildcardHandler(packet.topic);
     if (!handler) return;
-    const payload =
-      typeof packet.payload === 'string'
-        ? new TextEncoder().encode(packet.payload)
-        : new Uint8Array(packet.payload);
+    const payload = ownBytes(packet.payload);
     const message: InboundMessage = {
       topic: packet.topic,
       payload,
@@ -398,4 +395,16 @@ function endClient(client: MqttClient, force: boolean): Promise<void> {
       resolve();
     });
   });
+}
+
+/**
+ * A payload's bytes as a Uint8Array of their own: a view when the buffer holds nothing else (a
+ * large message mqtt-packet assembled from several socket reads — no second 2.5 MB copy), a copy
+ * when it is a slice of a larger socket chunk or pool (kept, a 300-byte delta would hold 64 KB).
+ */
+function ownBytes(payload: string | Buffer): Uint8Array {
+  if (typeof payload === 'string') return new TextEncoder().encode(payload);
+  return payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength
+    ? new Uint8Array(payload.buffer, 0, payload.byteLength)
+    : new Uint8Array(payload);
 }

@@ -11,11 +11,14 @@
  *      subscribed);
  *   3. as a delta while every tenth host is one version behind (it lost the previous change):
  *      those take the full set from `…/full`, the rest apply the delta.
+ * Before each delta, the baseline in the same run: bytes of the delta's size published on
+ * `{prefix}/raw/{tenant}`, which every host's connection also follows (same client, same PUBACK
+ * after the handler, no apply) — publish → delivered on all hosts, and the delta's ratio to it.
  * Printed per rollout: publish → applied on all hosts (p50 / p99 / max), bytes the broker sent
  * (mosquitto: `$SYS/broker/bytes/sent`; nats: `/connz` `out_bytes` of the MQTT connections),
  * and CPU per host (the workers' CPU over the rollout ÷ hosts).
  *
- *   --hosts 1000  --workers 4  --objectives 11500  --brokers mosquitto,nats
+ *   --hosts 1000  --workers 4  --objectives 11500  --brokers mosquitto,nats  [--purge-delay=ms]
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -36,11 +39,19 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '4' },
     objectives: { type: 'string', default: '11500' },
     brokers: { type: 'string', default: 'mosquitto,nats' },
+    'purge-delay': { type: 'string' },
   },
 });
 const HOSTS = Number(values.hosts);
 const WORKERS = Number(values.workers);
 const OBJECTIVES = Number(values.objectives);
+/**
+ * The workers' allocator purge delay (`MIMALLOC_PURGE_DELAY`, ms; -1 never): each worker holds
+ * hundreds of hosts' heaps, and by default mimalloc hands freed pages back to the kernel 100 ms
+ * after a collection frees them — 15,000 madvise calls and as many page faults per 400 deltas in
+ * a 20-host worker, half its CPU. A real host holds one heap; `-1` shows the hosts' own cost.
+ */
+const PURGE_DELAY = values['purge-delay'];
 const PREFIX = 'filament/v1';
 const TENANT = 'big';
 const now = () => performance.timeOrigin + performance.now();
@@ -151,7 +162,13 @@ function startWorker(target: Target, first: number, count: number, state: string
       `--protocol=${target.protocol}`,
       `--tenant=${TENANT}`,
     ],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        ...(PURGE_DELAY !== undefined ? { MIMALLOC_PURGE_DELAY: PURGE_DELAY } : {}),
+      },
+    },
   );
   const waiting: Array<(event: Record<string, unknown>) => void> = [];
   let readyResolve: () => void = () => {};
@@ -187,6 +204,8 @@ interface Row {
   bytes: number;
   cpuPerHostMs: number;
   fetchedFull: number;
+  /** The raw delivery measured just before this rollout, in the same run. */
+  baseline?: Row;
 }
 
 async function runOn(target: Target): Promise<Row[]> {
@@ -227,6 +246,7 @@ async function runOn(target: Target): Promise<Row[]> {
       name: string,
       version: number,
       payload: number,
+      baseline: Row | undefined,
       send: () => Promise<number>,
     ) => {
       const bytes0 = await target.bytesSent();
@@ -244,6 +264,7 @@ async function runOn(target: Target): Promise<Row[]> {
         bytes,
         cpuPerHostMs: cpuMs / HOSTS,
         fetchedFull,
+        ...(baseline !== undefined ? { baseline } : {}),
       });
       console.error(`${target.name}: ${JSON.stringify(summary(rows[rows.length - 1] as Row))}`);
       // After a full set each host hashes it for the next delta, ≈ 80 ms of CPU in small turns:
@@ -257,12 +278,46 @@ async function runOn(target: Target): Promise<Row[]> {
       }
     };
 
+    /**
+     * The baseline: bytes of a delta's size on `{prefix}/raw/{tenant}`, which every host's
+     * connection also follows — the same client and PUBACK path, without the apply.
+     */
+    let seq = 0;
+    const rawDelivery = async (size: number): Promise<Row> => {
+      const n = ++seq;
+      const body = JSON.stringify({ seq: n, pad: '' });
+      const payload = new TextEncoder().encode(
+        JSON.stringify({ seq: n, pad: 'x'.repeat(Math.max(0, size - body.length)) }),
+      );
+      const bytes0 = await target.bytesSent();
+      const cpu0 = cpu();
+      const t0 = now();
+      await publish(`${PREFIX}/raw/${TENANT}`, payload, 'application/json');
+      const reports = await Promise.all(workers.map((w) => w.ask({ cmd: 'delivered', seq: n })));
+      if (reports.some((r) => !r.complete))
+        throw new Error(`${target.name}: not every host got raw message ${n}`);
+      const cpuMs = cpu() - cpu0;
+      await new Promise((r) => setTimeout(r, 1500));
+      const row: Row = {
+        broker: target.name,
+        rollout: 'raw delivery (baseline)',
+        payload: payload.byteLength,
+        applied: reports.flatMap((r) => r.at as number[]).map((at) => at - t0),
+        bytes: (await target.bytesSent()) - bytes0,
+        cpuPerHostMs: cpuMs / HOSTS,
+        fetchedFull: 0,
+      };
+      rows.push(row);
+      console.error(`${target.name}: ${JSON.stringify(summary(row))}`);
+      return row;
+    };
+
     // 1. A full set to every host. It is the first version here — the parse, checks and compile
     //    are those of any full set — because 1,000 hosts on one machine hold 1,000 copies of
     //    it (≈ 13 GB): a second full set on top would not fit in this machine's 24 GB.
     let set = largeRuleSet(TENANT, 1, OBJECTIVES);
     const full1 = jsonBytes(set);
-    await rollout('full set', 1, full1.byteLength, async () => {
+    await rollout('full set', 1, full1.byteLength, undefined, async () => {
       await publish(fullAt, full1, 'application/json');
       const t0 = now();
       await publish(rulesAt, full1, 'application/json');
@@ -279,7 +334,8 @@ async function runOn(target: Target): Promise<Row[]> {
     };
     for (const v of [2, 3, 4]) {
       const d = await deltaTo(v);
-      await rollout('delta', v, d.delta.byteLength, async () => {
+      const baseline = await rawDelivery(d.delta.byteLength);
+      await rollout('delta', v, d.delta.byteLength, baseline, async () => {
         await publish(fullAt, d.full, 'application/json');
         const t0 = now();
         await publish(rulesAt, d.delta, DELTA_CONTENT_TYPE);
@@ -295,7 +351,8 @@ async function runOn(target: Target): Promise<Row[]> {
     await Promise.all(workers.map((w) => w.ask({ cmd: 'report', version: 5, who: 'steady' })));
     await new Promise((r) => setTimeout(r, 1000));
     const d6 = await deltaTo(6);
-    await rollout('delta, 10 % one behind', 6, d6.delta.byteLength, async () => {
+    const baseline6 = await rawDelivery(d6.delta.byteLength);
+    await rollout('delta, 10 % one behind', 6, d6.delta.byteLength, baseline6, async () => {
       await publish(fullAt, d6.full, 'application/json');
       const t0 = now();
       await publish(rulesAt, d6.delta, DELTA_CONTENT_TYPE);
@@ -320,6 +377,7 @@ function summary(r: Row) {
     brokerBytesOut: r.bytes,
     cpuPerHostMs: r.cpuPerHostMs,
     fetchedFull: r.fetchedFull,
+    ...(r.baseline !== undefined ? { p99OverRaw: ratio(r.applied, r.baseline.applied, 99) } : {}),
   };
 }
 
@@ -334,7 +392,7 @@ for (const name of (values.brokers as string).split(',')) {
 }
 
 console.log(
-  `\nfleet rollout — ${new Date().toISOString()}, Bun ${Bun.version}, ${HOSTS} hosts in ${WORKERS} processes on this machine, ${OBJECTIVES} objectives\n`,
+  `\nfleet rollout — ${new Date().toISOString()}, Bun ${Bun.version}, ${HOSTS} hosts in ${WORKERS} processes on this machine, ${OBJECTIVES} objectives${PURGE_DELAY === undefined ? '' : `, MIMALLOC_PURGE_DELAY=${PURGE_DELAY}`}\n`,
 );
 const header = [
   'broker',
@@ -346,6 +404,7 @@ const header = [
   'broker bytes out',
   'CPU per host',
   'took full set',
+  'p50 / p99 ÷ raw',
 ];
 const lines = all.map((r) => {
   const fullRow = all.find((x) => x.broker === r.broker && x.rollout === 'full set');
@@ -360,8 +419,15 @@ const lines = all.map((r) => {
     `${(r.bytes / 1e6).toFixed(2)} MB${r.rollout === 'full set' ? '' : share}`,
     `${r.cpuPerHostMs.toFixed(2)} ms`,
     String(r.fetchedFull),
+    r.baseline === undefined
+      ? ''
+      : `${ratio(r.applied, r.baseline.applied, 50)} / ${ratio(r.applied, r.baseline.applied, 99)}`,
   ];
 });
+/** The `p` percentile of `xs` over that of `base`, as `N.NN×`. */
+function ratio(xs: number[], base: number[], p: number): string {
+  return `${(percentile(xs, p) / percentile(base, p)).toFixed(2)}×`;
+}
 const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
 const show = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
 console.log(show(header));

@@ -10,9 +10,15 @@
  *   {"cmd":"report","version":v,"who":"all"|"steady"}
  *     (once every such host has applied and ACKed v)
  *                                     → {"event":"report","applied":[epoch ms…],"fetchedFull":n}
+ *   {"cmd":"delivered","seq":n}       (once every host got raw message n, see below)
+ *                                     → {"event":"delivered","at":[epoch ms…]}
  *   {"cmd":"gc"}                      → {"event":"gc","rssMb":n} after a full collection
  *   {"cmd":"stop"}                    → exits
  * and {"event":"ready"} once every host is connected and subscribed.
+ *
+ * Each host's connection also follows `{prefix}/raw/{tenant}`, where the benchmark publishes
+ * bytes of a delta's size carrying `{"seq":n}`: their arrival (the same client, the same PUBACK
+ * after the handler, no apply) is the baseline the rollouts are compared with.
  */
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -53,6 +59,8 @@ interface Host {
   readonly fetchedFull: Set<number>;
   /** Versions it has ACKed (after they were persisted, or failed to be). */
   readonly acked: Set<number>;
+  /** Raw message sequence number → when it arrived. */
+  readonly delivered: Map<number, number>;
   dropNext: boolean;
 }
 
@@ -93,8 +101,13 @@ for (let i = first; i < first + count; i++) {
     applied: new Map(),
     fetchedFull: new Set(),
     acked: new Set(),
+    delivered: new Map(),
     dropNext: false,
   };
+  connection.subscribe(`${prefix}/raw/${tenant}`, async (message) => {
+    const { seq } = JSON.parse(new TextDecoder().decode(message.payload)) as { seq: number };
+    host.delivered.set(seq, now());
+  });
   // One version kept: 1,000 copies of an 11,500-objective set are ≈ 10 GB already.
   const store = new RuleStore(1);
   const state = new StateStore(join(values.state as string, `h${i}`));
@@ -140,7 +153,12 @@ await new Promise((resolve) => setTimeout(resolve, 500));
 say({ event: 'ready' });
 
 for await (const line of createInterface({ input: process.stdin })) {
-  const command = JSON.parse(line) as { cmd: string; version?: number; who?: string };
+  const command = JSON.parse(line) as {
+    cmd: string;
+    version?: number;
+    who?: string;
+    seq?: number;
+  };
   if (command.cmd === 'drop-next') {
     for (const h of hosts) if (h.lagging) h.dropNext = true;
     say({ event: 'ok' });
@@ -156,6 +174,14 @@ for await (const line of createInterface({ input: process.stdin })) {
       complete: all,
       applied: counted.map((h) => h.applied.get(v) ?? null),
       fetchedFull: counted.filter((h) => h.fetchedFull.has(v)).length,
+    });
+  } else if (command.cmd === 'delivered') {
+    const seq = command.seq as number;
+    const all = await until(() => hosts.every((h) => h.delivered.has(seq)), 300_000);
+    say({
+      event: 'delivered',
+      complete: all,
+      at: hosts.map((h) => h.delivered.get(seq) ?? null),
     });
   } else if (command.cmd === 'gc') {
     // Between rollouts: 250 hosts' garbage from a 2.5 MB full set is gigabytes, and this
