@@ -11,4 +11,9 @@ export {
   type MosquittoOptions,
   startMosquitto,
 } from './mosquitto.ts';
-export { type ServerProcess, type ServerSpec, serverProcess } from './server-process.ts';
+export {
+  type ServerProcess,
+  type ServerSignal,
+  type ServerSpec,
+  serverProcess,
+} from './server-process.ts';

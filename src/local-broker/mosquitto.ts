@@ -17,6 +17,8 @@ export interface MosquittoBroker {
   /** SIGSTOP / SIGCONT, to freeze the broker without closing its sockets. */
   pause(): void;
   resume(): void;
+  /** SIGHUP: mosquitto reads its password and ACL files again, keeping its clients. */
+  reload(): void;
 }
 
 /** Options for {@linkcode startMosquitto}. */
@@ -103,5 +105,6 @@ async function launch(
     },
     pause: () => server.signal('SIGSTOP'),
     resume: () => server.signal('SIGCONT'),
+    reload: () => server.signal('SIGHUP'),
   };
 }

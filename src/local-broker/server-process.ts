@@ -7,9 +7,12 @@ export interface ServerProcess {
   start(): Promise<void>;
   /** SIGTERM (after SIGCONT, in case it is paused), then SIGKILL after `graceMs`. Idempotent. */
   stop(graceMs?: number): Promise<void>;
-  /** Sends a job-control signal (freeze or thaw without closing sockets). */
-  signal(name: 'SIGSTOP' | 'SIGCONT'): void;
+  /** Sends a signal that leaves it running: freeze or thaw without closing sockets, or reload. */
+  signal(name: ServerSignal): void;
 }
+
+/** Signals a server is sent without being stopped: freeze, thaw, reload its configuration. */
+export type ServerSignal = 'SIGSTOP' | 'SIGCONT' | 'SIGHUP';
 
 /** Describes a server process for {@linkcode serverProcess}: what to run and which port means "up". */
 export interface ServerSpec {
@@ -59,9 +62,9 @@ export function serverProcess(spec: ServerSpec): ServerProcess {
 
 /**
  * Sends a job-control signal by pid. Deno's `ChildProcess.kill` records any signal as the
- * process's death and then refuses to send SIGTERM, so SIGSTOP/SIGCONT go through `process.kill`.
+ * process's death and then refuses to send SIGTERM, so these go through `process.kill`.
  */
-function sendSignal(proc: ChildProcess | null, name: 'SIGSTOP' | 'SIGCONT'): void {
+function sendSignal(proc: ChildProcess | null, name: ServerSignal): void {
   if (proc?.pid === undefined || proc.exitCode !== null) return;
   try {
     process.kill(proc.pid, name);

@@ -81,6 +81,9 @@ export class MqttConnection implements BrokerConnection {
   private readonly pending = new Map<string, Pending>();
   private readonly statusListeners = new Set<(status: ConnectionStatus) => void>();
   private readonly backoff: Backoff;
+  /** Retries of subscriptions the broker refused, while connected. */
+  private readonly subscribeBackoff: Backoff;
+  private subscribeTimer: TimerHandle | null = null;
   private readonly random: () => number;
   private connectedAt = 0;
   /** Consecutive session take-overs (see {@linkcode sessionTakenOver}). */
@@ -98,6 +101,7 @@ export class MqttConnection implements BrokerConnection {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF, this.random);
+    this.subscribeBackoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF, this.random);
     this.log = options.logger ?? silentLogger;
     this.since = this.clock.now();
   }
@@ -116,6 +120,8 @@ export class MqttConnection implements BrokerConnection {
     if (this.state === 'stopped') return;
     this.timer?.cancel();
     this.timer = null;
+    this.subscribeTimer?.cancel();
+    this.subscribeTimer = null;
     this.setState('stopped');
     const client = this.client;
     this.client = null;
@@ -320,14 +326,37 @@ export class MqttConnection implements BrokerConnection {
     return options;
   }
 
+  /**
+   * Subscribes to `topics` at QoS 1. A subscription the broker refuses (a SUBACK failure code: an
+   * ACL, or a broker too busy to set it up, as a nats cluster under a thousand connecting clients
+   * is) or that fails is asked for again with backoff while this connection lasts — without it, a
+   * host would stay connected and never follow its tenant.
+   */
   private subscribeNow(topics: string[]): void {
-    if (topics.length === 0 || !this.client) return;
-    this.client.subscribe(topics, { qos: 1 }, (error, granted) => {
-      if (error) return this.log.error('subscribe failed', { topics, error });
-      const refused = (granted ?? []).filter((g) => g.qos > 1);
-      if (refused.length > 0)
-        this.log.error('broker refused subscriptions', { topics: refused.map((g) => g.topic) });
-      else this.log.info('subscribed', { topics });
+    const client = this.client;
+    if (topics.length === 0 || !client) return;
+    client.subscribe(topics, { qos: 1 }, (error, granted) => {
+      const failed = error ? topics : (granted ?? []).filter((g) => g.qos > 1).map((g) => g.topic);
+      if (failed.length === 0) {
+        this.subscribeBackoff.reset();
+        this.log.info('subscribed', { topics });
+        return;
+      }
+      if (this.client !== client || this.state !== 'connected') return;
+      const retry = failed.filter((topic) => this.handlers.has(topic));
+      const inMs = this.subscribeBackoff.next();
+      this.log.error(error ? 'subscribe failed' : 'broker refused subscriptions', {
+        topics: failed,
+        ...(error ? { error } : {}),
+        retryInMs: inMs,
+      });
+      if (retry.length === 0) return;
+      this.subscribeTimer?.cancel();
+      this.subscribeTimer = this.clock.setTimeout(() => {
+        this.subscribeTimer = null;
+        if (this.client !== client || this.state !== 'connected') return;
+        this.subscribeNow(retry.filter((topic) => this.handlers.has(topic)));
+      }, inMs);
     });
   }
 

@@ -14,6 +14,8 @@ export interface NatsBroker {
   restart(): Promise<void>;
   /** Its HTTP monitoring endpoint (`/varz`…), when started with `monitor`. */
   readonly monitorUrl?: string;
+  /** SIGHUP: nats-server reads its configuration again (authorization too), keeping clients. */
+  reload(): void;
 }
 
 /** Options for {@linkcode startNatsCluster}. */
@@ -22,11 +24,13 @@ export interface NatsOptions {
   readonly maxPayload?: string;
   /** Serve HTTP monitoring on a free port ({@linkcode NatsBroker.monitorUrl}). */
   readonly monitor?: boolean;
+  /** More configuration lines (an `include` of a file the test rewrites, say). */
+  readonly extraConfig?: readonly string[];
 }
 
 /** Starts a private single-node nats-server with MQTT enabled. */
-export async function startNats(): Promise<NatsBroker> {
-  const [node] = await startNodes(1, false);
+export async function startNats(options: NatsOptions = {}): Promise<NatsBroker> {
+  const [node] = await startNodes(1, false, options);
   return node as NatsBroker;
 }
 
@@ -75,6 +79,7 @@ async function startNodes(
               `cluster { name: filament_test, listen: 127.0.0.1:${p.route}, routes: [${routes.join(', ')}] }`,
             ]
           : []),
+        ...(options.extraConfig ?? []),
       ].join('\n'),
     );
     const server = serverProcess({
@@ -97,6 +102,7 @@ async function startNodes(
         await rm(join(dir, 'js'), { recursive: true, force: true });
         await server.start();
       },
+      reload: () => server.signal('SIGHUP'),
     });
     servers.push(server);
   }

@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { createLogger } from '../../src/log/index.ts';
+import { MqttConnection, publishOnce } from '../../src/mqtt/index.ts';
+import { type NatsBroker, startNats } from '../helpers/nats.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+// A broker that refuses a subscription (a SUBACK failure code: here nats-server's permissions; a
+// three-node nats cluster with a thousand clients connecting at once refused some too, seen in
+// the rollout benchmark) must not leave a host connected and deaf: the connection asks again,
+// with backoff, until the broker grants it.
+const TOPIC = 'filament/v1/rules/acme';
+let broker: NatsBroker;
+let dir: Awaited<ReturnType<typeof tempDir>>;
+let auth: string;
+const permissions = (deny: string) =>
+  `authorization { users = [ { user: host, password: unused, permissions: { subscribe: { deny: [${deny}] } } } ] }\nno_auth_user: host\n`;
+
+beforeAll(async () => {
+  dir = await tempDir();
+  auth = join(dir.path, 'auth.conf');
+  await writeFile(auth, permissions('"filament.>"'));
+  // nats-server resolves an include from its configuration's directory, a sibling in tmpdir.
+  const fromConf = relative(join(tmpdir(), 'filament-nats-x'), auth);
+  broker = await startNats({ extraConfig: [`include "${fromConf}"`] });
+});
+afterAll(async () => {
+  await broker.stop();
+  await dir.remove();
+});
+
+test('a subscription the broker refuses is asked for again until it is granted', async () => {
+  const logs: Array<Record<string, unknown>> = [];
+  const connection = new MqttConnection({
+    urls: [broker.url],
+    clientId: `refused-${process.pid}`,
+    protocolVersion: 4,
+    cleanSession: true,
+    backoff: { initialMs: 100, maxMs: 400, multiplier: 2, jitter: 0 },
+    logger: createLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line)) }),
+  });
+  const received: string[] = [];
+  connection.subscribe(TOPIC, async (message) => {
+    received.push(new TextDecoder().decode(message.payload));
+  });
+  connection.start();
+  try {
+    // mqtt.js reports a SUBACK failure code as an error ("Subscribe error: Unspecified error").
+    const refusals = () =>
+      logs.filter((l) => l.msg === 'subscribe failed' || l.msg === 'broker refused subscriptions');
+    await waitFor(() => (refusals().length >= 2 ? true : undefined), 'two refusals');
+    expect(refusals()[0]).toMatchObject({ level: 'error', topics: [TOPIC], retryInMs: 100 });
+    expect(refusals()[1]).toMatchObject({ retryInMs: 200 });
+
+    // The operator fixes the permissions; nats-server reloads them on SIGHUP, keeping clients.
+    await writeFile(auth, permissions('"nothing.here"'));
+    broker.reload();
+    await waitFor(
+      () => (logs.some((l) => l.msg === 'subscribed') ? true : undefined),
+      'the subscription granted',
+    );
+    expect(connection.status().reconnects).toBe(0);
+    await publishOnce({ url: broker.url, topic: TOPIC, payload: 'v2', protocolVersion: 4 });
+    await waitFor(() => (received.includes('v2') ? true : undefined), 'the message delivered');
+  } finally {
+    await connection.stop();
+  }
+});
