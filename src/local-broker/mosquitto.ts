@@ -17,8 +17,6 @@ export interface MosquittoBroker {
   /** SIGSTOP / SIGCONT, to freeze the broker without closing its sockets. */
   pause(): void;
   resume(): void;
-  /** SIGHUP: mosquitto reads its password and ACL files again, keeping its clients. */
-  reload(): void;
 }
 
 /** Options for {@linkcode startMosquitto}. */
@@ -105,6 +103,5 @@ async function launch(
     },
     pause: () => server.signal('SIGSTOP'),
     resume: () => server.signal('SIGCONT'),
-    reload: () => server.signal('SIGHUP'),
   };
 }

@@ -84,6 +84,8 @@ export class MqttConnection implements BrokerConnection {
   /** Retries of subscriptions the broker refused, while connected. */
   private readonly subscribeBackoff: Backoff;
   private subscribeTimer: TimerHandle | null = null;
+  /** Topics refused on this connection, asked for again when {@linkcode subscribeTimer} fires. */
+  private readonly toResubscribe = new Set<string>();
   private readonly random: () => number;
   private connectedAt = 0;
   /** Consecutive session take-overs (see {@linkcode sessionTakenOver}). */
@@ -120,8 +122,7 @@ export class MqttConnection implements BrokerConnection {
     if (this.state === 'stopped') return;
     this.timer?.cancel();
     this.timer = null;
-    this.subscribeTimer?.cancel();
-    this.subscribeTimer = null;
+    this.cancelResubscribe();
     this.setState('stopped');
     const client = this.client;
     this.client = null;
@@ -214,6 +215,8 @@ export class MqttConnection implements BrokerConnection {
     client.on('close', () => {
       if (this.client !== client) return;
       this.client = null;
+      // The next connection subscribes to every topic again.
+      this.cancelResubscribe();
       client.removeAllListeners();
       client.on('error', () => {});
       void endClient(client, true);
@@ -343,21 +346,26 @@ export class MqttConnection implements BrokerConnection {
         return;
       }
       if (this.client !== client || this.state !== 'connected') return;
-      const retry = failed.filter((topic) => this.handlers.has(topic));
       const inMs = this.subscribeBackoff.next();
       this.log.error(error ? 'subscribe failed' : 'broker refused subscriptions', {
         topics: failed,
         ...(error ? { error } : {}),
         retryInMs: inMs,
       });
-      if (retry.length === 0) return;
-      this.subscribeTimer?.cancel();
-      this.subscribeTimer = this.clock.setTimeout(() => {
+      for (const topic of failed) this.toResubscribe.add(topic);
+      this.subscribeTimer ??= this.clock.setTimeout(() => {
         this.subscribeTimer = null;
-        if (this.client !== client || this.state !== 'connected') return;
-        this.subscribeNow(retry.filter((topic) => this.handlers.has(topic)));
+        const again = [...this.toResubscribe].filter((topic) => this.handlers.has(topic));
+        this.toResubscribe.clear();
+        if (this.client === client && this.state === 'connected') this.subscribeNow(again);
       }, inMs);
     });
+  }
+
+  private cancelResubscribe(): void {
+    this.subscribeTimer?.cancel();
+    this.subscribeTimer = null;
+    this.toResubscribe.clear();
   }
 
   private send(topic: string, entry: Pending): void {

@@ -54,17 +54,31 @@ test('a subscription the broker refuses is asked for again until it is granted',
     await waitFor(() => (refusals().length >= 2 ? true : undefined), 'two refusals');
     expect(refusals()[0]).toMatchObject({ level: 'error', topics: [TOPIC], retryInMs: 100 });
     expect(refusals()[1]).toMatchObject({ retryInMs: 200 });
+    // A second tenant followed meanwhile, refused too: both are asked for again, neither dropped.
+    connection.subscribe(`${TOPIC}-2`, async (message) => {
+      received.push(`2:${new TextDecoder().decode(message.payload)}`);
+    });
+    await waitFor(
+      () => (refusals().some((l) => String(l.topics) === `${TOPIC}-2`) ? true : undefined),
+      'the second topic refused',
+    );
 
     // The operator fixes the permissions; nats-server reloads them on SIGHUP, keeping clients.
     await writeFile(auth, permissions('"nothing.here"'));
     broker.reload();
+    const granted = (topic: string) =>
+      logs.some((l) => l.msg === 'subscribed' && (l.topics as string[]).includes(topic));
     await waitFor(
-      () => (logs.some((l) => l.msg === 'subscribed') ? true : undefined),
-      'the subscription granted',
+      () => (granted(TOPIC) && granted(`${TOPIC}-2`) ? true : undefined),
+      'both subscriptions granted',
     );
     expect(connection.status().reconnects).toBe(0);
     await publishOnce({ url: broker.url, topic: TOPIC, payload: 'v2', protocolVersion: 4 });
-    await waitFor(() => (received.includes('v2') ? true : undefined), 'the message delivered');
+    await publishOnce({ url: broker.url, topic: `${TOPIC}-2`, payload: 'v7', protocolVersion: 4 });
+    await waitFor(
+      () => (received.includes('v2') && received.includes('2:v7') ? true : undefined),
+      'both messages delivered',
+    );
   } finally {
     await connection.stop();
   }
