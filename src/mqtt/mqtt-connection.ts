@@ -331,8 +331,8 @@ export class MqttConnection implements BrokerConnection {
 
   /**
    * Subscribes to `topics` at QoS 1. A subscription the broker refuses (a SUBACK failure code: an
-   * ACL, or a broker too busy to set it up, as a nats cluster under a thousand connecting clients
-   * is) or that fails is asked for again with backoff while this connection lasts — without it, a
+   * ACL, or a broker too busy to set it up, as a nats cluster with 200 clients connecting at once
+   * was) or that fails is asked for again with backoff while this connection lasts — without it, a
    * host would stay connected and never follow its tenant.
    */
   private subscribeNow(topics: string[]): void {

@@ -16,11 +16,10 @@ import {
   patchRuleSet,
   RuleApplier,
   type RuleDelta,
-  type RuleSet,
   RuleSetDigester,
   RuleStore,
 } from '../../src/rules/index.ts';
-import { jsonBytes, largeRuleSet } from '../helpers/rule-sets.ts';
+import { jsonBytes, largeRuleSet, oneObjectiveChanged } from '../helpers/rule-sets.ts';
 
 const LIMITS = { maxBytes: 64 << 20, maxDepth: 32 };
 const OBJECTIVES = Number(process.env.BENCH_DELTA_OBJECTIVES ?? 11_500);
@@ -32,20 +31,6 @@ const time = <T>(f: () => T): [T, number] => {
   const value = f();
   return [value, performance.now() - t0];
 };
-
-/** `prev` with one objective's default model changed, at version `v`. */
-function changed(prev: RuleSet, v: number): RuleSet {
-  const next = structuredClone(prev) as { -readonly [K in keyof RuleSet]: RuleSet[K] };
-  next.version = v;
-  const objectives = [...next.objectives];
-  const i = (v * 977) % objectives.length;
-  objectives[i] = {
-    ...(objectives[i] as RuleSet['objectives'][number]),
-    defaultModel: (next.models[v % next.models.length] as { id: string }).id,
-  };
-  next.objectives = objectives;
-  return next as RuleSet;
-}
 
 const deltaStore = new RuleStore(2);
 const deltaApplier = new RuleApplier(deltaStore, { limits: LIMITS, now: Date.now });
@@ -59,7 +44,7 @@ const fullApplier = new RuleApplier(fullStore, { limits: LIMITS, now: Date.now }
   warmed.apply({ tenant: 'acme', bytes: fullBytes });
   const [, warmMs] = time(() => warmed.warmDigest('acme'));
   await warmed.warmDigest('acme');
-  const first = jsonBytes(buildRuleDelta(base, changed(base, 2)));
+  const first = jsonBytes(buildRuleDelta(base, oneObjectiveChanged(base, 2)));
   const [, coldMs] = time(() => cold.apply({ tenant: 'acme', bytes: first }));
   const [, warmedMs] = time(() => warmed.apply({ tenant: 'acme', bytes: first }));
   console.log(
@@ -78,7 +63,7 @@ digester.digest((deltaStore.active('acme') as CompiledRuleSet).ruleSet);
 let previous = base;
 let deltaSize = 0;
 for (let v = 2; v <= 62; v++) {
-  const next = changed(previous, v);
+  const next = oneObjectiveChanged(previous, v);
   const bytes = jsonBytes(buildRuleDelta(previous, next));
   deltaSize = bytes.byteLength;
   // The parts, on their own, as the applier runs them on top of the active set.

@@ -241,7 +241,39 @@ async function runOn(target: Target): Promise<Row[]> {
         fetchedFull: reports.reduce((n, r) => n + (r.fetchedFull as number), 0),
       };
     };
-    /** Publishes what `send` does, and measures until every host (`who`) has `version`. */
+    /**
+     * One measured rollout: `send` publishes and returns when it did (ms, this clock), `gather`
+     * waits for every host and returns when each got it; the row is kept and printed at once.
+     */
+    const measure = async (
+      name: string,
+      payload: number,
+      send: () => Promise<number>,
+      gather: () => Promise<{ at: number[]; fetchedFull: number }>,
+      baseline?: Row,
+    ): Promise<Row> => {
+      const bytes0 = await target.bytesSent();
+      const cpu0 = cpu();
+      const t0 = await send();
+      const { at, fetchedFull } = await gather();
+      const cpuMs = cpu() - cpu0;
+      await new Promise((r) => setTimeout(r, 1500)); // ACKs and saves settle, $SYS ticks
+      const row: Row = {
+        broker: target.name,
+        rollout: name,
+        payload,
+        applied: at.map((t) => t - t0),
+        bytes: (await target.bytesSent()) - bytes0,
+        cpuPerHostMs: cpuMs / HOSTS,
+        fetchedFull,
+        ...(baseline !== undefined ? { baseline } : {}),
+      };
+      rows.push(row);
+      console.error(`${target.name}: ${JSON.stringify(summary(row))}`);
+      return row;
+    };
+
+    /** Publishes what `send` does, and measures until every host has `version`. */
     const rollout = async (
       name: string,
       version: number,
@@ -249,24 +281,16 @@ async function runOn(target: Target): Promise<Row[]> {
       baseline: Row | undefined,
       send: () => Promise<number>,
     ) => {
-      const bytes0 = await target.bytesSent();
-      const cpu0 = cpu();
-      const t0 = await send();
-      const { applied, fetchedFull } = await collect(version);
-      const cpuMs = cpu() - cpu0;
-      await new Promise((r) => setTimeout(r, 1500)); // ACKs and saves settle, $SYS ticks
-      const bytes = (await target.bytesSent()) - bytes0;
-      rows.push({
-        broker: target.name,
-        rollout: name,
+      await measure(
+        name,
         payload,
-        applied: applied.map((at) => at - t0),
-        bytes,
-        cpuPerHostMs: cpuMs / HOSTS,
-        fetchedFull,
-        ...(baseline !== undefined ? { baseline } : {}),
-      });
-      console.error(`${target.name}: ${JSON.stringify(summary(rows[rows.length - 1] as Row))}`);
+        send,
+        async () => {
+          const { applied, fetchedFull } = await collect(version);
+          return { at: applied, fetchedFull };
+        },
+        baseline,
+      );
       // After a full set each host hashes it for the next delta, ≈ 80 ms of CPU in small turns:
       // nothing on one host, 80 s here for 1,000. Let it finish, and its garbage be collected,
       // before the next rollout.
@@ -283,33 +307,29 @@ async function runOn(target: Target): Promise<Row[]> {
      * connection also follows — the same client and PUBACK path, without the apply.
      */
     let seq = 0;
-    const rawDelivery = async (size: number): Promise<Row> => {
+    const rawDelivery = (size: number): Promise<Row> => {
       const n = ++seq;
       const body = JSON.stringify({ seq: n, pad: '' });
       const payload = new TextEncoder().encode(
         JSON.stringify({ seq: n, pad: 'x'.repeat(Math.max(0, size - body.length)) }),
       );
-      const bytes0 = await target.bytesSent();
-      const cpu0 = cpu();
-      const t0 = now();
-      await publish(`${PREFIX}/raw/${TENANT}`, payload, 'application/json');
-      const reports = await Promise.all(workers.map((w) => w.ask({ cmd: 'delivered', seq: n })));
-      if (reports.some((r) => !r.complete))
-        throw new Error(`${target.name}: not every host got raw message ${n}`);
-      const cpuMs = cpu() - cpu0;
-      await new Promise((r) => setTimeout(r, 1500));
-      const row: Row = {
-        broker: target.name,
-        rollout: 'raw delivery (baseline)',
-        payload: payload.byteLength,
-        applied: reports.flatMap((r) => r.at as number[]).map((at) => at - t0),
-        bytes: (await target.bytesSent()) - bytes0,
-        cpuPerHostMs: cpuMs / HOSTS,
-        fetchedFull: 0,
-      };
-      rows.push(row);
-      console.error(`${target.name}: ${JSON.stringify(summary(row))}`);
-      return row;
+      return measure(
+        'raw delivery (baseline)',
+        payload.byteLength,
+        async () => {
+          const t0 = now();
+          await publish(`${PREFIX}/raw/${TENANT}`, payload, 'application/json');
+          return t0;
+        },
+        async () => {
+          const reports = await Promise.all(
+            workers.map((w) => w.ask({ cmd: 'delivered', seq: n })),
+          );
+          if (reports.some((r) => !r.complete))
+            throw new Error(`${target.name}: not every host got raw message ${n}`);
+          return { at: reports.flatMap((r) => r.at as number[]), fetchedFull: 0 };
+        },
+      );
     };
 
     // 1. A full set to every host. It is the first version here — the parse, checks and compile

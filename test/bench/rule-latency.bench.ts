@@ -116,40 +116,42 @@ async function main(): Promise<void> {
   while (sidecar.snapshot().broker.state !== 'connected') await Bun.sleep(10);
   await Bun.sleep(200);
 
-  let version = 0;
   const rows: string[][] = [];
-  for (const c of [SMALL, LARGE_JSON, LARGE_MSGPACK]) {
-    // Bytes are built before timing so serialisation is not measured.
-    const payloads = Array.from({ length: c.iterations + 3 }, () => c.encode(c.make(++version)));
-    const firstVersion = version - payloads.length + 1;
+  /**
+   * Times each message twice, alternating: publish → delivered on the bare subscriber, then
+   * publish → applied and → acked on the sidecar; after `warmUp` messages, adds p50 and p99 rows.
+   */
+  const timeMessages = async (
+    name: string,
+    messages: readonly { version: number; bytes: Uint8Array }[],
+    contentType: string,
+    warmUp: number,
+  ) => {
     const rawTimes: number[] = [];
     const appliedTimes: number[] = [];
     const ackedTimes: number[] = [];
-    for (let i = 0; i < payloads.length; i++) {
-      const bytes = payloads[i] as Uint8Array;
-      const v = firstVersion + i;
+    for (const [i, { version: v, bytes }] of messages.entries()) {
       let t0 = performance.now();
       const delivered = expect(`raw:${bytes.byteLength}`);
-      publish(publisher, `${PREFIX}/raw/${TENANT}`, bytes, c.contentType);
+      publish(publisher, `${PREFIX}/raw/${TENANT}`, bytes, contentType);
       const tRaw = (await delivered) - t0;
 
       const applied = expect(`applied:${v}`);
       const acked = expect(`acked:${v}`);
       t0 = performance.now();
-      publish(publisher, `${PREFIX}/rules/${TENANT}`, bytes, c.contentType);
+      publish(publisher, `${PREFIX}/rules/${TENANT}`, bytes, contentType);
       const tApplied = (await applied) - t0;
       const tAcked = (await acked) - t0;
-      if (i < 3) continue; // warm-up: JIT, first Ajv compilation of the schemas
+      if (i < warmUp) continue;
       rawTimes.push(tRaw);
       appliedTimes.push(tApplied);
       ackedTimes.push(tAcked);
     }
-    const size = payloads[0]?.byteLength ?? 0;
     for (const p of [50, 99]) {
       const base = percentile(rawTimes, p);
       const applied = percentile(appliedTimes, p);
       rows.push([
-        `${c.name} (${(size / 1024).toFixed(1)} KiB)`,
+        name,
         `p${p}`,
         ms(base),
         ms(applied),
@@ -157,6 +159,18 @@ async function main(): Promise<void> {
         ms(percentile(ackedTimes, p)),
       ]);
     }
+  };
+
+  let version = 0;
+  for (const c of [SMALL, LARGE_JSON, LARGE_MSGPACK]) {
+    // Bytes are built before timing so serialisation is not measured.
+    const messages = Array.from({ length: c.iterations + 3 }, () => {
+      version++;
+      return { version, bytes: c.encode(c.make(version)) };
+    });
+    const size = messages[0]?.bytes.byteLength ?? 0;
+    // Warm-up: JIT, first Ajv compilation of the schemas.
+    await timeMessages(`${c.name} (${(size / 1024).toFixed(1)} KiB)`, messages, c.contentType, 3);
   }
 
   // A one-objective change to the 11,500-objective tenant, as a delta on top of what is applied.
@@ -171,37 +185,8 @@ async function main(): Promise<void> {
       deltas.push({ version, bytes: jsonBytes(buildRuleDelta(prev, next)) });
       prev = next;
     }
-    const rawTimes: number[] = [];
-    const appliedTimes: number[] = [];
-    const ackedTimes: number[] = [];
-    for (const [i, d] of deltas.entries()) {
-      let t0 = performance.now();
-      const delivered = expect(`raw:${d.bytes.byteLength}`);
-      publish(publisher, `${PREFIX}/raw/${TENANT}`, d.bytes, DELTA_CONTENT_TYPE);
-      const tRaw = (await delivered) - t0;
-      const appliedNow = expect(`applied:${d.version}`);
-      const acked = expect(`acked:${d.version}`);
-      t0 = performance.now();
-      publish(publisher, `${PREFIX}/rules/${TENANT}`, d.bytes, DELTA_CONTENT_TYPE);
-      const tApplied = (await appliedNow) - t0;
-      const tAcked = (await acked) - t0;
-      if (i < 5) continue; // warm-up
-      rawTimes.push(tRaw);
-      appliedTimes.push(tApplied);
-      ackedTimes.push(tAcked);
-    }
-    for (const p of [50, 99]) {
-      const base = percentile(rawTimes, p);
-      const appliedAt = percentile(appliedTimes, p);
-      rows.push([
-        `delta: 1 of 11,500 objectives (${deltas[0]?.bytes.byteLength ?? 0} B)`,
-        `p${p}`,
-        ms(base),
-        ms(appliedAt),
-        `${(appliedAt / base).toFixed(2)}x`,
-        ms(percentile(ackedTimes, p)),
-      ]);
-    }
+    const size = deltas[0]?.bytes.byteLength ?? 0;
+    await timeMessages(`delta: 1 of 11,500 objectives (${size} B)`, deltas, DELTA_CONTENT_TYPE, 5);
   }
 
   console.log(
