@@ -167,7 +167,7 @@ export class RuleFollower {
       });
       if (outcome.status === 'applied') {
         const version = this.replayJournal(tenant, loaded.deltas);
-        void this.options.applier.warmDigest(tenant);
+        void this.options.applier.prepareForDelta(tenant);
         this.log.info('restored last-known-good rules', {
           tenant,
           version,
@@ -262,8 +262,8 @@ export class RuleFollower {
     }
     if (outcome.status === 'applied') {
       this.logApplied(tenant, outcome, message);
-      // Ready for the next delta: its base's digest, hashed off the hot path.
-      void this.options.applier.warmDigest(tenant);
+      // Ready for the next delta: its base's digest and array copies, made off the hot path.
+      void this.options.applier.prepareForDelta(tenant);
       const error = await this.saver.save(outcome.rules);
       if (error)
         this.log.error('applied rules could not be persisted', {

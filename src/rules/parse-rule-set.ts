@@ -55,10 +55,22 @@ export function checkShape(value: unknown, encoding: Encoding = 'json'): Checked
       reject('SCHEMA', '', `a rule set must be an object (got ${describeValue(value)})`),
     );
   }
-  if (!validateShape(value)) {
-    const [first] = toViolations(validateShape.errors, value);
-    const v = first ?? { path: '', rule: 'schema', message: 'does not match the RuleSet schema' };
-    return refused(reject('SCHEMA', v.path, `${v.message} [${v.rule}]`));
-  }
-  return { ok: true, value: { ruleSet: value, encoding } };
+  const problem = schemaProblem(validateShape, value);
+  if (problem) return refused(problem);
+  return { ok: true, value: { ruleSet: value as RuleSet, encoding } };
+}
+
+/**
+ * `validate`'s first complaint about `value` as a `SCHEMA` refusal, its path under `at` (where
+ * `value` sits in the rule set), or `null` when `value` passes.
+ */
+export function schemaProblem(
+  validate: ValidateFunction,
+  value: unknown,
+  at = '',
+): Rejection | null {
+  if (validate(value)) return null;
+  const [first] = toViolations(validate.errors, value);
+  const v = first ?? { path: '', rule: 'schema', message: 'does not match the RuleSet schema' };
+  return reject('SCHEMA', `${at}${v.path}`, `${v.message} [${v.rule}]`);
 }

@@ -14,7 +14,7 @@ import { openAttested, openSigned } from './open-message.ts';
 import { checkShape, parseRuleSet } from './parse-rule-set.ts';
 import { PayloadSchemaCache } from './payload-schema-cache.ts';
 import { type Rejection, reject } from './rejection.ts';
-import { parseRuleDelta, patchRuleSet } from './rule-delta.ts';
+import { type PreparedCopies, parseRuleDelta, patchRuleSet } from './rule-delta.ts';
 import { RuleSetDigester } from './rule-digest.ts';
 import type { RuleStore } from './rule-store.ts';
 import type { ObjectiveRule, RuleSet } from './types.ts';
@@ -93,6 +93,8 @@ export class RuleApplier {
   private readonly schemas: PayloadSchemaCache;
   /** Digests of applied sets, element hashes cached (a delta rehashes what it changed). */
   private readonly digester = new RuleSetDigester();
+  /** Copies of active sets' arrays, made ahead for the next delta's patch (prepareForDelta). */
+  private readonly copies: PreparedCopies = new WeakMap();
 
   private trust: TrustRoot | undefined;
 
@@ -105,12 +107,20 @@ export class RuleApplier {
   }
 
   /**
-   * Hashes the active set of `tenant` ahead of need, a little at a time, so the first delta on
-   * top of a full set finds its digest warm. Call after a full set is applied; resolves when done.
+   * Readies the active set of `tenant` for a delta on top of it, off the hot path: hashes it a
+   * little at a time (so the first delta after a full set finds its digest warm), then, on a later
+   * turn of the event loop, copies its array sections for the next patch to write into. Call after
+   * each set or delta is applied; resolves when done.
    */
-  warmDigest(tenant: string): Promise<void> {
+  async prepareForDelta(tenant: string): Promise<void> {
     const active = this.store.active(tenant);
-    return active === undefined ? Promise.resolve() : this.digester.warm(active.ruleSet);
+    if (active === undefined) return;
+    await this.digester.warm(active.ruleSet);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const { ruleSet } = active;
+    if (this.store.active(tenant) !== active) return;
+    for (const list of [ruleSet.schemas, ruleSet.models, ruleSet.objectives])
+      if (Array.isArray(list) && !this.copies.has(list)) this.copies.set(list, list.slice());
   }
 
   /** Replaces the trust root (`undefined`: signatures are not required nor checked). */
@@ -259,7 +269,7 @@ export class RuleApplier {
       return needsFull(
         `the delta applies to version ${delta.base}; this host has ${activeVersion === null ? 'none' : `version ${activeVersion}`}`,
       );
-    const patched = patchRuleSet(active.ruleSet, delta);
+    const patched = patchRuleSet(active.ruleSet, delta, this.copies);
     if (!patched.ok) return rejected(patched.rejection, delta.version);
     const { ruleSet: result, touched } = patched.value;
     if (result.version !== delta.version || result.tenant !== delta.tenant)

@@ -42,8 +42,8 @@ const fullApplier = new RuleApplier(fullStore, { limits: LIMITS, now: Date.now }
   cold.apply({ tenant: 'acme', bytes: fullBytes });
   const warmed = new RuleApplier(new RuleStore(2), { limits: LIMITS, now: Date.now });
   warmed.apply({ tenant: 'acme', bytes: fullBytes });
-  const [, warmMs] = time(() => warmed.warmDigest('acme'));
-  await warmed.warmDigest('acme');
+  const [, warmMs] = time(() => warmed.prepareForDelta('acme'));
+  await warmed.prepareForDelta('acme');
   const first = jsonBytes(buildRuleDelta(base, oneObjectiveChanged(base, 2)));
   const [, coldMs] = time(() => cold.apply({ tenant: 'acme', bytes: first }));
   const [, warmedMs] = time(() => warmed.apply({ tenant: 'acme', bytes: first }));

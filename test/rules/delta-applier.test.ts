@@ -19,7 +19,12 @@ import {
   signRuleSet,
   TrustRoot,
 } from '../../src/trust/index.ts';
-import { jsonBytes, largeRuleSet, splitRuleSet } from '../helpers/rule-sets.ts';
+import {
+  jsonBytes,
+  largeRuleSet,
+  oneObjectiveChanged,
+  splitRuleSet,
+} from '../helpers/rule-sets.ts';
 
 const NOW = Date.parse('2026-11-23T12:00:00Z');
 
@@ -92,6 +97,36 @@ describe('RuleApplier with deltas', () => {
       status: 'rejected',
       rejection: { code: 'VERSION_REGRESSION' },
     });
+  });
+
+  test('a copy made ahead for the next delta is written into once; the base stays as it was', async () => {
+    const { store, apply, applier } = setup();
+    const base = largeRuleSet('acme', 1, 300);
+    apply(base);
+    await applier.prepareForDelta('acme');
+    const active = store.active('acme')?.ruleSet as RuleSet;
+    const before = structuredClone(active);
+    // A refused delta takes the copy and throws it away with its result: the base is untouched.
+    const next = oneObjectiveChanged(base, 2);
+    const wrong = { ...buildRuleDelta(base, next), digest: ruleSetDigest(split(9, 90)) };
+    expect(apply(wrong)).toMatchObject({ rejection: { code: 'DIGEST_MISMATCH' } });
+    expect(store.active('acme')?.ruleSet).toEqual(before);
+    // The next delta copies for itself; then three in a row, each on a copy made after the last.
+    let prev = base;
+    for (let v = 2; v <= 4; v++) {
+      const made = oneObjectiveChanged(prev, v);
+      expect(apply(buildRuleDelta(prev, made))).toMatchObject({ status: 'applied', version: v });
+      const result = store.active('acme')?.ruleSet as RuleSet;
+      expect(result).toEqual(made);
+      expect(result.objectives).not.toBe(store.get('acme')?.history[1]?.ruleSet.objectives);
+      await applier.prepareForDelta('acme');
+      prev = made;
+    }
+    expect(store.get('acme')?.history.map((h) => h.ruleSet)).toEqual([
+      prev,
+      oneObjectiveChanged(oneObjectiveChanged(base, 2), 3),
+      oneObjectiveChanged(base, 2),
+    ]);
   });
 
   test('a result whose digest differs is refused, and nothing changes', () => {
@@ -270,6 +305,18 @@ describe('RuleApplier with deltas', () => {
         '/objectives/123/weight',
       ],
       ['no objective left', (n) => n.objectives.splice(0), 'SCHEMA', '/objectives'],
+      [
+        'a top-level field the schema does not know',
+        (n) => Object.assign(n, { owner: 'team-a' }),
+        'SCHEMA',
+        '/owner',
+      ],
+      [
+        'an issuedAt that is not a time',
+        (n) => Object.assign(n, { issuedAt: 'yesterday' }),
+        'SCHEMA',
+        '/issuedAt',
+      ],
     ];
     for (const [what, change, code, path] of cases) {
       const { store, apply } = setup();

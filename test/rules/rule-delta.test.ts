@@ -8,6 +8,7 @@ import {
   DELTA_KIND,
   MAX_DELTA_OPS,
   parseRuleDelta,
+  patchRuleSet,
   type RuleDelta,
   type RuleSet,
   RuleSetDigester,
@@ -117,6 +118,48 @@ describe('the rule-set digest', () => {
       if (!result.ok) throw new Error(result.rejection.message);
       expect(digester.digest(result.value, base)).toBe(ruleSetDigest(result.value));
     }
+  });
+
+  test('told where deltas wrote, a chain of them agrees with fresh digests: one chunk, two, the short last one', () => {
+    const digester = new RuleSetDigester();
+    let base = largeRuleSet('acme', 1, 150);
+    digester.digest(base);
+    const cases = [[17], [3, 60], [5, 130], [149], [64, 127, 128]];
+    for (const [n, indices] of cases.entries()) {
+      const patch = indices.map((i) => ({
+        op: 'replace',
+        path: `/objectives/${i}/defaultModel`,
+        value: `model-${n}`,
+      }));
+      const result = patchRuleSet(
+        base,
+        parsed([...patch, { op: 'replace', path: '/version', value: n + 2 }]),
+      );
+      if (!result.ok) throw new Error(result.rejection.message);
+      expect(result.value.touched.objectives).toEqual(new Set(indices));
+      const { ruleSet, touched } = result.value;
+      expect(digester.digest(ruleSet, base, touched)).toBe(ruleSetDigest(ruleSet));
+      base = ruleSet;
+    }
+  });
+
+  test('a patch writes into a copy prepared for an array, once, and leaves the original alone', () => {
+    const base = largeRuleSet('acme', 1, 100);
+    const copies = new WeakMap<readonly unknown[], unknown[]>();
+    const prepared = base.objectives.slice();
+    copies.set(base.objectives, prepared);
+    const delta = parsed([
+      { op: 'replace', path: '/objectives/7/defaultModel', value: 'model-1' },
+      { op: 'replace', path: '/version', value: 2 },
+    ]);
+    const first = patchRuleSet(base, delta, copies);
+    if (!first.ok) throw new Error(first.rejection.message);
+    expect(first.value.ruleSet.objectives).toBe(prepared as RuleSet['objectives']);
+    expect(first.value.ruleSet.objectives[7]?.defaultModel).toBe('model-1');
+    expect(base.objectives[7]?.defaultModel).not.toBe('model-1');
+    expect(copies.has(base.objectives)).toBe(false);
+    const second = patchRuleSet(base, delta, copies);
+    expect(second.ok && second.value.ruleSet.objectives).not.toBe(prepared);
   });
 
   test('the cached digester agrees with a fresh one after a delta', () => {
