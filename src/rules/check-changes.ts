@@ -73,8 +73,8 @@ export function checkObjectiveChanges(
   changes: ElementChanges<ObjectiveRule>,
 ): Rejection | null {
   // The schema, on the parts a whole set is made of: the top-level fields, and each new objective
-  // with the validator of one objective (a tenth of the whole set's on a one-objective change).
-  // With no objective left, the whole set's validator says what it says of an empty list.
+  // with the validator of one objective (together half the time of the whole set's validator on
+  // a small set). With no objective left, the whole set's validator says what it says of that.
   if (result.objectives.length === 0) {
     const shape = checkShape({ ...result, schemas: [], models: result.models.slice(0, 1) });
     return shape.ok ? null : shape.rejection;
