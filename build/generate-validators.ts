@@ -58,16 +58,20 @@ export const VALIDATORS: readonly ValidatorSpec[] = [
     }),
   },
   {
-    // A set's top-level fields without its arrays, for a delta's result.
+    // A set's outline, for a delta's result: its top-level fields, and its arrays' type and
+    // length without their elements (which the delta path checks where they changed).
     schema: 'src/rules/rule-set.schema.json',
-    module: 'src/rules/rule-set-header.validator.generated.ts',
+    module: 'src/rules/rule-set-outline.validator.generated.ts',
     options: { allErrors: false },
     derive: (schema) => ({
       ...schema,
-      $id: 'https://filament.dev/schemas/rule-set.v1.header.json',
-      required: (schema.required as string[]).filter((field) => !RULE_SET_ARRAYS.has(field)),
+      $id: 'https://filament.dev/schemas/rule-set.v1.outline.json',
       properties: Object.fromEntries(
-        Object.entries(schema.properties as JsonObject).filter(([f]) => !RULE_SET_ARRAYS.has(f)),
+        Object.entries(schema.properties as JsonObject).map(([field, part]) => {
+          if (!RULE_SET_ARRAYS.has(field)) return [field, part];
+          const { items: _elements, ...outline } = part as JsonObject;
+          return [field, outline];
+        }),
       ),
     }),
   },

@@ -2,15 +2,15 @@ import type { ValidateFunction } from 'ajv';
 import { checkObjective, checkTimes, duplicate } from './check-rule-set.ts';
 import type { CompiledRuleSet } from './compile-rule-set.ts';
 import { validate as generatedObjective } from './objective.validator.generated.ts';
-import { checkShape, schemaProblem } from './parse-rule-set.ts';
+import { schemaProblem } from './parse-rule-set.ts';
 import type { Rejection } from './rejection.ts';
-import { validate as generatedHeader } from './rule-set-header.validator.generated.ts';
+import { validate as generatedOutline } from './rule-set-outline.validator.generated.ts';
 import type { ObjectiveRule, RuleSet } from './types.ts';
 
 /** One objective against its part of `rule-set.schema.json` (build/generate-validators.ts). */
 const validateObjective = generatedObjective as unknown as ValidateFunction;
-/** A set's top-level fields, without its arrays, against `rule-set.schema.json`. */
-const validateHeader = generatedHeader as unknown as ValidateFunction;
+/** A set's top-level fields and its arrays' lengths, against `rule-set.schema.json`. */
+const validateOutline = generatedOutline as unknown as ValidateFunction;
 
 /** What differs between two versions of an array whose unchanged elements are shared objects. */
 export interface ElementChanges<T> {
@@ -63,24 +63,20 @@ export function changedElements<T>(
 /**
  * The checks a full set goes through — RuleSet schema and references — on only what a delta
  * changed, for a `result` whose schemas and models are its `base`'s very arrays (only objectives
- * and top-level fields changed): the top-level fields and each added objective against the
- * schema, each added objective's models against the base's, and objective ids unique across the
- * whole. Returns the first problem, with the path it has in `result`, or `null`.
+ * and top-level fields changed): the top-level fields, the number of objectives and each added
+ * objective against the schema, each added objective's models against the base's, and objective
+ * ids unique across the whole. Returns the first problem, with the path it has in `result`, or
+ * `null`.
  */
 export function checkObjectiveChanges(
   result: RuleSet,
   base: CompiledRuleSet,
   changes: ElementChanges<ObjectiveRule>,
 ): Rejection | null {
-  // The schema, on the parts a whole set is made of: the top-level fields, and each new objective
-  // with the validator of one objective (together half the time of the whole set's validator on
-  // a small set). With no objective left, the whole set's validator says what it says of that.
-  if (result.objectives.length === 0) {
-    const shape = checkShape({ ...result, schemas: [], models: result.models.slice(0, 1) });
-    return shape.ok ? null : shape.rejection;
-  }
-  const { schemas: _s, models: _m, objectives: _o, ...header } = result;
-  const problem = schemaProblem(validateHeader, header);
+  // The schema, in the parts a whole set is checked in: the outline (top-level fields, and the
+  // arrays' lengths without their elements), then each new objective with the validator of one
+  // objective. No set is built for it, and no path needs mapping back.
+  const problem = schemaProblem(validateOutline, result);
   if (problem) return problem;
   for (const { index, element } of changes.added) {
     const wrong = schemaProblem(validateObjective, element, `/objectives/${index}`);

@@ -1,8 +1,11 @@
 import { describe, expect, test } from 'bun:test';
+import { checkObjectiveChanges } from '../../src/rules/check-changes.ts';
 import {
   applyRuleDelta,
   buildRuleDelta,
+  type CompiledRuleSet,
   DELTA_CONTENT_TYPE,
+  type ObjectiveRule,
   RuleApplier,
   type RuleDelta,
   type RuleSet,
@@ -330,6 +333,22 @@ describe('RuleApplier with deltas', () => {
       });
       expect(store.active('acme')?.version).toBe(1);
     }
+  });
+
+  test('the number of objectives is held to the schema without looking at each one', () => {
+    const { store, apply } = setup();
+    apply(largeRuleSet('acme', 1, 3));
+    const base = store.active('acme') as CompiledRuleSet;
+    // A million and one objectives, as a delta adding one to a set at the limit would make.
+    const objectives = new Array(1_000_001) as ObjectiveRule[];
+    const added = { ...(base.ruleSet.objectives[0] as ObjectiveRule), id: 'one-too-many' };
+    objectives[1_000_000] = added;
+    const problem = checkObjectiveChanges({ ...base.ruleSet, version: 2, objectives }, base, {
+      removed: [],
+      added: [{ index: 1_000_000, element: added }],
+    });
+    expect(problem).toMatchObject({ code: 'SCHEMA', path: '/objectives' });
+    expect(problem?.message).toContain('1000000');
   });
 
   test('an objective-only change compiles to what a full compile of the result gives', () => {

@@ -8,27 +8,27 @@ const dependency0 = commonJsExports(dependency0Module);
 const dependency1 = commonJsExports(dependency1Module);
 export const validate = validate0;
 export default validate0;
-const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/rule-set.v1.header.json","title":"filament RuleSet v1","description":"One tenant's complete rule set: which models exist, where they are routed, and how each objective chooses among them. Published retained to {prefix}/rules/{tenant}; every message replaces the whole set.","type":"object","additionalProperties":false,"required":["tenant","version","issuedAt"],"properties":{"tenant":{"$ref":"#/definitions/name","description":"Tenant this set belongs to; must match the topic it is published on."},"version":{"type":"integer","minimum":1,"maximum":9007199254740991,"description":"Strictly increasing per tenant. A lower version than the highest applied is refused."},"issuedAt":{"type":"string","format":"date-time","description":"RFC 3339 time the set was issued."},"expiresAt":{"type":"string","format":"date-time","description":"Optional RFC 3339 time after which the set must not be applied."},"description":{"type":"string","maxLength":1024}},"definitions":{"name":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$","description":"Lower-case name safe in MQTT topics and file names."},"ref":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$","description":"An identifier: letters, digits and . _ : / @ -, at most 128 characters."},"payloadValidation":{"description":"Whether request payloads are checked against the model's schema: \"off\", \"always\", or {\"sampleOneIn\": N} (every Nth request). An objective's setting overrides its model's; without either the host's validation.payload_default applies.","oneOf":[{"enum":["off","always"]},{"type":"object","additionalProperties":false,"required":["sampleOneIn"],"properties":{"sampleOneIn":{"type":"integer","minimum":1,"maximum":1000000}}}]}}};
+const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/rule-set.v1.outline.json","title":"filament RuleSet v1","description":"One tenant's complete rule set: which models exist, where they are routed, and how each objective chooses among them. Published retained to {prefix}/rules/{tenant}; every message replaces the whole set.","type":"object","additionalProperties":false,"required":["tenant","version","issuedAt","schemas","models","objectives"],"properties":{"tenant":{"$ref":"#/definitions/name","description":"Tenant this set belongs to; must match the topic it is published on."},"version":{"type":"integer","minimum":1,"maximum":9007199254740991,"description":"Strictly increasing per tenant. A lower version than the highest applied is refused."},"issuedAt":{"type":"string","format":"date-time","description":"RFC 3339 time the set was issued."},"expiresAt":{"type":"string","format":"date-time","description":"Optional RFC 3339 time after which the set must not be applied."},"description":{"type":"string","maxLength":1024},"schemas":{"type":"array","maxItems":10000,"description":"Payload JSON Schemas, referenced from models by id."},"models":{"type":"array","minItems":1,"maxItems":100000},"objectives":{"type":"array","minItems":1,"maxItems":1000000}},"definitions":{"name":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$","description":"Lower-case name safe in MQTT topics and file names."},"ref":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$","description":"An identifier: letters, digits and . _ : / @ -, at most 128 characters."},"payloadValidation":{"description":"Whether request payloads are checked against the model's schema: \"off\", \"always\", or {\"sampleOneIn\": N} (every Nth request). An objective's setting overrides its model's; without either the host's validation.payload_default applies.","oneOf":[{"enum":["off","always"]},{"type":"object","additionalProperties":false,"required":["sampleOneIn"],"properties":{"sampleOneIn":{"type":"integer","minimum":1,"maximum":1000000}}}]}}};
 const schema1 = {"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$","description":"Lower-case name safe in MQTT topics and file names."};
 const pattern0 = new RegExp("^[a-z0-9][a-z0-9._-]{0,62}$", "u");
 const formats0 = dependency0.fullFormats["date-time"];
 const func0 = dependency1.default;
 
 function validate0(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="https://filament.dev/schemas/rule-set.v1.header.json" */;
+/*# sourceURL="https://filament.dev/schemas/rule-set.v1.outline.json" */;
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((data.tenant === undefined) && (missing0 = "tenant")) || ((data.version === undefined) && (missing0 = "version"))) || ((data.issuedAt === undefined) && (missing0 = "issuedAt"))){
+if(((((((data.tenant === undefined) && (missing0 = "tenant")) || ((data.version === undefined) && (missing0 = "version"))) || ((data.issuedAt === undefined) && (missing0 = "issuedAt"))) || ((data.schemas === undefined) && (missing0 = "schemas"))) || ((data.models === undefined) && (missing0 = "models"))) || ((data.objectives === undefined) && (missing0 = "objectives"))){
 validate0.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 const _errs1 = errors;
 for(const key0 in data){
-if(!(((((key0 === "tenant") || (key0 === "version")) || (key0 === "issuedAt")) || (key0 === "expiresAt")) || (key0 === "description"))){
+if(!((((((((key0 === "tenant") || (key0 === "version")) || (key0 === "issuedAt")) || (key0 === "expiresAt")) || (key0 === "description")) || (key0 === "schemas")) || (key0 === "models")) || (key0 === "objectives"))){
 validate0.errors = [{instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
 return false;
 break;
@@ -149,6 +149,84 @@ var valid0 = _errs11 === errors;
 }
 else {
 var valid0 = true;
+}
+if(valid0){
+if(data.schemas !== undefined){
+let data5 = data.schemas;
+const _errs13 = errors;
+if(errors === _errs13){
+if(Array.isArray(data5)){
+if(data5.length > 10000){
+validate0.errors = [{instancePath:instancePath+"/schemas",schemaPath:"#/properties/schemas/maxItems",keyword:"maxItems",params:{limit: 10000},message:"must NOT have more than 10000 items"}];
+return false;
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/schemas",schemaPath:"#/properties/schemas/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.models !== undefined){
+let data6 = data.models;
+const _errs15 = errors;
+if(errors === _errs15){
+if(Array.isArray(data6)){
+if(data6.length > 100000){
+validate0.errors = [{instancePath:instancePath+"/models",schemaPath:"#/properties/models/maxItems",keyword:"maxItems",params:{limit: 100000},message:"must NOT have more than 100000 items"}];
+return false;
+}
+else {
+if(data6.length < 1){
+validate0.errors = [{instancePath:instancePath+"/models",schemaPath:"#/properties/models/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
+return false;
+}
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/models",schemaPath:"#/properties/models/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.objectives !== undefined){
+let data7 = data.objectives;
+const _errs17 = errors;
+if(errors === _errs17){
+if(Array.isArray(data7)){
+if(data7.length > 1000000){
+validate0.errors = [{instancePath:instancePath+"/objectives",schemaPath:"#/properties/objectives/maxItems",keyword:"maxItems",params:{limit: 1000000},message:"must NOT have more than 1000000 items"}];
+return false;
+}
+else {
+if(data7.length < 1){
+validate0.errors = [{instancePath:instancePath+"/objectives",schemaPath:"#/properties/objectives/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
+return false;
+}
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/objectives",schemaPath:"#/properties/objectives/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
 }
 }
 }
