@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { freePort, serverProcess } from '../../src/local-broker/index.ts';
 
 /** A nats-server with JetStream and its MQTT (3.1.1) listener, on free loopback ports. */
@@ -24,8 +24,11 @@ export interface NatsOptions {
   readonly maxPayload?: string;
   /** Serve HTTP monitoring on a free port ({@linkcode NatsBroker.monitorUrl}). */
   readonly monitor?: boolean;
-  /** More configuration lines (an `include` of a file the test rewrites, say). */
-  readonly extraConfig?: readonly string[];
+  /**
+   * A configuration file to include (absolute path), such as permissions a test rewrites and
+   * has reloaded; written into each node's configuration relative to it, as nats-server wants.
+   */
+  readonly include?: string;
 }
 
 /** Starts a private single-node nats-server with MQTT enabled. */
@@ -79,7 +82,7 @@ async function startNodes(
               `cluster { name: filament_test, listen: 127.0.0.1:${p.route}, routes: [${routes.join(', ')}] }`,
             ]
           : []),
-        ...(options.extraConfig ?? []),
+        ...(options.include ? [`include "${relative(dir, options.include)}"`] : []),
       ].join('\n'),
     );
     const server = serverProcess({

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { createLogger } from '../../src/log/index.ts';
 import { MqttConnection, publishOnce } from '../../src/mqtt/index.ts';
 import { type NatsBroker, startNats } from '../helpers/nats.ts';
@@ -23,9 +22,7 @@ beforeAll(async () => {
   dir = await tempDir();
   auth = join(dir.path, 'auth.conf');
   await writeFile(auth, permissions('"filament.>"'));
-  // nats-server resolves an include from its configuration's directory, a sibling in tmpdir.
-  const fromConf = relative(join(tmpdir(), 'filament-nats-x'), auth);
-  broker = await startNats({ extraConfig: [`include "${fromConf}"`] });
+  broker = await startNats({ include: auth });
 });
 afterAll(async () => {
   await broker.stop();
