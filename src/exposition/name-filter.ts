@@ -1,5 +1,15 @@
 /** The sample names a family may write: itself and every suffix either format gives its samples. */
-const SUFFIXES = ['', '_total', '_created', '_sum', '_count', '_bucket', '_gsum', '_gcount', '_info'];
+const SUFFIXES = [
+  '',
+  '_total',
+  '_created',
+  '_sum',
+  '_count',
+  '_bucket',
+  '_gsum',
+  '_gcount',
+  '_info',
+];
 
 /**
  * Which sample names to read, asked about a stretch of the body without copying it out: the

@@ -51,9 +51,15 @@ export function sampleProblem(family: OpenMetricsFamily, sample: Sample): string
   if (suffix === '_bucket' && (type === 'histogram' || type === 'gaugehistogram')) {
     const le = labels.le;
     const bound = le === undefined ? undefined : parseFloatValue(le);
-    if (le === undefined || bound === undefined || Number.isNaN(bound) || !canonicalBound(le, bound))
+    if (
+      le === undefined ||
+      bound === undefined ||
+      Number.isNaN(bound) ||
+      !canonicalBound(le, bound)
+    )
       return `bucket of ${JSON.stringify(name)} needs a numeric le label, got ${JSON.stringify(le ?? null)}`;
-    if (!Number.isInteger(value)) return `bucket of ${JSON.stringify(name)} must hold a whole number`;
+    if (!Number.isInteger(value))
+      return `bucket of ${JSON.stringify(name)} must hold a whole number`;
   }
   if ((suffix === '_count' || suffix === '_gcount') && !Number.isInteger(value))
     return `${sample.name} must be a whole number`;
@@ -71,7 +77,12 @@ export function sampleProblem(family: OpenMetricsFamily, sample: Sample): string
     const last = family.lastTimestamp;
     if ((sample.timestampMs === undefined) !== (last === undefined))
       return `some samples of one ${JSON.stringify(name)} series have timestamps and some do not`;
-    if (last !== undefined && sample.timestampMs !== undefined && sample.timestampMs < last && type !== 'info')
+    if (
+      last !== undefined &&
+      sample.timestampMs !== undefined &&
+      sample.timestampMs < last &&
+      type !== 'info'
+    )
       return `timestamps of a ${JSON.stringify(name)} series went backwards`;
   }
   family.lastGroup = group;
@@ -84,7 +95,8 @@ export function sampleProblem(family: OpenMetricsFamily, sample: Sample): string
   if (COUNTER_LIKE.has(suffix) && suffix !== '_gsum' && value < 0)
     return `${sample.name} cannot be negative`;
   if (sample.exemplar !== undefined) {
-    const bucket = (type === 'histogram' || type === 'gaugehistogram') && sample.name.endsWith('_bucket');
+    const bucket =
+      (type === 'histogram' || type === 'gaugehistogram') && sample.name.endsWith('_bucket');
     const total = type === 'counter' && sample.name.endsWith('_total');
     if (!bucket && !total) return 'only counters and histogram buckets may carry exemplars';
   }
@@ -108,7 +120,8 @@ export function familyClash(
   }
   const { unit, type, name } = family;
   if (unit) {
-    if (!name.endsWith(`_${unit}`)) return `unit ${JSON.stringify(unit)} does not end the name ${JSON.stringify(name)}`;
+    if (!name.endsWith(`_${unit}`))
+      return `unit ${JSON.stringify(unit)} does not end the name ${JSON.stringify(name)}`;
     if (type === 'info' || type === 'stateset') return `${type} families cannot have a unit`;
   }
   return undefined;
@@ -128,7 +141,15 @@ export function checkHistogram(family: OpenMetricsFamily): string | undefined {
     if (run === undefined || run.group !== group || run.timestampMs !== sample.timestampMs) {
       const problem = run === undefined ? undefined : finishRun(run, name);
       if (problem !== undefined) return problem;
-      run = { group, timestampMs: sample.timestampMs, value: 0, negativeBuckets: false, sum: false, gsum: false, negativeGsum: false };
+      run = {
+        group,
+        timestampMs: sample.timestampMs,
+        value: 0,
+        negativeBuckets: false,
+        sum: false,
+        gsum: false,
+        negativeGsum: false,
+      };
     }
     const suffix = sample.name.slice(name.length);
     if (suffix === '_bucket') {
@@ -166,8 +187,10 @@ function finishRun(run: Run, name: string): string | undefined {
   if (run.bucket !== Number.POSITIVE_INFINITY) return `histogram ${n} has no +Inf bucket`;
   if (run.count !== undefined && run.count !== run.value)
     return `the count of histogram ${n} is not its +Inf bucket`;
-  if ((run.sum || run.gsum) && run.count === undefined) return `histogram ${n} has a sum but no count`;
-  if (!(run.sum || run.gsum) && run.count !== undefined) return `histogram ${n} has a count but no sum`;
+  if ((run.sum || run.gsum) && run.count === undefined)
+    return `histogram ${n} has a sum but no count`;
+  if (!(run.sum || run.gsum) && run.count !== undefined)
+    return `histogram ${n} has a count but no sum`;
   if (run.negativeBuckets && run.sum) return `histogram ${n} has negative buckets and a _sum`;
   if (!run.negativeBuckets && run.negativeGsum)
     return `gauge histogram ${n} has a negative _gsum but no negative buckets`;

@@ -22,11 +22,16 @@ export function parseExposition(
     try {
       text = STRICT_UTF8.decode(body);
     } catch {
-      return { ok: false, error: { line: lineOfBadUtf8(body), message: 'the body is not valid UTF-8' } };
+      return {
+        ok: false,
+        error: { line: lineOfBadUtf8(body), message: 'the body is not valid UTF-8' },
+      };
     }
   }
   const filter = options.families === undefined ? undefined : new NameFilter(options.families);
-  return options.format === 'openmetrics' ? parseOpenMetrics(text, filter) : parseText(text, filter);
+  return options.format === 'openmetrics'
+    ? parseOpenMetrics(text, filter)
+    : parseText(text, filter);
 }
 
 /** The format a Content-Type names: OpenMetrics for `application/openmetrics-text`, else text. */

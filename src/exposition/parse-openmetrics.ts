@@ -1,7 +1,12 @@
 import { LineScanner } from './line-scanner.ts';
 import type { NameFilter } from './name-filter.ts';
 import { parseFloatValue, parseSecondsTimestamp } from './numbers.ts';
-import { checkHistogram, familyClash, type OpenMetricsFamily, sampleProblem } from './openmetrics-rules.ts';
+import {
+  checkHistogram,
+  familyClash,
+  type OpenMetricsFamily,
+  sampleProblem,
+} from './openmetrics-rules.ts';
 import type { Exemplar, ExpositionResult, Family, MetricType, Sample } from './types.ts';
 
 const OM_TYPES: ReadonlySet<string> = new Set([
@@ -90,7 +95,8 @@ class OpenMetricsReader {
     const family = this.current;
     this.current = undefined;
     if (family === undefined) return undefined;
-    const problem = familyClash(family, suffixesOf(family.type), this.seenNames) ?? checkHistogram(family);
+    const problem =
+      familyClash(family, suffixesOf(family.type), this.seenNames) ?? checkHistogram(family);
     if (problem !== undefined) return problem;
     if (family.samples.length > 0) this.out.set(family.name, family as Family);
     return undefined;
@@ -99,7 +105,13 @@ class OpenMetricsReader {
   private open(name: string, type: MetricType | undefined): string | undefined {
     const problem = this.close();
     if (problem !== undefined) return problem;
-    this.current = { name, type, samples: [], groups: new Set(), allowed: type ? allowedNames(name, type) : [name] };
+    this.current = {
+      name,
+      type,
+      samples: [],
+      groups: new Set(),
+      allowed: type ? allowedNames(name, type) : [name],
+    };
     return undefined;
   }
 
@@ -128,7 +140,8 @@ class OpenMetricsReader {
     if (this.filter !== undefined && !this.filter.wantsName(name)) return undefined;
     let family = this.current;
     if (family !== undefined && family.name === name) {
-      if (family.samples.length > 0) return `metadata for ${JSON.stringify(name)} after its samples`;
+      if (family.samples.length > 0)
+        return `metadata for ${JSON.stringify(name)} after its samples`;
     } else {
       const problem = this.open(name, undefined);
       if (problem !== undefined) return problem;
@@ -171,15 +184,23 @@ class OpenMetricsReader {
       const label = s.token;
       if (label === '') return { problem: 'invalid label name' };
       let c = s.peek();
-      if (allowName && quoted && metric === undefined && names.length === 0 && (c === 44 || c === 125)) {
+      if (
+        allowName &&
+        quoted &&
+        metric === undefined &&
+        names.length === 0 &&
+        (c === 44 || c === 125)
+      ) {
         metric = label;
       } else {
         if (c !== 61) return { problem: `expected '=' after label name ${JSON.stringify(label)}` };
         s.pos++;
-        if (s.peek() !== 34) return { problem: `label ${JSON.stringify(label)} needs a quoted value` };
+        if (s.peek() !== 34)
+          return { problem: `label ${JSON.stringify(label)} needs a quoted value` };
         const badValue = s.readQuoted('label value');
         if (badValue !== undefined) return { problem: badValue };
-        if (names.includes(label)) return { problem: `duplicate label name ${JSON.stringify(label)}` };
+        if (names.includes(label))
+          return { problem: `duplicate label name ${JSON.stringify(label)}` };
         names.push(label);
         values.push(s.token);
         c = s.peek();
@@ -206,7 +227,8 @@ class OpenMetricsReader {
       const bad = s.readName(true, 'metric name');
       if (bad !== undefined) return bad;
       name = s.token;
-      if (name === '') return `invalid metric name at ${JSON.stringify(s.text.slice(s.pos, s.pos + 20))}`;
+      if (name === '')
+        return `invalid metric name at ${JSON.stringify(s.text.slice(s.pos, s.pos + 20))}`;
     }
     if (s.peek() === 123) {
       const read = this.labels(name === undefined);
@@ -240,7 +262,8 @@ class OpenMetricsReader {
         exemplar = read;
       }
     }
-    if (s.pos < s.end) return `unexpected text after the value: ${JSON.stringify(s.text.slice(s.pos, s.end))}`;
+    if (s.pos < s.end)
+      return `unexpected text after the value: ${JSON.stringify(s.text.slice(s.pos, s.end))}`;
     if (this.filter !== undefined && !this.filter.wantsName(name)) return undefined;
     let family = this.current;
     if (family === undefined || !family.allowed.includes(name)) {
@@ -279,12 +302,14 @@ class OpenMetricsReader {
     s.pos++;
     const valueText = s.readUntilSpace();
     const value = parseFloatValue(valueText);
-    if (value === undefined) return `expected a number as exemplar value, got ${JSON.stringify(valueText)}`;
+    if (value === undefined)
+      return `expected a number as exemplar value, got ${JSON.stringify(valueText)}`;
     if (s.peek() !== 32) return { labels, value };
     s.pos++;
     const tsText = s.readUntilSpace();
     const timestampMs = parseSecondsTimestamp(tsText);
-    if (timestampMs === undefined) return `expected an exemplar timestamp in seconds, got ${JSON.stringify(tsText)}`;
+    if (timestampMs === undefined)
+      return `expected an exemplar timestamp in seconds, got ${JSON.stringify(tsText)}`;
     return { labels, value, timestampMs };
   }
 }

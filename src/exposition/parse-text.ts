@@ -110,7 +110,8 @@ class TextReader {
     if (bad !== undefined) return bad;
     const name = s.token;
     if (s.peek() === -1) return undefined;
-    if (!s.atBlank()) return `invalid metric name in comment: ${JSON.stringify(name)} is followed by ${JSON.stringify(s.text[s.pos])}`;
+    if (!s.atBlank())
+      return `invalid metric name in comment: ${JSON.stringify(name)} is followed by ${JSON.stringify(s.text[s.pos])}`;
     if (this.filter !== undefined && !this.filter.wantsName(name)) return undefined;
     const family = this.familyOf(name);
     s.skipBlanks();

@@ -9,6 +9,20 @@ export interface FetchLimits {
   readonly timeoutMs: number;
   /** The body's size cap, bytes: reading stops (and the request is aborted) past it. */
   readonly maxBytes: number;
+  /** Refuse a body that is not valid UTF-8 (default: bad bytes become U+FFFD). */
+  readonly strictUtf8?: boolean;
+}
+
+const LOSSY = new TextDecoder();
+const STRICT = new TextDecoder('utf-8', { fatal: true });
+
+function decode(url: string, bytes: Uint8Array, strict: boolean | undefined): string {
+  if (!strict) return LOSSY.decode(bytes);
+  try {
+    return STRICT.decode(bytes);
+  } catch {
+    throw new FetchError(`${url} answered a body that is not valid UTF-8`);
+  }
 }
 
 /** What {@linkcode fetchBounded} read. */
@@ -61,7 +75,7 @@ export async function fetchBounded(
     return {
       status: response.status,
       contentType: response.headers.get('content-type') ?? '',
-      text: new TextDecoder().decode(concat(chunks, size)),
+      text: decode(url, concat(chunks, size), limits.strictUtf8),
     };
   } catch (error) {
     if (error instanceof FetchError) throw error;

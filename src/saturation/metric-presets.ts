@@ -1,7 +1,43 @@
 import type { MetricSamples, Sample } from './metrics-text.ts';
 
-/** How to read one signal out of parsed metrics; `undefined` when the server does not report it. */
-export type Extractor = (metrics: MetricSamples) => number | undefined;
+/**
+ * How to read one signal out of parsed metrics; `undefined` when the server does not report it.
+ * `reads` names the families it looks at, so a scrape parses only those (an extractor without it
+ * makes the scrape read every family).
+ */
+export type Extractor = ((metrics: MetricSamples) => number | undefined) & {
+  readonly reads?: readonly string[];
+};
+
+/** `extract`, labelled with the families it reads. */
+function reading(
+  reads: readonly string[],
+  extract: (m: MetricSamples) => number | undefined,
+): Extractor {
+  return Object.assign(extract, { reads });
+}
+
+/**
+ * The families a preset's extractors read, for a scrape that parses only those; `undefined` when
+ * one of them does not say (then everything is read).
+ */
+export function familiesOf(preset: MetricPreset): readonly string[] | undefined {
+  const extractors = [
+    preset.queue,
+    preset.running,
+    preset.kvCache,
+    preset.latency?.total,
+    preset.latency?.count,
+    preset.requests,
+    preset.errors,
+  ].filter((e): e is Extractor => e !== undefined);
+  const names = new Set<string>();
+  for (const e of extractors) {
+    if (e.reads === undefined) return undefined;
+    for (const name of e.reads) names.add(name);
+  }
+  return [...names];
+}
 
 /** Which metrics of a model server carry queue depth, requests in flight and KV-cache use. */
 export interface MetricPreset {
@@ -30,20 +66,22 @@ export interface MetricPreset {
 
 /** The sum over every series of `name` (per-model, per-engine or per-rank series add up). */
 export function sumOf(name: string, where?: (labels: Sample['labels']) => boolean): Extractor {
-  return (metrics) => {
+  return reading([name], (metrics) => {
     const samples = metrics.get(name)?.filter((s) => where === undefined || where(s.labels));
     if (samples === undefined || samples.length === 0) return undefined;
     return samples.reduce((total, s) => total + s.value, 0);
-  };
+  });
 }
 
 /** The largest value over every series of `name` (fractions such as cache use: the fullest wins). */
 export function maxOf(name: string): Extractor {
-  return (metrics) => {
+  return reading([name], (metrics) => {
     const samples = metrics.get(name);
     if (samples === undefined || samples.length === 0) return undefined;
-    return Math.max(...samples.map((s) => s.value));
-  };
+    let max = Number.NEGATIVE_INFINITY;
+    for (const s of samples) max = Math.max(max, s.value);
+    return max;
+  });
 }
 
 /**
@@ -54,26 +92,30 @@ export function firstHistogram(...names: string[]): { total: Extractor; count: E
   const chosen = (metrics: MetricSamples) =>
     names.find((n) => metrics.has(`${n}_sum`) && metrics.has(`${n}_count`));
   return {
-    total: (metrics) => {
+    total: reading(names, (metrics) => {
       const name = chosen(metrics);
       return name === undefined ? undefined : sumOf(`${name}_sum`)(metrics);
-    },
-    count: (metrics) => {
+    }),
+    count: reading(names, (metrics) => {
       const name = chosen(metrics);
       return name === undefined ? undefined : sumOf(`${name}_count`)(metrics);
-    },
+    }),
   };
 }
 
 /** The first extractor that finds something (a metric renamed between server versions). */
 export function firstOf(...extractors: Extractor[]): Extractor {
-  return (metrics) => {
+  const reads = extractors.every((e) => e.reads !== undefined)
+    ? extractors.flatMap((e) => e.reads as readonly string[])
+    : undefined;
+  const first = (metrics: MetricSamples) => {
     for (const extract of extractors) {
       const value = extract(metrics);
       if (value !== undefined) return value;
     }
     return undefined;
   };
+  return reads === undefined ? first : reading(reads, first);
 }
 
 const label = (key: string, value: string) => (labels: Sample['labels']) => labels[key] === value;
@@ -83,20 +125,23 @@ const label = (key: string, value: string) => (labels: Sample['labels']) => labe
  * client's bad request). A series appears only once its first failure happens, so while the
  * server reports requests at all, none means zero.
  */
-const tgiErrors: Extractor = (metrics) => {
+const tgiErrors: Extractor = reading(['tgi_request_count', 'tgi_request_failure'], (metrics) => {
   if (!metrics.has('tgi_request_count')) return undefined;
   return sumOf('tgi_request_failure', (l) => l.err !== 'validation')(metrics) ?? 0;
-};
+});
 
 /** Triton: requests finished, successful or not. */
-const tritonRequests: Extractor = (metrics) => {
-  const ok = sumOf('nv_inference_request_success')(metrics);
-  const failed = sumOf('nv_inference_request_failure')(metrics);
-  return ok === undefined ? undefined : ok + (failed ?? 0);
-};
+const tritonRequests: Extractor = reading(
+  ['nv_inference_request_success', 'nv_inference_request_failure'],
+  (metrics) => {
+    const ok = sumOf('nv_inference_request_success')(metrics);
+    const failed = sumOf('nv_inference_request_failure')(metrics);
+    return ok === undefined ? undefined : ok + (failed ?? 0);
+  },
+);
 
 /** Triton + TensorRT-LLM: KV-cache blocks used over the maximum. */
-const tritonKvCache: Extractor = (metrics) => {
+const tritonKvCache: Extractor = reading(['nv_trt_llm_kv_cache_block_statistics'], (metrics) => {
   const used = sumOf(
     'nv_trt_llm_kv_cache_block_statistics',
     label('kv_cache_block_type', 'used'),
@@ -106,7 +151,7 @@ const tritonKvCache: Extractor = (metrics) => {
     label('kv_cache_block_type', 'max'),
   )(metrics);
   return used === undefined || max === undefined || max <= 0 ? undefined : used / max;
-};
+});
 
 /** The built-in presets, by the name used in config (`saturation.preset`). */
 export const METRIC_PRESETS: Readonly<Record<string, MetricPreset>> = Object.freeze({
@@ -130,11 +175,7 @@ export const METRIC_PRESETS: Readonly<Record<string, MetricPreset>> = Object.fre
     queue: sumOf('sglang:num_queue_reqs'),
     running: sumOf('sglang:num_running_reqs'),
     kvCache: maxOf('sglang:token_usage'),
-    latency: {
-      total: sumOf('sglang:e2e_request_latency_seconds_sum'),
-      count: sumOf('sglang:e2e_request_latency_seconds_count'),
-      toMs: 1000,
-    },
+    latency: { ...firstHistogram('sglang:e2e_request_latency_seconds'), toMs: 1000 },
     requests: sumOf('sglang:e2e_request_latency_seconds_count'),
   },
   tgi: {

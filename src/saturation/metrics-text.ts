@@ -1,46 +1,60 @@
-import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { type ExpositionFormat, parseExposition } from '../exposition/index.ts';
 
-/** One sample of a counter, gauge or untyped metric. */
+/** One sample of a metric: its labels (`le` and `quantile` included) and value. */
 export interface Sample {
   readonly labels: Readonly<Record<string, string>>;
   readonly value: number;
 }
 
-const HISTOGRAM_OR_SUMMARY = /^# TYPE (\S+) (histogram|summary)\s*$/gm;
-
-/** Parsed exposition text: samples by metric name; histograms and summaries as `{name}_sum`, `{name}_count` and `{name}_bucket`. */
+/**
+ * Parsed exposition text: every series of every sample name, by the name written on the line
+ * (`x`, `x_total`, `x_sum`, `x_count`, `x_bucket`), so several engines, ranks or models of one
+ * family are all there.
+ */
 export type MetricSamples = ReadonlyMap<string, readonly Sample[]>;
 
+/** Options of {@linkcode parseMetricsText}. */
+export interface MetricsTextOptions {
+  /** Read only these families (a preset's); the rest is passed over unread. Default: all. */
+  readonly families?: Iterable<string>;
+  /** The body's format, from its Content-Type. Default: Prometheus text 0.0.4. */
+  readonly format?: ExpositionFormat;
+}
+
 /**
- * Parses Prometheus text exposition (as a model server's `/metrics` returns it) with
- * parse-prometheus-text-format. Values such as `NaN`, `+Inf` and `1.5e+06` become numbers.
- * Returns `{ error }` naming the bad line instead of throwing.
+ * Reads a model server's `/metrics` body (src/exposition: as prometheus/common reads text 0.0.4,
+ * or OpenMetrics 1.0). Returns `{ error }` naming the line and what was wrong with it (the whole
+ * scrape is refused, as Prometheus refuses it) instead of throwing.
  */
-export function parseMetricsText(text: string): MetricSamples | { error: string } {
-  let families: ReturnType<typeof parsePrometheusTextFormat>;
-  try {
-    // parse-prometheus-text-format 1.1.1 drops the labels, _sum and _count of labelled histogram
-    // series; declared untyped, each series is kept as a family of its own (x_sum, x_count, …).
-    // It also drops a last line without a newline (real servers end so), hence the one added.
-    const untyped = text.replace(HISTOGRAM_OR_SUMMARY, '# TYPE $1 untyped');
-    families = parsePrometheusTextFormat(untyped.endsWith('\n') ? untyped : `${untyped}\n`);
-  } catch (error) {
-    return { error: `invalid metrics text: ${(error as Error).message}` };
+export function parseMetricsText(
+  body: string | Uint8Array,
+  options: MetricsTextOptions = {},
+): MetricSamples | { error: string } {
+  const result = parseExposition(body, options);
+  if (!result.ok) {
+    const { line, message } = result.error;
+    return { error: `invalid metrics text, line ${line}${quoteLine(body, line)}: ${message}` };
   }
   const out = new Map<string, Sample[]>();
-  for (const family of families) {
-    const samples: Sample[] = [];
-    for (const m of family.metrics) {
-      if (m.value === undefined) continue;
-      samples.push({ labels: m.labels ?? {}, value: toNumber(m.value) });
+  for (const family of result.families.values())
+    for (const s of family.samples) {
+      const list = out.get(s.name);
+      if (list === undefined) out.set(s.name, [s]);
+      else list.push(s);
     }
-    out.set(family.name, samples);
-  }
   return out;
 }
 
-function toNumber(text: string): number {
-  if (text === '+Inf') return Number.POSITIVE_INFINITY;
-  if (text === '-Inf') return Number.NEGATIVE_INFINITY;
-  return Number(text);
+/** ` ("…")`: the line as written, cut to 120 characters, so a log says what the server sent. */
+function quoteLine(body: string | Uint8Array, line: number): string {
+  const text = typeof body === 'string' ? body : new TextDecoder().decode(body);
+  let start = 0;
+  for (let n = 1; n < line && start !== -1; n++) {
+    const next = text.indexOf('\n', start);
+    start = next === -1 ? -1 : next + 1;
+  }
+  if (start === -1) return '';
+  const end = text.indexOf('\n', start);
+  const whole = text.slice(start, end === -1 ? text.length : end);
+  return ` (${JSON.stringify(whole.length > 120 ? `${whole.slice(0, 120)}…` : whole)})`;
 }

@@ -1,5 +1,6 @@
+import type { ExpositionFormat } from '../exposition/index.ts';
 import type { Correction } from './collectors/collector.ts';
-import type { MetricPreset } from './metric-presets.ts';
+import { familiesOf, type MetricPreset } from './metric-presets.ts';
 import { parseMetricsText } from './metrics-text.ts';
 import type { Signals } from './signals.ts';
 
@@ -32,16 +33,30 @@ export function saneGauge(
   return { value };
 }
 
+const PRESET_FAMILIES = new WeakMap<MetricPreset, readonly string[] | undefined>();
+
+/** The families `preset` reads, worked out once per preset. */
+function wanted(preset: MetricPreset): readonly string[] | undefined {
+  if (!PRESET_FAMILIES.has(preset)) PRESET_FAMILIES.set(preset, familiesOf(preset));
+  return PRESET_FAMILIES.get(preset);
+}
+
 /**
  * Reads queue depth, requests in flight and KV-cache use from a model server's metrics text with
- * a preset, stamping each reading with `at`. `{ error }` when the text does not parse.
+ * a preset, stamping each reading with `at`; only the families the preset reads are parsed.
+ * `{ error }` when the text does not parse (a wanted family's line is malformed).
  */
 export function readSignals(
-  text: string,
+  text: string | Uint8Array,
   preset: MetricPreset,
   at: number,
+  format: ExpositionFormat = 'prometheus-text',
 ): ScrapeReading | { error: string } {
-  const metrics = parseMetricsText(text);
+  const families = wanted(preset);
+  const metrics = parseMetricsText(
+    text,
+    families === undefined ? { format } : { format, families },
+  );
   if ('error' in metrics) return metrics;
   const signals: { -readonly [K in keyof Signals]: Signals[K] } = {};
   const missing: Array<'queue' | 'running' | 'kvCache'> = [];

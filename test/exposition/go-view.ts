@@ -28,7 +28,8 @@ export interface GoFamily {
 export function goView(families: ReadonlyMap<string, Family>): GoFamily[] {
   const out: GoFamily[] = [];
   for (const family of families.values()) {
-    const folded = family.type === 'summary' || family.type === 'histogram' || family.type === 'gaugehistogram';
+    const folded =
+      family.type === 'summary' || family.type === 'histogram' || family.type === 'gaugehistogram';
     const special = family.type === 'summary' ? 'quantile' : 'le';
     const metrics: GoMetric[] = [];
     const bySignature = new Map<string, GoMetric>();
@@ -47,9 +48,13 @@ export function goView(families: ReadonlyMap<string, Family>): GoFamily[] {
         if (s.name === `${family.name}_count`) m.count = s.value;
         else if (s.name === `${family.name}_sum`) m.sum = s.value;
         else if (family.type === 'summary' && s.labels.quantile !== undefined)
-          (m.quantiles ??= []).push([Number(s.labels.quantile), s.value]);
-        else if (family.type !== 'summary' && s.name === `${family.name}_bucket` && s.labels.le !== undefined)
-          (m.buckets ??= []).push([parseLe(s.labels.le), s.value]);
+          m.quantiles = [...(m.quantiles ?? []), [Number(s.labels.quantile), s.value]];
+        else if (
+          family.type !== 'summary' &&
+          s.name === `${family.name}_bucket` &&
+          s.labels.le !== undefined
+        )
+          m.buckets = [...(m.buckets ?? []), [parseLe(s.labels.le), s.value]];
       } else {
         m = { labels, value: s.value };
         metrics.push(m);

@@ -38,7 +38,11 @@ no_labels{} 3
 # HELP line for non-existing metric will be ignored.
 `,
     [
-      { name: 'another_metric', type: 'untyped', metrics: [{ labels: {}, value: -3e3, ts: 103948 }] },
+      {
+        name: 'another_metric',
+        type: 'untyped',
+        metrics: [{ labels: {}, value: -3e3, ts: 103948 }],
+      },
       { name: 'minimal_metric', type: 'untyped', metrics: [{ labels: {}, value: 1.234 }] },
       { name: 'no_labels', type: 'untyped', metrics: [{ labels: {}, value: 3 }] },
     ],
@@ -65,7 +69,11 @@ name2{ labelname = "val1" , }-Inf
         help: 'two-line\n doc  str\\ing',
         metrics: [
           { labels: { labelname: 'val1', basename: 'basevalue' }, value: Number.NaN },
-          { labels: { labelname: 'val2', basename: 'base"v\\al\nue' }, value: 0.23, ts: 1234567890 },
+          {
+            labels: { labelname: 'val2', basename: 'base"v\\al\nue' },
+            value: 0.23,
+            ts: 1234567890,
+          },
         ],
       },
       {
@@ -116,8 +124,22 @@ my_summary{n1="val3", quantile="0.2"} 4711
         name: 'my_summary',
         type: 'summary',
         metrics: [
-          { labels: { n1: 'val1' }, count: 42, sum: 4711, quantiles: [[0.5, 110], [0.9, 140]], ts: 2 },
-          { labels: { n2: 'val2', n1: 'val1' }, count: 5, quantiles: [[-12.34, Number.NaN]], ts: 5 },
+          {
+            labels: { n1: 'val1' },
+            count: 42,
+            sum: 4711,
+            quantiles: [
+              [0.5, 110],
+              [0.9, 140],
+            ],
+            ts: 2,
+          },
+          {
+            labels: { n2: 'val2', n1: 'val1' },
+            count: 5,
+            quantiles: [[-12.34, Number.NaN]],
+            ts: 5,
+          },
           { labels: { n1: 'val2' }, sum: 8, ts: 15 },
           { labels: { n1: 'val3' }, quantiles: [[0.2, 4711]] },
         ],
@@ -146,7 +168,14 @@ request_duration_microseconds_count 2693
 # TYPE "my.noncompliant.metric" counter
 {"my.noncompliant.metric","label.name"="value"} 1
 `,
-    [{ name: 'my.noncompliant.metric', type: 'counter', help: 'help text', metrics: [{ labels: { 'label.name': 'value' }, value: 1 }] }],
+    [
+      {
+        name: 'my.noncompliant.metric',
+        type: 'counter',
+        help: 'help text',
+        metrics: [{ labels: { 'label.name': 'value' }, value: 1 }],
+      },
+    ],
   ],
   [
     6,
@@ -195,7 +224,13 @@ request_duration_microseconds_count 2693
         type: 'gauge',
         help: 'gauge\ndoc\nstr"ing',
         metrics: [
-          { labels: { 'name.1': 'val with\nnew line', 'name*2': 'val with \\backslash and "quotes"' }, value: inf },
+          {
+            labels: {
+              'name.1': 'val with\nnew line',
+              'name*2': 'val with \\backslash and "quotes"',
+            },
+            value: inf,
+          },
           { labels: { 'name.1': 'Björn', 'name*2': '佖佥' }, value: 3.14e42 },
         ],
       },
@@ -208,7 +243,14 @@ request_duration_microseconds_count 2693
 # TYPE "my\"noncompliant\nmetric\\" counter
 {"my\"noncompliant\nmetric\\","label\"name\n"="value"} 1
 `,
-    [{ name: 'my"noncompliant\nmetric\\', type: 'counter', help: 'help text', metrics: [{ labels: { 'label"name\n': 'value' }, value: 1 }] }],
+    [
+      {
+        name: 'my"noncompliant\nmetric\\',
+        type: 'counter',
+        help: 'help text',
+        metrics: [{ labels: { 'label"name\n': 'value' }, value: 1 }],
+      },
+    ],
   ],
   [
     10,
@@ -217,12 +259,23 @@ request_duration_microseconds_count 2693
 # TYPE "my.noncompliant.metric" counter
 {labelname="value", "my.noncompliant.metric"} 1
 `,
-    [{ name: 'my.noncompliant.metric', type: 'counter', help: 'help text', metrics: [{ labels: { labelname: 'value' }, value: 1 }] }],
+    [
+      {
+        name: 'my.noncompliant.metric',
+        type: 'counter',
+        help: 'help text',
+        metrics: [{ labels: { labelname: 'value' }, value: 1 }],
+      },
+    ],
   ],
   [
     11,
     '\n{"name.1"} 1\n{"name.2"} 1\n{"name.3"} 1\n',
-    ['name.1', 'name.2', 'name.3'].map((name) => ({ name, type: 'untyped', metrics: [{ labels: {}, value: 1 }] })),
+    ['name.1', 'name.2', 'name.3'].map((name) => ({
+      name,
+      type: 'untyped',
+      metrics: [{ labels: {}, value: 1 }],
+    })),
   ],
   [
     12,
@@ -237,7 +290,19 @@ request_duration_microseconds_bucket{le="+Inf"} 2693.9
 request_duration_microseconds_sum 1.7560473e+06
 request_duration_microseconds_count 2693.9
 `,
-    [histogram('histogram', [[100, 123.5], [120, 412.6], [144, 592.7], [172.8, 1524.8], [inf, 2693.9]], 2693.9)],
+    [
+      histogram(
+        'histogram',
+        [
+          [100, 123.5],
+          [120, 412.6],
+          [144, 592.7],
+          [172.8, 1524.8],
+          [inf, 2693.9],
+        ],
+        2693.9,
+      ),
+    ],
   ],
   [
     13,
@@ -266,7 +331,19 @@ request_duration_microseconds_bucket{le="+Inf"} 2693
 request_duration_microseconds_sum 1.7560473e+06
 request_duration_microseconds_count 2693
 `,
-    [histogram('histogram', [[100, 123], [120, 412], [144, 592], [172.8, 1524.8], [inf, 2693]], 2693)],
+    [
+      histogram(
+        'histogram',
+        [
+          [100, 123],
+          [120, 412],
+          [144, 592],
+          [172.8, 1524.8],
+          [inf, 2693],
+        ],
+        2693,
+      ),
+    ],
   ],
   ...(['gaugehistogram', 'gauge_histogram'] as const).map(
     (spelling, i): [number, string, GoFamily[]] => [
@@ -298,7 +375,19 @@ request_duration_microseconds_bucket{le="+Inf"} 2693
 request_duration_microseconds_sum 1.7560473e+06
 request_duration_microseconds_count 2693
 `,
-    [histogram('gaugehistogram', [[100, 123], [120, 412], [144, 592], [172.8, 1524.8], [inf, 2693]], 2693)],
+    [
+      histogram(
+        'gaugehistogram',
+        [
+          [100, 123],
+          [120, 412],
+          [144, 592],
+          [172.8, 1524.8],
+          [inf, 2693],
+        ],
+        2693,
+      ),
+    ],
   ],
 ];
 
@@ -306,7 +395,8 @@ describe('prometheus/common testTextParse: read as the Go parser reads it', () =
   for (const [i, input, expected] of GOOD)
     test(`case ${i}`, () => {
       const result = parseExposition(input);
-      if (!result.ok) throw new Error(`refused: line ${result.error.line}: ${result.error.message}`);
+      if (!result.ok)
+        throw new Error(`refused: line ${result.error.line}: ${result.error.message}`);
       expect(goView(result.families)).toEqual(expected);
     });
 });
@@ -317,50 +407,147 @@ const enc = (s: string) => new TextEncoder().encode(s);
  * testTextParseError: each input, the line Go names and the start of its message (UTF-8
  * validation scheme). `ours` replaces Go's message where our sentence differs in words only.
  */
-const BAD: Array<{ i: number; in: string | Uint8Array; line: number; go: string; ours?: string }> = [
-  { i: 1, in: String.raw`metric{label="\t"} 3.14`, line: 1, go: 'invalid escape sequence' },
-  { i: 2, in: '\nmetric{label="new\nline"} 3.14\n', line: 2, go: 'label value "new" contains unescaped new-line' },
-  { i: 3, in: 'metric{@="bla"} 3.14', line: 1, go: 'invalid label name for metric' },
-  { i: 4, in: 'metric{__name__="bla"} 3.14', line: 1, go: 'label name "__name__" is reserved' },
-  { i: 5, in: 'metric{label+="bla"} 3.14', line: 1, go: "expected '=' after label name" },
-  { i: 6, in: 'metric{label=bla} 3.14', line: 1, go: `expected '"' at start of label value` },
-  { i: 7, in: '\n# TYPE metric summary\nmetric{quantile="bla"} 3.14\n', line: 3, go: "expected float as value for 'quantile' label" },
-  { i: 8, in: 'metric{label="bla"+} 3.14', line: 1, go: 'unexpected end of label value' },
-  { i: 9, in: 'metric{label="bla"} 3.14 2.72\n', line: 1, go: 'expected integer as timestamp' },
-  { i: 10, in: 'metric{label="bla"} 3.14 2 3\n', line: 1, go: 'spurious string after timestamp' },
-  { i: 11, in: 'metric{label="bla"} blubb\n', line: 1, go: 'expected float as value' },
-  { i: 12, in: '\n# HELP metric one\n# HELP metric two\n', line: 3, go: 'second HELP line for metric name' },
-  { i: 13, in: '\n# TYPE metric counter\n# TYPE metric untyped\n', line: 3, go: 'second TYPE line for metric name "metric", or TYPE reported after samples' },
-  { i: 14, in: '\nmetric 4.12\n# TYPE metric counter\n', line: 3, go: 'second TYPE line for metric name "metric", or TYPE reported after samples' },
-  { i: 15, in: '\n# TYPE metric bla\n', line: 2, go: 'unknown metric type' },
-  { i: 16, in: '\n# TYPE met-ric\n', line: 2, go: 'invalid metric name in comment' },
-  { i: 17, in: '@invalidmetric{label="bla"} 3.14 2', line: 1, go: 'invalid metric name' },
-  { i: 18, in: '{label="bla"} 3.14 2', line: 1, go: 'invalid metric name' },
-  { i: 19, in: '\n# TYPE metric histogram\nmetric_bucket{le="bla"} 3.14\n', line: 3, go: "expected float as value for 'le' label" },
-  { i: 20, in: new Uint8Array([...enc('metric{l="'), 0xbd, ...enc('"} 3.14\n')]), line: 1, go: 'invalid label value "\\xbd"', ours: 'the body is not valid UTF-8' },
-  ...['foo 1_2\n', 'foo 0x1p-3\n', 'foo 0x1P-3\n', 'foo 0B1\n', 'foo 0O1\n', 'foo 0X1\n', 'foo 0x1\n', 'foo 0b1\n', 'foo 0o1\n', 'foo 0x1\n', 'foo 0x1\n'].map(
-    (input, k) => ({ i: 21 + k, in: input, line: 1, go: 'expected float as value' }),
-  ),
-  { i: 32, in: '\n# TYPE metric histogram\nmetric_bucket{le="0x1p-3"} 3.14\n', line: 3, go: "expected float as value for 'le' label" },
-  { i: 33, in: '\n# TYPE metric summary\nmetric{quantile="0x1p-3"} 3.14\n', line: 3, go: "expected float as value for 'quantile' label" },
-  { i: 34, in: 'metric{label="bla",label="bla"} 3.14', line: 1, go: 'duplicate label names for metric' },
-  { i: 35, in: '{"one.name","another.name"} 3.14', line: 1, go: 'multiple metric names' },
-  { i: 36, in: String.raw`{"a\xc5z",label="bla"} 3.14`, line: 1, go: 'invalid escape sequence' },
-  { i: 37, in: '{"metric.name".label="bla"} 3.14', line: 1, go: 'unexpected end of metric name' },
-  { i: 38, in: String.raw`
+const BAD: Array<{ i: number; in: string | Uint8Array; line: number; go: string; ours?: string }> =
+  [
+    { i: 1, in: String.raw`metric{label="\t"} 3.14`, line: 1, go: 'invalid escape sequence' },
+    {
+      i: 2,
+      in: '\nmetric{label="new\nline"} 3.14\n',
+      line: 2,
+      go: 'label value "new" contains unescaped new-line',
+    },
+    { i: 3, in: 'metric{@="bla"} 3.14', line: 1, go: 'invalid label name for metric' },
+    { i: 4, in: 'metric{__name__="bla"} 3.14', line: 1, go: 'label name "__name__" is reserved' },
+    { i: 5, in: 'metric{label+="bla"} 3.14', line: 1, go: "expected '=' after label name" },
+    { i: 6, in: 'metric{label=bla} 3.14', line: 1, go: `expected '"' at start of label value` },
+    {
+      i: 7,
+      in: '\n# TYPE metric summary\nmetric{quantile="bla"} 3.14\n',
+      line: 3,
+      go: "expected float as value for 'quantile' label",
+    },
+    { i: 8, in: 'metric{label="bla"+} 3.14', line: 1, go: 'unexpected end of label value' },
+    { i: 9, in: 'metric{label="bla"} 3.14 2.72\n', line: 1, go: 'expected integer as timestamp' },
+    { i: 10, in: 'metric{label="bla"} 3.14 2 3\n', line: 1, go: 'spurious string after timestamp' },
+    { i: 11, in: 'metric{label="bla"} blubb\n', line: 1, go: 'expected float as value' },
+    {
+      i: 12,
+      in: '\n# HELP metric one\n# HELP metric two\n',
+      line: 3,
+      go: 'second HELP line for metric name',
+    },
+    {
+      i: 13,
+      in: '\n# TYPE metric counter\n# TYPE metric untyped\n',
+      line: 3,
+      go: 'second TYPE line for metric name "metric", or TYPE reported after samples',
+    },
+    {
+      i: 14,
+      in: '\nmetric 4.12\n# TYPE metric counter\n',
+      line: 3,
+      go: 'second TYPE line for metric name "metric", or TYPE reported after samples',
+    },
+    { i: 15, in: '\n# TYPE metric bla\n', line: 2, go: 'unknown metric type' },
+    { i: 16, in: '\n# TYPE met-ric\n', line: 2, go: 'invalid metric name in comment' },
+    { i: 17, in: '@invalidmetric{label="bla"} 3.14 2', line: 1, go: 'invalid metric name' },
+    { i: 18, in: '{label="bla"} 3.14 2', line: 1, go: 'invalid metric name' },
+    {
+      i: 19,
+      in: '\n# TYPE metric histogram\nmetric_bucket{le="bla"} 3.14\n',
+      line: 3,
+      go: "expected float as value for 'le' label",
+    },
+    {
+      i: 20,
+      in: new Uint8Array([...enc('metric{l="'), 0xbd, ...enc('"} 3.14\n')]),
+      line: 1,
+      go: 'invalid label value "\\xbd"',
+      ours: 'the body is not valid UTF-8',
+    },
+    ...[
+      'foo 1_2\n',
+      'foo 0x1p-3\n',
+      'foo 0x1P-3\n',
+      'foo 0B1\n',
+      'foo 0O1\n',
+      'foo 0X1\n',
+      'foo 0x1\n',
+      'foo 0b1\n',
+      'foo 0o1\n',
+      'foo 0x1\n',
+      'foo 0x1\n',
+    ].map((input, k) => ({ i: 21 + k, in: input, line: 1, go: 'expected float as value' })),
+    {
+      i: 32,
+      in: '\n# TYPE metric histogram\nmetric_bucket{le="0x1p-3"} 3.14\n',
+      line: 3,
+      go: "expected float as value for 'le' label",
+    },
+    {
+      i: 33,
+      in: '\n# TYPE metric summary\nmetric{quantile="0x1p-3"} 3.14\n',
+      line: 3,
+      go: "expected float as value for 'quantile' label",
+    },
+    {
+      i: 34,
+      in: 'metric{label="bla",label="bla"} 3.14',
+      line: 1,
+      go: 'duplicate label names for metric',
+    },
+    { i: 35, in: '{"one.name","another.name"} 3.14', line: 1, go: 'multiple metric names' },
+    { i: 36, in: String.raw`{"a\xc5z",label="bla"} 3.14`, line: 1, go: 'invalid escape sequence' },
+    { i: 37, in: '{"metric.name".label="bla"} 3.14', line: 1, go: 'unexpected end of metric name' },
+    {
+      i: 38,
+      in: String.raw`
 # TYPE "metric.name\t" counter
 {"metric.name\t",label="bla"} 3.14
-`, line: 2, go: 'invalid escape sequence' },
-  { i: 39, in: '\n# TYPE "metric\nname" counter\n{"metric\nname",label="bla"} 3.14\n', line: 2, go: 'metric name "metric" contains unescaped new-line' },
-  { i: 40, in: '\n{"metric.name","new\nline"="bla"} 3.14\n', line: 2, go: 'label name "new" contains unescaped new-line' },
-  ...[
-    [43, 'request_duration_microseconds_count -2693', 10, 'negative count for histogram "request_duration_microseconds"'],
-    [44, 'request_duration_microseconds_bucket{le="120"} -412', 5, 'negative bucket population for histogram "request_duration_microseconds"'],
-    [45, 'request_duration_microseconds_count -2693.123', 10, 'negative count for histogram "request_duration_microseconds"'],
-    [46, 'request_duration_microseconds_bucket{le="120"} -412.456', 5, 'negative bucket population for histogram "request_duration_microseconds"'],
-  ].map(([i, bad, line, go]) => ({
-    i: i as number,
-    in: `
+`,
+      line: 2,
+      go: 'invalid escape sequence',
+    },
+    {
+      i: 39,
+      in: '\n# TYPE "metric\nname" counter\n{"metric\nname",label="bla"} 3.14\n',
+      line: 2,
+      go: 'metric name "metric" contains unescaped new-line',
+    },
+    {
+      i: 40,
+      in: '\n{"metric.name","new\nline"="bla"} 3.14\n',
+      line: 2,
+      go: 'label name "new" contains unescaped new-line',
+    },
+    ...[
+      [
+        43,
+        'request_duration_microseconds_count -2693',
+        10,
+        'negative count for histogram "request_duration_microseconds"',
+      ],
+      [
+        44,
+        'request_duration_microseconds_bucket{le="120"} -412',
+        5,
+        'negative bucket population for histogram "request_duration_microseconds"',
+      ],
+      [
+        45,
+        'request_duration_microseconds_count -2693.123',
+        10,
+        'negative count for histogram "request_duration_microseconds"',
+      ],
+      [
+        46,
+        'request_duration_microseconds_bucket{le="120"} -412.456',
+        5,
+        'negative bucket population for histogram "request_duration_microseconds"',
+      ],
+    ].map(([i, bad, line, go]) => ({
+      i: i as number,
+      in: `
 # HELP request_duration_microseconds The response latency.
 # TYPE request_duration_microseconds histogram
 request_duration_microseconds_bucket{le="100"} 123
@@ -371,22 +558,23 @@ request_duration_microseconds_bucket{le="+Inf"} 2693
 request_duration_microseconds_sum 1.7560473e+06
 request_duration_microseconds_count 2693
 `.replace(
-      (bad as string).startsWith('request_duration_microseconds_count')
-        ? 'request_duration_microseconds_count 2693'
-        : 'request_duration_microseconds_bucket{le="120"} 412',
-      bad as string,
-    ),
-    line: line as number,
-    go: go as string,
-  })),
-  { i: 47, in: '{} 3.14', line: 1, go: 'invalid metric name' },
-];
+        (bad as string).startsWith('request_duration_microseconds_count')
+          ? 'request_duration_microseconds_count 2693'
+          : 'request_duration_microseconds_bucket{le="120"} 412',
+        bad as string,
+      ),
+      line: line as number,
+      go: go as string,
+    })),
+    { i: 47, in: '{} 3.14', line: 1, go: 'invalid metric name' },
+  ];
 
 describe('prometheus/common testTextParseError: refused where the Go parser refuses, on the same line', () => {
   for (const c of BAD)
     test(`case ${c.i}: ${c.ours ?? c.go}`, () => {
       const result = parseExposition(c.in);
-      if (result.ok) throw new Error(`read, not refused: ${JSON.stringify(goView(result.families))}`);
+      if (result.ok)
+        throw new Error(`read, not refused: ${JSON.stringify(goView(result.families))}`);
       expect(result.error.line).toBe(c.line);
       expect(result.error.message.startsWith(c.ours ?? c.go)).toBe(true);
     });
@@ -395,7 +583,10 @@ describe('prometheus/common testTextParseError: refused where the Go parser refu
     const a = parseExposition('{"metric.name",foo="bla"} 3.14\n');
     const b = parseExposition('metric_name{"foo"="bar", "dotted.label"="bla"} 3.14\n');
     expect(a.ok && a.families.get('metric.name')?.samples[0]?.labels).toEqual({ foo: 'bla' });
-    expect(b.ok && b.families.get('metric_name')?.samples[0]?.labels).toEqual({ foo: 'bar', 'dotted.label': 'bla' });
+    expect(b.ok && b.families.get('metric_name')?.samples[0]?.labels).toEqual({
+      foo: 'bar',
+      'dotted.label': 'bla',
+    });
   });
 
   test('case 0 (no newline after the last line) is read, a documented divergence', () => {
@@ -407,13 +598,23 @@ describe('prometheus/common testTextParseError: refused where the Go parser refu
 });
 
 describe('prometheus/common TestTextParseMissingMetricName', () => {
-  const prefixes = ['', '#TYPE A000000 summArY\n', '# TYPE metric histogram\n', '# HELP metric Help text.\n', 'metric 1\n', '{"metric"} 1\n'];
+  const prefixes = [
+    '',
+    '#TYPE A000000 summArY\n',
+    '# TYPE metric histogram\n',
+    '# HELP metric Help text.\n',
+    'metric 1\n',
+    '{"metric"} 1\n',
+  ];
   const samples = ['{}', '{} 2\n', '{label="value"} 2\n', '{label="value",} 2\n'];
   for (const prefix of prefixes)
     for (const sample of samples)
       test(JSON.stringify(prefix + sample), () => {
         const result = parseExposition(prefix + sample);
-        expect(result.ok ? 'read' : result.error).toEqual({ line: prefix.split('\n').length, message: 'invalid metric name' });
+        expect(result.ok ? 'read' : result.error).toEqual({
+          line: prefix.split('\n').length,
+          message: 'invalid metric name',
+        });
         // The reader keeps no state between bodies.
         expect(parseExposition('valid 1\n').ok).toBe(true);
       });

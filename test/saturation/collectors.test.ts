@@ -82,7 +82,8 @@ describe('collectors against a real HTTP model-server stand-in', () => {
     server.metricsStatus = 500;
     await collector.sampleNow();
     server.metricsStatus = 200;
-    server.metrics = 'not{{ metrics';
+    // Not metrics at all (an error page answered 200): refused, not read as "no signals".
+    server.metrics = '<html><body>Bad gateway</body></html>';
     const bad = await collector.sampleNow();
     expect(bad).toMatchObject({
       value: good.value,

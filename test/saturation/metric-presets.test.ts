@@ -201,23 +201,31 @@ describe('metric presets against captured server output', () => {
   });
 
   test('the last line counts without a newline after it (a real vLLM capture ends so)', () => {
-    expect(parseMetricsText('a 1\nb{x="1"} 2\nb{x="2"} 3')).toEqual(
-      new Map([
-        ['a', [{ labels: {}, value: 1 }]],
-        [
-          'b',
-          [
-            { labels: { x: '1' }, value: 2 },
-            { labels: { x: '2' }, value: 3 },
-          ],
-        ],
-      ]),
-    );
+    const samples = parseMetricsText('a 1\nb{x="1"} 2\nb{x="2"} 3');
+    if ('error' in samples) throw new Error(samples.error);
+    expect(samples.get('a')?.map((s) => s.value)).toEqual([1]);
+    expect(samples.get('b')?.map((s) => [s.labels.x, s.value])).toEqual([
+      ['1', 2],
+      ['2', 3],
+    ]);
   });
 
   test('unparseable text is an error naming the line, not an exception', () => {
-    expect(readSignals('garbage{{{ 1\n', METRIC_PRESETS.vllm as never, AT)).toEqual({
-      error: expect.stringContaining('garbage{{{ 1'),
+    // A family the preset reads, malformed: the scrape is refused and the line quoted.
+    expect(
+      readSignals(
+        'garbage{{{ 1\nvllm:num_requests_waiting{{ 1\n',
+        METRIC_PRESETS.vllm as never,
+        AT,
+      ),
+    ).toEqual({ error: expect.stringContaining('line 2 ("vllm:num_requests_waiting{{ 1")') });
+    // A family it does not read is passed over unread (only its name is looked at), but a body
+    // that is not exposition text at all is refused on its first line.
+    expect(readSignals('garbage{{{ 1\n', METRIC_PRESETS.vllm as never, AT)).toMatchObject({
+      missing: ['queue', 'running', 'kvCache'],
+    });
+    expect(readSignals('<html>502</html>\n', METRIC_PRESETS.vllm as never, AT)).toEqual({
+      error: expect.stringContaining('line 1 ("<html>502</html>"): invalid metric name'),
     });
   });
 

@@ -12,6 +12,10 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
     job: 'the only place that touches Bun.* and Deno.* (sd_notify, platform, garbage collection)',
     mayImport: [],
   },
+  exposition: {
+    job: 'reading metrics exposition text (Prometheus text 0.0.4, OpenMetrics 1.0)',
+    mayImport: [],
+  },
   'http-client': {
     job: 'HTTP requests to the model server, bounded in time and size',
     mayImport: [],
@@ -40,7 +44,7 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
   'last-known-good': { job: 'rule sets and version floors on disk', mayImport: ['clock'] },
   saturation: {
     job: 'collectors, score, replica state, publish policy, monitor',
-    mayImport: ['clock', 'http-client', 'inventory', 'log', 'report', 'validation'],
+    mayImport: ['clock', 'exposition', 'http-client', 'inventory', 'log', 'report', 'validation'],
   },
   config: {
     job: 'defaults, TOML, flags, validation of the config',
@@ -138,12 +142,12 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
     ],
   },
   'main.ts': { job: 'the entry point', mayImport: ['cli'] },
-  types: { job: 'ambient type declarations for untyped packages', mayImport: [] },
 };
 
 /** Folders whose code must stay pure: no I/O module, directly or through what they import. */
 export const PURE = [
   'codec',
+  'exposition',
   'inventory',
   'json-schema',
   'orca',
@@ -155,6 +159,7 @@ export const PURE = [
 /** Of the pure folders, those that must not load the Ajv compiler either. */
 export const NO_AJV_COMPILER = [
   'codec',
+  'exposition',
   'inventory',
   'json-schema',
   'orca',

@@ -22,10 +22,10 @@ export function metricsSampler(
   const requests = new RateFromCounter();
   const errors = new RateFromCounter();
   return async () => {
-    const { status, text } = await fetchText(url, timeoutMs);
+    const { status, text, format } = await fetchText(url, timeoutMs);
     if (status < 200 || status > 299) throw new Error(`GET ${url} answered ${status}`);
     const at = now();
-    const read = readSignals(text, preset, at);
+    const read = readSignals(text, preset, at, format);
     if ('error' in read) throw new Error(read.error);
     const reading = exclude === undefined ? read : without(read, exclude());
     const derived: { -readonly [K in keyof Signals]: Reading } = {};
