@@ -9,14 +9,17 @@ const TAB = 9;
 const QUOTE = 34;
 const BACKSLASH = 92;
 
-/** A letter or `_` (a label name's first character); `:` too where a metric name may have it. */
-function nameStart(c: number, metric: boolean): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || (metric && c === 58);
-}
-
-function nameContinue(c: number, metric: boolean): boolean {
-  return nameStart(c, metric) || (c >= 48 && c <= 57);
-}
+/** Per ASCII code: 1 a label name may start with it, 2 one may go on with it, 4 it is `:`. */
+const NAME_CHAR = (() => {
+  const table = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) {
+    const letter = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+    if (letter) table[c] = 3;
+    else if (c >= 48 && c <= 57) table[c] = 2;
+    else if (c === 58) table[c] = 4;
+  }
+  return table;
+})();
 
 /** Reads one line of a body: `pos` moves through `[start, end)`; what was read is in `token`. */
 export class LineScanner {
@@ -62,6 +65,18 @@ export class LineScanner {
     return this.token;
   }
 
+  /** Moves past the next token (up to a blank, a tab or the end) without copying it; its start. */
+  skipToken(): number {
+    const from = this.pos;
+    while (this.pos < this.end && !this.atBlank()) this.pos++;
+    return from;
+  }
+
+  /** True when the token `[from, pos)` is `word`. */
+  tokenIs(from: number, word: string): boolean {
+    return this.pos - from === word.length && this.text.startsWith(word, from);
+  }
+
   /** Reads up to the next exact space (OpenMetrics separators) or the end into `token`. */
   readUntilSpace(): string {
     const from = this.pos;
@@ -76,11 +91,48 @@ export class LineScanner {
   /** Where a plain name starting at `pos` ends (`pos` itself when none starts there). */
   plainNameEnd(metric: boolean): number {
     const { text, end } = this;
+    const start = metric ? 5 : 1;
+    const go = metric ? 6 : 2;
     let i = this.pos;
-    if (i >= end || !nameStart(text.charCodeAt(i), metric)) return i;
-    i++;
-    while (i < end && nameContinue(text.charCodeAt(i), metric)) i++;
+    if (i >= end) return i;
+    const c = text.charCodeAt(i);
+    if (c >= 128 || ((NAME_CHAR[c] as number) & start) === 0) return i;
+    for (i++; i < end; i++) {
+      const d = text.charCodeAt(i);
+      if (d >= 128 || ((NAME_CHAR[d] as number) & go) === 0) break;
+    }
     return i;
+  }
+
+  /**
+   * Takes a plain name equal to `known` if one stands at `pos` (the line before often had it),
+   * without copying it out: `token` becomes `known` itself. False, and nothing read, otherwise.
+   */
+  takeName(known: string, metric: boolean): boolean {
+    const { text, pos } = this;
+    if (known === '' || !text.startsWith(known, pos)) return false;
+    const after = pos + known.length;
+    if (after < this.end) {
+      const d = text.charCodeAt(after);
+      if (d < 128 && ((NAME_CHAR[d] as number) & (metric ? 6 : 2)) !== 0) return false;
+    }
+    this.token = known;
+    this.pos = after;
+    return true;
+  }
+
+  /**
+   * Takes a quoted string equal to `known` (which has no quote, backslash or newline, so it is
+   * written as is) if one stands at `pos`, without copying it out. False otherwise.
+   */
+  takeQuoted(known: string): boolean {
+    const { text, pos } = this;
+    const close = pos + 1 + known.length;
+    if (close >= this.end || text.charCodeAt(close) !== QUOTE || !text.startsWith(known, pos + 1))
+      return false;
+    this.token = known;
+    this.pos = close + 1;
+    return true;
   }
 
   /**
@@ -144,8 +196,9 @@ export class LineScanner {
   readHelp(): string | undefined {
     const { text, end } = this;
     const from = this.pos;
-    const first = text.indexOf('\\', from);
-    if (first === -1 || first >= end) {
+    let first = from;
+    while (first < end && text.charCodeAt(first) !== BACKSLASH) first++;
+    if (first === end) {
       this.token = text.slice(from, end);
       this.pos = end;
       return undefined;

@@ -28,10 +28,23 @@ export function parseExposition(
       };
     }
   }
-  const filter = options.families === undefined ? undefined : new NameFilter(options.families);
+  const filter = filterFor(options.families);
   return options.format === 'openmetrics'
     ? parseOpenMetrics(text, filter)
     : parseText(text, filter);
+}
+
+const FILTERS = new WeakMap<object, NameFilter>();
+
+/** The filter for `families`, made once per list (a preset passes the same list every scrape). */
+function filterFor(families: Iterable<string> | undefined): NameFilter | undefined {
+  if (families === undefined) return undefined;
+  let filter = FILTERS.get(families);
+  if (filter === undefined) {
+    filter = new NameFilter(families);
+    FILTERS.set(families, filter);
+  }
+  return filter;
 }
 
 /** The format a Content-Type names: OpenMetrics for `application/openmetrics-text`, else text. */

@@ -50,8 +50,30 @@ class TextReader {
   private readonly s = new LineScanner();
   private readonly labelNames: string[] = [];
   private readonly labelValues: string[] = [];
+  /** The last sample line's name, label names and plain label values: lines repeat them. */
+  private lastMetric = '';
+  private lastFamily: OpenFamily | undefined;
+  private readonly lastNames: string[] = [];
+  private readonly lastValues: string[] = [];
 
   constructor(private readonly filter: NameFilter | undefined) {}
+
+  /** The name `lastFamily` was looked up for. */
+  private lastFamilyOf = '';
+
+  /** Keeps this line's names and escape-free values for the next line to take in place. */
+  private remember(metric: string, names: readonly string[], values: readonly string[]): void {
+    this.lastMetric = metric;
+    const n = this.lastNames;
+    const v = this.lastValues;
+    n.length = 0;
+    v.length = 0;
+    for (let i = 0; i < names.length; i++) {
+      n.push(names[i] as string);
+      const value = values[i] as string;
+      v.push(plain(value) ? value : '\u0000never');
+    }
+  }
 
   families(): ReadonlyMap<string, Family> {
     const out = new Map<string, Family>();
@@ -103,9 +125,15 @@ class TextReader {
     s.pos++;
     s.skipBlanks();
     if (s.peek() === -1) return undefined;
-    const keyword = s.readUntilBlank();
-    if (s.peek() === -1 || (keyword !== 'HELP' && keyword !== 'TYPE')) return undefined;
+    const from = s.skipToken();
+    const keyword = s.tokenIs(from, 'HELP') ? 'HELP' : s.tokenIs(from, 'TYPE') ? 'TYPE' : undefined;
+    if (s.peek() === -1 || keyword === undefined) return undefined;
     s.skipBlanks();
+    if (this.filter !== undefined && s.peek() !== 34) {
+      // A plain name of a family nobody asked for: passed over before anything is copied.
+      const to = s.plainNameEnd(true);
+      if (to > s.pos && !this.filter.wants(s.text, s.pos, to)) return undefined;
+    }
     const bad = s.readName(true, 'metric name');
     if (bad !== undefined) return bad;
     const name = s.token;
@@ -143,9 +171,11 @@ class TextReader {
     let inLabels = braces;
     if (braces) s.pos++;
     else {
-      const bad = s.readName(true, 'metric name');
-      if (bad !== undefined) return bad;
-      if (s.token === '') return 'invalid metric name';
+      if (!s.takeName(this.lastMetric, true)) {
+        const bad = s.readName(true, 'metric name');
+        if (bad !== undefined) return bad;
+        if (s.token === '') return 'invalid metric name';
+      }
       metric = s.token;
       s.skipBlanks();
       if (s.peek() === 123) {
@@ -159,8 +189,12 @@ class TextReader {
         s.pos++;
         break;
       }
-      const bad = s.readName(false, 'label name');
-      if (bad !== undefined) return bad;
+      const k = names.length;
+      const knownName = this.lastNames[k];
+      if (knownName === undefined || !s.takeName(knownName, false)) {
+        const bad = s.readName(false, 'label name');
+        if (bad !== undefined) return bad;
+      }
       const label = s.token;
       if (label === '') return `invalid label name for metric ${JSON.stringify(metric ?? '')}`;
       s.skipBlanks();
@@ -184,8 +218,11 @@ class TextReader {
       s.skipBlanks();
       if (s.peek() !== 34)
         return `expected '"' at start of label value, found ${JSON.stringify(s.text[s.pos] ?? '\n')}`;
-      const badValue = s.readQuoted('label value');
-      if (badValue !== undefined) return badValue;
+      const knownValue = this.lastValues[k];
+      if (knownValue === undefined || !s.takeQuoted(knownValue)) {
+        const badValue = s.readQuoted('label value');
+        if (badValue !== undefined) return badValue;
+      }
       names.push(label);
       values.push(s.token);
       s.skipBlanks();
@@ -215,8 +252,15 @@ class TextReader {
       if (s.pos < s.end)
         return `spurious string after timestamp: ${JSON.stringify(s.text.slice(s.pos, s.end))}`;
     }
+    this.remember(metric, names, values);
     if (this.filter !== undefined && !this.filter.wantsName(metric)) return undefined;
-    const family = this.familyOf(metric);
+    // A name maps to one family for good once seen, so the last line's answer holds for its name.
+    const family =
+      this.lastFamily !== undefined && metric === this.lastFamilyOf
+        ? this.lastFamily
+        : this.familyOf(metric);
+    this.lastFamily = family;
+    this.lastFamilyOf = metric;
     if (family.type === undefined) family.type = 'untyped';
     const labels: Record<string, string> = Object.create(null);
     for (let i = 0; i < names.length; i++) labels[names[i] as string] = values[i] as string;
@@ -239,22 +283,30 @@ function checkSpecialLabels(
   value: number,
 ): string | undefined {
   const { type, name } = family;
+  const suffix = value < 0 ? sampleName.slice(name.length) : '';
   if (isHistogram(type)) {
     const le = labels.le;
     if (le !== undefined && parseFloatValue(le) === undefined)
       return `expected float as value for 'le' label, got ${JSON.stringify(le)}`;
-    if (sampleName === `${name}_count` && value < 0)
-      return `negative count for histogram ${JSON.stringify(name)}`;
-    if (sampleName === `${name}_bucket` && value < 0)
+    if (suffix === '_count') return `negative count for histogram ${JSON.stringify(name)}`;
+    if (suffix === '_bucket')
       return `negative bucket population for histogram ${JSON.stringify(name)}`;
   } else if (type === 'summary') {
     const q = labels.quantile;
     if (q !== undefined && parseFloatValue(q) === undefined)
       return `expected float as value for 'quantile' label, got ${JSON.stringify(q)}`;
-    if (sampleName === `${name}_count` && value < 0)
-      return `negative count for summary ${JSON.stringify(name)}`;
+    if (suffix === '_count') return `negative count for summary ${JSON.stringify(name)}`;
   }
   return undefined;
+}
+
+/** True when a value is written exactly as it reads (no quote, backslash or newline). */
+function plain(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 34 || c === 92 || c === 10) return false;
+  }
+  return true;
 }
 
 /** `x` for `x_sum` and `x_count` (and `x_bucket` when `bucket`), else `undefined`. */
