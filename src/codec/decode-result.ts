@@ -5,6 +5,7 @@ export type DecodeErrorKind =
   | 'MALFORMED'
   | 'TOO_DEEP'
   | 'FORBIDDEN_KEY'
+  | 'ILL_FORMED_STRING'
   | 'EXTENSION_TYPE'
   | 'UNSAFE_INTEGER';
 

@@ -5,6 +5,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 // A key can only be forbidden if its name, or a \u escape that could spell it, is in the text.
 const SUSPICIOUS = /__proto__|constructor|prototype|\\u/;
+// Valid UTF-8 bytes hold no lone surrogate; only a \uD800–\uDFFF escape can make one.
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 
 /** Options for {@linkcode decodeJson}. */
 export interface JsonDecodeOptions {
@@ -20,7 +22,9 @@ export interface JsonDecodeOptions {
 /**
  * Decodes untrusted JSON bytes: size cap first, strict UTF-8, then `JSON.parse`, then a walk
  * that refuses forbidden keys (`__proto__`, `constructor`, `prototype`) and nesting deeper than
- * `limits.maxDepth`. The walk is skipped for keys when the text cannot spell a forbidden key.
+ * `limits.maxDepth`, and strings that are not well formed (a lone surrogate from a `\uD83D`
+ * escape: no publisher could hash or canonicalise it). The walk is skipped for keys when the
+ * text cannot spell a forbidden key or a surrogate.
  */
 export function decodeJson(
   bytes: Uint8Array,
@@ -47,7 +51,7 @@ export function decodeJson(
     return decodeFailure('MALFORMED', '', `invalid JSON: ${(error as Error).message}`);
   }
   if (!options.deferDepthCheck || SUSPICIOUS.test(text)) {
-    const problem = inspectTree(value, limits.maxDepth);
+    const problem = inspectTree(value, limits.maxDepth, '', SURROGATE_ESCAPE.test(text));
     if (problem) return problem;
   }
   return { ok: true, value };

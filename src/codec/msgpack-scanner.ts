@@ -5,7 +5,9 @@ import { joinPointer } from './json-pointer.ts';
  * A structural pass over MessagePack bytes that runs before any decoder sees them. It refuses
  * what a plain-data decoder must never act on: extension types (msgpackr would build Errors,
  * RegExps, Sets, typed arrays or mutate record state from them), the reserved byte 0xc1,
- * non-string map keys, forbidden keys, integers beyond ±(2^53−1), nesting deeper than the cap,
+ * non-string map keys, forbidden keys, strings that are not well-formed UTF-8 (a lone surrogate
+ * encoded, say: no canonical form and no digest exist for it), integers beyond ±(2^53−1), nesting
+ * deeper than the cap,
  * lengths that run past the end, and trailing bytes after the one top-level value.
  * Recursion is bounded by `maxDepth`; the pass allocates nothing unless it fails.
  */
@@ -43,6 +45,7 @@ const FORBIDDEN_KEY_BYTES = ['__proto__', 'constructor', 'prototype'].map((k) =>
   new TextEncoder().encode(k),
 );
 const keyText = new TextDecoder();
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 class Scanner {
   pos = 0;
@@ -77,7 +80,10 @@ class Scanner {
   value(depth: number): void {
     const b = this.u8(depth);
     if (b <= 0x7f || b >= 0xe0 || (b >= 0xc0 && b <= 0xc3 && b !== 0xc1)) return;
-    if (b >= 0xa0 && b <= 0xbf) this.skip(b & 0x1f, depth);
+    if (b >= 0xa0 && b <= 0xbf) this.str(b & 0x1f, depth);
+    else if (b === 0xd9) this.str(this.u8(depth), depth);
+    else if (b === 0xda) this.str(this.u16(depth), depth);
+    else if (b === 0xdb) this.str(this.u32(depth), depth);
     else if (b >= 0x80 && b <= 0x8f) this.map(b & 0x0f, depth);
     else if (b >= 0x90 && b <= 0x9f) this.array(b & 0x0f, depth);
     else if (b === 0xcf || b === 0xd3) this.int64(b === 0xd3, depth);
@@ -94,13 +100,10 @@ class Scanner {
   private scalarLength(b: number, depth: number): number {
     switch (b) {
       case 0xc4:
-      case 0xd9:
         return this.u8(depth);
       case 0xc5:
-      case 0xda:
         return this.u16(depth);
       case 0xc6:
-      case 0xdb:
         return this.u32(depth);
       case 0xcc:
       case 0xd0:
@@ -159,9 +162,9 @@ class Scanner {
         depth - 1,
       );
     const start = this.pos;
-    this.skip(length, depth);
     this.keyStart[depth] = start;
     this.keyLength[depth] = length;
+    this.str(length, depth + 1);
     if (length === 9 || length === 11) {
       for (const forbidden of FORBIDDEN_KEY_BYTES)
         if (this.matches(start, length, forbidden)) {
@@ -172,6 +175,27 @@ class Scanner {
           );
         }
     }
+  }
+
+  /** A str of `length` bytes at `pos`: it must be well-formed UTF-8 (no encoded surrogates). */
+  private str(length: number, depth: number): void {
+    this.need(length, depth);
+    const { bytes, pos } = this;
+    const end = pos + length;
+    let i = pos;
+    while (i < end && (bytes[i] as number) < 0x80) i++;
+    if (i < end) {
+      try {
+        strictUtf8.decode(bytes.subarray(i, end));
+      } catch {
+        throw new ScanError(
+          'ILL_FORMED_STRING',
+          `string at offset ${pos} is not well-formed UTF-8 (e.g. a lone surrogate)`,
+          depth - 1,
+        );
+      }
+    }
+    this.pos = end;
   }
 
   private matches(start: number, length: number, candidate: Uint8Array): boolean {

@@ -326,11 +326,19 @@ export class RuleFollower {
     this.acks.set(ack.tenant, ack);
     // Not awaited: the broker's confirmation of this publish arrives on the connection that is
     // waiting for this handler to finish before it reads anything else.
-    void this.options.bus.publishRetained(
-      ackTopic(this.options.topicPrefix, ack.tenant, this.options.replica),
-      JSON.stringify(ack),
-      { contentType: 'application/json' },
-    );
+    this.options.bus
+      .publishRetained(
+        ackTopic(this.options.topicPrefix, ack.tenant, this.options.replica),
+        JSON.stringify(ack),
+        { contentType: 'application/json' },
+      )
+      .catch((error: unknown) =>
+        this.log.warn('ACK not published', {
+          tenant: ack.tenant,
+          version: ack.receivedVersion,
+          error,
+        }),
+      );
   }
 
   /** A tenant's active set reached the disk after failed saves: say so in its ACK again. */

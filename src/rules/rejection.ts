@@ -8,6 +8,7 @@ export const REJECTION_CODES = [
   'MALFORMED',
   'TOO_DEEP',
   'FORBIDDEN_KEY',
+  'ILL_FORMED_STRING',
   'EXTENSION_TYPE',
   'UNSAFE_INTEGER',
   'SCHEMA',
@@ -27,6 +28,7 @@ export const REJECTION_CODES = [
   'NO_EXPIRY',
   'BAD_PATCH',
   'DIGEST_MISMATCH',
+  'INTERNAL',
 ] as const;
 
 /** One of {@linkcode REJECTION_CODES}. */

@@ -110,17 +110,22 @@ export class RuleApplier {
    * Readies the active set of `tenant` for a delta on top of it, off the hot path: hashes it a
    * little at a time (so the first delta after a full set finds its digest warm), then, on a later
    * turn of the event loop, copies its array sections for the next patch to write into. Call after
-   * each set or delta is applied; resolves when done.
+   * each set or delta is applied; resolves when done, and never rejects.
    */
   async prepareForDelta(tenant: string): Promise<void> {
-    const active = this.store.active(tenant);
-    if (active === undefined) return;
-    await this.digester.warm(active.ruleSet);
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    const { ruleSet } = active;
-    if (this.store.active(tenant) !== active) return;
-    for (const list of [ruleSet.schemas, ruleSet.models, ruleSet.objectives])
-      if (Array.isArray(list) && !this.copies.has(list)) this.copies.set(list, list.slice());
+    try {
+      const active = this.store.active(tenant);
+      if (active === undefined) return;
+      await this.digester.warm(active.ruleSet);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      const { ruleSet } = active;
+      if (this.store.active(tenant) !== active) return;
+      for (const list of [ruleSet.schemas, ruleSet.models, ruleSet.objectives])
+        if (Array.isArray(list) && !this.copies.has(list)) this.copies.set(list, list.slice());
+    } catch {
+      // Only a head start: the next delta hashes and copies what it needs itself, and reports
+      // any failure there as its refusal. A rejected promise here would go unhandled.
+    }
   }
 
   /** Replaces the trust root (`undefined`: signatures are not required nor checked). */
@@ -128,8 +133,35 @@ export class RuleApplier {
     this.trust = trust;
   }
 
-  /** Processes one rule message; never throws on bad input. */
+  /**
+   * Processes one rule message. Never throws, whatever the input: a fault of filament's own while
+   * applying it (a bug) is a refusal with code `INTERNAL` naming the error, and the rules in force
+   * stay as they were.
+   */
   apply(message: RuleMessage): ApplyOutcome {
+    try {
+      return this.applyChecked(message);
+    } catch (error) {
+      let activeVersion: number | null = null;
+      try {
+        activeVersion = this.store.active(message.tenant)?.version ?? null;
+      } catch {
+        // The message itself is broken (a getter that throws): nothing to read from it.
+      }
+      return {
+        status: 'rejected',
+        version: null,
+        activeVersion,
+        rejection: reject(
+          'INTERNAL',
+          '',
+          `filament failed while applying this message (${error instanceof Error ? error.message : String(error)}); the rules in force are unchanged`,
+        ),
+      };
+    }
+  }
+
+  private applyChecked(message: RuleMessage): ApplyOutcome {
     const active = this.store.active(message.tenant);
     const activeVersion = active?.version ?? null;
     const rejected = (rejection: Rejection, version: number | null = null): ApplyOutcome => ({
