@@ -15,6 +15,7 @@ export {
 export { contentTypeOf, detectEncoding, type Encoding } from './detect-encoding.ts';
 export { inspectTree } from './inspect-tree.ts';
 export { decodeJson, type JsonDecodeOptions } from './json-decoder.ts';
+export { jsonEqual } from './json-equal.ts';
 export { joinPointer, pointerSegments, resolvePointer } from './json-pointer.ts';
 export { decodeMsgpack } from './msgpack-decoder.ts';
 export { scanMsgpack } from './msgpack-scanner.ts';

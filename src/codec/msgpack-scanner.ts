@@ -162,9 +162,9 @@ class Scanner {
         depth - 1,
       );
     const start = this.pos;
+    this.str(length, depth);
     this.keyStart[depth] = start;
     this.keyLength[depth] = length;
-    this.str(length, depth + 1);
     if (length === 9 || length === 11) {
       for (const forbidden of FORBIDDEN_KEY_BYTES)
         if (this.matches(start, length, forbidden)) {

@@ -4,6 +4,8 @@
  * at build time), and the draft-07 check that payload schemas must pass before they are compiled.
  * @module
  */
+
+export { asDraft07 } from './draft-07-refs.ts';
 export {
   describeValue,
   formatViolation,

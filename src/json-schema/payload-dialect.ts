@@ -12,11 +12,17 @@ const validateAgainstMetaSchema = generatedValidate as unknown as ValidateFuncti
  * Checks a payload schema against the draft-07 meta-schema, as Ajv's `validateSchema` option
  * would, but without compiling the meta-schema at run time (≈ 40 ms in the binary). Returns the
  * first violation (its path relative to the schema), or `null` when the schema is well-formed.
- * A `$schema` naming another dialect is a violation: its keywords would be misread.
+ * A `$schema` naming another dialect is a violation: its keywords would be misread (draft-07 may
+ * be named with `http:` or `https:`, with or without the closing `#`).
  */
 export function payloadSchemaViolation(schema: unknown): SchemaViolation | null {
   const dialect = (schema as { $schema?: unknown } | null)?.$schema;
-  if (dialect !== undefined && String(dialect).replace(/#?$/, '#') !== PAYLOAD_SCHEMA_DIALECT)
+  if (
+    dialect !== undefined &&
+    String(dialect)
+      .replace(/^https:/, 'http:')
+      .replace(/#?$/, '#') !== PAYLOAD_SCHEMA_DIALECT
+  )
     return {
       path: '/$schema',
       rule: 'dialect',

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Ajv, ValidateFunction } from 'ajv';
 import { inspectTree } from '../codec/index.ts';
-import { payloadSchemaViolation } from '../json-schema/index.ts';
+import { asDraft07, payloadSchemaViolation } from '../json-schema/index.ts';
 import { addTensorKeyword, createAjv } from '../schema-compiler/index.ts';
 import { type Checked, refused, reject } from './rejection.ts';
 
@@ -17,22 +17,33 @@ export interface CompiledPayloadSchema {
  * Compiles payload JSON Schemas with Ajv, once per distinct schema text: a new rule-set version
  * that keeps its schemas reuses the validators of the old one, so applying it costs no Ajv
  * compilation. {@linkcode PayloadSchemaCache.retain} drops validators no kept version uses.
+ *
+ * Each schema is compiled by an Ajv instance of its own: it is a document of its own, so its
+ * `$id`s resolve its own references (`"$ref": "#"`, `"$ref": "node"`) and never clash with, or
+ * leak into, another schema's (another tenant's, say). Properties are looked up as the object's
+ * own (`required: ["toString"]` is not met by `{}`), and `$ref` siblings are ignored as draft-07
+ * says ({@linkcode asDraft07}).
  */
 export class PayloadSchemaCache {
-  private readonly ajv: Ajv;
   private readonly byText = new Map<string, { hash: string; validate: ValidateFunction }>();
 
   /** @param maxDepth nesting cap for schema documents (they are free-form, so walked here). */
-  constructor(private readonly maxDepth: number) {
-    // Payload schemas are written by rule authors and may carry annotations Ajv does not know.
-    // They are checked against the meta-schema by `payloadSchemaViolation` before compiling.
-    this.ajv = createAjv({
+  constructor(private readonly maxDepth: number) {}
+
+  /**
+   * A fresh Ajv for one schema. Payload schemas are written by rule authors and may carry
+   * annotations Ajv does not know (hence not strict); they are checked against the meta-schema
+   * by `payloadSchemaViolation` before compiling (hence no `validateSchema`).
+   */
+  private static ajv(): Ajv {
+    const ajv = createAjv({
       strict: false,
       allErrors: false,
       validateSchema: false,
-      addUsedSchema: false,
+      ownProperties: true,
     });
-    addTensorKeyword(this.ajv);
+    addTensorKeyword(ajv);
+    return ajv;
   }
 
   /** Compiles (or reuses) the schema found at JSON pointer `path`. */
@@ -53,7 +64,7 @@ export class PayloadSchemaCache {
           ),
         );
       try {
-        const validate = this.ajv.compile(schema as object);
+        const validate = PayloadSchemaCache.ajv().compile(asDraft07(schema) as object);
         entry = { hash: `sha256:${createHash('sha256').update(text).digest('hex')}`, validate };
       } catch (error) {
         return refused(

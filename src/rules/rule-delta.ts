@@ -1,5 +1,10 @@
-import { isDeepStrictEqual } from 'node:util';
-import { type DecodeLimits, decodeJson, FORBIDDEN_KEYS, pointerSegments } from '../codec/index.ts';
+import {
+  type DecodeLimits,
+  decodeJson,
+  FORBIDDEN_KEYS,
+  jsonEqual,
+  pointerSegments,
+} from '../codec/index.ts';
 import { accepted, type Checked, refused, reject } from './rejection.ts';
 import type { RuleSet } from './types.ts';
 
@@ -212,7 +217,7 @@ function applyOp(
   if (typeof key === 'object') return key.error;
   const exists = Array.isArray(node) ? (key as number) < node.length : Object.hasOwn(node, key);
   if (op.op === 'test')
-    return exists && isDeepStrictEqual((node as Record<string | number, unknown>)[key], op.value)
+    return exists && jsonEqual((node as Record<string | number, unknown>)[key], op.value)
       ? null
       : 'the value differs';
   if (op.op !== 'add' && !exists) return 'nothing there';
