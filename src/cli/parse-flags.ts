@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { brokerUrlProblem } from '../config/index.ts';
 import { UsageError } from './cli-io.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
@@ -36,4 +37,20 @@ export function protocolFlag(value: string | undefined, command: string): 4 | 5 
   if (protocol !== '5' && protocol !== '3.1.1')
     throw new UsageError(`${command}: --protocol must be 5 or 3.1.1, got "${protocol}"`);
   return protocol === '5' ? 5 : 4;
+}
+
+/**
+ * The `--broker` URLs a command was given, each checked (host, port) as `filament run` checks
+ * them. @throws {UsageError} when there are none or one is wrong, naming it.
+ */
+export function brokerFlag(urls: readonly string[] | undefined, command: string): string[] {
+  if (urls === undefined || urls.length === 0)
+    throw new UsageError(`${command}: --broker URL is required`);
+  for (const url of urls) {
+    const problem = /^(mqtts?|wss?|tcp|ssl):\/\/\S+$/.test(url)
+      ? brokerUrlProblem(url)
+      : 'is not an mqtt://, mqtts://, ws:// or wss:// URL';
+    if (problem) throw new UsageError(`${command}: --broker ${url}: ${problem}`);
+  }
+  return [...urls];
 }

@@ -32,7 +32,7 @@ import {
   RuleFileError,
   unwrapRuleFile,
 } from './load-rule-file.ts';
-import { BROKER_FLAGS, parseFlags, protocolFlag } from './parse-flags.ts';
+import { BROKER_FLAGS, brokerFlag, parseFlags, protocolFlag } from './parse-flags.ts';
 import { keygen, readSigningKeys, readTrustRoot } from './rules-signing.ts';
 
 /** `filament rules lint|sign|publish|keygen|status …`. */
@@ -233,8 +233,7 @@ async function publish(argv: readonly string[], io: CliIo): Promise<number> {
   const [file, ...extra] = positionals;
   if (file === undefined || extra.length > 0)
     throw new UsageError('rules publish: expected exactly one FILE');
-  const url = values.broker?.[0];
-  if (url === undefined) throw new UsageError('rules publish: --broker URL is required');
+  const [url] = brokerFlag(values.broker, 'rules publish') as [string];
   const format = formatFlag(values.format);
   const protocolVersion = protocolFlag(values.protocol, 'rules publish');
   const timeoutMs = values.timeout === undefined ? 10_000 : Number(values.timeout) * 1000;

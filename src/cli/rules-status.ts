@@ -12,7 +12,7 @@ import { claimedVersion, readEnvelope } from '../rules/index.ts';
 import { formatTable } from '../terminal-tables/index.ts';
 import { CREDENTIAL_FLAGS, credentialsOrSay } from './broker-credentials.ts';
 import { type CliIo, EXIT, UsageError } from './cli-io.ts';
-import { BROKER_FLAGS, parseFlags, protocolFlag } from './parse-flags.ts';
+import { BROKER_FLAGS, brokerFlag, parseFlags, protocolFlag } from './parse-flags.ts';
 import { describeCluster, type RolloutView, rolloutView } from './rollout-view.ts';
 
 /**
@@ -37,8 +37,7 @@ export async function rulesStatus(argv: readonly string[], io: CliIo): Promise<n
     },
     'rules status',
   );
-  const urls = values.broker ?? [];
-  if (urls.length === 0) throw new UsageError('rules status: --broker URL is required');
+  const urls = brokerFlag(values.broker, 'rules status');
   const tenant = values.tenant;
   if (tenant === undefined) throw new UsageError('rules status: --tenant T is required');
   const minFraction = Number(values['min-fraction'] ?? 1);

@@ -3,7 +3,7 @@ import { Resolver } from '../resolver/index.ts';
 import { renderFleet } from '../terminal-tables/index.ts';
 import { CREDENTIAL_FLAGS, credentialsOrSay } from './broker-credentials.ts';
 import { type CliIo, EXIT, UsageError } from './cli-io.ts';
-import { BROKER_FLAGS, parseFlags, protocolFlag } from './parse-flags.ts';
+import { BROKER_FLAGS, brokerFlag, parseFlags, protocolFlag } from './parse-flags.ts';
 
 /**
  * `filament top --broker URL [--cluster C] [--interval MS] [--once [--wait MS]]`: a live table
@@ -23,8 +23,7 @@ export async function topCommand(argv: readonly string[], io: CliIo): Promise<nu
     },
     'top',
   );
-  const urls = values.broker ?? [];
-  if (urls.length === 0) throw new UsageError('top: --broker URL is required');
+  const urls = brokerFlag(values.broker, 'top');
   const protocolVersion = protocolFlag(values.protocol, 'top');
   const intervalMs = Number(values.interval ?? 500);
   const waitMs = Number(values.wait ?? 1500);

@@ -6,6 +6,7 @@ import { toViolations } from '../json-schema/index.ts';
 import type { LogLevel } from '../log/index.ts';
 import type { PayloadValidationRule } from '../rules/index.ts';
 import { validate as generatedValidate } from './config.validator.generated.ts';
+import { brokerUrlProblem } from './broker-url.ts';
 import { ConfigError } from './config-error.ts';
 import { CONFIG_DEFAULTS } from './defaults.ts';
 import { FLAG_OF_FIELD } from './flags.ts';
@@ -49,6 +50,9 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
       );
     }
   }
+  // Every problem in one pass: the checks that need more than the schema run too (each looks
+  // only at fields of the right type), so fixing one mistake never reveals the next.
+  problems.push(...crossFieldProblems(merged));
   if (problems.length > 0) throw new ConfigError(problems);
   const c = merged as {
     identity: { replica: string; cluster: string };
@@ -89,22 +93,9 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
     multiplier: number;
     jitter: number;
   };
-  if (reconnect.initial_ms > reconnect.max_ms) {
-    throw new ConfigError([
-      `broker.reconnect.initial_ms: must not exceed max_ms ${reconnect.max_ms} [range] (got ${reconnect.initial_ms})`,
-    ]);
-  }
-  const keyFiles = (c.rules.trusted_keys as string[] | undefined) ?? [];
-  const threshold = (c.rules.signature_threshold as number | undefined) ?? 1;
-  if (threshold > Math.max(1, keyFiles.length))
-    throw new ConfigError([
-      `rules.signature_threshold: ${threshold} is more than the ${keyFiles.length} trusted key(s) [range]`,
-    ]);
   const tls = c.broker.tls as
     | { ca_file?: string; cert_file?: string; key_file?: string }
     | undefined;
-  if (tls !== undefined) checkTls(tls, c.broker.urls);
-  checkAbsolute({ 'state.dir': c.state.dir, 'api.socket': c.api.socket });
   return {
     identity: { replica: c.identity.replica, cluster: c.identity.cluster },
     broker: {
@@ -387,27 +378,58 @@ function dotted(pointer: string): string {
 }
 
 /**
- * `broker.tls` only means something with a TLS URL, and a client certificate needs its key: say
- * so at start-up instead of connecting in plain text or failing the handshake later.
+ * Checks that span fields or need more than a pattern, each a sentence naming the field, the rule
+ * and the value: the reconnect range, the signature threshold, TLS settings against the URLs,
+ * broker URLs' host and port, absolute paths. Each looks only at fields of the right type, so it
+ * can run beside the schema's own violations.
  */
-/**
- * Paths a long-running service keeps must not depend on the directory it was started from.
- * @throws {ConfigError} naming each relative one.
- */
-function checkAbsolute(paths: Record<string, string | undefined>): void {
-  const problems = Object.entries(paths)
-    .filter(([, path]) => path !== undefined && !isAbsolute(path))
+function crossFieldProblems(merged: Doc): string[] {
+  const problems: string[] = [];
+  const section = (name: string) => (isPlainObject(merged[name]) ? (merged[name] as Doc) : {});
+  const broker = section('broker');
+  const rules = section('rules');
+  const reconnect = isPlainObject(broker.reconnect) ? broker.reconnect : {};
+  const { initial_ms: initial, max_ms: max } = reconnect;
+  if (typeof initial === 'number' && typeof max === 'number' && initial > max)
+    problems.push(
+      `broker.reconnect.initial_ms: must not exceed max_ms ${max} [range] (got ${initial})`,
+    );
+  const keyFiles = Array.isArray(rules.trusted_keys) ? rules.trusted_keys : [];
+  const threshold = rules.signature_threshold;
+  if (typeof threshold === 'number' && threshold > Math.max(1, keyFiles.length))
+    problems.push(
+      `rules.signature_threshold: ${threshold} is more than the ${keyFiles.length} trusted key(s) [range]`,
+    );
+  const urls = Array.isArray(broker.urls)
+    ? broker.urls.filter((u): u is string => typeof u === 'string')
+    : [];
+  urls.forEach((url, i) => {
+    // A URL the schema's pattern refuses is already said to be wrong.
+    const problem = /^(mqtts?|wss?|tcp|ssl):\/\/\S+$/.test(url) ? brokerUrlProblem(url) : undefined;
+    if (problem) problems.push(`broker.urls[${i}] (--broker): ${problem} (got "${url}") [url]`);
+  });
+  if (isPlainObject(broker.tls)) problems.push(...tlsProblems(broker.tls, urls));
+  problems.push(
+    ...absoluteProblems({ 'state.dir': section('state').dir, 'api.socket': section('api').socket }),
+  );
+  return problems;
+}
+
+/** Paths a long-running service keeps must not depend on the directory it was started from. */
+function absoluteProblems(paths: Record<string, unknown>): string[] {
+  return Object.entries(paths)
+    .filter(([, path]) => typeof path === 'string' && !isAbsolute(path))
     .map(([field, path]) => {
       const flag = FLAG_OF_FIELD[field];
       return `${field}${flag ? ` (${flag})` : ''}: must be an absolute path (got "${path}", which would depend on the working directory) [absolute]`;
     });
-  if (problems.length > 0) throw new ConfigError(problems);
 }
 
-function checkTls(
-  tls: { ca_file?: string; cert_file?: string; key_file?: string },
-  urls: readonly string[],
-): void {
+/**
+ * `broker.tls` only means something with a TLS URL, and a client certificate needs its key: say
+ * so at start-up instead of connecting in plain text or failing the handshake later.
+ */
+function tlsProblems(tls: Doc, urls: readonly string[]): string[] {
   const problems: string[] = [];
   const plain = urls.filter((url) => !/^(mqtts|ssl|wss):\/\//.test(url));
   if (plain.length > 0)
@@ -418,5 +440,5 @@ function checkTls(
     problems.push(
       `broker.tls: cert_file and key_file go together (got only ${tls.cert_file === undefined ? 'key_file' : 'cert_file'})`,
     );
-  if (problems.length > 0) throw new ConfigError(problems);
+  return problems;
 }

@@ -4,6 +4,7 @@
  * @module
  */
 export { type BuildConfigOptions, buildConfig, defaultReplica } from './build-config.ts';
+export { brokerUrlProblem } from './broker-url.ts';
 export { configDifferences } from './config-diff.ts';
 export { ConfigError } from './config-error.ts';
 export { CONFIG_DEFAULTS } from './defaults.ts';
