@@ -5,7 +5,7 @@ import {
   flagsToDocument,
   loadConfigFile,
 } from '../config/index.ts';
-import { createLogger, type Logger } from '../log/index.ts';
+import { createLogger, type Logger, routeRuntimeWarnings } from '../log/index.ts';
 import { createNotifier, type Notifier, watchdogIntervalMs } from '../runtime/index.ts';
 import { Sidecar } from '../sidecar/index.ts';
 import { type CliIo, EXIT } from './cli-io.ts';
@@ -53,6 +53,7 @@ async function serve(values: RunFlagValues, io: CliIo, signals: RunSignals): Pro
   try {
     const config = await loadRunConfig(values);
     logger = createLogger({ level: config.log.level });
+    routeRuntimeWarnings(logger);
     sidecar = new Sidecar(config, { logger });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

@@ -11,3 +11,4 @@ export {
   type LogLevel,
   silentLogger,
 } from './logger.ts';
+export { routeRuntimeWarnings } from './runtime-warnings.ts';

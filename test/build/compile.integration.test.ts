@@ -134,6 +134,9 @@ describe('the compiled binary', () => {
         () => reports.find((r) => r.replica === 'binary-host' && r.state === 'OFFLINE'),
         'the final OFFLINE report',
       );
+      // Standard error is one JSON object per line, always: the runtime's own warnings too
+      // (mqtt.js's url.parse() deprecation arrives as a "runtime warning" line, not as text).
+      expect(sidecar.logs.filter((l) => l.level === 'raw')).toEqual([]);
     } finally {
       client.close();
       await sidecar.kill('SIGKILL');
