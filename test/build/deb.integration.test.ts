@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { defaultReplica } from '../../src/config/index.ts';
 import { buildBinary } from '../helpers/build-binary.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
@@ -103,11 +105,34 @@ describe('the Debian package', () => {
       mkdirSync(join(root, 'proc'), { recursive: true });
       expect(run('mount', ['-t', 'proc', 'proc', join(root, 'proc')]).status).toBe(0);
       let version: ReturnType<typeof run>;
+      let started: ReturnType<typeof run>;
       try {
         version = run('chroot', [root, '/usr/bin/filament', 'version']);
+        // The shipped config, as installed, starts a sidecar named after this host (a fleet
+        // installing one package must not share one replica name, its MQTT client id). It runs
+        // until the time-out stops it; no broker is needed to start.
+        started = spawnSync(
+          'chroot',
+          [
+            root,
+            '/usr/bin/filament',
+            'run',
+            '--config',
+            '/etc/filament/filament.toml',
+            '--metrics-listen',
+            '127.0.0.1:0',
+          ],
+          { encoding: 'utf8', timeout: 4_000, killSignal: 'SIGTERM' },
+        );
       } finally {
         run('umount', [join(root, 'proc')]);
       }
+      const startLine = started.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { msg: string; replica?: string; clientId?: string })
+        .find((l) => l.msg === 'sidecar started');
+      expect(startLine?.replica ?? started.stderr).toBe(defaultReplica(hostname()));
       expect(version.stderr).toBe('');
       expect(version.stdout).toMatch(/^filament 0\.1\.0 /);
       const unit = readFileSync(join(root, 'lib/systemd/system/filament.service'), 'utf8');
