@@ -110,16 +110,28 @@ export class ApiServer {
         onCancelled: (method, reason) => options.onStreamCancelled?.(method, reason),
       }),
     );
-    if (options.surface === 'load-reports') return;
-    this.server.addService(
-      serviceDefinition('grpc.health.v1.Health'),
-      healthService(options.health, registry),
+    // Reflection on every surface, listing what that surface serves: `buf curl` and grpcurl need
+    // no --schema for the load-reports port either.
+    const loadReportsOnly = options.surface === 'load-reports';
+    const reflection = reflectionService(
+      () =>
+        new DescriptorIndex(
+          undefined,
+          loadReportsOnly
+            ? (name) =>
+                name === 'xds.service.orca.v3.OpenRcaService' || name.includes('.reflection.')
+            : undefined,
+        ),
     );
-    const reflection = reflectionService(() => new DescriptorIndex());
     this.server.addService(serviceDefinition('grpc.reflection.v1.ServerReflection'), reflection);
     this.server.addService(
       serviceDefinition('grpc.reflection.v1alpha.ServerReflection'),
       reflection,
+    );
+    if (loadReportsOnly) return;
+    this.server.addService(
+      serviceDefinition('grpc.health.v1.Health'),
+      healthService(options.health, registry),
     );
     this.server.addService(
       serviceDefinition('filament.v1.Sidecar'),

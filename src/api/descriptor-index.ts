@@ -36,7 +36,14 @@ export class DescriptorIndex {
   private readonly bySymbol = new Map<string, string>();
   readonly services: readonly string[];
 
-  constructor(set: Uint8Array = descriptorSetBytes()) {
+  /**
+   * @param set the FileDescriptorSet (default: the embedded one)
+   * @param listed which services to list (default: all); a port serving only some lists only those
+   */
+  constructor(
+    set: Uint8Array = descriptorSetBytes(),
+    listed: (service: string) => boolean = () => true,
+  ) {
     const services: string[] = [];
     for (const bytes of splitRepeatedField(set, 1)) {
       const file = descriptor.FileDescriptorProto.toObject(
@@ -60,7 +67,7 @@ export class DescriptorIndex {
         for (const method of s.method ?? []) add(`${prefix}${s.name}.${method.name}`);
       }
     }
-    this.services = services.sort();
+    this.services = services.filter(listed).sort();
   }
 
   /** The file named `name` and, after it, every file it depends on (transitively), as bytes. */

@@ -155,7 +155,7 @@ describe('ORCA out-of-band load reports (xds.service.orca.v3.OpenRcaService)', (
     expect(JSON.parse(messages[0] as string)).toMatchObject({ namedMetrics: { ready: 1 } });
   });
 
-  test('the [orca] port serves the load reports and nothing else', async () => {
+  test('the [orca] port serves the load reports (and reflection of them) and nothing else', async () => {
     const line = await sidecar.waitForLog(
       (l) => l.msg === 'ORCA load reports listening',
       'the ORCA port',
@@ -189,8 +189,19 @@ describe('ORCA out-of-band load reports (xds.service.orca.v3.OpenRcaService)', (
     );
     other.close();
     expect(unimplemented.code).toBe(grpc.status.UNIMPLEMENTED);
-    const services = await bufCurl({ port: Number(address.split(':')[1]) }, '--list-services');
+    const port = { port: Number(address.split(':')[1]) };
+    const services = await bufCurl(port, '--list-services');
+    expect(services.status).toBe(0);
+    expect(services.stdout).toContain('xds.service.orca.v3.OpenRcaService');
     expect(services.stdout).not.toContain('filament.v1.Sidecar');
+    // Reflection describes the ORCA service there, so buf curl needs no --schema to read it.
+    const read = await bufCurl(
+      port,
+      'xds.service.orca.v3.OpenRcaService/StreamCoreMetrics',
+      { reportInterval: '0.3s' },
+      '1s',
+    );
+    expect(read.stdout).toContain('namedMetrics');
   });
 
   test('a too-short interval is raised to 250 ms', async () => {
