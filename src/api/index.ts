@@ -14,6 +14,6 @@ export {
 } from './load-definitions.ts';
 export { ORCA_RELAY_SERVICE, type OrcaRelay, orcaRelay } from './orca-relay.ts';
 export type { ConfigSnapshot, InventoryStatus, SidecarBackend } from './sidecar-backend.ts';
-export { type ConfigMessage, SidecarClient } from './sidecar-client.ts';
+export { type ConfigMessage, type SaturationMessage, SidecarClient } from './sidecar-client.ts';
 export type { StreamCancelled } from './stream-flow.ts';
 export { ApiBindError, answers, prepareSocketPath } from './unix-socket.ts';

@@ -41,6 +41,13 @@ export interface ConfigMessage {
   drift: Array<{ model: string; version: string; problem: string; detail: string }>;
 }
 
+/** The part of filament.v1.SaturationReport `filament status` shows. */
+export interface SaturationMessage {
+  replica: string;
+  state: string;
+  score: number;
+}
+
 /** A small promise-based client of a running sidecar's API, for `filament status` and scripts. */
 export class SidecarClient {
   private readonly health: grpc.Client;
@@ -61,6 +68,16 @@ export class SidecarClient {
 
   getConfig(): Promise<ConfigMessage> {
     return this.unary<ConfigMessage>(this.sidecar, 'GetConfig', {});
+  }
+
+  /** This replica's current saturation report (state and score), or `null` before the first. */
+  async getSaturation(): Promise<SaturationMessage | null> {
+    const response = await this.unary<{ report: SaturationMessage | null }>(
+      this.sidecar,
+      'GetSaturation',
+      {},
+    );
+    return response.report ?? null;
   }
 
   close(): void {

@@ -1,5 +1,7 @@
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ConfigMessage, SidecarClient } from '../api/index.ts';
+import { type ConfigMessage, type SaturationMessage, SidecarClient } from '../api/index.ts';
 import { buildConfig, CONFIG_DEFAULTS, ConfigError, loadConfigFile } from '../config/index.ts';
 import { formatTable } from '../terminal-tables/index.ts';
 import { type CliIo, EXIT, UsageError } from './cli-io.ts';
@@ -7,8 +9,11 @@ import { parseFlags } from './parse-flags.ts';
 
 /**
  * `filament status [--socket PATH | --config FILE] [--json]`: asks a running sidecar for its
- * health, identity, broker connection, rule versions and loaded models. Exit 0 when it is
- * SERVING, 1 when it is not or cannot be reached.
+ * health, replica state, identity, broker connection, rule versions, what it cannot serve and its
+ * models. Exit 0 only when it is SERVING and can serve: its replica state takes traffic and at
+ * least one objective routed here can be served; 1 otherwise, or when it cannot be reached. With
+ * neither flag it looks where the unit puts the socket (`$RUNTIME_DIRECTORY`, `/run/filament`),
+ * then in the default state directory.
  */
 export async function statusCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseFlags(
@@ -28,27 +33,103 @@ export async function statusCommand(argv: readonly string[], io: CliIo): Promise
   }
   const client = new SidecarClient(`unix:${socket}`);
   try {
-    const [health, config] = await Promise.all([client.checkHealth(''), client.getConfig()]);
-    if (values.json) io.out(JSON.stringify({ socket, health, ...config }, null, 2));
-    else io.out(render(health, config));
-    return health === 'SERVING' ? EXIT.ok : EXIT.failed;
+    const [health, config, saturation] = await Promise.all([
+      client.checkHealth(''),
+      client.getConfig(),
+      client.getSaturation(),
+    ]);
+    const verdict = canServe(health, saturation, config);
+    if (values.json)
+      io.out(JSON.stringify({ socket, health, saturation, canServe: verdict, ...config }, null, 2));
+    else io.out(render(health, config, saturation, verdict));
+    return verdict.ok ? EXIT.ok : EXIT.failed;
   } catch (error) {
-    io.err(`filament status: cannot reach the sidecar on ${socket}: ${(error as Error).message}`);
+    io.err(await unreachable(socket, error as Error));
     return EXIT.failed;
   } finally {
     client.close();
   }
 }
 
+/** Where the socket is when no flag says: the unit's runtime directory first. */
 async function socketFromConfig(file: string | undefined): Promise<string> {
   if (file !== undefined) return buildConfig(await loadConfigFile(file), {}, {}).api.socket;
-  return join(process.env.RUNTIME_DIRECTORY ?? CONFIG_DEFAULTS.state.dir, 'filament.sock');
+  const candidates = [
+    ...(process.env.RUNTIME_DIRECTORY
+      ? [join(process.env.RUNTIME_DIRECTORY, 'filament.sock')]
+      : []),
+    '/run/filament/filament.sock',
+    join(CONFIG_DEFAULTS.state.dir, 'filament.sock'),
+  ];
+  for (const path of candidates) if (await exists(path)) return path;
+  return candidates[0] as string;
 }
 
-function render(health: string, c: ConfigMessage): string {
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One sentence saying why the sidecar could not be asked, and what to try. */
+async function unreachable(socket: string, error: Error): Promise<string> {
+  const head = 'filament status:';
+  if (!(await exists(socket)))
+    return `${head} cannot reach the sidecar on ${socket}: there is no socket there (is filament running? try systemctl status filament, or --socket PATH / --config FILE)`;
+  try {
+    await access(socket, constants.R_OK | constants.W_OK);
+  } catch {
+    return `${head} cannot reach the sidecar on ${socket}: permission denied (run it as root or as a member of the socket's group; see docs/running.md, "Who may use the API socket")`;
+  }
+  const why = error.message.split('\n')[0]?.replace(/^\d+ [A-Z_]+: /, '') ?? 'no answer';
+  return `${head} cannot reach the sidecar on ${socket}: it does not answer (${why})`;
+}
+
+/** Replica states in which load balancers send the host nothing (the agent-check says down or drain). */
+const NOT_TAKING_TRAFFIC = new Set(['COLD', 'UNHEALTHY', 'STALE_RULES', 'OFFLINE', 'DRAINING']);
+
+/**
+ * Whether the host can serve now, and if not why: SERVING health, a replica state that takes
+ * traffic, and at least one objective routed here that can be served. Pure.
+ */
+export function canServe(
+  health: string,
+  saturation: SaturationMessage | null,
+  c: ConfigMessage,
+): { ok: true } | { ok: false; why: string } {
+  if (health !== 'SERVING') return { ok: false, why: `health is ${health}` };
+  const state = saturation?.state.replace('REPLICA_STATE_', '');
+  if (state === undefined) return { ok: false, why: 'no saturation report yet' };
+  if (NOT_TAKING_TRAFFIC.has(state))
+    return { ok: false, why: `the replica is ${state}: load balancers send it nothing` };
+  const routed = c.tenants.filter((t) => t.serving && t.serving.objectives > 0);
+  const servable = routed.reduce(
+    (n, t) => n + ((t.serving?.objectives ?? 0) - (t.serving?.unservable_objectives ?? 0)),
+    0,
+  );
+  if (routed.length > 0 && servable === 0) {
+    const total = routed.reduce((n, t) => n + (t.serving?.objectives ?? 0), 0);
+    return { ok: false, why: `it can serve none of the ${total} objective(s) routed here` };
+  }
+  return { ok: true };
+}
+
+function render(
+  health: string,
+  c: ConfigMessage,
+  saturation: SaturationMessage | null,
+  verdict: ReturnType<typeof canServe>,
+): string {
   const since = c.broker.since_unix_ms ? new Date(c.broker.since_unix_ms).toISOString() : '-';
+  const state = saturation
+    ? `${saturation.state.replace('REPLICA_STATE_', '')}, score ${saturation.score.toFixed(2)}`
+    : 'no report yet';
   const lines = [
     `filament ${c.identity.filament_version} on ${c.identity.replica} (cluster ${c.identity.cluster}): ${health}${c.stopping ? ' (stopping)' : ''}`,
+    verdict.ok ? `replica ${state}: can serve` : `replica ${state}: CANNOT SERVE: ${verdict.why}`,
     `broker  ${c.broker.state.replace('STATE_', '').toLowerCase()} ${c.broker.url} since ${since}, ${c.broker.reconnects} reconnects`,
     describeSignatures(c.signatures),
     describeDurability(c.tenants),

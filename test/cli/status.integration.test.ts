@@ -61,8 +61,13 @@ describe('filament status', () => {
       await new Promise((r) => setTimeout(r, 20));
       after = await cli('status', '--socket', socket);
     }
-    expect(after.code).toBe(0);
+    // SERVING (rules applied) but qwen-7b is not ready, so the one objective cannot be served:
+    // status says so and exits 1 (it exited 0 here, saying SERVING on a host serving nothing).
+    expect(after.code).toBe(1);
     expect(after.out).toContain('host-9 (cluster gpu-east): SERVING');
+    expect(after.out).toMatch(
+      /replica [A-Z_]+, score \d\.\d\d: CANNOT SERVE: (it can serve none of the 1 objective\(s\) routed here|the replica is [A-Z_]+: load balancers send it nothing)/,
+    );
     expect(after.out).toContain(`broker  connected ${broker.url}`);
     expect(after.out).toMatch(/acme\s+v3\s+v3\s+v3\s+-\s+0\/1 objectives\s+applied v3 at /);
     expect(after.out).toContain('models  from the [[models]] list of the config');
@@ -86,6 +91,25 @@ describe('filament status', () => {
   test('says clearly when nothing answers', async () => {
     const result = await cli('status', '--socket', join(dir.path, 'nothing.sock'));
     expect(result.code).toBe(1);
-    expect(result.err).toContain('cannot reach the sidecar on');
+    expect(result.err).toBe(
+      `filament status: cannot reach the sidecar on ${join(dir.path, 'nothing.sock')}: there is no socket there (is filament running? try systemctl status filament, or --socket PATH / --config FILE)`,
+    );
+  });
+
+  test('a socket that is there but dead is said in one sentence, not raw gRPC text', async () => {
+    const dead = join(dir.path, 'dead.sock');
+    const { createServer } = await import('node:net');
+    const server = createServer((c) => c.destroy());
+    await new Promise<void>((resolve) => server.listen(dead, resolve));
+    try {
+      const result = await cli('status', '--socket', dead);
+      expect(result.code).toBe(1);
+      expect(result.err.split('\n')).toHaveLength(1);
+      expect(result.err).toStartWith(
+        `filament status: cannot reach the sidecar on ${dead}: it does not answer (`,
+      );
+    } finally {
+      server.close();
+    }
   });
 });
