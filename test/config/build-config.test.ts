@@ -1,27 +1,13 @@
 import { describe, expect, test } from 'bun:test';
 import {
   buildConfig,
-  ConfigError,
   defaultReplica,
   flagsToDocument,
   parseConfigText,
 } from '../../src/config/index.ts';
+import { MINIMAL_CONFIG, problemsOf } from '../helpers/config-fixture.ts';
 
-const minimal = {
-  identity: { cluster: 'gpu-east' },
-  broker: { urls: ['mqtt://127.0.0.1:1883'] },
-  rules: { tenants: ['acme'] },
-};
-
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const minimal = MINIMAL_CONFIG;
 
 describe('buildConfig', () => {
   test('fills every default and derives replica and client id', () => {

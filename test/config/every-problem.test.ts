@@ -1,21 +1,8 @@
 import { describe, expect, test } from 'bun:test';
-import { buildConfig, ConfigError, flagsToDocument } from '../../src/config/index.ts';
+import { buildConfig, flagsToDocument } from '../../src/config/index.ts';
+import { MINIMAL_CONFIG, problemsOf } from '../helpers/config-fixture.ts';
 
-const minimal = {
-  identity: { cluster: 'gpu-east' },
-  broker: { urls: ['mqtt://127.0.0.1:1883'] },
-  rules: { tenants: ['acme'] },
-};
-
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const minimal = MINIMAL_CONFIG;
 
 describe('the configuration is checked in one pass', () => {
   test('schema violations, TLS mistakes, the threshold and a relative state.dir, all at once', () => {
