@@ -17,4 +17,3 @@ export function brokerUrlProblem(url: string): string | undefined {
   }
   return parsed.hostname === '' ? 'names no host' : undefined;
 }
-

@@ -3,8 +3,9 @@
  * once at start-up (`config.schema.json`); unknown keys are errors.
  * @module
  */
-export { type BuildConfigOptions, buildConfig, defaultReplica } from './build-config.ts';
+
 export { brokerUrlProblem } from './broker-url.ts';
+export { type BuildConfigOptions, buildConfig, defaultReplica } from './build-config.ts';
 export { configDifferences } from './config-diff.ts';
 export { ConfigError } from './config-error.ts';
 export { CONFIG_DEFAULTS } from './defaults.ts';
