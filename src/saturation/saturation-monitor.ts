@@ -30,7 +30,10 @@ export interface SaturationMonitorOptions {
    * both when it is fresher. Default: none.
    */
   readonly collectors?: readonly Collector[];
-  /** Configured models (reported, and the readiness fallback when no probe is configured). */
+  /**
+   * Configured models (reported, and the readiness fallback when no probe is configured: then
+   * the replica is ready only while one of them is, and never with none).
+   */
   readonly models: ModelInventory;
   /** Applied rule versions per tenant, and whether they are stale. */
   readonly rules: () => {
@@ -165,8 +168,9 @@ export class SaturationMonitor {
         faults.length === 0 &&
         !(canary?.unhealthy ?? false),
       ready:
-        (readiness?.ready ?? (models.length === 0 || models.some((m) => m.ready))) &&
-        (canary?.proven ?? true),
+        // With no readiness probe, a host is ready only while some model is: one that knows of no
+        // model at all can serve nothing, and must not report READY at the best score.
+        (readiness?.ready ?? models.some((m) => m.ready)) && (canary?.proven ?? true),
       rulesStale: this.options.rules().stale,
       draining: this.options.draining(),
       signals,

@@ -49,6 +49,10 @@ beforeAll(async () => {
       'warmup_ms = 0',
       'smoothing = 1',
       'nvidia_smi = "off"',
+      // The model the rules route here, loaded: a host that knows of no model is never READY.
+      '[[models]]',
+      'id = "llama-8b"',
+      'version = "2026-10-01"',
     ].join('\n'),
   );
   sidecar = startSidecarProcess(

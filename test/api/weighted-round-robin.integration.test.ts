@@ -97,6 +97,10 @@ async function startHost(name: string): Promise<Host> {
       `max_concurrency = ${MAX_CONCURRENCY}`,
       'warmup_ms = 0',
       'nvidia_smi = "off"',
+      // The model the rules route here, loaded: a host that knows of no model is never READY.
+      '[[models]]',
+      'id = "llama-8b"',
+      'version = "2026-10-01"',
     ].join('\n'),
   );
   const sidecar = startSidecarProcess(

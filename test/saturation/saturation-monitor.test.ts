@@ -180,6 +180,15 @@ describe('SaturationMonitor', () => {
     none.m.stop();
   });
 
+  test('no readiness probe and no model known: COLD, never READY at the best score', () => {
+    // A host with no model server and no [[models]] can serve nothing: HAProxy (down) and ORCA
+    // (full utilization) must not send it traffic. It reported READY with score 0 before.
+    const { m } = monitor([], { models: new StaticModelInventory([]) });
+    m.start();
+    expect(m.current()?.state).toBe('COLD');
+    m.stop();
+  });
+
   test('a full queue saturates at once and is published without waiting for the heartbeat', () => {
     const scrape = new ScriptedCollector('metrics');
     const { m, clock, published } = monitor([scrape]);
