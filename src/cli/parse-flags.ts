@@ -1,5 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { brokerUrlProblem } from '../config/index.ts';
+import { BROKER_URL_PATTERN, brokerUrlProblem } from '../config/index.ts';
 import { UsageError } from './cli-io.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
@@ -47,7 +47,7 @@ export function brokerFlag(urls: readonly string[] | undefined, command: string)
   if (urls === undefined || urls.length === 0)
     throw new UsageError(`${command}: --broker URL is required`);
   for (const url of urls) {
-    const problem = /^(mqtts?|wss?|tcp|ssl):\/\/\S+$/.test(url)
+    const problem = BROKER_URL_PATTERN.test(url)
       ? brokerUrlProblem(url)
       : 'is not an mqtt://, mqtts://, ws:// or wss:// URL';
     if (problem) throw new UsageError(`${command}: --broker ${url}: ${problem}`);

@@ -1,3 +1,6 @@
+/** What a broker URL must look like at all (the config schema's pattern for `broker.urls`). */
+export const BROKER_URL_PATTERN = /^(mqtts?|wss?|tcp|ssl):\/\/\S+$/;
+
 /**
  * What is wrong with a broker URL beyond its scheme, or `undefined`: no host, an empty port
  * (`mqtt://host:` would quietly mean 1883), a port outside 1–65535.

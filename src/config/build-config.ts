@@ -5,7 +5,7 @@ import { FORBIDDEN_KEYS } from '../codec/index.ts';
 import { toViolations } from '../json-schema/index.ts';
 import type { LogLevel } from '../log/index.ts';
 import type { PayloadValidationRule } from '../rules/index.ts';
-import { brokerUrlProblem } from './broker-url.ts';
+import { BROKER_URL_PATTERN, brokerUrlProblem } from './broker-url.ts';
 import { validate as generatedValidate } from './config.validator.generated.ts';
 import { ConfigError } from './config-error.ts';
 import { CONFIG_DEFAULTS } from './defaults.ts';
@@ -405,7 +405,7 @@ function crossFieldProblems(merged: Doc): string[] {
     : [];
   urls.forEach((url, i) => {
     // A URL the schema's pattern refuses is already said to be wrong.
-    const problem = /^(mqtts?|wss?|tcp|ssl):\/\/\S+$/.test(url) ? brokerUrlProblem(url) : undefined;
+    const problem = BROKER_URL_PATTERN.test(url) ? brokerUrlProblem(url) : undefined;
     if (problem) problems.push(`broker.urls[${i}] (--broker): ${problem} (got "${url}") [url]`);
   });
   if (isPlainObject(broker.tls)) problems.push(...tlsProblems(broker.tls, urls));

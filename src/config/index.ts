@@ -4,7 +4,7 @@
  * @module
  */
 
-export { brokerUrlProblem } from './broker-url.ts';
+export { BROKER_URL_PATTERN, brokerUrlProblem } from './broker-url.ts';
 export { type BuildConfigOptions, buildConfig, defaultReplica } from './build-config.ts';
 export { configDifferences } from './config-diff.ts';
 export { ConfigError } from './config-error.ts';
