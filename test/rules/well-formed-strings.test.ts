@@ -36,6 +36,15 @@ function withDescription(text: string): RuleSet {
 
 const encoder = new TextEncoder();
 
+/** Applies `delta` (any object, sent as a delta's JSON) to `rules`. */
+function applyDelta(rules: RuleApplier, delta: object) {
+  return rules.apply({
+    tenant: 'acme',
+    bytes: encoder.encode(JSON.stringify(delta)),
+    contentType: DELTA_CONTENT_TYPE,
+  });
+}
+
 describe('strings that are not well formed are refused at decode', () => {
   test('a JSON description cut mid-emoji ("\\ud83d") is ILL_FORMED_STRING, with its path', () => {
     const { store, rules } = applier();
@@ -89,11 +98,7 @@ describe('strings that are not well formed are refused at decode', () => {
       digest: 'sha256:00',
       patch: [{ op: 'add', path: '/schemas/0/schema/description', value: 'cut \ud83d' }],
     };
-    const refused = rules.apply({
-      tenant: 'acme',
-      bytes: encoder.encode(JSON.stringify(bad)),
-      contentType: DELTA_CONTENT_TYPE,
-    });
+    const refused = applyDelta(rules, bad);
     expect(refused).toMatchObject({ status: 'rejected', rejection: { code: 'ILL_FORMED_STRING' } });
     const good = withDescription('whole 😀');
     const delta = {
@@ -104,11 +109,7 @@ describe('strings that are not well formed are refused at decode', () => {
         { op: 'add', path: '/schemas/0/schema/description', value: 'whole 😀' },
       ],
     };
-    const applied = rules.apply({
-      tenant: 'acme',
-      bytes: encoder.encode(JSON.stringify(delta)),
-      contentType: DELTA_CONTENT_TYPE,
-    });
+    const applied = applyDelta(rules, delta);
     expect(applied.status).toBe('applied');
     expect(store.active('acme')?.version).toBe(6);
   });
@@ -150,11 +151,7 @@ describe('apply() never throws, and a set it applies can always be hashed and bu
             digest: ruleSetDigest(next),
             patch: [{ op: 'replace', path: '/version', value: 7 }],
           };
-          const onTop = rules.apply({
-            tenant: 'acme',
-            bytes: encoder.encode(JSON.stringify(delta)),
-            contentType: DELTA_CONTENT_TYPE,
-          });
+          const onTop = applyDelta(rules, delta);
           expect(onTop.status).toBe('applied');
           expect(store.active('acme')?.version).toBe(7);
         }),
