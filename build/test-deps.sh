@@ -28,6 +28,8 @@ lintian|lintian|checking the Debian package
 socat|socat|standing in for systemd's notification socket
 openssl|openssl|making the broker TLS certificates
 systemd-analyze|systemd|verifying and rating the systemd unit
+/lib/systemd/systemd|systemd|booting the shipped unit in private namespaces (its device access)
+unshare|util-linux|the private namespaces that systemd boots in
 setpriv|util-linux|running a client as the user nobody (the API socket's permissions)
 mount|mount|mounting the small tmpfs of the full-disk tests
 qemu-aarch64-static|qemu-user-static|running the arm64 binary
