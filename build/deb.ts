@@ -143,9 +143,12 @@ fi
     'DEBIAN/prerm',
     `#!/bin/sh
 set -e
-# On removal (not upgrade), stop a running service before its binary goes.
+# On removal (not upgrade), stop a running service before its binary goes, then take this
+# replica off the broker (its retained report, servable set and ACKs), so rollouts and resolvers
+# stop counting it; a reinstalled sidecar publishes them again at once. Never fails the removal.
 if [ "$1" = "remove" ] && [ -d /run/systemd/system ]; then
   systemctl --system stop filament.service >/dev/null 2>&1 || true
+  timeout 30 /usr/bin/filament retire --config /etc/filament/filament.toml >&2 || true
 fi
 `,
     0o755,

@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./demo-command.ts')).demoCommand,
   status: async () => (await import('./status-command.ts')).statusCommand,
   top: async () => (await import('./top-command.ts')).topCommand,
+  retire: async () => (await import('./retire-command.ts')).retireCommand,
   version: async () => (await import('./version-command.ts')).versionCommand,
 };
 

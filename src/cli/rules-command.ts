@@ -33,6 +33,7 @@ import {
   unwrapRuleFile,
 } from './load-rule-file.ts';
 import { BROKER_FLAGS, brokerFlag, parseFlags, protocolFlag } from './parse-flags.ts';
+import { regressionOnBroker } from './publish-guard.ts';
 import { keygen, readSigningKeys, readTrustRoot } from './rules-signing.ts';
 
 /** `filament rules lint|sign|publish|keygen|status …`. */
@@ -227,6 +228,7 @@ async function publish(argv: readonly string[], io: CliIo): Promise<number> {
       format: { type: 'string' },
       timeout: { type: 'string' },
       'delta-from': { type: 'string' },
+      force: { type: 'boolean' },
     },
     'rules publish',
   );
@@ -262,6 +264,25 @@ async function publish(argv: readonly string[], io: CliIo): Promise<number> {
     }
     const prefix = values['topic-prefix'] ?? DEFAULT_TOPIC_PREFIX;
     const topic = rulesTopic(prefix, result.tenant);
+    if (!values.force) {
+      const regression = await regressionOnBroker({
+        connection: {
+          urls: [url],
+          clientId: `filament-publish-check-${Math.random().toString(16).slice(2, 10)}`,
+          protocolVersion,
+          cleanSession: true,
+          ...(await brokerCredentials(values)),
+        },
+        prefix,
+        tenant: result.tenant,
+        version: result.version,
+        topic,
+      });
+      if (regression !== null) {
+        io.err(`not published: ${regression}`);
+        return EXIT.failed;
+      }
+    }
     const send = async (to: string, bytes: Uint8Array, type: string) =>
       publishOnce({
         url,

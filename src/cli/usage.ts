@@ -18,21 +18,27 @@ export const COMMAND_USAGE: Readonly<Record<string, string>> = {
       Exit 0 when it is SERVING, 1 when not (or unreachable).`,
   top: `  filament top --broker URL [--cluster C] [--interval MS] [--once [--wait MS]] [CREDENTIALS]
       A live table of the fleet from saturation reports, lowest score first (Ctrl-C quits).`,
+  retire: `  filament retire (--config FILE | --broker URL --cluster C --replica R) [--force] [CREDENTIALS]
+      Take a decommissioned replica off the broker: clear its retained report, servable set and
+      ACKs, so rollouts and resolvers stop counting it. Refused while it still reports (--force).`,
   'check-config': `  filament check-config FILE
       Validate a config file; exit 0 when valid, 1 with every problem listed.`,
   'rules lint': `  filament rules lint FILE [--trusted-key K.pub [--threshold N]]
       Check a rule set (.json, .msgpack, or a .ts/.js module exporting it) offline.`,
   'rules publish': `  filament rules publish FILE --broker URL [--tenant T] [--format json|msgpack] [--key K.key]...
-               [--delta-from OLD] [--protocol 5|3.1.1] [--topic-prefix P] [CREDENTIALS]
+               [--delta-from OLD] [--force] [--protocol 5|3.1.1] [--topic-prefix P] [CREDENTIALS]
       Lint, then publish retained at QoS 1 to {prefix}/rules/{tenant}; with --key, signed. With
       --delta-from OLD: the change from OLD there, the full set to {prefix}/rules/{tenant}/full
-      (refused when the delta is not smaller than the full set).`,
+      (refused when the delta is not smaller than the full set). Refused, unless --force, when the
+      version is older than the retained one or than what a replica runs.`,
   'rules diff': `  filament rules diff OLD NEW
       What changes from one version of a rule set to the next, one line per change, with sizes.`,
-  'rules status': `  filament rules status --broker URL --tenant T [--cluster C] [--json]
-               [--wait [--timeout 60s]] [--min-fraction 0.99] [--protocol 5|3.1.1] [--topic-prefix P] [CREDENTIALS]
-      Where each replica stands on the retained version: on it, NACKed (why), behind (silent how long),
-      objectives it cannot serve. Exit 0 once --min-fraction (default 1) of them are on it.`,
+  'rules status': `  filament rules status --broker URL --tenant T [--cluster C] [--json] [--wait [--timeout 60s]]
+               [--min-fraction 0.99] [--max-nacks N] [--protocol 5|3.1.1] [--topic-prefix P] [CREDENTIALS]
+      Where each live replica stands on the retained version: on it, ahead of it, NACKed (why),
+      behind (silent how long), objectives it cannot serve; and what a new host would take. Exit 0
+      once --min-fraction (default 1) are on it, at most --max-nacks (default 0) refused it, and
+      none runs a newer version than the retained one.`,
   'rules sign': `  filament rules sign FILE --key K.key [--key K2.key]... [--out SIGNED.json] [--format json|msgpack]
       Lint, then wrap the set's exact bytes in an Ed25519-signed envelope (DSSE).`,
   'rules keygen': `  filament rules keygen NAME [--dir DIR]
