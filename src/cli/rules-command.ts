@@ -264,25 +264,6 @@ async function publish(argv: readonly string[], io: CliIo): Promise<number> {
     }
     const prefix = values['topic-prefix'] ?? DEFAULT_TOPIC_PREFIX;
     const topic = rulesTopic(prefix, result.tenant);
-    if (!values.force) {
-      const regression = await regressionOnBroker({
-        connection: {
-          urls: [url],
-          clientId: `filament-publish-check-${Math.random().toString(16).slice(2, 10)}`,
-          protocolVersion,
-          cleanSession: true,
-          ...(await brokerCredentials(values)),
-        },
-        prefix,
-        tenant: result.tenant,
-        version: result.version,
-        topic,
-      });
-      if (regression !== null) {
-        io.err(`not published: ${regression}`);
-        return EXIT.failed;
-      }
-    }
     const send = async (to: string, bytes: Uint8Array, type: string) =>
       publishOnce({
         url,
@@ -295,6 +276,26 @@ async function publish(argv: readonly string[], io: CliIo): Promise<number> {
       });
     const kind =
       contentType === ENVELOPE_CONTENT_TYPE ? `signed ${rules.encoding}` : rules.encoding;
+    // Taking the tenant backwards is refused, after every offline check (unless --force).
+    const refusedAsBackwards = async (): Promise<boolean> => {
+      if (values.force) return false;
+      const regression = await regressionOnBroker({
+        connection: {
+          urls: [url],
+          clientId: `filament-publish-check-${Math.random().toString(16).slice(2, 10)}`,
+          protocolVersion,
+          cleanSession: true,
+          ...(await brokerCredentials(values)),
+        },
+        prefix,
+        tenant: result.tenant,
+        version: result.version,
+        topic,
+        connectTimeoutMs: timeoutMs,
+      });
+      if (regression !== null) io.err(`not published: ${regression}`);
+      return regression !== null;
+    };
     if (values['delta-from'] !== undefined) {
       // The complete set first, where hosts that cannot apply the delta take it; then the delta.
       // Signed like the full set: hosts that require signatures refuse a bare delta.
@@ -312,6 +313,7 @@ async function publish(argv: readonly string[], io: CliIo): Promise<number> {
           ? delta.bytes
           : new TextEncoder().encode(JSON.stringify(signRuleDelta(delta.bytes, keys)));
       const full = rulesFullTopic(prefix, result.tenant);
+      if (await refusedAsBackwards()) return EXIT.failed;
       await send(full, payload, contentType);
       await send(topic, bytes, keys === undefined ? DELTA_CONTENT_TYPE : ENVELOPE_CONTENT_TYPE);
       io.out(
@@ -319,6 +321,7 @@ async function publish(argv: readonly string[], io: CliIo): Promise<number> {
       );
       return EXIT.ok;
     }
+    if (await refusedAsBackwards()) return EXIT.failed;
     await send(topic, payload, contentType);
     io.out(
       `published: tenant ${result.tenant} version ${result.version} to ${topic} (${payload.byteLength} bytes ${kind}, retained, QoS 1)`,

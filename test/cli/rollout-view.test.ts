@@ -227,6 +227,19 @@ describe('rules publish refuses to take a tenant backwards', () => {
     );
   });
 
+  test('below a retained set every replica refused (bad or tampered): allowed, that is the fix', () => {
+    const refusing = ['a', 'b'].map((r) =>
+      ack(r, { status: 'rejected', receivedVersion: 5, activeVersion: 2, code: 'SCHEMA' }),
+    );
+    expect(regressionOf(4, topic, { version: 5 }, refusing)).toBeNull();
+    const unread = refusing.map((a) => ({ ...a, receivedVersion: null, code: 'SIGNATURE' }));
+    expect(regressionOf(4, topic, { version: 5 }, unread)).toBeNull();
+    // One replica applied it: it is the floor again.
+    expect(
+      regressionOf(4, topic, { version: 5 }, [...refusing, ack('c', { activeVersion: 5 })]),
+    ).toContain('v5 is retained');
+  });
+
   test('the same version again, or a newer one, is fine', () => {
     expect(regressionOf(2, topic, { version: 2 }, fleet)).toBeNull();
     expect(regressionOf(3, topic, { version: 2 }, fleet)).toBeNull();

@@ -169,7 +169,8 @@ describe('signed rule sets on a real stream (mosquitto)', () => {
         'the restore',
       );
       expect(restored.version).toBe(2);
-      // Rollback after a restart: an older set, validly signed, retained on the broker.
+      // Rollback after a restart: an older set, validly signed, retained on the broker (a
+      // publisher who means it: `rules publish` refuses to go backwards without --force).
       await again.waitForLog((l) => l.msg === 'subscribed', 'the subscription');
       await cli(
         'rules',
@@ -179,6 +180,7 @@ describe('signed rule sets on a real stream (mosquitto)', () => {
         broker.url,
         '--key',
         file('release-a.key'),
+        '--force',
       );
       const nack = await again.waitForLog(
         (l) => l.msg === 'rejected rule set',
@@ -208,8 +210,9 @@ describe('signed rule sets on a real stream (mosquitto)', () => {
     } finally {
       await before.kill('SIGTERM');
     }
-    // Recovery: rotate release-a out, publish a sane version signed by release-b.
-    await cli(
+    // Recovery: rotate release-a out, publish a sane version signed by release-b (below the
+    // absurd one the old host ACKed: only with --force).
+    const refused = await cli(
       'rules',
       'publish',
       await writeSet('v3.json', 3),
@@ -217,6 +220,18 @@ describe('signed rule sets on a real stream (mosquitto)', () => {
       broker.url,
       '--key',
       file('release-b.key'),
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain(`replica(s) run v${Number.MAX_SAFE_INTEGER}`);
+    await cli(
+      'rules',
+      'publish',
+      file('v3.json'),
+      '--broker',
+      broker.url,
+      '--key',
+      file('release-b.key'),
+      '--force',
     );
     const after = run(await config('ff-new', [file('release-b.pub')]), state);
     try {
