@@ -12,4 +12,5 @@ export {
   type SchemaViolation,
   toViolations,
 } from './format-errors.ts';
+export { isMultipleOf } from './multiple-of.ts';
 export { PAYLOAD_SCHEMA_DIALECT, payloadSchemaViolation } from './payload-dialect.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Ajv, ValidateFunction } from 'ajv';
 import { inspectTree } from '../codec/index.ts';
-import { asDraft07, payloadSchemaViolation } from '../json-schema/index.ts';
+import { asDraft07, isMultipleOf, payloadSchemaViolation } from '../json-schema/index.ts';
 import { addTensorKeyword, createAjv } from '../schema-compiler/index.ts';
 import { type Checked, refused, reject } from './rejection.ts';
 
@@ -41,6 +41,15 @@ export class PayloadSchemaCache {
       allErrors: false,
       validateSchema: false,
       ownProperties: true,
+    });
+    // Ajv's own multipleOf divides exactly: 3.3 is then no multiple of 1.1 (see isMultipleOf).
+    ajv.removeKeyword('multipleOf');
+    ajv.addKeyword({
+      keyword: 'multipleOf',
+      type: 'number',
+      schemaType: 'number',
+      validate: isMultipleOf,
+      errors: false,
     });
     addTensorKeyword(ajv);
     return ajv;

@@ -47,6 +47,11 @@ export interface SaturationMonitorOptions {
    * there are any the replica is UNHEALTHY, and the report names them.
    */
   readonly drift?: () => readonly string[];
+  /**
+   * True while the rules route keys to this host and it can serve none of them (the models they
+   * name are not loaded): the replica is then not ready (COLD), whatever its probe says.
+   */
+  readonly servesNothing?: () => boolean;
   /** The seq and digest of the servable set last published, carried in every report. */
   readonly servable?: () => { readonly seq: number; readonly digest: string } | undefined;
   /** Where reports go (the MQTT topic, in the sidecar). */
@@ -170,7 +175,9 @@ export class SaturationMonitor {
       ready:
         // With no readiness probe, a host is ready only while some model is: one that knows of no
         // model at all can serve nothing, and must not report READY at the best score.
-        (readiness?.ready ?? models.some((m) => m.ready)) && (canary?.proven ?? true),
+        (readiness?.ready ?? models.some((m) => m.ready)) &&
+        (canary?.proven ?? true) &&
+        !(this.options.servesNothing?.() ?? false),
       rulesStale: this.options.rules().stale,
       draining: this.options.draining(),
       signals,

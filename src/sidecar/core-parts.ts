@@ -137,6 +137,7 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
       publisher,
       servable: () => servable.current(),
       drift: () => drift?.current() ?? [],
+      servesNothing: () => servability.servesNothing(running.config().rules.tenants),
     }),
   );
   // Rules, the inventory, the tenant list or the connection changed: resolvers hear of a

@@ -35,6 +35,21 @@ export class ServabilityView {
     return result;
   }
 
+  /**
+   * True when the rules of `tenants` route some routing key to this host's cluster and it can
+   * serve none of them now: such a host must not look ready to anyone who balances load.
+   */
+  servesNothing(tenants: readonly string[]): boolean {
+    let routed = 0;
+    for (const tenant of tenants) {
+      const s = this.of(tenant);
+      if (s === undefined) continue;
+      if (s.servableKeys.length > 0) return false;
+      routed += s.unservableKeys.length;
+    }
+    return routed > 0;
+  }
+
   /** The ACK's `serving` field for a tenant. */
   forAck(tenant: string): AckServing | undefined {
     const s = this.of(tenant);

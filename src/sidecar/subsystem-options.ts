@@ -76,6 +76,8 @@ export interface MonitorParts {
   readonly servable: () => { readonly seq: number; readonly digest: string } | undefined;
   /** Expected models the server disagrees with (the replica is UNHEALTHY while there are any). */
   readonly drift: () => ReadonlyArray<{ readonly id: string }>;
+  /** The rules route keys here and none is servable now (the replica is not ready). */
+  readonly servesNothing: () => boolean;
 }
 
 /** The saturation monitor's options: collectors, thresholds and publish policy from `[saturation]`. */
@@ -106,6 +108,7 @@ export function monitorOptions(c: Config, parts: MonitorParts): SaturationMonito
     draining: parts.draining,
     servable: parts.servable,
     drift: () => parts.drift().map((d) => d.id),
+    servesNothing: parts.servesNothing,
     publish: (report) => {
       if (publisher.publish(report)) metrics.reportsPublished.inc();
     },

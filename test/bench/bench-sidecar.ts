@@ -57,6 +57,10 @@ export async function startBenchSidecar(
       'warmup_ms = 0',
       'smoothing = 1',
       'nvidia_smi = "off"',
+      // The model the rules route here (a host that can serve none of it is COLD).
+      '[[models]]',
+      'id = "llama-8b"',
+      'version = "2026-10-01"',
     ].join('\n'),
   );
   const sidecar = startSidecarProcess(

@@ -51,6 +51,10 @@ async function startSidecar(host: Host): Promise<void> {
       'warmup_ms = 0',
       'smoothing = 1',
       'nvidia_smi = "off"',
+      // The model the rules route here: a host that can serve nothing routed to it is COLD.
+      '[[models]]',
+      'id = "llama-8b"',
+      'version = "2026-10-01"',
     ].join('\n'),
   );
   const sidecar = startSidecarProcess(

@@ -7,8 +7,16 @@ import {
 /** The model-server stand-in the demo uses, under the tests' name. */
 export type ModelServerStub = ModelServerStandIn;
 
-/** Starts a {@linkcode ModelServerStub} on a free loopback port. */
-export const startModelServerStub = startModelServerStandIn;
+/**
+ * Starts a {@linkcode ModelServerStub} on a free loopback port that lists (`/v1/models`) the
+ * models the rule sets of `test/helpers/rule-sets.ts` route to gpu-east: a host whose server has
+ * none of them can serve nothing routed to it, and is COLD.
+ */
+export async function startModelServerStub(): Promise<ModelServerStub> {
+  const stub = await startModelServerStandIn();
+  stub.served = [{ id: 'llama-8b' }, { id: 'qwen-7b' }];
+  return stub;
+}
 
 export { vllmMetrics };
 

@@ -291,6 +291,19 @@ describe('two sidecars judge requests by what their model servers actually have 
       'filament_objectives_unservable{tenant="acme"} 1',
     );
 
+    // s1 loads a model no rule routes here: its probe-less server is up and has a ready model,
+    // but the host can serve nothing routed to it, so it must not look ready (nor best) to a
+    // load balancer. Loading the base model again makes it READY.
+    const stateOf = (replica: string) =>
+      resolver.replicas().find((r) => r.report.replica === replica)?.report.state;
+    s1.served = [{ id: BASE, root: `/models/${BASE}` }];
+    await waitFor(() => stateOf('r1') === 'READY' || undefined, 'r1 to report READY');
+    s1.served = [{ id: 'Qwen/Qwen2.5-7B-Instruct', root: '/models/Qwen/Qwen2.5-7B-Instruct' }];
+    await waitFor(() => stateOf('r1') === 'COLD' || undefined, 'r1 to report COLD');
+    expect(stateOf('r2')).toBe('READY');
+    s1.served = [{ id: BASE, root: `/models/${BASE}` }];
+    await waitFor(() => stateOf('r1') === 'READY' || undefined, 'r1 to report READY again');
+
     // GetConfig lists what the server has; /metrics counts it.
     const config = await r2.client.getConfig();
     expect((config.models as Array<{ id: string }>).map((m) => m.id).sort()).toEqual([

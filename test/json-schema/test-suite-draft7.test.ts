@@ -80,10 +80,28 @@ function hostWith(schema: unknown) {
   return { outcome, judge };
 }
 
+/**
+ * Groups whose schema filament refuses (the rule set is NACKed, so no request is ever judged by
+ * it), with the refusal, documented in docs/validation.md: Ajv collects `$id`s inside keywords it
+ * does not know, so three equal ones are one identifier defined three times.
+ */
+const REFUSED: Record<string, string> = {
+  'unknownKeyword.json: $id inside an unknown keyword is not a real identifier':
+    'payload schema "suite/v1" does not compile: reference "https://localhost:1234/my_identifier.json" resolves to more than one schema',
+};
+
 describe('JSON-Schema-Test-Suite draft-07, through rule set → RequestValidator', () => {
   for (const group of groups)
     test(`${group.file}: ${group.description}`, () => {
       const { outcome, judge } = hostWith(group.schema);
+      const refusal = REFUSED[`${group.file}: ${group.description}`];
+      if (refusal !== undefined) {
+        expect(outcome).toMatchObject({
+          status: 'rejected',
+          rejection: { code: 'INVALID_PAYLOAD_SCHEMA', message: refusal },
+        });
+        return;
+      }
       if (hasForbiddenKey(group.schema)) {
         expect(outcome).toMatchObject({ status: 'rejected', rejection: { code: 'FORBIDDEN_KEY' } });
         return;
@@ -103,13 +121,34 @@ describe('JSON-Schema-Test-Suite draft-07, through rule set → RequestValidator
   test('the suite file holds the groups SOURCES.md names', () => {
     const files = new Set(groups.map((g) => g.file));
     expect([...files].sort()).toEqual([
+      'additionalItems.json',
+      'allOf.json',
+      'anyOf.json',
+      'const.json',
+      'contains.json',
+      'default.json',
+      'dependencies.json',
       'enum.json',
+      'exclusiveMaximum.json',
+      'exclusiveMinimum.json',
       'if-then-else.json',
+      'items.json',
+      'maxProperties.json',
+      'maximum.json',
+      'minLength.json',
+      'multipleOf.json',
+      'not.json',
+      'oneOf.json',
       'properties.json',
+      'propertyNames.json',
       'prototype-safe.json',
       'ref.json',
       'required.json',
+      'type.json',
+      'uniqueItems.json',
+      'unknownKeyword.json',
     ]);
-    expect(groups.reduce((n, g) => n + g.tests.length, 0)).toBe(234);
+    expect(groups.length).toBe(188);
+    expect(groups.reduce((n, g) => n + g.tests.length, 0)).toBe(725);
   });
 });

@@ -32,7 +32,9 @@ beforeAll(async () => {
   // Answers /v1/models and /health at once, but its first real request takes 2.5 s.
   server = await startModelServerStandIn();
   server.ready = true;
-  server.served = [{ id: MODEL }];
+  // It also has the model the rules route here (a host that can serve none of it stays COLD);
+  // the canary names the first one.
+  server.served = [{ id: MODEL }, { id: 'llama-8b' }];
   server.metrics = vllmMetrics(0, 0, 0);
   server.inferenceDelayMs = 2500;
   const config = join(dir.path, 'filament.toml');

@@ -189,6 +189,21 @@ describe('SaturationMonitor', () => {
     m.stop();
   });
 
+  test('a ready probe, but nothing routed here servable: COLD until something is', () => {
+    const probe = new ScriptedCollector('readiness');
+    let nothing = true;
+    const { m, clock } = monitor([probe], { servesNothing: () => nothing });
+    m.start();
+    clock.advance(1100);
+    probe.sample({ readiness: { healthy: true, ready: true } }, clock.now());
+    expect(m.current()?.state).toBe('COLD');
+    nothing = false;
+    clock.advance(100);
+    m.evaluate();
+    expect(m.current()?.state).not.toBe('COLD');
+    m.stop();
+  });
+
   test('a full queue saturates at once and is published without waiting for the heartbeat', () => {
     const scrape = new ScriptedCollector('metrics');
     const { m, clock, published } = monitor([scrape]);
