@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from './temp-dir.ts';
 import { waitFor } from './wait.ts';
@@ -23,6 +23,11 @@ export interface BootPlan {
   nodes: DeviceNode[];
   /** Files placed under /run inside, by path relative to /run. */
   run: Record<string, string>;
+  /**
+   * Files copied under /run inside (path relative to /run → file here), e.g. the executable a
+   * unit runs: with PrivateTmp=yes a unit cannot see one that lives under /tmp.
+   */
+  copies?: Record<string, string>;
   /** Done when the file named by `{{OUT}}` in a unit satisfies this. */
   done(output: string): boolean;
 }
@@ -69,6 +74,11 @@ export async function bootUnits(plan: BootPlan): Promise<BootResult> {
       const file = join(dir.path, 'run', path);
       await mkdir(join(file, '..'), { recursive: true });
       await writeFile(file, text);
+    }
+    for (const [path, source] of Object.entries(plan.copies ?? {})) {
+      const file = join(dir.path, 'run', path);
+      await mkdir(join(file, '..'), { recursive: true });
+      await copyFile(source, file);
     }
     const enter = cgroups.map((c) => `echo $$ > '${c}/cgroup.procs'`).join('; ');
     child = spawn(
