@@ -4,6 +4,15 @@
  * @module
  */
 
+// The header a resolver attaches to a request, and its reader: one implementation for both sides.
+export {
+  type CarrierError,
+  OBJECTIVE_HEADER,
+  objectiveBodyMember,
+  readObjectiveFromBody,
+  readObjectiveHeader,
+  writeObjectiveHeader,
+} from '../request-carrier/index.ts';
 export {
   CircuitBreaker,
   type CircuitBreakerOptions,

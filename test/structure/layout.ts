@@ -40,6 +40,10 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
     mayImport: ['clock', 'http-client', 'inventory', 'log'],
   },
   validation: { job: 'the request validation engine', mayImport: ['codec', 'inventory', 'rules'] },
+  'request-carrier': {
+    job: 'the ObjectiveConfig carried on an HTTP request: the header and body contract',
+    mayImport: ['codec', 'validation'],
+  },
   mqtt: { job: 'the broker connection, the in-memory broker, topics', mayImport: ['clock', 'log'] },
   'last-known-good': { job: 'rule sets and version floors on disk', mayImport: ['clock'] },
   saturation: {
@@ -80,8 +84,8 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
     mayImport: ['report'],
   },
   resolver: {
-    job: 'the resolver library: replica table, picking',
-    mayImport: ['clock', 'log', 'mqtt', 'report'],
+    job: 'the resolver library: replica table, picking, the request header it writes',
+    mayImport: ['clock', 'log', 'mqtt', 'report', 'request-carrier'],
   },
   'terminal-tables': { job: 'text tables and the fleet view', mayImport: ['resolver'] },
   sidecar: {
@@ -147,6 +151,7 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
 /** Folders whose code must stay pure: no I/O module, directly or through what they import. */
 export const PURE = [
   'codec',
+  'request-carrier',
   'exposition',
   'inventory',
   'json-schema',
@@ -164,6 +169,7 @@ export const NO_AJV_COMPILER = [
   'json-schema',
   'orca',
   'report',
+  'request-carrier',
   'validation',
 ] as const;
 
