@@ -44,6 +44,10 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
     job: 'the ObjectiveConfig carried on an HTTP request: the header and body contract',
     mayImport: ['codec', 'validation'],
   },
+  'request-check': {
+    job: 'the per-request check proxies ask for: carrier judged, answer allow / elsewhere / refuse',
+    mayImport: ['codec', 'request-carrier', 'validation'],
+  },
   mqtt: { job: 'the broker connection, the in-memory broker, topics', mayImport: ['clock', 'log'] },
   'last-known-good': { job: 'rule sets and version floors on disk', mayImport: ['clock'] },
   saturation: {
@@ -68,6 +72,7 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
       'mqtt',
       'orca',
       'report',
+      'request-check',
       'rule-stream',
       'rules',
       'runtime',
@@ -152,6 +157,7 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
 export const PURE = [
   'codec',
   'request-carrier',
+  'request-check',
   'exposition',
   'inventory',
   'json-schema',
@@ -170,6 +176,7 @@ export const NO_AJV_COMPILER = [
   'orca',
   'report',
   'request-carrier',
+  'request-check',
   'validation',
 ] as const;
 

@@ -1,0 +1,189 @@
+import { chmod, unlink } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from '../log/index.ts';
+import {
+  answerCarrier,
+  type CheckAnswer,
+  type CheckSettings,
+  checkRequest,
+  type Judge,
+} from '../request-check/index.ts';
+import { ApiBindError, prepareSocketPath } from './unix-socket.ts';
+
+/** Options of {@linkcode CheckHttpServer}. */
+export interface CheckHttpServerOptions extends CheckSettings {
+  /** The unix socket to listen on (beside the gRPC one), or `null`. */
+  readonly socketPath: string | null;
+  /** Loopback `host:port` to listen on too, or `null`. */
+  readonly tcpListen: string | null;
+  /** The largest request body read, bytes; a larger one is refused (413) without being buffered. */
+  readonly maxBodyBytes: number;
+  /** Connections open at once; more are closed as they arrive. */
+  readonly maxConnections: number;
+  /** A request's headers must arrive within this long, ms (slow clients are cut off). */
+  readonly headersTimeoutMs: number;
+  readonly judge: Judge;
+  readonly logger: Logger;
+  /** Told of every answer (for metrics). */
+  readonly onAnswer?: (answer: CheckAnswer) => void;
+}
+
+/**
+ * The HTTP check endpoint: every request to it, whatever its method and path (Envoy ext_authz and
+ * Traefik forward the original ones), is a check of the request it stands for. nginx
+ * `auth_request` sends headers only; HAProxy and Envoy may send the body, read up to
+ * `maxBodyBytes`. Never throws out of a request: a fault answers 500 and is logged.
+ */
+export class CheckHttpServer {
+  private readonly servers: Server[] = [];
+  private boundPort: number | null = null;
+  /** Per connection, the timer that cuts it off unless a request's headers arrive in time. */
+  private readonly deadlines = new WeakMap<Socket, ReturnType<typeof setTimeout>>();
+
+  constructor(private readonly options: CheckHttpServerOptions) {}
+
+  /** The TCP port bound (useful with port 0), or `null`. */
+  get tcpPort(): number | null {
+    return this.boundPort;
+  }
+
+  /** Binds the configured listeners. @throws {ApiBindError} naming the address and the cause. */
+  async start(): Promise<void> {
+    const { socketPath, tcpListen, logger } = this.options;
+    if (socketPath !== null) {
+      await prepareSocketPath(socketPath);
+      await this.bind({ path: socketPath }, `unix:${socketPath}`);
+      await chmod(socketPath, 0o660);
+      logger.info('HTTP check endpoint listening', { socket: socketPath });
+    }
+    if (tcpListen !== null) {
+      const match = /^(.*):(\d+)$/.exec(tcpListen);
+      if (!match) throw new ApiBindError(`check.listen must be host:port, got "${tcpListen}"`);
+      const host = (match[1] as string).replace(/^\[(.*)\]$/, '$1');
+      this.boundPort = await this.bind({ host, port: Number(match[2]) }, tcpListen);
+      logger.info('HTTP check endpoint listening', { listen: `${host}:${this.boundPort}` });
+    }
+  }
+
+  /** Stops accepting, closes every connection, and removes the socket file. */
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.servers.map(
+        (server) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      ),
+    );
+    this.servers.length = 0;
+    if (this.options.socketPath !== null) await unlink(this.options.socketPath).catch(() => {});
+  }
+
+  private bind(where: { path: string } | { host: string; port: number }, label: string) {
+    const server = createServer((request, response) => this.handle(request, response));
+    server.maxConnections = this.options.maxConnections;
+    // Slow clients: a connection must bring each request's headers within headersTimeoutMs (and
+    // its body within as long again), else it is closed — enforced here, not left to the runtime.
+    server.on('connection', (socket: Socket) => {
+      this.arm(socket, this.options.headersTimeoutMs);
+      socket.on('close', () => this.disarm(socket));
+    });
+    this.servers.push(server);
+    return new Promise<number>((resolve, reject) => {
+      server.once('error', (error) =>
+        reject(new ApiBindError(`cannot listen on ${label}: ${error.message}`, { cause: error })),
+      );
+      server.listen(where, () => {
+        const address = server.address();
+        resolve(typeof address === 'object' && address ? address.port : 0);
+      });
+    });
+  }
+
+  private arm(socket: Socket, ms: number): void {
+    this.disarm(socket);
+    this.deadlines.set(
+      socket,
+      setTimeout(() => socket.destroy(), ms),
+    );
+  }
+
+  private disarm(socket: Socket): void {
+    clearTimeout(this.deadlines.get(socket));
+    this.deadlines.delete(socket);
+  }
+
+  private handle(request: IncomingMessage, response: ServerResponse): void {
+    const socket = request.socket;
+    this.arm(socket, this.options.headersTimeoutMs);
+    response.on('finish', () => this.arm(socket, this.options.headersTimeoutMs));
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (declared > this.options.maxBodyBytes) {
+      this.send(response, tooLarge(declared, this.options.maxBodyBytes), true);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    request.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.byteLength;
+      if (size > this.options.maxBodyBytes) {
+        refused = true;
+        this.send(response, tooLarge(size, this.options.maxBodyBytes), true);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('error', () => response.destroy());
+    request.on('end', () => {
+      if (refused) return;
+      try {
+        const body = chunks.length === 0 ? undefined : new Uint8Array(Buffer.concat(chunks));
+        const contentType = request.headers['content-type'];
+        const answer = checkRequest(
+          {
+            headers: request.headers,
+            ...(body !== undefined ? { body } : {}),
+            ...(contentType !== undefined ? { contentType } : {}),
+          },
+          this.options.judge,
+          this.options,
+        );
+        this.send(response, answer, false);
+      } catch (error) {
+        this.options.logger.error('check failed', { error: (error as Error).message });
+        this.send(
+          response,
+          {
+            status: 500,
+            headers: { 'content-type': 'application/json', 'filament-verdict': 'error' },
+            body: `${JSON.stringify({ verdict: 'error', message: 'the check failed; see the sidecar log' })}\n`,
+          },
+          false,
+        );
+      }
+    });
+  }
+
+  private send(response: ServerResponse, answer: CheckAnswer, close: boolean): void {
+    if (response.headersSent) return;
+    this.options.onAnswer?.(answer);
+    response.writeHead(answer.status, {
+      ...answer.headers,
+      'content-length': Buffer.byteLength(answer.body),
+      ...(close ? { connection: 'close' } : {}),
+    });
+    response.end(answer.body);
+  }
+}
+
+function tooLarge(size: number, limit: number): CheckAnswer {
+  const carrier = answerCarrier({
+    code: 'CARRIER_TOO_LARGE',
+    message: `the request body is ${size} bytes or more; this host checks at most ${limit}`,
+  });
+  return { ...carrier, status: 413 };
+}

@@ -1,0 +1,17 @@
+/**
+ * The check a proxy asks for on every request (nginx auth_request, HAProxy, Envoy ext_authz,
+ * Traefik ForwardAuth): the carried ObjectiveConfig judged, and the answer a proxy acts on —
+ * allow, retry elsewhere, or refuse. Pure; the HTTP listener is in `api`.
+ * @module
+ */
+export {
+  answerCarrier,
+  answerUnchecked,
+  answerVerdict,
+  CHECK_HEADERS,
+  type CheckAnswer,
+  type CheckVerdict,
+  REFUSAL_KIND,
+  type RefusalKind,
+} from './check-answer.ts';
+export { type CheckInput, type CheckSettings, checkRequest, type Judge } from './check-request.ts';
