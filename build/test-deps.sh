@@ -24,6 +24,7 @@ nats-server|nats-server|the cluster and MQTT 3.1.1 contract tests
 promtool|prometheus|checking /metrics with promtool
 prometheus|prometheus|a real Prometheus running every dashboard query against real sidecars
 haproxy|haproxy|the load balancer steered by the agent-check
+nginx|nginx|nginx auth_request asking filament's check endpoint about every request
 lintian|lintian|checking the Debian package
 socat|socat|standing in for systemd's notification socket
 openssl|openssl|making the broker TLS certificates

@@ -4,6 +4,7 @@
  * @module
  */
 export { ApiServer, type ApiServerOptions } from './api-server.ts';
+export { CheckHttpServer, type CheckHttpServerOptions } from './check-http-server.ts';
 export { DescriptorIndex } from './descriptor-index.ts';
 export { HealthState, type ServingStatus, SIDECAR_SERVICE, tenantService } from './health-state.ts';
 export {

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { FORBIDDEN_KEYS } from '../codec/index.ts';
 import { toViolations } from '../json-schema/index.ts';
@@ -85,8 +85,21 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
       leave_ms: number;
     };
     orca: { listen?: string; max_connections: number };
+    check: {
+      socket?: string;
+      listen?: string;
+      require: boolean;
+      body_field: string;
+      elsewhere_status: 421 | 503;
+      max_body_bytes: number;
+      max_connections: number;
+      header_timeout_ms: number;
+    };
     saturation: SaturationSection;
   };
+  const apiSocket =
+    c.api.socket ??
+    join(options.runtimeDirectory ?? process.env.RUNTIME_DIRECTORY ?? c.state.dir, 'filament.sock');
   const reconnect = c.broker.reconnect as {
     initial_ms: number;
     max_ms: number;
@@ -139,17 +152,25 @@ export function buildConfig(file: Doc, flags: Doc = {}, options: BuildConfigOpti
     state: { dir: c.state.dir },
     log: { level: c.log.level },
     api: {
-      socket:
-        c.api.socket ??
-        join(
-          options.runtimeDirectory ?? process.env.RUNTIME_DIRECTORY ?? c.state.dir,
-          'filament.sock',
-        ),
+      socket: apiSocket,
       listen: c.api.listen ?? null,
       streamStallMs: c.api.stream_stall_ms,
       maxConnections: c.api.max_connections,
       handshakeTimeoutMs: c.api.handshake_timeout_ms,
       idleTimeoutMs: c.api.idle_timeout_ms,
+    },
+    check: {
+      socket:
+        c.check.socket === 'off'
+          ? null
+          : (c.check.socket ?? join(dirname(apiSocket), 'filament-check.sock')),
+      listen: c.check.listen ?? null,
+      require: c.check.require,
+      bodyField: c.check.body_field,
+      elsewhereStatus: c.check.elsewhere_status,
+      maxBodyBytes: c.check.max_body_bytes,
+      maxConnections: c.check.max_connections,
+      headerTimeoutMs: c.check.header_timeout_ms,
     },
     metrics: {
       listen: c.metrics.listen === 'off' ? null : c.metrics.listen,

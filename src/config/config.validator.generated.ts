@@ -8,7 +8,7 @@ const dependency0 = commonJsExports(dependency0Module);
 const dependency1 = commonJsExports(dependency1Module);
 export const validate = validate0;
 export default validate0;
-const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/config.v1.json","title":"filament configuration file (TOML)","type":"object","additionalProperties":false,"properties":{"identity":{"type":"object","additionalProperties":false,"required":["replica","cluster"],"properties":{"replica":{"$ref":"#/definitions/name","description":"This host's replica name; default: the host name."},"cluster":{"$ref":"#/definitions/name","description":"Cluster the replica belongs to (as routingKeys map to it)."}}},"broker":{"type":"object","additionalProperties":false,"required":["urls"],"properties":{"urls":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^(mqtts?|wss?|tcp|ssl)://[^\\s]+$"},"description":"Broker URLs, tried in order on failure."},"protocol":{"enum":["5","3.1.1",5],"description":"MQTT protocol version."},"topic_prefix":{"type":"string","pattern":"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"},"client_id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9._-]+$","description":"Default: filament-{replica}."},"keepalive_seconds":{"type":"integer","minimum":1,"maximum":65535},"session_expiry_seconds":{"type":"integer","minimum":0,"maximum":4294967295},"connect_timeout_ms":{"type":"integer","minimum":100,"maximum":600000},"username":{"type":"string","minLength":1},"password_file":{"type":"string","minLength":1,"description":"File holding the broker password (e.g. a systemd credential)."},"tls":{"type":"object","additionalProperties":false,"description":"TLS for mqtts:// broker URLs. Files only (e.g. systemd credentials), never secrets inline.","properties":{"ca_file":{"type":"string","minLength":1,"description":"PEM CA certificate(s) the broker's certificate must chain to; default: the system's trusted CAs."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate, for brokers that require one (with key_file)."},"key_file":{"type":"string","minLength":1,"description":"PEM private key of cert_file."}}},"reconnect":{"type":"object","additionalProperties":false,"properties":{"initial_ms":{"type":"integer","minimum":1,"maximum":3600000},"max_ms":{"type":"integer","minimum":1,"maximum":3600000},"multiplier":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"number","minimum":0,"maximum":1}}}}},"rules":{"type":"object","additionalProperties":false,"required":["tenants"],"properties":{"tenants":{"type":"array","minItems":1,"maxItems":10000,"uniqueItems":true,"items":{"$ref":"#/definitions/name"}},"max_message_bytes":{"type":"integer","minimum":1024,"maximum":268435455},"max_depth":{"type":"integer","minimum":4,"maximum":1000},"history_size":{"type":"integer","minimum":1,"maximum":64},"trusted_keys":{"type":"array","minItems":1,"maxItems":64,"items":{"type":"string","minLength":1},"description":"PEM files of the Ed25519 public keys rule sets must be signed with (filament rules keygen). Unset: rule sets are not signature-checked."},"signature_threshold":{"type":"integer","minimum":1,"maximum":64,"description":"How many distinct trusted keys must sign each rule set (default 1)."},"max_age_seconds":{"type":"integer","minimum":0,"description":"Rules issued longer ago than this make the replica STALE_RULES; 0 (default) disables the check."},"max_clock_skew_seconds":{"type":"integer","minimum":0,"maximum":86400,"description":"A rule set issued further ahead of this host's clock than this is refused ISSUED_IN_FUTURE (default 300)."}}},"state":{"type":"object","additionalProperties":false,"properties":{"dir":{"type":"string","minLength":1}}},"log":{"type":"object","additionalProperties":false,"properties":{"level":{"enum":["debug","info","warn","error"]}}},"api":{"type":"object","additionalProperties":false,"properties":{"socket":{"type":"string","minLength":1,"description":"Unix socket of the gRPC API; default: $RUNTIME_DIRECTORY/filament.sock, else {state.dir}/filament.sock."},"listen":{"type":"string","pattern":"^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$","description":"Also serve on loopback TCP, host:port (port 0: any free port)."},"stream_stall_ms":{"type":"integer","minimum":100,"maximum":600000,"description":"How long a streaming client may leave responses unread before its stream is reset (RESOURCE_EXHAUSTED); default 10000."},"max_connections":{"type":"integer","minimum":1,"maximum":100000,"description":"Connections open at once per listener; more are closed as they arrive (default 256)."},"handshake_timeout_ms":{"type":"integer","minimum":100,"maximum":600000,"description":"A connection must send the HTTP/2 preface within this long (default 5000)."},"idle_timeout_ms":{"type":"integer","minimum":1000,"maximum":86400000,"description":"A connection with no call for this long is closed (GOAWAY); clients reconnect on their next call (default 300000)."}}},"validation":{"type":"object","additionalProperties":false,"properties":{"payload_default":{"enum":["off","always","sampled"],"description":"Payload checking when neither the objective nor the model says."},"payload_sample_one_in":{"type":"integer","minimum":1,"maximum":1000000,"description":"With payload_default = \"sampled\": check every Nth payload."},"max_payload_bytes":{"type":"integer","minimum":1024,"maximum":268435456},"max_payload_depth":{"type":"integer","minimum":4,"maximum":1000}}},"models":{"type":"array","maxItems":10000,"description":"Models loaded on this host (until readiness probes report them).","items":{"type":"object","additionalProperties":false,"required":["id","version"],"properties":{"id":{"type":"string","minLength":1,"maxLength":128},"version":{"type":"string","minLength":1,"maxLength":128},"ready":{"type":"boolean"}}}},"agent_check":{"type":"object","additionalProperties":false,"description":"HAProxy agent-check: a TCP port answering with this replica's weight or state (off unless listen is set).","properties":{"listen":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$","description":"host:port to listen on, e.g. 0.0.0.0:9467 for HAProxy on another machine."},"min_weight_percent":{"type":"integer","minimum":1,"maximum":100,"description":"The weight a busy-but-healthy replica keeps (weight falls linearly from 100 at score 0 to this at score 1)."},"warming_weight_percent":{"type":"integer","minimum":1,"maximum":100,"description":"The most weight a WARMING replica gets (slow start)."},"max_connections":{"type":"integer","minimum":1,"maximum":10000,"description":"Connections to the agent port open at once."},"leave_ms":{"type":"integer","minimum":0,"maximum":60000,"description":"On stop, the agent answers drain for half of this, then down for the other half, before the port closes: at least two agent-inter of the load balancer."}}},"orca":{"type":"object","additionalProperties":false,"description":"A gRPC port serving only ORCA load reports (xds.service.orca.v3.OpenRcaService), for load balancers on other machines (Envoy's out-of-band ORCA with a port override). Off unless listen is set; the local API's listeners serve ORCA too.","properties":{"listen":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$","description":"host:port to listen on, e.g. 0.0.0.0:9468 (port 0: any free port)."},"max_connections":{"type":"integer","minimum":1,"maximum":100000,"description":"Connections open at once (one per load balancer worker thread and host, typically)."}}},"inventory":{"type":"object","additionalProperties":false,"description":"Where filament learns what the model server has actually loaded.","properties":{"source":{"enum":["auto","static","vllm","sglang","tgi","triton","generic","push"],"description":"auto: the saturation preset's server when saturation.metrics_url is set, else static ([[models]]). push: the model server declares its models over the local API."},"url":{"type":"string","pattern":"^https?://[^/?#]+/?$","description":"The model server's base URL (scheme, host, port). Default: that of saturation.metrics_url."},"poll_interval_ms":{"type":"integer","minimum":100,"maximum":600000},"timeout_ms":{"type":"integer","minimum":10,"maximum":60000},"max_bytes":{"type":"integer","minimum":1024,"maximum":67108864},"keep_last_good_ms":{"type":"integer","minimum":0,"maximum":3600000,"description":"How long the last good answer is trusted while the server fails to answer; after that every model is INVENTORY_UNCONFIRMED."},"generic":{"type":"object","additionalProperties":false,"required":["path","list","name"],"properties":{"path":{"type":"string","pattern":"^/","maxLength":1024},"list":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"name":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"revision":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"parent":{"type":"string","pattern":"^(/.*)?$","maxLength":256}}}}},"saturation":{"type":"object","additionalProperties":false,"description":"How this replica's load is measured and reported.","properties":{"metrics_url":{"type":"string","pattern":"^https?://","description":"The model server's Prometheus endpoint."},"preset":{"enum":["vllm","sglang","tgi","triton","generic"],"description":"Which metric names to read."},"generic":{"type":"object","additionalProperties":false,"properties":{"queue":{"type":"string"},"running":{"type":"string"},"kv_cache":{"type":"string"},"requests_total":{"type":"string","description":"A counter of requests finished: its rate is reported (ORCA rps_fractional, report rps)."},"errors_total":{"type":"string","description":"A counter of requests failed through the server's fault: its rate is reported (ORCA eps)."}}},"scrape_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"scrape_timeout_ms":{"type":"integer","minimum":10,"maximum":60000},"readiness_url":{"type":"string","pattern":"^https?://","description":"200 = ready (e.g. KServe v2 /v2/health/ready)."},"readiness_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"nvidia_smi":{"type":"string","minLength":1,"description":"\"auto\" (use it when installed), \"off\", or the binary's path."},"nvidia_smi_interval_ms":{"type":"integer","minimum":100,"maximum":600000},"evaluate_interval_ms":{"type":"integer","minimum":10,"maximum":60000},"max_queue":{"type":"number","exclusiveMinimum":0},"max_concurrency":{"type":"number","exclusiveMinimum":0},"saturated_enter":{"type":"number","exclusiveMinimum":0,"maximum":1},"saturated_leave":{"type":"number","minimum":0,"exclusiveMaximum":1},"smoothing":{"type":"number","exclusiveMinimum":0,"maximum":1},"warmup_ms":{"type":"integer","minimum":0},"stale_after_ms":{"type":"integer","minimum":1},"heartbeat_ms":{"type":"integer","minimum":100},"min_gap_ms":{"type":"integer","minimum":0},"score_step":{"type":"number","exclusiveMinimum":0,"maximum":1},"report_expiry_seconds":{"type":"integer","minimum":1,"maximum":86400},"latency_target_ms":{"type":"integer","minimum":0,"description":"Mean request latency that counts as full, ms; 0 (default) leaves latency out of the score."},"warmup_requests":{"type":"integer","minimum":0,"description":"WARMING also until this many requests finished after becoming ready (needs a request count: a latency histogram or ReportLoad); 0 = off."},"canary":{"type":"object","additionalProperties":false,"description":"Prove the model server can serve with one tiny real request before leaving COLD, and again after an idle period (off unless enabled).","properties":{"enabled":{"type":"boolean"},"model":{"type":"string","minLength":1,"description":"The served model the canary names (vLLM, SGLang); default: the first base model the server has loaded."},"path":{"type":"string","pattern":"^/","description":"Where the canary goes, under the inventory URL; default per preset (vLLM, SGLang: /v1/completions; TGI: /generate). Required for triton and generic."},"body":{"type":"string","minLength":2,"description":"The canary's JSON body; {model} is replaced by the model name. Default per preset (a one-token completion). Required for triton and generic."},"timeout_ms":{"type":"integer","minimum":100,"maximum":600000},"retry_ms":{"type":"integer","minimum":100,"maximum":600000},"idle_ms":{"type":"integer","minimum":0,"description":"Prove it again after this long without a finished request, ms; 0 = only at start."},"unhealthy_after":{"type":"integer","minimum":1,"maximum":1000,"description":"Consecutive failed canaries after which the replica is UNHEALTHY, not only COLD."}}}}},"metrics":{"type":"object","additionalProperties":false,"properties":{"listen":{"type":"string","pattern":"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$","description":"Where /metrics listens (loopback host:port, port 0 = any free port), or \"off\"."},"max_scrapes_per_second":{"type":"integer","minimum":0,"maximum":1000,"description":"Scrapes answered per second at most (a faster scraper waits its turn, so it cannot take the event loop validation runs on); 0 = unpaced. Default 5."}}}},"required":["identity","broker","rules"],"definitions":{"name":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"}}};
+const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/config.v1.json","title":"filament configuration file (TOML)","type":"object","additionalProperties":false,"properties":{"identity":{"type":"object","additionalProperties":false,"required":["replica","cluster"],"properties":{"replica":{"$ref":"#/definitions/name","description":"This host's replica name; default: the host name."},"cluster":{"$ref":"#/definitions/name","description":"Cluster the replica belongs to (as routingKeys map to it)."}}},"broker":{"type":"object","additionalProperties":false,"required":["urls"],"properties":{"urls":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^(mqtts?|wss?|tcp|ssl)://[^\\s]+$"},"description":"Broker URLs, tried in order on failure."},"protocol":{"enum":["5","3.1.1",5],"description":"MQTT protocol version."},"topic_prefix":{"type":"string","pattern":"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"},"client_id":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[A-Za-z0-9._-]+$","description":"Default: filament-{replica}."},"keepalive_seconds":{"type":"integer","minimum":1,"maximum":65535},"session_expiry_seconds":{"type":"integer","minimum":0,"maximum":4294967295},"connect_timeout_ms":{"type":"integer","minimum":100,"maximum":600000},"username":{"type":"string","minLength":1},"password_file":{"type":"string","minLength":1,"description":"File holding the broker password (e.g. a systemd credential)."},"tls":{"type":"object","additionalProperties":false,"description":"TLS for mqtts:// broker URLs. Files only (e.g. systemd credentials), never secrets inline.","properties":{"ca_file":{"type":"string","minLength":1,"description":"PEM CA certificate(s) the broker's certificate must chain to; default: the system's trusted CAs."},"cert_file":{"type":"string","minLength":1,"description":"PEM client certificate, for brokers that require one (with key_file)."},"key_file":{"type":"string","minLength":1,"description":"PEM private key of cert_file."}}},"reconnect":{"type":"object","additionalProperties":false,"properties":{"initial_ms":{"type":"integer","minimum":1,"maximum":3600000},"max_ms":{"type":"integer","minimum":1,"maximum":3600000},"multiplier":{"type":"number","minimum":1,"maximum":10},"jitter":{"type":"number","minimum":0,"maximum":1}}}}},"rules":{"type":"object","additionalProperties":false,"required":["tenants"],"properties":{"tenants":{"type":"array","minItems":1,"maxItems":10000,"uniqueItems":true,"items":{"$ref":"#/definitions/name"}},"max_message_bytes":{"type":"integer","minimum":1024,"maximum":268435455},"max_depth":{"type":"integer","minimum":4,"maximum":1000},"history_size":{"type":"integer","minimum":1,"maximum":64},"trusted_keys":{"type":"array","minItems":1,"maxItems":64,"items":{"type":"string","minLength":1},"description":"PEM files of the Ed25519 public keys rule sets must be signed with (filament rules keygen). Unset: rule sets are not signature-checked."},"signature_threshold":{"type":"integer","minimum":1,"maximum":64,"description":"How many distinct trusted keys must sign each rule set (default 1)."},"max_age_seconds":{"type":"integer","minimum":0,"description":"Rules issued longer ago than this make the replica STALE_RULES; 0 (default) disables the check."},"max_clock_skew_seconds":{"type":"integer","minimum":0,"maximum":86400,"description":"A rule set issued further ahead of this host's clock than this is refused ISSUED_IN_FUTURE (default 300)."}}},"state":{"type":"object","additionalProperties":false,"properties":{"dir":{"type":"string","minLength":1}}},"log":{"type":"object","additionalProperties":false,"properties":{"level":{"enum":["debug","info","warn","error"]}}},"api":{"type":"object","additionalProperties":false,"properties":{"socket":{"type":"string","minLength":1,"description":"Unix socket of the gRPC API; default: $RUNTIME_DIRECTORY/filament.sock, else {state.dir}/filament.sock."},"listen":{"type":"string","pattern":"^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$","description":"Also serve on loopback TCP, host:port (port 0: any free port)."},"stream_stall_ms":{"type":"integer","minimum":100,"maximum":600000,"description":"How long a streaming client may leave responses unread before its stream is reset (RESOURCE_EXHAUSTED); default 10000."},"max_connections":{"type":"integer","minimum":1,"maximum":100000,"description":"Connections open at once per listener; more are closed as they arrive (default 256)."},"handshake_timeout_ms":{"type":"integer","minimum":100,"maximum":600000,"description":"A connection must send the HTTP/2 preface within this long (default 5000)."},"idle_timeout_ms":{"type":"integer","minimum":1000,"maximum":86400000,"description":"A connection with no call for this long is closed (GOAWAY); clients reconnect on their next call (default 300000)."}}},"validation":{"type":"object","additionalProperties":false,"properties":{"payload_default":{"enum":["off","always","sampled"],"description":"Payload checking when neither the objective nor the model says."},"payload_sample_one_in":{"type":"integer","minimum":1,"maximum":1000000,"description":"With payload_default = \"sampled\": check every Nth payload."},"max_payload_bytes":{"type":"integer","minimum":1024,"maximum":268435456},"max_payload_depth":{"type":"integer","minimum":4,"maximum":1000}}},"models":{"type":"array","maxItems":10000,"description":"Models loaded on this host (until readiness probes report them).","items":{"type":"object","additionalProperties":false,"required":["id","version"],"properties":{"id":{"type":"string","minLength":1,"maxLength":128},"version":{"type":"string","minLength":1,"maxLength":128},"ready":{"type":"boolean"}}}},"agent_check":{"type":"object","additionalProperties":false,"description":"HAProxy agent-check: a TCP port answering with this replica's weight or state (off unless listen is set).","properties":{"listen":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$","description":"host:port to listen on, e.g. 0.0.0.0:9467 for HAProxy on another machine."},"min_weight_percent":{"type":"integer","minimum":1,"maximum":100,"description":"The weight a busy-but-healthy replica keeps (weight falls linearly from 100 at score 0 to this at score 1)."},"warming_weight_percent":{"type":"integer","minimum":1,"maximum":100,"description":"The most weight a WARMING replica gets (slow start)."},"max_connections":{"type":"integer","minimum":1,"maximum":10000,"description":"Connections to the agent port open at once."},"leave_ms":{"type":"integer","minimum":0,"maximum":60000,"description":"On stop, the agent answers drain for half of this, then down for the other half, before the port closes: at least two agent-inter of the load balancer."}}},"check":{"type":"object","additionalProperties":false,"description":"The HTTP check endpoint proxies ask per request (nginx auth_request, HAProxy Lua, Envoy ext_authz in HTTP mode, Traefik ForwardAuth): the request's ObjectiveConfig (Filament-Objective header, or the JSON body's member) judged, answered allow (200), elsewhere (421) or refused (4xx). See docs/request-path.md.","properties":{"socket":{"type":"string","minLength":1,"description":"Unix socket to listen on; default: filament-check.sock beside the gRPC API socket; \"off\" for none."},"listen":{"type":"string","pattern":"^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$","description":"Also listen on loopback TCP, host:port (port 0: any free port)."},"require":{"type":"boolean","description":"Refuse a request that carries no ObjectiveConfig (default true); false lets it through marked unchecked, for a migration. A malformed carrier is refused either way."},"body_field":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$","description":"The JSON payload's top-level member that carries the ObjectiveConfig when no header does (default \"filament\")."},"elsewhere_status":{"enum":[421,503],"description":"The status of a refusal another host may serve (default 421; 503 for proxies that retry only on it: nginx proxy_next_upstream, HAProxy retry-on)."},"max_body_bytes":{"type":"integer","minimum":0,"maximum":268435456,"description":"The largest request body read for payload checks and the body form; larger is refused with 413 unread (default 4194304)."},"max_connections":{"type":"integer","minimum":1,"maximum":100000,"description":"Connections open at once per listener; more are closed as they arrive (default 1024)."},"header_timeout_ms":{"type":"integer","minimum":100,"maximum":600000,"description":"A connection must bring each request's headers within this long, and its body within as long again; idle keep-alive connections are closed after it too (default 5000)."}}},"orca":{"type":"object","additionalProperties":false,"description":"A gRPC port serving only ORCA load reports (xds.service.orca.v3.OpenRcaService), for load balancers on other machines (Envoy's out-of-band ORCA with a port override). Off unless listen is set; the local API's listeners serve ORCA too.","properties":{"listen":{"type":"string","pattern":"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$","description":"host:port to listen on, e.g. 0.0.0.0:9468 (port 0: any free port)."},"max_connections":{"type":"integer","minimum":1,"maximum":100000,"description":"Connections open at once (one per load balancer worker thread and host, typically)."}}},"inventory":{"type":"object","additionalProperties":false,"description":"Where filament learns what the model server has actually loaded.","properties":{"source":{"enum":["auto","static","vllm","sglang","tgi","triton","generic","push"],"description":"auto: the saturation preset's server when saturation.metrics_url is set, else static ([[models]]). push: the model server declares its models over the local API."},"url":{"type":"string","pattern":"^https?://[^/?#]+/?$","description":"The model server's base URL (scheme, host, port). Default: that of saturation.metrics_url."},"poll_interval_ms":{"type":"integer","minimum":100,"maximum":600000},"timeout_ms":{"type":"integer","minimum":10,"maximum":60000},"max_bytes":{"type":"integer","minimum":1024,"maximum":67108864},"keep_last_good_ms":{"type":"integer","minimum":0,"maximum":3600000,"description":"How long the last good answer is trusted while the server fails to answer; after that every model is INVENTORY_UNCONFIRMED."},"generic":{"type":"object","additionalProperties":false,"required":["path","list","name"],"properties":{"path":{"type":"string","pattern":"^/","maxLength":1024},"list":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"name":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"revision":{"type":"string","pattern":"^(/.*)?$","maxLength":256},"parent":{"type":"string","pattern":"^(/.*)?$","maxLength":256}}}}},"saturation":{"type":"object","additionalProperties":false,"description":"How this replica's load is measured and reported.","properties":{"metrics_url":{"type":"string","pattern":"^https?://","description":"The model server's Prometheus endpoint."},"preset":{"enum":["vllm","sglang","tgi","triton","generic"],"description":"Which metric names to read."},"generic":{"type":"object","additionalProperties":false,"properties":{"queue":{"type":"string"},"running":{"type":"string"},"kv_cache":{"type":"string"},"requests_total":{"type":"string","description":"A counter of requests finished: its rate is reported (ORCA rps_fractional, report rps)."},"errors_total":{"type":"string","description":"A counter of requests failed through the server's fault: its rate is reported (ORCA eps)."}}},"scrape_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"scrape_timeout_ms":{"type":"integer","minimum":10,"maximum":60000},"readiness_url":{"type":"string","pattern":"^https?://","description":"200 = ready (e.g. KServe v2 /v2/health/ready)."},"readiness_interval_ms":{"type":"integer","minimum":10,"maximum":600000},"nvidia_smi":{"type":"string","minLength":1,"description":"\"auto\" (use it when installed), \"off\", or the binary's path."},"nvidia_smi_interval_ms":{"type":"integer","minimum":100,"maximum":600000},"evaluate_interval_ms":{"type":"integer","minimum":10,"maximum":60000},"max_queue":{"type":"number","exclusiveMinimum":0},"max_concurrency":{"type":"number","exclusiveMinimum":0},"saturated_enter":{"type":"number","exclusiveMinimum":0,"maximum":1},"saturated_leave":{"type":"number","minimum":0,"exclusiveMaximum":1},"smoothing":{"type":"number","exclusiveMinimum":0,"maximum":1},"warmup_ms":{"type":"integer","minimum":0},"stale_after_ms":{"type":"integer","minimum":1},"heartbeat_ms":{"type":"integer","minimum":100},"min_gap_ms":{"type":"integer","minimum":0},"score_step":{"type":"number","exclusiveMinimum":0,"maximum":1},"report_expiry_seconds":{"type":"integer","minimum":1,"maximum":86400},"latency_target_ms":{"type":"integer","minimum":0,"description":"Mean request latency that counts as full, ms; 0 (default) leaves latency out of the score."},"warmup_requests":{"type":"integer","minimum":0,"description":"WARMING also until this many requests finished after becoming ready (needs a request count: a latency histogram or ReportLoad); 0 = off."},"canary":{"type":"object","additionalProperties":false,"description":"Prove the model server can serve with one tiny real request before leaving COLD, and again after an idle period (off unless enabled).","properties":{"enabled":{"type":"boolean"},"model":{"type":"string","minLength":1,"description":"The served model the canary names (vLLM, SGLang); default: the first base model the server has loaded."},"path":{"type":"string","pattern":"^/","description":"Where the canary goes, under the inventory URL; default per preset (vLLM, SGLang: /v1/completions; TGI: /generate). Required for triton and generic."},"body":{"type":"string","minLength":2,"description":"The canary's JSON body; {model} is replaced by the model name. Default per preset (a one-token completion). Required for triton and generic."},"timeout_ms":{"type":"integer","minimum":100,"maximum":600000},"retry_ms":{"type":"integer","minimum":100,"maximum":600000},"idle_ms":{"type":"integer","minimum":0,"description":"Prove it again after this long without a finished request, ms; 0 = only at start."},"unhealthy_after":{"type":"integer","minimum":1,"maximum":1000,"description":"Consecutive failed canaries after which the replica is UNHEALTHY, not only COLD."}}}}},"metrics":{"type":"object","additionalProperties":false,"properties":{"listen":{"type":"string","pattern":"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$","description":"Where /metrics listens (loopback host:port, port 0 = any free port), or \"off\"."},"max_scrapes_per_second":{"type":"integer","minimum":0,"maximum":1000,"description":"Scrapes answered per second at most (a faster scraper waits its turn, so it cannot take the event loop validation runs on); 0 = unpaced. Default 5."}}}},"required":["identity","broker","rules"],"definitions":{"name":{"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"}}};
 const schema1 = {"type":"string","pattern":"^[a-z0-9][a-z0-9._-]{0,62}$"};
 const func0 = Object.prototype.hasOwnProperty;
 const func2 = dependency0.default;
@@ -19,11 +19,12 @@ const pattern3 = new RegExp("^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$", "u");
 const pattern4 = new RegExp("^[A-Za-z0-9._-]+$", "u");
 const pattern6 = new RegExp("^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$", "u");
 const pattern7 = new RegExp("^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$", "u");
-const pattern9 = new RegExp("^https?://[^/?#]+/?$", "u");
-const pattern10 = new RegExp("^/", "u");
-const pattern11 = new RegExp("^(/.*)?$", "u");
-const pattern15 = new RegExp("^https?://", "u");
-const pattern18 = new RegExp("^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$", "u");
+const pattern9 = new RegExp("^[A-Za-z_][A-Za-z0-9_.-]{0,63}$", "u");
+const pattern11 = new RegExp("^https?://[^/?#]+/?$", "u");
+const pattern12 = new RegExp("^/", "u");
+const pattern13 = new RegExp("^(/.*)?$", "u");
+const pattern17 = new RegExp("^https?://", "u");
+const pattern20 = new RegExp("^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$", "u");
 
 function validate0(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://filament.dev/schemas/config.v1.json" */;
@@ -1944,12 +1945,12 @@ vErrors.push(err157);
 errors++;
 }
 }
-if(data.orca !== undefined){
-let data61 = data.orca;
+if(data.check !== undefined){
+let data61 = data.check;
 if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
 for(const key12 in data61){
-if(!((key12 === "listen") || (key12 === "max_connections"))){
-const err158 = {instancePath:instancePath+"/orca",schemaPath:"#/properties/orca/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+if(!((((((((key12 === "socket") || (key12 === "listen")) || (key12 === "require")) || (key12 === "body_field")) || (key12 === "elsewhere_status")) || (key12 === "max_body_bytes")) || (key12 === "max_connections")) || (key12 === "header_timeout_ms"))){
+const err158 = {instancePath:instancePath+"/check",schemaPath:"#/properties/check/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -1959,11 +1960,11 @@ vErrors.push(err158);
 errors++;
 }
 }
-if(data61.listen !== undefined){
-let data62 = data61.listen;
+if(data61.socket !== undefined){
+let data62 = data61.socket;
 if(typeof data62 === "string"){
-if(!pattern7.test(data62)){
-const err159 = {instancePath:instancePath+"/orca/listen",schemaPath:"#/properties/orca/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$"+"\""};
+if(func2(data62) < 1){
+const err159 = {instancePath:instancePath+"/check/socket",schemaPath:"#/properties/check/properties/socket/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -1974,7 +1975,7 @@ errors++;
 }
 }
 else {
-const err160 = {instancePath:instancePath+"/orca/listen",schemaPath:"#/properties/orca/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err160 = {instancePath:instancePath+"/check/socket",schemaPath:"#/properties/check/properties/socket/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -1984,10 +1985,11 @@ vErrors.push(err160);
 errors++;
 }
 }
-if(data61.max_connections !== undefined){
-let data63 = data61.max_connections;
-if(!(((typeof data63 == "number") && (!(data63 % 1) && !isNaN(data63))) && (isFinite(data63)))){
-const err161 = {instancePath:instancePath+"/orca/max_connections",schemaPath:"#/properties/orca/properties/max_connections/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data61.listen !== undefined){
+let data63 = data61.listen;
+if(typeof data63 === "string"){
+if(!pattern6.test(data63)){
+const err161 = {instancePath:instancePath+"/check/listen",schemaPath:"#/properties/check/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$"},message:"must match pattern \""+"^(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5}$"+"\""};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -1996,9 +1998,9 @@ vErrors.push(err161);
 }
 errors++;
 }
-if((typeof data63 == "number") && (isFinite(data63))){
-if(data63 > 100000 || isNaN(data63)){
-const err162 = {instancePath:instancePath+"/orca/max_connections",schemaPath:"#/properties/orca/properties/max_connections/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000"};
+}
+else {
+const err162 = {instancePath:instancePath+"/check/listen",schemaPath:"#/properties/check/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2007,8 +2009,10 @@ vErrors.push(err162);
 }
 errors++;
 }
-if(data63 < 1 || isNaN(data63)){
-const err163 = {instancePath:instancePath+"/orca/max_connections",schemaPath:"#/properties/orca/properties/max_connections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data61.require !== undefined){
+if(typeof data61.require !== "boolean"){
+const err163 = {instancePath:instancePath+"/check/require",schemaPath:"#/properties/check/properties/require/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2018,10 +2022,11 @@ vErrors.push(err163);
 errors++;
 }
 }
-}
-}
-else {
-const err164 = {instancePath:instancePath+"/orca",schemaPath:"#/properties/orca/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data61.body_field !== undefined){
+let data65 = data61.body_field;
+if(typeof data65 === "string"){
+if(!pattern9.test(data65)){
+const err164 = {instancePath:instancePath+"/check/body_field",schemaPath:"#/properties/check/properties/body_field/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_.-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$"+"\""};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2031,12 +2036,8 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data.inventory !== undefined){
-let data64 = data.inventory;
-if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
-for(const key13 in data64){
-if(!(((((((key13 === "source") || (key13 === "url")) || (key13 === "poll_interval_ms")) || (key13 === "timeout_ms")) || (key13 === "max_bytes")) || (key13 === "keep_last_good_ms")) || (key13 === "generic"))){
-const err165 = {instancePath:instancePath+"/inventory",schemaPath:"#/properties/inventory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+else {
+const err165 = {instancePath:instancePath+"/check/body_field",schemaPath:"#/properties/check/properties/body_field/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2046,10 +2047,10 @@ vErrors.push(err165);
 errors++;
 }
 }
-if(data64.source !== undefined){
-let data65 = data64.source;
-if(!((((((((data65 === "auto") || (data65 === "static")) || (data65 === "vllm")) || (data65 === "sglang")) || (data65 === "tgi")) || (data65 === "triton")) || (data65 === "generic")) || (data65 === "push"))){
-const err166 = {instancePath:instancePath+"/inventory/source",schemaPath:"#/properties/inventory/properties/source/enum",keyword:"enum",params:{allowedValues: schema0.properties.inventory.properties.source.enum},message:"must be equal to one of the allowed values"};
+if(data61.elsewhere_status !== undefined){
+let data66 = data61.elsewhere_status;
+if(!((data66 === 421) || (data66 === 503))){
+const err166 = {instancePath:instancePath+"/check/elsewhere_status",schemaPath:"#/properties/check/properties/elsewhere_status/enum",keyword:"enum",params:{allowedValues: schema0.properties.check.properties.elsewhere_status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2059,11 +2060,10 @@ vErrors.push(err166);
 errors++;
 }
 }
-if(data64.url !== undefined){
-let data66 = data64.url;
-if(typeof data66 === "string"){
-if(!pattern9.test(data66)){
-const err167 = {instancePath:instancePath+"/inventory/url",schemaPath:"#/properties/inventory/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^/?#]+/?$"},message:"must match pattern \""+"^https?://[^/?#]+/?$"+"\""};
+if(data61.max_body_bytes !== undefined){
+let data67 = data61.max_body_bytes;
+if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
+const err167 = {instancePath:instancePath+"/check/max_body_bytes",schemaPath:"#/properties/check/properties/max_body_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2072,9 +2072,9 @@ vErrors.push(err167);
 }
 errors++;
 }
-}
-else {
-const err168 = {instancePath:instancePath+"/inventory/url",schemaPath:"#/properties/inventory/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data67 == "number") && (isFinite(data67))){
+if(data67 > 268435456 || isNaN(data67)){
+const err168 = {instancePath:instancePath+"/check/max_body_bytes",schemaPath:"#/properties/check/properties/max_body_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 268435456},message:"must be <= 268435456"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2083,11 +2083,8 @@ vErrors.push(err168);
 }
 errors++;
 }
-}
-if(data64.poll_interval_ms !== undefined){
-let data67 = data64.poll_interval_ms;
-if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
-const err169 = {instancePath:instancePath+"/inventory/poll_interval_ms",schemaPath:"#/properties/inventory/properties/poll_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data67 < 0 || isNaN(data67)){
+const err169 = {instancePath:instancePath+"/check/max_body_bytes",schemaPath:"#/properties/check/properties/max_body_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2096,9 +2093,12 @@ vErrors.push(err169);
 }
 errors++;
 }
-if((typeof data67 == "number") && (isFinite(data67))){
-if(data67 > 600000 || isNaN(data67)){
-const err170 = {instancePath:instancePath+"/inventory/poll_interval_ms",schemaPath:"#/properties/inventory/properties/poll_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+}
+if(data61.max_connections !== undefined){
+let data68 = data61.max_connections;
+if(!(((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68))) && (isFinite(data68)))){
+const err170 = {instancePath:instancePath+"/check/max_connections",schemaPath:"#/properties/check/properties/max_connections/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2107,8 +2107,9 @@ vErrors.push(err170);
 }
 errors++;
 }
-if(data67 < 100 || isNaN(data67)){
-const err171 = {instancePath:instancePath+"/inventory/poll_interval_ms",schemaPath:"#/properties/inventory/properties/poll_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+if((typeof data68 == "number") && (isFinite(data68))){
+if(data68 > 100000 || isNaN(data68)){
+const err171 = {instancePath:instancePath+"/check/max_connections",schemaPath:"#/properties/check/properties/max_connections/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000"};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2117,12 +2118,8 @@ vErrors.push(err171);
 }
 errors++;
 }
-}
-}
-if(data64.timeout_ms !== undefined){
-let data68 = data64.timeout_ms;
-if(!(((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68))) && (isFinite(data68)))){
-const err172 = {instancePath:instancePath+"/inventory/timeout_ms",schemaPath:"#/properties/inventory/properties/timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data68 < 1 || isNaN(data68)){
+const err172 = {instancePath:instancePath+"/check/max_connections",schemaPath:"#/properties/check/properties/max_connections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2131,9 +2128,12 @@ vErrors.push(err172);
 }
 errors++;
 }
-if((typeof data68 == "number") && (isFinite(data68))){
-if(data68 > 60000 || isNaN(data68)){
-const err173 = {instancePath:instancePath+"/inventory/timeout_ms",schemaPath:"#/properties/inventory/properties/timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
+}
+}
+if(data61.header_timeout_ms !== undefined){
+let data69 = data61.header_timeout_ms;
+if(!(((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69))) && (isFinite(data69)))){
+const err173 = {instancePath:instancePath+"/check/header_timeout_ms",schemaPath:"#/properties/check/properties/header_timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2142,8 +2142,9 @@ vErrors.push(err173);
 }
 errors++;
 }
-if(data68 < 10 || isNaN(data68)){
-const err174 = {instancePath:instancePath+"/inventory/timeout_ms",schemaPath:"#/properties/inventory/properties/timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+if((typeof data69 == "number") && (isFinite(data69))){
+if(data69 > 600000 || isNaN(data69)){
+const err174 = {instancePath:instancePath+"/check/header_timeout_ms",schemaPath:"#/properties/check/properties/header_timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2152,12 +2153,8 @@ vErrors.push(err174);
 }
 errors++;
 }
-}
-}
-if(data64.max_bytes !== undefined){
-let data69 = data64.max_bytes;
-if(!(((typeof data69 == "number") && (!(data69 % 1) && !isNaN(data69))) && (isFinite(data69)))){
-const err175 = {instancePath:instancePath+"/inventory/max_bytes",schemaPath:"#/properties/inventory/properties/max_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data69 < 100 || isNaN(data69)){
+const err175 = {instancePath:instancePath+"/check/header_timeout_ms",schemaPath:"#/properties/check/properties/header_timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2166,9 +2163,11 @@ vErrors.push(err175);
 }
 errors++;
 }
-if((typeof data69 == "number") && (isFinite(data69))){
-if(data69 > 67108864 || isNaN(data69)){
-const err176 = {instancePath:instancePath+"/inventory/max_bytes",schemaPath:"#/properties/inventory/properties/max_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 67108864},message:"must be <= 67108864"};
+}
+}
+}
+else {
+const err176 = {instancePath:instancePath+"/check",schemaPath:"#/properties/check/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2177,8 +2176,13 @@ vErrors.push(err176);
 }
 errors++;
 }
-if(data69 < 1024 || isNaN(data69)){
-const err177 = {instancePath:instancePath+"/inventory/max_bytes",schemaPath:"#/properties/inventory/properties/max_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
+}
+if(data.orca !== undefined){
+let data70 = data.orca;
+if(data70 && typeof data70 == "object" && !Array.isArray(data70)){
+for(const key13 in data70){
+if(!((key13 === "listen") || (key13 === "max_connections"))){
+const err177 = {instancePath:instancePath+"/orca",schemaPath:"#/properties/orca/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2188,11 +2192,11 @@ vErrors.push(err177);
 errors++;
 }
 }
-}
-if(data64.keep_last_good_ms !== undefined){
-let data70 = data64.keep_last_good_ms;
-if(!(((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70))) && (isFinite(data70)))){
-const err178 = {instancePath:instancePath+"/inventory/keep_last_good_ms",schemaPath:"#/properties/inventory/properties/keep_last_good_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data70.listen !== undefined){
+let data71 = data70.listen;
+if(typeof data71 === "string"){
+if(!pattern7.test(data71)){
+const err178 = {instancePath:instancePath+"/orca/listen",schemaPath:"#/properties/orca/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$"},message:"must match pattern \""+"^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$"+"\""};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2201,9 +2205,9 @@ vErrors.push(err178);
 }
 errors++;
 }
-if((typeof data70 == "number") && (isFinite(data70))){
-if(data70 > 3600000 || isNaN(data70)){
-const err179 = {instancePath:instancePath+"/inventory/keep_last_good_ms",schemaPath:"#/properties/inventory/properties/keep_last_good_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600000},message:"must be <= 3600000"};
+}
+else {
+const err179 = {instancePath:instancePath+"/orca/listen",schemaPath:"#/properties/orca/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2212,8 +2216,11 @@ vErrors.push(err179);
 }
 errors++;
 }
-if(data70 < 0 || isNaN(data70)){
-const err180 = {instancePath:instancePath+"/inventory/keep_last_good_ms",schemaPath:"#/properties/inventory/properties/keep_last_good_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data70.max_connections !== undefined){
+let data72 = data70.max_connections;
+if(!(((typeof data72 == "number") && (!(data72 % 1) && !isNaN(data72))) && (isFinite(data72)))){
+const err180 = {instancePath:instancePath+"/orca/max_connections",schemaPath:"#/properties/orca/properties/max_connections/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2222,13 +2229,9 @@ vErrors.push(err180);
 }
 errors++;
 }
-}
-}
-if(data64.generic !== undefined){
-let data71 = data64.generic;
-if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
-if(data71.path === undefined){
-const err181 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+if((typeof data72 == "number") && (isFinite(data72))){
+if(data72 > 100000 || isNaN(data72)){
+const err181 = {instancePath:instancePath+"/orca/max_connections",schemaPath:"#/properties/orca/properties/max_connections/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100000},message:"must be <= 100000"};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2237,8 +2240,8 @@ vErrors.push(err181);
 }
 errors++;
 }
-if(data71.list === undefined){
-const err182 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/required",keyword:"required",params:{missingProperty: "list"},message:"must have required property '"+"list"+"'"};
+if(data72 < 1 || isNaN(data72)){
+const err182 = {instancePath:instancePath+"/orca/max_connections",schemaPath:"#/properties/orca/properties/max_connections/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2247,8 +2250,11 @@ vErrors.push(err182);
 }
 errors++;
 }
-if(data71.name === undefined){
-const err183 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+}
+}
+}
+else {
+const err183 = {instancePath:instancePath+"/orca",schemaPath:"#/properties/orca/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2257,9 +2263,13 @@ vErrors.push(err183);
 }
 errors++;
 }
-for(const key14 in data71){
-if(!(((((key14 === "path") || (key14 === "list")) || (key14 === "name")) || (key14 === "revision")) || (key14 === "parent"))){
-const err184 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+}
+if(data.inventory !== undefined){
+let data73 = data.inventory;
+if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
+for(const key14 in data73){
+if(!(((((((key14 === "source") || (key14 === "url")) || (key14 === "poll_interval_ms")) || (key14 === "timeout_ms")) || (key14 === "max_bytes")) || (key14 === "keep_last_good_ms")) || (key14 === "generic"))){
+const err184 = {instancePath:instancePath+"/inventory",schemaPath:"#/properties/inventory/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2269,11 +2279,10 @@ vErrors.push(err184);
 errors++;
 }
 }
-if(data71.path !== undefined){
-let data72 = data71.path;
-if(typeof data72 === "string"){
-if(func2(data72) > 1024){
-const err185 = {instancePath:instancePath+"/inventory/generic/path",schemaPath:"#/properties/inventory/properties/generic/properties/path/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"};
+if(data73.source !== undefined){
+let data74 = data73.source;
+if(!((((((((data74 === "auto") || (data74 === "static")) || (data74 === "vllm")) || (data74 === "sglang")) || (data74 === "tgi")) || (data74 === "triton")) || (data74 === "generic")) || (data74 === "push"))){
+const err185 = {instancePath:instancePath+"/inventory/source",schemaPath:"#/properties/inventory/properties/source/enum",keyword:"enum",params:{allowedValues: schema0.properties.inventory.properties.source.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2282,8 +2291,12 @@ vErrors.push(err185);
 }
 errors++;
 }
-if(!pattern10.test(data72)){
-const err186 = {instancePath:instancePath+"/inventory/generic/path",schemaPath:"#/properties/inventory/properties/generic/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
+}
+if(data73.url !== undefined){
+let data75 = data73.url;
+if(typeof data75 === "string"){
+if(!pattern11.test(data75)){
+const err186 = {instancePath:instancePath+"/inventory/url",schemaPath:"#/properties/inventory/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^/?#]+/?$"},message:"must match pattern \""+"^https?://[^/?#]+/?$"+"\""};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2294,7 +2307,7 @@ errors++;
 }
 }
 else {
-const err187 = {instancePath:instancePath+"/inventory/generic/path",schemaPath:"#/properties/inventory/properties/generic/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err187 = {instancePath:instancePath+"/inventory/url",schemaPath:"#/properties/inventory/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2304,11 +2317,10 @@ vErrors.push(err187);
 errors++;
 }
 }
-if(data71.list !== undefined){
-let data73 = data71.list;
-if(typeof data73 === "string"){
-if(func2(data73) > 256){
-const err188 = {instancePath:instancePath+"/inventory/generic/list",schemaPath:"#/properties/inventory/properties/generic/properties/list/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+if(data73.poll_interval_ms !== undefined){
+let data76 = data73.poll_interval_ms;
+if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
+const err188 = {instancePath:instancePath+"/inventory/poll_interval_ms",schemaPath:"#/properties/inventory/properties/poll_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2317,8 +2329,9 @@ vErrors.push(err188);
 }
 errors++;
 }
-if(!pattern11.test(data73)){
-const err189 = {instancePath:instancePath+"/inventory/generic/list",schemaPath:"#/properties/inventory/properties/generic/properties/list/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
+if((typeof data76 == "number") && (isFinite(data76))){
+if(data76 > 600000 || isNaN(data76)){
+const err189 = {instancePath:instancePath+"/inventory/poll_interval_ms",schemaPath:"#/properties/inventory/properties/poll_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2327,9 +2340,8 @@ vErrors.push(err189);
 }
 errors++;
 }
-}
-else {
-const err190 = {instancePath:instancePath+"/inventory/generic/list",schemaPath:"#/properties/inventory/properties/generic/properties/list/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data76 < 100 || isNaN(data76)){
+const err190 = {instancePath:instancePath+"/inventory/poll_interval_ms",schemaPath:"#/properties/inventory/properties/poll_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2339,11 +2351,11 @@ vErrors.push(err190);
 errors++;
 }
 }
-if(data71.name !== undefined){
-let data74 = data71.name;
-if(typeof data74 === "string"){
-if(func2(data74) > 256){
-const err191 = {instancePath:instancePath+"/inventory/generic/name",schemaPath:"#/properties/inventory/properties/generic/properties/name/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+}
+if(data73.timeout_ms !== undefined){
+let data77 = data73.timeout_ms;
+if(!(((typeof data77 == "number") && (!(data77 % 1) && !isNaN(data77))) && (isFinite(data77)))){
+const err191 = {instancePath:instancePath+"/inventory/timeout_ms",schemaPath:"#/properties/inventory/properties/timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2352,8 +2364,9 @@ vErrors.push(err191);
 }
 errors++;
 }
-if(!pattern11.test(data74)){
-const err192 = {instancePath:instancePath+"/inventory/generic/name",schemaPath:"#/properties/inventory/properties/generic/properties/name/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
+if((typeof data77 == "number") && (isFinite(data77))){
+if(data77 > 60000 || isNaN(data77)){
+const err192 = {instancePath:instancePath+"/inventory/timeout_ms",schemaPath:"#/properties/inventory/properties/timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2362,9 +2375,8 @@ vErrors.push(err192);
 }
 errors++;
 }
-}
-else {
-const err193 = {instancePath:instancePath+"/inventory/generic/name",schemaPath:"#/properties/inventory/properties/generic/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data77 < 10 || isNaN(data77)){
+const err193 = {instancePath:instancePath+"/inventory/timeout_ms",schemaPath:"#/properties/inventory/properties/timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2374,11 +2386,11 @@ vErrors.push(err193);
 errors++;
 }
 }
-if(data71.revision !== undefined){
-let data75 = data71.revision;
-if(typeof data75 === "string"){
-if(func2(data75) > 256){
-const err194 = {instancePath:instancePath+"/inventory/generic/revision",schemaPath:"#/properties/inventory/properties/generic/properties/revision/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+}
+if(data73.max_bytes !== undefined){
+let data78 = data73.max_bytes;
+if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
+const err194 = {instancePath:instancePath+"/inventory/max_bytes",schemaPath:"#/properties/inventory/properties/max_bytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2387,8 +2399,9 @@ vErrors.push(err194);
 }
 errors++;
 }
-if(!pattern11.test(data75)){
-const err195 = {instancePath:instancePath+"/inventory/generic/revision",schemaPath:"#/properties/inventory/properties/generic/properties/revision/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
+if((typeof data78 == "number") && (isFinite(data78))){
+if(data78 > 67108864 || isNaN(data78)){
+const err195 = {instancePath:instancePath+"/inventory/max_bytes",schemaPath:"#/properties/inventory/properties/max_bytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 67108864},message:"must be <= 67108864"};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2397,9 +2410,8 @@ vErrors.push(err195);
 }
 errors++;
 }
-}
-else {
-const err196 = {instancePath:instancePath+"/inventory/generic/revision",schemaPath:"#/properties/inventory/properties/generic/properties/revision/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data78 < 1024 || isNaN(data78)){
+const err196 = {instancePath:instancePath+"/inventory/max_bytes",schemaPath:"#/properties/inventory/properties/max_bytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1024},message:"must be >= 1024"};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2409,11 +2421,11 @@ vErrors.push(err196);
 errors++;
 }
 }
-if(data71.parent !== undefined){
-let data76 = data71.parent;
-if(typeof data76 === "string"){
-if(func2(data76) > 256){
-const err197 = {instancePath:instancePath+"/inventory/generic/parent",schemaPath:"#/properties/inventory/properties/generic/properties/parent/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+}
+if(data73.keep_last_good_ms !== undefined){
+let data79 = data73.keep_last_good_ms;
+if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
+const err197 = {instancePath:instancePath+"/inventory/keep_last_good_ms",schemaPath:"#/properties/inventory/properties/keep_last_good_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2422,8 +2434,9 @@ vErrors.push(err197);
 }
 errors++;
 }
-if(!pattern11.test(data76)){
-const err198 = {instancePath:instancePath+"/inventory/generic/parent",schemaPath:"#/properties/inventory/properties/generic/properties/parent/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
+if((typeof data79 == "number") && (isFinite(data79))){
+if(data79 > 3600000 || isNaN(data79)){
+const err198 = {instancePath:instancePath+"/inventory/keep_last_good_ms",schemaPath:"#/properties/inventory/properties/keep_last_good_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600000},message:"must be <= 3600000"};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2432,9 +2445,8 @@ vErrors.push(err198);
 }
 errors++;
 }
-}
-else {
-const err199 = {instancePath:instancePath+"/inventory/generic/parent",schemaPath:"#/properties/inventory/properties/generic/properties/parent/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data79 < 0 || isNaN(data79)){
+const err199 = {instancePath:instancePath+"/inventory/keep_last_good_ms",schemaPath:"#/properties/inventory/properties/keep_last_good_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2445,8 +2457,11 @@ errors++;
 }
 }
 }
-else {
-const err200 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data73.generic !== undefined){
+let data80 = data73.generic;
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+if(data80.path === undefined){
+const err200 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2455,10 +2470,8 @@ vErrors.push(err200);
 }
 errors++;
 }
-}
-}
-else {
-const err201 = {instancePath:instancePath+"/inventory",schemaPath:"#/properties/inventory/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data80.list === undefined){
+const err201 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/required",keyword:"required",params:{missingProperty: "list"},message:"must have required property '"+"list"+"'"};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2467,13 +2480,8 @@ vErrors.push(err201);
 }
 errors++;
 }
-}
-if(data.saturation !== undefined){
-let data77 = data.saturation;
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-for(const key15 in data77){
-if(!(func0.call(schema0.properties.saturation.properties, key15))){
-const err202 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
+if(data80.name === undefined){
+const err202 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2482,12 +2490,9 @@ vErrors.push(err202);
 }
 errors++;
 }
-}
-if(data77.metrics_url !== undefined){
-let data78 = data77.metrics_url;
-if(typeof data78 === "string"){
-if(!pattern15.test(data78)){
-const err203 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
+for(const key15 in data80){
+if(!(((((key15 === "path") || (key15 === "list")) || (key15 === "name")) || (key15 === "revision")) || (key15 === "parent"))){
+const err203 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2497,8 +2502,11 @@ vErrors.push(err203);
 errors++;
 }
 }
-else {
-const err204 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data80.path !== undefined){
+let data81 = data80.path;
+if(typeof data81 === "string"){
+if(func2(data81) > 1024){
+const err204 = {instancePath:instancePath+"/inventory/generic/path",schemaPath:"#/properties/inventory/properties/generic/properties/path/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2507,11 +2515,8 @@ vErrors.push(err204);
 }
 errors++;
 }
-}
-if(data77.preset !== undefined){
-let data79 = data77.preset;
-if(!(((((data79 === "vllm") || (data79 === "sglang")) || (data79 === "tgi")) || (data79 === "triton")) || (data79 === "generic"))){
-const err205 = {instancePath:instancePath+"/saturation/preset",schemaPath:"#/properties/saturation/properties/preset/enum",keyword:"enum",params:{allowedValues: schema0.properties.saturation.properties.preset.enum},message:"must be equal to one of the allowed values"};
+if(!pattern12.test(data81)){
+const err205 = {instancePath:instancePath+"/inventory/generic/path",schemaPath:"#/properties/inventory/properties/generic/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2521,12 +2526,8 @@ vErrors.push(err205);
 errors++;
 }
 }
-if(data77.generic !== undefined){
-let data80 = data77.generic;
-if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
-for(const key16 in data80){
-if(!(((((key16 === "queue") || (key16 === "running")) || (key16 === "kv_cache")) || (key16 === "requests_total")) || (key16 === "errors_total"))){
-const err206 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
+else {
+const err206 = {instancePath:instancePath+"/inventory/generic/path",schemaPath:"#/properties/inventory/properties/generic/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2536,9 +2537,11 @@ vErrors.push(err206);
 errors++;
 }
 }
-if(data80.queue !== undefined){
-if(typeof data80.queue !== "string"){
-const err207 = {instancePath:instancePath+"/saturation/generic/queue",schemaPath:"#/properties/saturation/properties/generic/properties/queue/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data80.list !== undefined){
+let data82 = data80.list;
+if(typeof data82 === "string"){
+if(func2(data82) > 256){
+const err207 = {instancePath:instancePath+"/inventory/generic/list",schemaPath:"#/properties/inventory/properties/generic/properties/list/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2547,10 +2550,8 @@ vErrors.push(err207);
 }
 errors++;
 }
-}
-if(data80.running !== undefined){
-if(typeof data80.running !== "string"){
-const err208 = {instancePath:instancePath+"/saturation/generic/running",schemaPath:"#/properties/saturation/properties/generic/properties/running/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!pattern13.test(data82)){
+const err208 = {instancePath:instancePath+"/inventory/generic/list",schemaPath:"#/properties/inventory/properties/generic/properties/list/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2560,9 +2561,8 @@ vErrors.push(err208);
 errors++;
 }
 }
-if(data80.kv_cache !== undefined){
-if(typeof data80.kv_cache !== "string"){
-const err209 = {instancePath:instancePath+"/saturation/generic/kv_cache",schemaPath:"#/properties/saturation/properties/generic/properties/kv_cache/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err209 = {instancePath:instancePath+"/inventory/generic/list",schemaPath:"#/properties/inventory/properties/generic/properties/list/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2572,9 +2572,11 @@ vErrors.push(err209);
 errors++;
 }
 }
-if(data80.requests_total !== undefined){
-if(typeof data80.requests_total !== "string"){
-const err210 = {instancePath:instancePath+"/saturation/generic/requests_total",schemaPath:"#/properties/saturation/properties/generic/properties/requests_total/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data80.name !== undefined){
+let data83 = data80.name;
+if(typeof data83 === "string"){
+if(func2(data83) > 256){
+const err210 = {instancePath:instancePath+"/inventory/generic/name",schemaPath:"#/properties/inventory/properties/generic/properties/name/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2583,10 +2585,8 @@ vErrors.push(err210);
 }
 errors++;
 }
-}
-if(data80.errors_total !== undefined){
-if(typeof data80.errors_total !== "string"){
-const err211 = {instancePath:instancePath+"/saturation/generic/errors_total",schemaPath:"#/properties/saturation/properties/generic/properties/errors_total/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!pattern13.test(data83)){
+const err211 = {instancePath:instancePath+"/inventory/generic/name",schemaPath:"#/properties/inventory/properties/generic/properties/name/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2596,9 +2596,8 @@ vErrors.push(err211);
 errors++;
 }
 }
-}
 else {
-const err212 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err212 = {instancePath:instancePath+"/inventory/generic/name",schemaPath:"#/properties/inventory/properties/generic/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2608,10 +2607,11 @@ vErrors.push(err212);
 errors++;
 }
 }
-if(data77.scrape_interval_ms !== undefined){
-let data86 = data77.scrape_interval_ms;
-if(!(((typeof data86 == "number") && (!(data86 % 1) && !isNaN(data86))) && (isFinite(data86)))){
-const err213 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data80.revision !== undefined){
+let data84 = data80.revision;
+if(typeof data84 === "string"){
+if(func2(data84) > 256){
+const err213 = {instancePath:instancePath+"/inventory/generic/revision",schemaPath:"#/properties/inventory/properties/generic/properties/revision/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2620,9 +2620,8 @@ vErrors.push(err213);
 }
 errors++;
 }
-if((typeof data86 == "number") && (isFinite(data86))){
-if(data86 > 600000 || isNaN(data86)){
-const err214 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+if(!pattern13.test(data84)){
+const err214 = {instancePath:instancePath+"/inventory/generic/revision",schemaPath:"#/properties/inventory/properties/generic/properties/revision/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2631,8 +2630,9 @@ vErrors.push(err214);
 }
 errors++;
 }
-if(data86 < 10 || isNaN(data86)){
-const err215 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+else {
+const err215 = {instancePath:instancePath+"/inventory/generic/revision",schemaPath:"#/properties/inventory/properties/generic/properties/revision/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2642,11 +2642,11 @@ vErrors.push(err215);
 errors++;
 }
 }
-}
-if(data77.scrape_timeout_ms !== undefined){
-let data87 = data77.scrape_timeout_ms;
-if(!(((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87))) && (isFinite(data87)))){
-const err216 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data80.parent !== undefined){
+let data85 = data80.parent;
+if(typeof data85 === "string"){
+if(func2(data85) > 256){
+const err216 = {instancePath:instancePath+"/inventory/generic/parent",schemaPath:"#/properties/inventory/properties/generic/properties/parent/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2655,9 +2655,8 @@ vErrors.push(err216);
 }
 errors++;
 }
-if((typeof data87 == "number") && (isFinite(data87))){
-if(data87 > 60000 || isNaN(data87)){
-const err217 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
+if(!pattern13.test(data85)){
+const err217 = {instancePath:instancePath+"/inventory/generic/parent",schemaPath:"#/properties/inventory/properties/generic/properties/parent/pattern",keyword:"pattern",params:{pattern: "^(/.*)?$"},message:"must match pattern \""+"^(/.*)?$"+"\""};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2666,8 +2665,9 @@ vErrors.push(err217);
 }
 errors++;
 }
-if(data87 < 10 || isNaN(data87)){
-const err218 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+else {
+const err218 = {instancePath:instancePath+"/inventory/generic/parent",schemaPath:"#/properties/inventory/properties/generic/properties/parent/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2678,11 +2678,8 @@ errors++;
 }
 }
 }
-if(data77.readiness_url !== undefined){
-let data88 = data77.readiness_url;
-if(typeof data88 === "string"){
-if(!pattern15.test(data88)){
-const err219 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
+else {
+const err219 = {instancePath:instancePath+"/inventory/generic",schemaPath:"#/properties/inventory/properties/generic/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2692,8 +2689,9 @@ vErrors.push(err219);
 errors++;
 }
 }
+}
 else {
-const err220 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err220 = {instancePath:instancePath+"/inventory",schemaPath:"#/properties/inventory/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2703,10 +2701,12 @@ vErrors.push(err220);
 errors++;
 }
 }
-if(data77.readiness_interval_ms !== undefined){
-let data89 = data77.readiness_interval_ms;
-if(!(((typeof data89 == "number") && (!(data89 % 1) && !isNaN(data89))) && (isFinite(data89)))){
-const err221 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.saturation !== undefined){
+let data86 = data.saturation;
+if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
+for(const key16 in data86){
+if(!(func0.call(schema0.properties.saturation.properties, key16))){
+const err221 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2715,9 +2715,12 @@ vErrors.push(err221);
 }
 errors++;
 }
-if((typeof data89 == "number") && (isFinite(data89))){
-if(data89 > 600000 || isNaN(data89)){
-const err222 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+if(data86.metrics_url !== undefined){
+let data87 = data86.metrics_url;
+if(typeof data87 === "string"){
+if(!pattern17.test(data87)){
+const err222 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2726,8 +2729,9 @@ vErrors.push(err222);
 }
 errors++;
 }
-if(data89 < 10 || isNaN(data89)){
-const err223 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+else {
+const err223 = {instancePath:instancePath+"/saturation/metrics_url",schemaPath:"#/properties/saturation/properties/metrics_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2737,12 +2741,10 @@ vErrors.push(err223);
 errors++;
 }
 }
-}
-if(data77.nvidia_smi !== undefined){
-let data90 = data77.nvidia_smi;
-if(typeof data90 === "string"){
-if(func2(data90) < 1){
-const err224 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data86.preset !== undefined){
+let data88 = data86.preset;
+if(!(((((data88 === "vllm") || (data88 === "sglang")) || (data88 === "tgi")) || (data88 === "triton")) || (data88 === "generic"))){
+const err224 = {instancePath:instancePath+"/saturation/preset",schemaPath:"#/properties/saturation/properties/preset/enum",keyword:"enum",params:{allowedValues: schema0.properties.saturation.properties.preset.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2752,8 +2754,12 @@ vErrors.push(err224);
 errors++;
 }
 }
-else {
-const err225 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data86.generic !== undefined){
+let data89 = data86.generic;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+for(const key17 in data89){
+if(!(((((key17 === "queue") || (key17 === "running")) || (key17 === "kv_cache")) || (key17 === "requests_total")) || (key17 === "errors_total"))){
+const err225 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2763,10 +2769,9 @@ vErrors.push(err225);
 errors++;
 }
 }
-if(data77.nvidia_smi_interval_ms !== undefined){
-let data91 = data77.nvidia_smi_interval_ms;
-if(!(((typeof data91 == "number") && (!(data91 % 1) && !isNaN(data91))) && (isFinite(data91)))){
-const err226 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data89.queue !== undefined){
+if(typeof data89.queue !== "string"){
+const err226 = {instancePath:instancePath+"/saturation/generic/queue",schemaPath:"#/properties/saturation/properties/generic/properties/queue/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2775,9 +2780,10 @@ vErrors.push(err226);
 }
 errors++;
 }
-if((typeof data91 == "number") && (isFinite(data91))){
-if(data91 > 600000 || isNaN(data91)){
-const err227 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+if(data89.running !== undefined){
+if(typeof data89.running !== "string"){
+const err227 = {instancePath:instancePath+"/saturation/generic/running",schemaPath:"#/properties/saturation/properties/generic/properties/running/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2786,8 +2792,10 @@ vErrors.push(err227);
 }
 errors++;
 }
-if(data91 < 100 || isNaN(data91)){
-const err228 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+}
+if(data89.kv_cache !== undefined){
+if(typeof data89.kv_cache !== "string"){
+const err228 = {instancePath:instancePath+"/saturation/generic/kv_cache",schemaPath:"#/properties/saturation/properties/generic/properties/kv_cache/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2797,11 +2805,9 @@ vErrors.push(err228);
 errors++;
 }
 }
-}
-if(data77.evaluate_interval_ms !== undefined){
-let data92 = data77.evaluate_interval_ms;
-if(!(((typeof data92 == "number") && (!(data92 % 1) && !isNaN(data92))) && (isFinite(data92)))){
-const err229 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data89.requests_total !== undefined){
+if(typeof data89.requests_total !== "string"){
+const err229 = {instancePath:instancePath+"/saturation/generic/requests_total",schemaPath:"#/properties/saturation/properties/generic/properties/requests_total/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2810,9 +2816,10 @@ vErrors.push(err229);
 }
 errors++;
 }
-if((typeof data92 == "number") && (isFinite(data92))){
-if(data92 > 60000 || isNaN(data92)){
-const err230 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
+}
+if(data89.errors_total !== undefined){
+if(typeof data89.errors_total !== "string"){
+const err230 = {instancePath:instancePath+"/saturation/generic/errors_total",schemaPath:"#/properties/saturation/properties/generic/properties/errors_total/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2821,8 +2828,10 @@ vErrors.push(err230);
 }
 errors++;
 }
-if(data92 < 10 || isNaN(data92)){
-const err231 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
+}
+}
+else {
+const err231 = {instancePath:instancePath+"/saturation/generic",schemaPath:"#/properties/saturation/properties/generic/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2832,12 +2841,10 @@ vErrors.push(err231);
 errors++;
 }
 }
-}
-if(data77.max_queue !== undefined){
-let data93 = data77.max_queue;
-if((typeof data93 == "number") && (isFinite(data93))){
-if(data93 <= 0 || isNaN(data93)){
-const err232 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data86.scrape_interval_ms !== undefined){
+let data95 = data86.scrape_interval_ms;
+if(!(((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95))) && (isFinite(data95)))){
+const err232 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2846,9 +2853,9 @@ vErrors.push(err232);
 }
 errors++;
 }
-}
-else {
-const err233 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if((typeof data95 == "number") && (isFinite(data95))){
+if(data95 > 600000 || isNaN(data95)){
+const err233 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2857,12 +2864,8 @@ vErrors.push(err233);
 }
 errors++;
 }
-}
-if(data77.max_concurrency !== undefined){
-let data94 = data77.max_concurrency;
-if((typeof data94 == "number") && (isFinite(data94))){
-if(data94 <= 0 || isNaN(data94)){
-const err234 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data95 < 10 || isNaN(data95)){
+const err234 = {instancePath:instancePath+"/saturation/scrape_interval_ms",schemaPath:"#/properties/saturation/properties/scrape_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -2872,8 +2875,11 @@ vErrors.push(err234);
 errors++;
 }
 }
-else {
-const err235 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/type",keyword:"type",params:{type: "number"},message:"must be number"};
+}
+if(data86.scrape_timeout_ms !== undefined){
+let data96 = data86.scrape_timeout_ms;
+if(!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96)))){
+const err235 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -2882,12 +2888,9 @@ vErrors.push(err235);
 }
 errors++;
 }
-}
-if(data77.saturated_enter !== undefined){
-let data95 = data77.saturated_enter;
-if((typeof data95 == "number") && (isFinite(data95))){
-if(data95 > 1 || isNaN(data95)){
-const err236 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if((typeof data96 == "number") && (isFinite(data96))){
+if(data96 > 60000 || isNaN(data96)){
+const err236 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -2896,8 +2899,8 @@ vErrors.push(err236);
 }
 errors++;
 }
-if(data95 <= 0 || isNaN(data95)){
-const err237 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data96 < 10 || isNaN(data96)){
+const err237 = {instancePath:instancePath+"/saturation/scrape_timeout_ms",schemaPath:"#/properties/saturation/properties/scrape_timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -2907,8 +2910,12 @@ vErrors.push(err237);
 errors++;
 }
 }
-else {
-const err238 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/type",keyword:"type",params:{type: "number"},message:"must be number"};
+}
+if(data86.readiness_url !== undefined){
+let data97 = data86.readiness_url;
+if(typeof data97 === "string"){
+if(!pattern17.test(data97)){
+const err238 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\""};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -2918,11 +2925,8 @@ vErrors.push(err238);
 errors++;
 }
 }
-if(data77.saturated_leave !== undefined){
-let data96 = data77.saturated_leave;
-if((typeof data96 == "number") && (isFinite(data96))){
-if(data96 < 0 || isNaN(data96)){
-const err239 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+else {
+const err239 = {instancePath:instancePath+"/saturation/readiness_url",schemaPath:"#/properties/saturation/properties/readiness_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -2931,8 +2935,11 @@ vErrors.push(err239);
 }
 errors++;
 }
-if(data96 >= 1 || isNaN(data96)){
-const err240 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
+}
+if(data86.readiness_interval_ms !== undefined){
+let data98 = data86.readiness_interval_ms;
+if(!(((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98))) && (isFinite(data98)))){
+const err240 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -2941,9 +2948,9 @@ vErrors.push(err240);
 }
 errors++;
 }
-}
-else {
-const err241 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if((typeof data98 == "number") && (isFinite(data98))){
+if(data98 > 600000 || isNaN(data98)){
+const err241 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -2952,12 +2959,8 @@ vErrors.push(err241);
 }
 errors++;
 }
-}
-if(data77.smoothing !== undefined){
-let data97 = data77.smoothing;
-if((typeof data97 == "number") && (isFinite(data97))){
-if(data97 > 1 || isNaN(data97)){
-const err242 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(data98 < 10 || isNaN(data98)){
+const err242 = {instancePath:instancePath+"/saturation/readiness_interval_ms",schemaPath:"#/properties/saturation/properties/readiness_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -2966,8 +2969,13 @@ vErrors.push(err242);
 }
 errors++;
 }
-if(data97 <= 0 || isNaN(data97)){
-const err243 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+}
+if(data86.nvidia_smi !== undefined){
+let data99 = data86.nvidia_smi;
+if(typeof data99 === "string"){
+if(func2(data99) < 1){
+const err243 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -2978,7 +2986,7 @@ errors++;
 }
 }
 else {
-const err244 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err244 = {instancePath:instancePath+"/saturation/nvidia_smi",schemaPath:"#/properties/saturation/properties/nvidia_smi/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -2988,10 +2996,10 @@ vErrors.push(err244);
 errors++;
 }
 }
-if(data77.warmup_ms !== undefined){
-let data98 = data77.warmup_ms;
-if(!(((typeof data98 == "number") && (!(data98 % 1) && !isNaN(data98))) && (isFinite(data98)))){
-const err245 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data86.nvidia_smi_interval_ms !== undefined){
+let data100 = data86.nvidia_smi_interval_ms;
+if(!(((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100))) && (isFinite(data100)))){
+const err245 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3000,9 +3008,9 @@ vErrors.push(err245);
 }
 errors++;
 }
-if((typeof data98 == "number") && (isFinite(data98))){
-if(data98 < 0 || isNaN(data98)){
-const err246 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data100 == "number") && (isFinite(data100))){
+if(data100 > 600000 || isNaN(data100)){
+const err246 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3011,12 +3019,8 @@ vErrors.push(err246);
 }
 errors++;
 }
-}
-}
-if(data77.stale_after_ms !== undefined){
-let data99 = data77.stale_after_ms;
-if(!(((typeof data99 == "number") && (!(data99 % 1) && !isNaN(data99))) && (isFinite(data99)))){
-const err247 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data100 < 100 || isNaN(data100)){
+const err247 = {instancePath:instancePath+"/saturation/nvidia_smi_interval_ms",schemaPath:"#/properties/saturation/properties/nvidia_smi_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3025,9 +3029,12 @@ vErrors.push(err247);
 }
 errors++;
 }
-if((typeof data99 == "number") && (isFinite(data99))){
-if(data99 < 1 || isNaN(data99)){
-const err248 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data86.evaluate_interval_ms !== undefined){
+let data101 = data86.evaluate_interval_ms;
+if(!(((typeof data101 == "number") && (!(data101 % 1) && !isNaN(data101))) && (isFinite(data101)))){
+const err248 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3036,12 +3043,9 @@ vErrors.push(err248);
 }
 errors++;
 }
-}
-}
-if(data77.heartbeat_ms !== undefined){
-let data100 = data77.heartbeat_ms;
-if(!(((typeof data100 == "number") && (!(data100 % 1) && !isNaN(data100))) && (isFinite(data100)))){
-const err249 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data101 == "number") && (isFinite(data101))){
+if(data101 > 60000 || isNaN(data101)){
+const err249 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 60000},message:"must be <= 60000"};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3050,9 +3054,8 @@ vErrors.push(err249);
 }
 errors++;
 }
-if((typeof data100 == "number") && (isFinite(data100))){
-if(data100 < 100 || isNaN(data100)){
-const err250 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+if(data101 < 10 || isNaN(data101)){
+const err250 = {instancePath:instancePath+"/saturation/evaluate_interval_ms",schemaPath:"#/properties/saturation/properties/evaluate_interval_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10"};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3063,10 +3066,11 @@ errors++;
 }
 }
 }
-if(data77.min_gap_ms !== undefined){
-let data101 = data77.min_gap_ms;
-if(!(((typeof data101 == "number") && (!(data101 % 1) && !isNaN(data101))) && (isFinite(data101)))){
-const err251 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data86.max_queue !== undefined){
+let data102 = data86.max_queue;
+if((typeof data102 == "number") && (isFinite(data102))){
+if(data102 <= 0 || isNaN(data102)){
+const err251 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3075,9 +3079,9 @@ vErrors.push(err251);
 }
 errors++;
 }
-if((typeof data101 == "number") && (isFinite(data101))){
-if(data101 < 0 || isNaN(data101)){
-const err252 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+else {
+const err252 = {instancePath:instancePath+"/saturation/max_queue",schemaPath:"#/properties/saturation/properties/max_queue/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3087,12 +3091,11 @@ vErrors.push(err252);
 errors++;
 }
 }
-}
-if(data77.score_step !== undefined){
-let data102 = data77.score_step;
-if((typeof data102 == "number") && (isFinite(data102))){
-if(data102 > 1 || isNaN(data102)){
-const err253 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(data86.max_concurrency !== undefined){
+let data103 = data86.max_concurrency;
+if((typeof data103 == "number") && (isFinite(data103))){
+if(data103 <= 0 || isNaN(data103)){
+const err253 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3101,8 +3104,9 @@ vErrors.push(err253);
 }
 errors++;
 }
-if(data102 <= 0 || isNaN(data102)){
-const err254 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+else {
+const err254 = {instancePath:instancePath+"/saturation/max_concurrency",schemaPath:"#/properties/saturation/properties/max_concurrency/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3112,8 +3116,11 @@ vErrors.push(err254);
 errors++;
 }
 }
-else {
-const err255 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data86.saturated_enter !== undefined){
+let data104 = data86.saturated_enter;
+if((typeof data104 == "number") && (isFinite(data104))){
+if(data104 > 1 || isNaN(data104)){
+const err255 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3122,11 +3129,8 @@ vErrors.push(err255);
 }
 errors++;
 }
-}
-if(data77.report_expiry_seconds !== undefined){
-let data103 = data77.report_expiry_seconds;
-if(!(((typeof data103 == "number") && (!(data103 % 1) && !isNaN(data103))) && (isFinite(data103)))){
-const err256 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data104 <= 0 || isNaN(data104)){
+const err256 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3135,9 +3139,9 @@ vErrors.push(err256);
 }
 errors++;
 }
-if((typeof data103 == "number") && (isFinite(data103))){
-if(data103 > 86400 || isNaN(data103)){
-const err257 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
+}
+else {
+const err257 = {instancePath:instancePath+"/saturation/saturated_enter",schemaPath:"#/properties/saturation/properties/saturated_enter/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3146,8 +3150,12 @@ vErrors.push(err257);
 }
 errors++;
 }
-if(data103 < 1 || isNaN(data103)){
-const err258 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data86.saturated_leave !== undefined){
+let data105 = data86.saturated_leave;
+if((typeof data105 == "number") && (isFinite(data105))){
+if(data105 < 0 || isNaN(data105)){
+const err258 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3156,12 +3164,8 @@ vErrors.push(err258);
 }
 errors++;
 }
-}
-}
-if(data77.latency_target_ms !== undefined){
-let data104 = data77.latency_target_ms;
-if(!(((typeof data104 == "number") && (!(data104 % 1) && !isNaN(data104))) && (isFinite(data104)))){
-const err259 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data105 >= 1 || isNaN(data105)){
+const err259 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/exclusiveMaximum",keyword:"exclusiveMaximum",params:{comparison: "<", limit: 1},message:"must be < 1"};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3170,9 +3174,9 @@ vErrors.push(err259);
 }
 errors++;
 }
-if((typeof data104 == "number") && (isFinite(data104))){
-if(data104 < 0 || isNaN(data104)){
-const err260 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+else {
+const err260 = {instancePath:instancePath+"/saturation/saturated_leave",schemaPath:"#/properties/saturation/properties/saturated_leave/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3182,11 +3186,11 @@ vErrors.push(err260);
 errors++;
 }
 }
-}
-if(data77.warmup_requests !== undefined){
-let data105 = data77.warmup_requests;
-if(!(((typeof data105 == "number") && (!(data105 % 1) && !isNaN(data105))) && (isFinite(data105)))){
-const err261 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data86.smoothing !== undefined){
+let data106 = data86.smoothing;
+if((typeof data106 == "number") && (isFinite(data106))){
+if(data106 > 1 || isNaN(data106)){
+const err261 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3195,9 +3199,8 @@ vErrors.push(err261);
 }
 errors++;
 }
-if((typeof data105 == "number") && (isFinite(data105))){
-if(data105 < 0 || isNaN(data105)){
-const err262 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data106 <= 0 || isNaN(data106)){
+const err262 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3207,13 +3210,8 @@ vErrors.push(err262);
 errors++;
 }
 }
-}
-if(data77.canary !== undefined){
-let data106 = data77.canary;
-if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
-for(const key17 in data106){
-if(!((((((((key17 === "enabled") || (key17 === "model")) || (key17 === "path")) || (key17 === "body")) || (key17 === "timeout_ms")) || (key17 === "retry_ms")) || (key17 === "idle_ms")) || (key17 === "unhealthy_after"))){
-const err263 = {instancePath:instancePath+"/saturation/canary",schemaPath:"#/properties/saturation/properties/canary/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties"};
+else {
+const err263 = {instancePath:instancePath+"/saturation/smoothing",schemaPath:"#/properties/saturation/properties/smoothing/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3223,9 +3221,10 @@ vErrors.push(err263);
 errors++;
 }
 }
-if(data106.enabled !== undefined){
-if(typeof data106.enabled !== "boolean"){
-const err264 = {instancePath:instancePath+"/saturation/canary/enabled",schemaPath:"#/properties/saturation/properties/canary/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data86.warmup_ms !== undefined){
+let data107 = data86.warmup_ms;
+if(!(((typeof data107 == "number") && (!(data107 % 1) && !isNaN(data107))) && (isFinite(data107)))){
+const err264 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3234,12 +3233,9 @@ vErrors.push(err264);
 }
 errors++;
 }
-}
-if(data106.model !== undefined){
-let data108 = data106.model;
-if(typeof data108 === "string"){
-if(func2(data108) < 1){
-const err265 = {instancePath:instancePath+"/saturation/canary/model",schemaPath:"#/properties/saturation/properties/canary/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if((typeof data107 == "number") && (isFinite(data107))){
+if(data107 < 0 || isNaN(data107)){
+const err265 = {instancePath:instancePath+"/saturation/warmup_ms",schemaPath:"#/properties/saturation/properties/warmup_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3249,8 +3245,11 @@ vErrors.push(err265);
 errors++;
 }
 }
-else {
-const err266 = {instancePath:instancePath+"/saturation/canary/model",schemaPath:"#/properties/saturation/properties/canary/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data86.stale_after_ms !== undefined){
+let data108 = data86.stale_after_ms;
+if(!(((typeof data108 == "number") && (!(data108 % 1) && !isNaN(data108))) && (isFinite(data108)))){
+const err266 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3259,12 +3258,9 @@ vErrors.push(err266);
 }
 errors++;
 }
-}
-if(data106.path !== undefined){
-let data109 = data106.path;
-if(typeof data109 === "string"){
-if(!pattern10.test(data109)){
-const err267 = {instancePath:instancePath+"/saturation/canary/path",schemaPath:"#/properties/saturation/properties/canary/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
+if((typeof data108 == "number") && (isFinite(data108))){
+if(data108 < 1 || isNaN(data108)){
+const err267 = {instancePath:instancePath+"/saturation/stale_after_ms",schemaPath:"#/properties/saturation/properties/stale_after_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3274,8 +3270,11 @@ vErrors.push(err267);
 errors++;
 }
 }
-else {
-const err268 = {instancePath:instancePath+"/saturation/canary/path",schemaPath:"#/properties/saturation/properties/canary/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data86.heartbeat_ms !== undefined){
+let data109 = data86.heartbeat_ms;
+if(!(((typeof data109 == "number") && (!(data109 % 1) && !isNaN(data109))) && (isFinite(data109)))){
+const err268 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3284,12 +3283,9 @@ vErrors.push(err268);
 }
 errors++;
 }
-}
-if(data106.body !== undefined){
-let data110 = data106.body;
-if(typeof data110 === "string"){
-if(func2(data110) < 2){
-const err269 = {instancePath:instancePath+"/saturation/canary/body",schemaPath:"#/properties/saturation/properties/canary/properties/body/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters"};
+if((typeof data109 == "number") && (isFinite(data109))){
+if(data109 < 100 || isNaN(data109)){
+const err269 = {instancePath:instancePath+"/saturation/heartbeat_ms",schemaPath:"#/properties/saturation/properties/heartbeat_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3299,8 +3295,11 @@ vErrors.push(err269);
 errors++;
 }
 }
-else {
-const err270 = {instancePath:instancePath+"/saturation/canary/body",schemaPath:"#/properties/saturation/properties/canary/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data86.min_gap_ms !== undefined){
+let data110 = data86.min_gap_ms;
+if(!(((typeof data110 == "number") && (!(data110 % 1) && !isNaN(data110))) && (isFinite(data110)))){
+const err270 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3309,11 +3308,9 @@ vErrors.push(err270);
 }
 errors++;
 }
-}
-if(data106.timeout_ms !== undefined){
-let data111 = data106.timeout_ms;
-if(!(((typeof data111 == "number") && (!(data111 % 1) && !isNaN(data111))) && (isFinite(data111)))){
-const err271 = {instancePath:instancePath+"/saturation/canary/timeout_ms",schemaPath:"#/properties/saturation/properties/canary/properties/timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data110 == "number") && (isFinite(data110))){
+if(data110 < 0 || isNaN(data110)){
+const err271 = {instancePath:instancePath+"/saturation/min_gap_ms",schemaPath:"#/properties/saturation/properties/min_gap_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3322,9 +3319,13 @@ vErrors.push(err271);
 }
 errors++;
 }
+}
+}
+if(data86.score_step !== undefined){
+let data111 = data86.score_step;
 if((typeof data111 == "number") && (isFinite(data111))){
-if(data111 > 600000 || isNaN(data111)){
-const err272 = {instancePath:instancePath+"/saturation/canary/timeout_ms",schemaPath:"#/properties/saturation/properties/canary/properties/timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+if(data111 > 1 || isNaN(data111)){
+const err272 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3333,8 +3334,8 @@ vErrors.push(err272);
 }
 errors++;
 }
-if(data111 < 100 || isNaN(data111)){
-const err273 = {instancePath:instancePath+"/saturation/canary/timeout_ms",schemaPath:"#/properties/saturation/properties/canary/properties/timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+if(data111 <= 0 || isNaN(data111)){
+const err273 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3344,11 +3345,8 @@ vErrors.push(err273);
 errors++;
 }
 }
-}
-if(data106.retry_ms !== undefined){
-let data112 = data106.retry_ms;
-if(!(((typeof data112 == "number") && (!(data112 % 1) && !isNaN(data112))) && (isFinite(data112)))){
-const err274 = {instancePath:instancePath+"/saturation/canary/retry_ms",schemaPath:"#/properties/saturation/properties/canary/properties/retry_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err274 = {instancePath:instancePath+"/saturation/score_step",schemaPath:"#/properties/saturation/properties/score_step/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3357,9 +3355,11 @@ vErrors.push(err274);
 }
 errors++;
 }
-if((typeof data112 == "number") && (isFinite(data112))){
-if(data112 > 600000 || isNaN(data112)){
-const err275 = {instancePath:instancePath+"/saturation/canary/retry_ms",schemaPath:"#/properties/saturation/properties/canary/properties/retry_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+}
+if(data86.report_expiry_seconds !== undefined){
+let data112 = data86.report_expiry_seconds;
+if(!(((typeof data112 == "number") && (!(data112 % 1) && !isNaN(data112))) && (isFinite(data112)))){
+const err275 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3368,8 +3368,9 @@ vErrors.push(err275);
 }
 errors++;
 }
-if(data112 < 100 || isNaN(data112)){
-const err276 = {instancePath:instancePath+"/saturation/canary/retry_ms",schemaPath:"#/properties/saturation/properties/canary/properties/retry_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+if((typeof data112 == "number") && (isFinite(data112))){
+if(data112 > 86400 || isNaN(data112)){
+const err276 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 86400},message:"must be <= 86400"};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3378,12 +3379,8 @@ vErrors.push(err276);
 }
 errors++;
 }
-}
-}
-if(data106.idle_ms !== undefined){
-let data113 = data106.idle_ms;
-if(!(((typeof data113 == "number") && (!(data113 % 1) && !isNaN(data113))) && (isFinite(data113)))){
-const err277 = {instancePath:instancePath+"/saturation/canary/idle_ms",schemaPath:"#/properties/saturation/properties/canary/properties/idle_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data112 < 1 || isNaN(data112)){
+const err277 = {instancePath:instancePath+"/saturation/report_expiry_seconds",schemaPath:"#/properties/saturation/properties/report_expiry_seconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3392,9 +3389,12 @@ vErrors.push(err277);
 }
 errors++;
 }
-if((typeof data113 == "number") && (isFinite(data113))){
-if(data113 < 0 || isNaN(data113)){
-const err278 = {instancePath:instancePath+"/saturation/canary/idle_ms",schemaPath:"#/properties/saturation/properties/canary/properties/idle_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data86.latency_target_ms !== undefined){
+let data113 = data86.latency_target_ms;
+if(!(((typeof data113 == "number") && (!(data113 % 1) && !isNaN(data113))) && (isFinite(data113)))){
+const err278 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3403,12 +3403,9 @@ vErrors.push(err278);
 }
 errors++;
 }
-}
-}
-if(data106.unhealthy_after !== undefined){
-let data114 = data106.unhealthy_after;
-if(!(((typeof data114 == "number") && (!(data114 % 1) && !isNaN(data114))) && (isFinite(data114)))){
-const err279 = {instancePath:instancePath+"/saturation/canary/unhealthy_after",schemaPath:"#/properties/saturation/properties/canary/properties/unhealthy_after/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data113 == "number") && (isFinite(data113))){
+if(data113 < 0 || isNaN(data113)){
+const err279 = {instancePath:instancePath+"/saturation/latency_target_ms",schemaPath:"#/properties/saturation/properties/latency_target_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3417,9 +3414,12 @@ vErrors.push(err279);
 }
 errors++;
 }
-if((typeof data114 == "number") && (isFinite(data114))){
-if(data114 > 1000 || isNaN(data114)){
-const err280 = {instancePath:instancePath+"/saturation/canary/unhealthy_after",schemaPath:"#/properties/saturation/properties/canary/properties/unhealthy_after/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000"};
+}
+}
+if(data86.warmup_requests !== undefined){
+let data114 = data86.warmup_requests;
+if(!(((typeof data114 == "number") && (!(data114 % 1) && !isNaN(data114))) && (isFinite(data114)))){
+const err280 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3428,8 +3428,9 @@ vErrors.push(err280);
 }
 errors++;
 }
-if(data114 < 1 || isNaN(data114)){
-const err281 = {instancePath:instancePath+"/saturation/canary/unhealthy_after",schemaPath:"#/properties/saturation/properties/canary/properties/unhealthy_after/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data114 == "number") && (isFinite(data114))){
+if(data114 < 0 || isNaN(data114)){
+const err281 = {instancePath:instancePath+"/saturation/warmup_requests",schemaPath:"#/properties/saturation/properties/warmup_requests/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3440,9 +3441,12 @@ errors++;
 }
 }
 }
-}
-else {
-const err282 = {instancePath:instancePath+"/saturation/canary",schemaPath:"#/properties/saturation/properties/canary/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data86.canary !== undefined){
+let data115 = data86.canary;
+if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
+for(const key18 in data115){
+if(!((((((((key18 === "enabled") || (key18 === "model")) || (key18 === "path")) || (key18 === "body")) || (key18 === "timeout_ms")) || (key18 === "retry_ms")) || (key18 === "idle_ms")) || (key18 === "unhealthy_after"))){
+const err282 = {instancePath:instancePath+"/saturation/canary",schemaPath:"#/properties/saturation/properties/canary/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3452,9 +3456,9 @@ vErrors.push(err282);
 errors++;
 }
 }
-}
-else {
-const err283 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data115.enabled !== undefined){
+if(typeof data115.enabled !== "boolean"){
+const err283 = {instancePath:instancePath+"/saturation/canary/enabled",schemaPath:"#/properties/saturation/properties/canary/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3464,12 +3468,11 @@ vErrors.push(err283);
 errors++;
 }
 }
-if(data.metrics !== undefined){
-let data115 = data.metrics;
-if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
-for(const key18 in data115){
-if(!((key18 === "listen") || (key18 === "max_scrapes_per_second"))){
-const err284 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties"};
+if(data115.model !== undefined){
+let data117 = data115.model;
+if(typeof data117 === "string"){
+if(func2(data117) < 1){
+const err284 = {instancePath:instancePath+"/saturation/canary/model",schemaPath:"#/properties/saturation/properties/canary/properties/model/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3479,11 +3482,8 @@ vErrors.push(err284);
 errors++;
 }
 }
-if(data115.listen !== undefined){
-let data116 = data115.listen;
-if(typeof data116 === "string"){
-if(!pattern18.test(data116)){
-const err285 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"},message:"must match pattern \""+"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"+"\""};
+else {
+const err285 = {instancePath:instancePath+"/saturation/canary/model",schemaPath:"#/properties/saturation/properties/canary/properties/model/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3493,8 +3493,11 @@ vErrors.push(err285);
 errors++;
 }
 }
-else {
-const err286 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data115.path !== undefined){
+let data118 = data115.path;
+if(typeof data118 === "string"){
+if(!pattern12.test(data118)){
+const err286 = {instancePath:instancePath+"/saturation/canary/path",schemaPath:"#/properties/saturation/properties/canary/properties/path/pattern",keyword:"pattern",params:{pattern: "^/"},message:"must match pattern \""+"^/"+"\""};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3504,10 +3507,8 @@ vErrors.push(err286);
 errors++;
 }
 }
-if(data115.max_scrapes_per_second !== undefined){
-let data117 = data115.max_scrapes_per_second;
-if(!(((typeof data117 == "number") && (!(data117 % 1) && !isNaN(data117))) && (isFinite(data117)))){
-const err287 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err287 = {instancePath:instancePath+"/saturation/canary/path",schemaPath:"#/properties/saturation/properties/canary/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3516,9 +3517,12 @@ vErrors.push(err287);
 }
 errors++;
 }
-if((typeof data117 == "number") && (isFinite(data117))){
-if(data117 > 1000 || isNaN(data117)){
-const err288 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000"};
+}
+if(data115.body !== undefined){
+let data119 = data115.body;
+if(typeof data119 === "string"){
+if(func2(data119) < 2){
+const err288 = {instancePath:instancePath+"/saturation/canary/body",schemaPath:"#/properties/saturation/properties/canary/properties/body/minLength",keyword:"minLength",params:{limit: 2},message:"must NOT have fewer than 2 characters"};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3527,8 +3531,9 @@ vErrors.push(err288);
 }
 errors++;
 }
-if(data117 < 0 || isNaN(data117)){
-const err289 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+else {
+const err289 = {instancePath:instancePath+"/saturation/canary/body",schemaPath:"#/properties/saturation/properties/canary/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3538,10 +3543,10 @@ vErrors.push(err289);
 errors++;
 }
 }
-}
-}
-else {
-const err290 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data115.timeout_ms !== undefined){
+let data120 = data115.timeout_ms;
+if(!(((typeof data120 == "number") && (!(data120 % 1) && !isNaN(data120))) && (isFinite(data120)))){
+const err290 = {instancePath:instancePath+"/saturation/canary/timeout_ms",schemaPath:"#/properties/saturation/properties/canary/properties/timeout_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3550,15 +3555,243 @@ vErrors.push(err290);
 }
 errors++;
 }
-}
-}
-else {
-const err291 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data120 == "number") && (isFinite(data120))){
+if(data120 > 600000 || isNaN(data120)){
+const err291 = {instancePath:instancePath+"/saturation/canary/timeout_ms",schemaPath:"#/properties/saturation/properties/canary/properties/timeout_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
 if(vErrors === null){
 vErrors = [err291];
 }
 else {
 vErrors.push(err291);
+}
+errors++;
+}
+if(data120 < 100 || isNaN(data120)){
+const err292 = {instancePath:instancePath+"/saturation/canary/timeout_ms",schemaPath:"#/properties/saturation/properties/canary/properties/timeout_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+if(vErrors === null){
+vErrors = [err292];
+}
+else {
+vErrors.push(err292);
+}
+errors++;
+}
+}
+}
+if(data115.retry_ms !== undefined){
+let data121 = data115.retry_ms;
+if(!(((typeof data121 == "number") && (!(data121 % 1) && !isNaN(data121))) && (isFinite(data121)))){
+const err293 = {instancePath:instancePath+"/saturation/canary/retry_ms",schemaPath:"#/properties/saturation/properties/canary/properties/retry_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err293];
+}
+else {
+vErrors.push(err293);
+}
+errors++;
+}
+if((typeof data121 == "number") && (isFinite(data121))){
+if(data121 > 600000 || isNaN(data121)){
+const err294 = {instancePath:instancePath+"/saturation/canary/retry_ms",schemaPath:"#/properties/saturation/properties/canary/properties/retry_ms/maximum",keyword:"maximum",params:{comparison: "<=", limit: 600000},message:"must be <= 600000"};
+if(vErrors === null){
+vErrors = [err294];
+}
+else {
+vErrors.push(err294);
+}
+errors++;
+}
+if(data121 < 100 || isNaN(data121)){
+const err295 = {instancePath:instancePath+"/saturation/canary/retry_ms",schemaPath:"#/properties/saturation/properties/canary/properties/retry_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+if(vErrors === null){
+vErrors = [err295];
+}
+else {
+vErrors.push(err295);
+}
+errors++;
+}
+}
+}
+if(data115.idle_ms !== undefined){
+let data122 = data115.idle_ms;
+if(!(((typeof data122 == "number") && (!(data122 % 1) && !isNaN(data122))) && (isFinite(data122)))){
+const err296 = {instancePath:instancePath+"/saturation/canary/idle_ms",schemaPath:"#/properties/saturation/properties/canary/properties/idle_ms/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err296];
+}
+else {
+vErrors.push(err296);
+}
+errors++;
+}
+if((typeof data122 == "number") && (isFinite(data122))){
+if(data122 < 0 || isNaN(data122)){
+const err297 = {instancePath:instancePath+"/saturation/canary/idle_ms",schemaPath:"#/properties/saturation/properties/canary/properties/idle_ms/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err297];
+}
+else {
+vErrors.push(err297);
+}
+errors++;
+}
+}
+}
+if(data115.unhealthy_after !== undefined){
+let data123 = data115.unhealthy_after;
+if(!(((typeof data123 == "number") && (!(data123 % 1) && !isNaN(data123))) && (isFinite(data123)))){
+const err298 = {instancePath:instancePath+"/saturation/canary/unhealthy_after",schemaPath:"#/properties/saturation/properties/canary/properties/unhealthy_after/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err298];
+}
+else {
+vErrors.push(err298);
+}
+errors++;
+}
+if((typeof data123 == "number") && (isFinite(data123))){
+if(data123 > 1000 || isNaN(data123)){
+const err299 = {instancePath:instancePath+"/saturation/canary/unhealthy_after",schemaPath:"#/properties/saturation/properties/canary/properties/unhealthy_after/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000"};
+if(vErrors === null){
+vErrors = [err299];
+}
+else {
+vErrors.push(err299);
+}
+errors++;
+}
+if(data123 < 1 || isNaN(data123)){
+const err300 = {instancePath:instancePath+"/saturation/canary/unhealthy_after",schemaPath:"#/properties/saturation/properties/canary/properties/unhealthy_after/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err300];
+}
+else {
+vErrors.push(err300);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err301 = {instancePath:instancePath+"/saturation/canary",schemaPath:"#/properties/saturation/properties/canary/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err301];
+}
+else {
+vErrors.push(err301);
+}
+errors++;
+}
+}
+}
+else {
+const err302 = {instancePath:instancePath+"/saturation",schemaPath:"#/properties/saturation/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err302];
+}
+else {
+vErrors.push(err302);
+}
+errors++;
+}
+}
+if(data.metrics !== undefined){
+let data124 = data.metrics;
+if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
+for(const key19 in data124){
+if(!((key19 === "listen") || (key19 === "max_scrapes_per_second"))){
+const err303 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err303];
+}
+else {
+vErrors.push(err303);
+}
+errors++;
+}
+}
+if(data124.listen !== undefined){
+let data125 = data124.listen;
+if(typeof data125 === "string"){
+if(!pattern20.test(data125)){
+const err304 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"},message:"must match pattern \""+"^(off|(127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|localhost|\\[::1\\]):[0-9]{1,5})$"+"\""};
+if(vErrors === null){
+vErrors = [err304];
+}
+else {
+vErrors.push(err304);
+}
+errors++;
+}
+}
+else {
+const err305 = {instancePath:instancePath+"/metrics/listen",schemaPath:"#/properties/metrics/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err305];
+}
+else {
+vErrors.push(err305);
+}
+errors++;
+}
+}
+if(data124.max_scrapes_per_second !== undefined){
+let data126 = data124.max_scrapes_per_second;
+if(!(((typeof data126 == "number") && (!(data126 % 1) && !isNaN(data126))) && (isFinite(data126)))){
+const err306 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err306];
+}
+else {
+vErrors.push(err306);
+}
+errors++;
+}
+if((typeof data126 == "number") && (isFinite(data126))){
+if(data126 > 1000 || isNaN(data126)){
+const err307 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000"};
+if(vErrors === null){
+vErrors = [err307];
+}
+else {
+vErrors.push(err307);
+}
+errors++;
+}
+if(data126 < 0 || isNaN(data126)){
+const err308 = {instancePath:instancePath+"/metrics/max_scrapes_per_second",schemaPath:"#/properties/metrics/properties/max_scrapes_per_second/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err308];
+}
+else {
+vErrors.push(err308);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err309 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err309];
+}
+else {
+vErrors.push(err309);
+}
+errors++;
+}
+}
+}
+else {
+const err310 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err310];
+}
+else {
+vErrors.push(err310);
 }
 errors++;
 }

@@ -40,6 +40,14 @@ export const CONFIG_DEFAULTS = deepFreeze({
     max_connections: 64,
     leave_ms: 4_000,
   },
+  check: {
+    require: true,
+    body_field: 'filament',
+    elsewhere_status: 421,
+    max_body_bytes: 4 * 1024 * 1024,
+    max_connections: 1024,
+    header_timeout_ms: 5_000,
+  },
   orca: {
     max_connections: 256,
   },

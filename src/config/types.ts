@@ -60,6 +60,18 @@ export interface Config {
     readonly handshakeTimeoutMs: number;
     readonly idleTimeoutMs: number;
   };
+  /** The HTTP check endpoint (docs/request-path.md). */
+  readonly check: {
+    /** Unix socket, or `null` for none. */
+    readonly socket: string | null;
+    readonly listen: string | null;
+    readonly require: boolean;
+    readonly bodyField: string;
+    readonly elsewhereStatus: 421 | 503;
+    readonly maxBodyBytes: number;
+    readonly maxConnections: number;
+    readonly headerTimeoutMs: number;
+  };
   readonly validation: {
     readonly payloadDefault: PayloadValidationRule;
     readonly maxPayloadBytes: number;

@@ -50,7 +50,27 @@ export const CHECK_HEADERS = {
   verdict: 'filament-verdict',
   reason: 'filament-reason',
   ruleVersion: 'filament-rule-version',
+  /** The sentence, JSON-escaped to ASCII (no quotes around it): nginx can put it in a JSON body. */
+  message: 'filament-message',
 } as const;
+
+/** The longest `Filament-Message` sent, characters (the body has the whole sentence). */
+const MAX_MESSAGE_HEADER = 512;
+
+/** `text` as the inside of a JSON string, ASCII only, shortened to fit a header. */
+function headerText(text: string): string {
+  const jsonInside = (t: string) =>
+    JSON.stringify(t)
+      .slice(1, -1)
+      .replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  let escaped = jsonInside(text);
+  // Shorten the sentence itself (never an escape in half) until it fits.
+  for (let n = text.length; escaped.length > MAX_MESSAGE_HEADER; ) {
+    n -= Math.max(1, Math.ceil((escaped.length - MAX_MESSAGE_HEADER) / 6));
+    escaped = `${jsonInside(text.slice(0, n))}...`;
+  }
+  return escaped;
+}
 
 /**
  * The answer to a request whose carrier was read and judged: 200 with its rule version on
@@ -71,7 +91,11 @@ export function answerVerdict(verdict: Verdict, elsewhereStatus = 421): CheckAns
   const { kind, status } = REFUSAL_KIND[verdict.code];
   return json(
     kind === 'elsewhere' ? elsewhereStatus : status,
-    { [CHECK_HEADERS.verdict]: kind, [CHECK_HEADERS.reason]: verdict.code },
+    {
+      [CHECK_HEADERS.verdict]: kind,
+      [CHECK_HEADERS.reason]: verdict.code,
+      [CHECK_HEADERS.message]: headerText(verdict.message),
+    },
     {
       verdict: kind,
       code: verdict.code,
@@ -86,7 +110,11 @@ export function answerVerdict(verdict: Verdict, elsewhereStatus = 421): CheckAns
 export function answerCarrier(error: CarrierError): CheckAnswer {
   return json(
     400,
-    { [CHECK_HEADERS.verdict]: 'malformed', [CHECK_HEADERS.reason]: error.code },
+    {
+      [CHECK_HEADERS.verdict]: 'malformed',
+      [CHECK_HEADERS.reason]: error.code,
+      [CHECK_HEADERS.message]: headerText(error.message),
+    },
     { verdict: 'malformed', code: error.code, message: error.message },
   );
 }

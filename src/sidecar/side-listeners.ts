@@ -1,4 +1,4 @@
-import { ApiServer, type ApiServerOptions } from '../api/index.ts';
+import { ApiServer, type ApiServerOptions, CheckHttpServer } from '../api/index.ts';
 import type { Config } from '../config/index.ts';
 import { AgentServer, agentReply } from '../haproxy-agent/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -16,15 +16,17 @@ interface SideParts {
 }
 
 /**
- * The listeners beside the gRPC API: `/metrics`, the HAProxy agent-check port and the ORCA port
- * for load balancers on other machines. A port that is taken is logged, not fatal: validation
- * must not stop because a side door could not open.
+ * The listeners beside the gRPC API: the HTTP check endpoint proxies ask per request, `/metrics`,
+ * the HAProxy agent-check port and the ORCA port for load balancers on other machines. A port
+ * that is taken is logged, not fatal: validation must not stop because a side door could not
+ * open.
  */
 export class SideListeners {
   private constructor(
     private readonly metrics: MetricsServer | null,
     private readonly agent: AgentServer | null,
     private readonly orca: ApiServer | null,
+    private readonly check: CheckHttpServer | null,
     private readonly leaveMs: number,
   ) {}
 
@@ -32,7 +34,19 @@ export class SideListeners {
   static async start(c: Config, parts: SideParts): Promise<SideListeners> {
     const metrics = await startMetricsServer(c.metrics, parts.metrics, parts.log);
     const agent = await startAgent(c, parts);
-    return new SideListeners(metrics, agent, await startOrca(c, parts), c.agentCheck.leaveMs);
+    const orca = await startOrca(c, parts);
+    return new SideListeners(
+      metrics,
+      agent,
+      orca,
+      await startCheck(c, parts),
+      c.agentCheck.leaveMs,
+    );
+  }
+
+  /** The HTTP check endpoint's TCP port, or `null`. */
+  get checkPort(): number | null {
+    return this.check?.tcpPort ?? null;
   }
 
   /** The ORCA port, or `null`. */
@@ -58,6 +72,7 @@ export class SideListeners {
     await Promise.all([
       this.agent?.leave(this.leaveMs / 2, this.leaveMs / 2, 'down #OFFLINE: the sidecar stopped\n'),
       this.orca?.stop(1000),
+      this.check?.stop(),
     ]);
     await this.metrics?.stop();
   }
@@ -106,6 +121,39 @@ async function startAgent(c: Config, parts: SideParts): Promise<AgentServer | nu
     return server;
   } catch (error) {
     parts.log.error('HAProxy agent-check not started', { listen: a.listen, error: String(error) });
+    return null;
+  }
+}
+
+async function startCheck(c: Config, parts: SideParts): Promise<CheckHttpServer | null> {
+  const k = c.check;
+  if (k.socket === null && k.listen === null) return null;
+  const server = new CheckHttpServer({
+    socketPath: k.socket,
+    tcpListen: k.listen,
+    require: k.require,
+    bodyField: k.bodyField,
+    elsewhereStatus: k.elsewhereStatus,
+    payloadLimits: {
+      maxBytes: c.validation.maxPayloadBytes,
+      maxDepth: c.validation.maxPayloadDepth,
+    },
+    maxBodyBytes: k.maxBodyBytes,
+    maxConnections: k.maxConnections,
+    headersTimeoutMs: k.headerTimeoutMs,
+    judge: (config, payload) => parts.api.backend.validate(config, payload),
+    logger: parts.log.child('check'),
+  });
+  try {
+    await server.start();
+    return server;
+  } catch (error) {
+    parts.log.error('HTTP check endpoint not started', {
+      socket: k.socket,
+      listen: k.listen,
+      error: String(error),
+    });
+    await server.stop();
     return null;
   }
 }

@@ -81,3 +81,22 @@ describe('what a proxy is told', () => {
     });
   });
 });
+
+describe('Filament-Message', () => {
+  test('any sentence: ASCII, at most 512 characters, the inside of a JSON string (property)', async () => {
+    const fc = (await import('fast-check')).default;
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 2000 }), (message) => {
+        const header = answerCarrier({ code: 'CARRIER_MALFORMED', message }).headers[
+          'filament-message'
+        ] as string;
+        expect(header.length).toBeLessThanOrEqual(512);
+        expect(/^[\x20-\x7e]*$/.test(header)).toBe(true);
+        const back = JSON.parse(`"${header}"`) as string;
+        if (header.length < 500) expect(back).toBe(message);
+        else expect(message.startsWith(back.replace(/\.\.\.$/, '').slice(0, -1))).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -1,0 +1,184 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { freePort } from '../../src/local-broker/index.ts';
+import { writeObjectiveHeader } from '../../src/resolver/index.ts';
+import type { ObjectiveConfig } from '../../src/validation/index.ts';
+import { brokerWithRules } from '../helpers/broker.ts';
+import { type ModelServerStub, startModelServerStub } from '../helpers/model-server-stub.ts';
+import { type NginxProcess, startNginx } from '../helpers/nginx.ts';
+import {
+  type SidecarProcess,
+  sidecarArgs,
+  startSidecarProcess,
+} from '../helpers/sidecar-process.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+// Debian's nginx with the shipped examples/nginx/filament.conf (auth_request) in front of a
+// model-server stand-in, a real `filament run` next to it following a real mosquitto.
+
+const EXAMPLE = join(import.meta.dir, '..', '..', 'examples', 'nginx', 'filament.conf');
+
+let broker: Awaited<ReturnType<typeof brokerWithRules>>;
+let dir: Awaited<ReturnType<typeof tempDir>>;
+let server: ModelServerStub;
+let sidecar: SidecarProcess;
+let nginx: NginxProcess;
+let checkSocket: string;
+
+const config = (over: Partial<ObjectiveConfig> = {}): ObjectiveConfig => ({
+  tenant: 'acme',
+  objective: 'chat',
+  model: 'llama-8b',
+  modelVersion: '2026-10-01',
+  ruleVersion: 1,
+  schemaId: 'chat/v1',
+  routingKey: 'acme.llama-8b',
+  ...over,
+});
+
+/** A completion request through nginx. */
+async function send(headers: Record<string, string>, body = '{"prompt":"hé \\"x\\", y"}') {
+  const response = await fetch(`http://127.0.0.1:${nginx.port}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, text };
+}
+
+async function startHost(extraConfig: string[] = []): Promise<SidecarProcess> {
+  const file = join(dir.path, 'filament.toml');
+  await writeFile(
+    file,
+    [
+      '[api]',
+      `socket = "${join(dir.path, 'api.sock')}"`,
+      '[check]',
+      `socket = "${checkSocket}"`,
+      '[inventory]',
+      'poll_interval_ms = 200',
+      '[saturation]',
+      `metrics_url = "${server.base}/metrics"`,
+      'nvidia_smi = "off"',
+      'warmup_ms = 0',
+      ...extraConfig,
+    ].join('\n'),
+  );
+  const process = startSidecarProcess(
+    sidecarArgs({
+      config: file,
+      brokers: [broker.url],
+      tenant: 'acme',
+      replica: 'h1',
+      stateDir: join(dir.path, 'state'),
+    }),
+  );
+  await process.waitForLog((l) => l.msg === 'HTTP check endpoint listening', 'the check socket');
+  return process;
+}
+
+beforeAll(async () => {
+  broker = await brokerWithRules();
+  dir = await tempDir('filament-nginx-');
+  checkSocket = join(dir.path, 'filament-check.sock');
+  server = await startModelServerStub();
+  server.served = [{ id: 'llama-8b' }];
+  sidecar = await startHost();
+  const port = await freePort();
+  const example = (await readFile(EXAMPLE, 'utf8'))
+    .replace('server 127.0.0.1:8000;', `server ${server.base.replace('http://', '')};`)
+    .replace('unix:/run/filament/filament-check.sock', `unix:${checkSocket}`)
+    .replace('listen 8080;', `listen 127.0.0.1:${port};`);
+  nginx = await startNginx(join(dir.path, 'nginx'), port, example);
+  // Until the sidecar has the rules and has seen what the server has loaded.
+  let last = '';
+  await waitFor(async () => {
+    const reply = await send({ 'filament-objective': writeObjectiveHeader(config()) });
+    last = `${reply.status} ${reply.text}`;
+    return reply.status === 200 || undefined;
+  }, 'a first allowed request').catch(async (error) => {
+    throw new Error(`${error.message}; last answer: ${last}\n${await nginx.errorLog()}`);
+  });
+});
+afterAll(async () => {
+  await nginx?.stop();
+  await sidecar?.kill('SIGTERM');
+  await server?.close();
+  await broker?.stop();
+  await dir?.remove();
+});
+
+describe("Debian's nginx with auth_request to filament", () => {
+  test('a matching request reaches the model server with its body byte for byte', async () => {
+    const before = server.generations.length;
+    const body = '{"prompt":"caf\u00e9, \\"quoted\\", \u{1F600}","max_tokens":1}';
+    const reply = await send({ 'filament-objective': writeObjectiveHeader(config()) }, body);
+    expect(reply.status).toBe(200);
+    expect(server.generations.length).toBe(before + 1);
+    expect(server.generations.at(-1)).toBe(body);
+  });
+
+  test('each kind of mismatch never reaches the model server; the client gets the status and reason', async () => {
+    const before = server.generations.length;
+    const cases: Array<[string, Record<string, string>, number, string, string]> = [
+      [
+        'unknown objective',
+        { 'filament-objective': writeObjectiveHeader(config({ objective: 'nope' })) },
+        409,
+        'refused',
+        'UNKNOWN_OBJECTIVE',
+      ],
+      [
+        'a model the server does not have',
+        {
+          'filament-objective': writeObjectiveHeader(
+            config({
+              model: 'qwen-7b',
+              modelVersion: '2026-09-15',
+              routingKey: 'acme.qwen-7b',
+              cell: 'B',
+            }),
+          ),
+        },
+        421,
+        'elsewhere',
+        'MODEL_NOT_LOADED',
+      ],
+      [
+        'a rule version never seen',
+        { 'filament-objective': writeObjectiveHeader(config({ ruleVersion: 9 })) },
+        421,
+        'elsewhere',
+        'HOST_BEHIND',
+      ],
+      ['no carrier', {}, 400, 'malformed', 'CARRIER_MISSING'],
+      [
+        'a broken carrier',
+        { 'filament-objective': 'v1.%%%' },
+        400,
+        'malformed',
+        'CARRIER_MALFORMED',
+      ],
+    ];
+    for (const [what, headers, status, verdict, reason] of cases) {
+      const reply = await send(headers);
+      expect({
+        what,
+        status: reply.status,
+        verdict: reply.headers.get('filament-verdict'),
+        reason: reply.headers.get('filament-reason'),
+      }).toEqual({ what, status, verdict, reason });
+      const body = JSON.parse(reply.text);
+      expect({ what, code: body.code, verdict: body.verdict }).toEqual({
+        what,
+        code: reason,
+        verdict,
+      });
+      expect(String(body.message).length).toBeGreaterThan(10);
+    }
+    expect(server.generations.length).toBe(before);
+  });
+});
