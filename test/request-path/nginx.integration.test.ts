@@ -2,11 +2,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '../../src/local-broker/index.ts';
+import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
 import { writeObjectiveHeader } from '../../src/resolver/index.ts';
 import type { ObjectiveConfig } from '../../src/validation/index.ts';
 import { brokerWithRules } from '../helpers/broker.ts';
 import { type ModelServerStub, startModelServerStub } from '../helpers/model-server-stub.ts';
 import { type NginxProcess, startNginx } from '../helpers/nginx.ts';
+import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 import {
   type SidecarProcess,
   sidecarArgs,
@@ -26,6 +28,12 @@ let server: ModelServerStub;
 let sidecar: SidecarProcess;
 let nginx: NginxProcess;
 let checkSocket: string;
+let openPort: number;
+
+/** The example's server {} block alone (the upstreams are defined once). */
+function serverBlock(conf: string): string {
+  return conf.slice(conf.search(/^server \{/m));
+}
 
 const config = (over: Partial<ObjectiveConfig> = {}): ObjectiveConfig => ({
   tenant: 'acme',
@@ -38,9 +46,13 @@ const config = (over: Partial<ObjectiveConfig> = {}): ObjectiveConfig => ({
   ...over,
 });
 
-/** A completion request through nginx. */
-async function send(headers: Record<string, string>, body = '{"prompt":"hé \\"x\\", y"}') {
-  const response = await fetch(`http://127.0.0.1:${nginx.port}/v1/completions`, {
+/** A completion request through nginx (the fail-open server with `port`). */
+async function send(
+  headers: Record<string, string>,
+  body = '{"prompt":"hé \\"x\\", y"}',
+  port = nginx.port,
+) {
+  const response = await fetch(`http://127.0.0.1:${port}/v1/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body,
@@ -88,11 +100,20 @@ beforeAll(async () => {
   server.served = [{ id: 'llama-8b' }];
   sidecar = await startHost();
   const port = await freePort();
+  openPort = await freePort();
   const example = (await readFile(EXAMPLE, 'utf8'))
     .replace('server 127.0.0.1:8000;', `server ${server.base.replace('http://', '')};`)
-    .replace('unix:/run/filament/filament-check.sock', `unix:${checkSocket}`)
-    .replace('listen 8080;', `listen 127.0.0.1:${port};`);
-  nginx = await startNginx(join(dir.path, 'nginx'), port, example);
+    .replace('unix:/run/filament/filament-check.sock', `unix:${checkSocket}`);
+  // The example as shipped (fail closed), and its FAIL OPEN variant as its comment says.
+  const closed = example.replace('listen 8080;', `listen 127.0.0.1:${port};`);
+  const open = serverBlock(example)
+    .replace('listen 8080;', `listen 127.0.0.1:${openPort};`)
+    .replace(
+      `return 503 '{"verdict":"unavailable","message":"the filament check did not answer"}\\n';`,
+      'proxy_pass http://model_server;',
+    );
+  expect(open).toContain('proxy_pass http://model_server;\n    }\n}');
+  nginx = await startNginx(join(dir.path, 'nginx'), port, `${closed}\n${open}`);
   // Until the sidecar has the rules and has seen what the server has loaded.
   let last = '';
   await waitFor(async () => {
@@ -180,5 +201,41 @@ describe("Debian's nginx with auth_request to filament", () => {
       expect(String(body.message).length).toBeGreaterThan(10);
     }
     expect(server.generations.length).toBe(before);
+  });
+
+  test('a rule change takes effect on the next request', async () => {
+    const v2 = config({ ruleVersion: 2, objective: 'chat2' });
+    const before = await send({ 'filament-objective': writeObjectiveHeader(v2) });
+    expect([before.status, before.headers.get('filament-reason')]).toEqual([421, 'HOST_BEHIND']);
+    await publishOnce({
+      url: broker.url,
+      topic: rulesTopic('filament/v1', 'acme'),
+      payload: jsonBytes(
+        ruleSet('acme', 2, { objectives: [{ id: 'chat2', defaultModel: 'llama-8b' }] }),
+      ),
+    });
+    await sidecar.waitForLog((l) => l.msg === 'applied rule set' && l.version === 2, 'v2');
+    const after = await send({ 'filament-objective': writeObjectiveHeader(v2) });
+    expect(after.status).toBe(200);
+    expect(after.headers.get('filament-verdict')).toBeNull(); // nginx passes the model server's answer
+    const gone = await send({
+      'filament-objective': writeObjectiveHeader(config({ ruleVersion: 2 })),
+    });
+    expect([gone.status, gone.headers.get('filament-reason')]).toEqual([409, 'UNKNOWN_OBJECTIVE']);
+  });
+
+  test('filament stopped: the shipped example fails closed (503), its fail-open variant passes the request on', async () => {
+    await sidecar.kill('SIGTERM');
+    const before = server.generations.length;
+    const closed = await send({ 'filament-objective': writeObjectiveHeader(config()) });
+    expect(closed.status).toBe(503);
+    expect(JSON.parse(closed.text)).toEqual({
+      verdict: 'unavailable',
+      message: 'the filament check did not answer',
+    });
+    expect(server.generations.length).toBe(before);
+    const open = await send({}, '{"prompt":"unchecked"}', openPort);
+    expect(open.status).toBe(200);
+    expect(server.generations.at(-1)).toBe('{"prompt":"unchecked"}');
   });
 });
