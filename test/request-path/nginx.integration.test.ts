@@ -1,33 +1,25 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { freePort } from '../../src/local-broker/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
 import { writeObjectiveHeader } from '../../src/resolver/index.ts';
-import type { ObjectiveConfig } from '../../src/validation/index.ts';
 import { brokerWithRules } from '../helpers/broker.ts';
-import { type ModelServerStub, startModelServerStub } from '../helpers/model-server-stub.ts';
-import { type NginxProcess, startNginx } from '../helpers/nginx.ts';
-import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 import {
-  type SidecarProcess,
-  sidecarArgs,
-  startSidecarProcess,
-} from '../helpers/sidecar-process.ts';
+  acmeObjective,
+  type CheckedHost,
+  firstAllowed,
+  startCheckedHost,
+} from '../helpers/checked-host.ts';
+import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
-import { waitFor } from '../helpers/wait.ts';
 
 // Debian's nginx with the shipped examples/nginx/filament.conf (auth_request) in front of a
 // model-server stand-in, a real `filament run` next to it following a real mosquitto.
 
-const EXAMPLE = join(import.meta.dir, '..', '..', 'examples', 'nginx', 'filament.conf');
-
 let broker: Awaited<ReturnType<typeof brokerWithRules>>;
 let dir: Awaited<ReturnType<typeof tempDir>>;
-let server: ModelServerStub;
-let sidecar: SidecarProcess;
-let nginx: NginxProcess;
-let checkSocket: string;
+let host: CheckedHost;
+let server: CheckedHost['server'];
+let sidecar: CheckedHost['sidecar'];
 let openPort: number;
 
 /** The example's server {} block alone (the upstreams are defined once). */
@@ -35,22 +27,11 @@ function serverBlock(conf: string): string {
   return conf.slice(conf.search(/^server \{/m));
 }
 
-const config = (over: Partial<ObjectiveConfig> = {}): ObjectiveConfig => ({
-  tenant: 'acme',
-  objective: 'chat',
-  model: 'llama-8b',
-  modelVersion: '2026-10-01',
-  ruleVersion: 1,
-  schemaId: 'chat/v1',
-  routingKey: 'acme.llama-8b',
-  ...over,
-});
-
 /** A completion request through nginx (the fail-open server with `port`). */
 async function send(
   headers: Record<string, string>,
   body = '{"prompt":"hé \\"x\\", y"}',
-  port = nginx.port,
+  port = host.nginx.port,
 ) {
   const response = await fetch(`http://127.0.0.1:${port}/v1/completions`, {
     method: 'POST',
@@ -61,73 +42,33 @@ async function send(
   return { status: response.status, headers: response.headers, text };
 }
 
-async function startHost(extraConfig: string[] = []): Promise<SidecarProcess> {
-  const file = join(dir.path, 'filament.toml');
-  await writeFile(
-    file,
-    [
-      '[api]',
-      `socket = "${join(dir.path, 'api.sock')}"`,
-      '[check]',
-      `socket = "${checkSocket}"`,
-      '[inventory]',
-      'poll_interval_ms = 200',
-      '[saturation]',
-      `metrics_url = "${server.base}/metrics"`,
-      'nvidia_smi = "off"',
-      'warmup_ms = 0',
-      ...extraConfig,
-    ].join('\n'),
-  );
-  const process = startSidecarProcess(
-    sidecarArgs({
-      config: file,
-      brokers: [broker.url],
-      tenant: 'acme',
-      replica: 'h1',
-      stateDir: join(dir.path, 'state'),
-    }),
-  );
-  await process.waitForLog((l) => l.msg === 'HTTP check endpoint listening', 'the check socket');
-  return process;
-}
-
 beforeAll(async () => {
   broker = await brokerWithRules();
   dir = await tempDir('filament-nginx-');
-  checkSocket = join(dir.path, 'filament-check.sock');
-  server = await startModelServerStub();
-  server.served = [{ id: 'llama-8b' }];
-  sidecar = await startHost();
-  const port = await freePort();
   openPort = await freePort();
-  const example = (await readFile(EXAMPLE, 'utf8'))
-    .replace('server 127.0.0.1:8000;', `server ${server.base.replace('http://', '')};`)
-    .replace('unix:/run/filament/filament-check.sock', `unix:${checkSocket}`);
-  // The example as shipped (fail closed), and its FAIL OPEN variant as its comment says.
-  const closed = example.replace('listen 8080;', `listen 127.0.0.1:${port};`);
-  const open = serverBlock(example)
-    .replace('listen 8080;', `listen 127.0.0.1:${openPort};`)
-    .replace(
-      `return 503 '{"verdict":"unavailable","message":"the filament check did not answer"}\\n';`,
-      'proxy_pass http://model_server;',
-    );
-  expect(open).toContain('proxy_pass http://model_server;\n    }\n}');
-  nginx = await startNginx(join(dir.path, 'nginx'), port, `${closed}\n${open}`);
-  // Until the sidecar has the rules and has seen what the server has loaded.
-  let last = '';
-  await waitFor(async () => {
-    const reply = await send({ 'filament-objective': writeObjectiveHeader(config()) });
-    last = `${reply.status} ${reply.text}`;
-    return reply.status === 200 || undefined;
-  }, 'a first allowed request').catch(async (error) => {
-    throw new Error(`${error.message}; last answer: ${last}\n${await nginx.errorLog()}`);
+  host = await startCheckedHost({
+    dir: dir.path,
+    name: 'h1',
+    brokerUrl: broker.url,
+    served: ['llama-8b'],
+    // Beside the example as shipped (fail closed), its FAIL OPEN variant as its comment says.
+    extraNginx: (example) => {
+      const open = serverBlock(example)
+        .replace('listen 8080;', `listen 127.0.0.1:${openPort};`)
+        .replace(
+          `return 503 '{"verdict":"unavailable","message":"the filament check did not answer"}\\n';`,
+          'proxy_pass http://model_server;',
+        );
+      if (!open.includes('proxy_pass http://model_server;\n    }\n}'))
+        throw new Error('the example no longer has the fail-closed return its comment names');
+      return open;
+    },
   });
+  ({ server, sidecar } = host);
+  await firstAllowed(host, acmeObjective());
 });
 afterAll(async () => {
-  await nginx?.stop();
-  await sidecar?.kill('SIGTERM');
-  await server?.close();
+  await host?.stop();
   await broker?.stop();
   await dir?.remove();
 });
@@ -136,7 +77,7 @@ describe("Debian's nginx with auth_request to filament", () => {
   test('a matching request reaches the model server with its body byte for byte', async () => {
     const before = server.generations.length;
     const body = '{"prompt":"caf\u00e9, \\"quoted\\", \u{1F600}","max_tokens":1}';
-    const reply = await send({ 'filament-objective': writeObjectiveHeader(config()) }, body);
+    const reply = await send({ 'filament-objective': writeObjectiveHeader(acmeObjective()) }, body);
     expect(reply.status).toBe(200);
     expect(server.generations.length).toBe(before + 1);
     expect(server.generations.at(-1)).toBe(body);
@@ -147,7 +88,7 @@ describe("Debian's nginx with auth_request to filament", () => {
     const cases: Array<[string, Record<string, string>, number, string, string]> = [
       [
         'unknown objective',
-        { 'filament-objective': writeObjectiveHeader(config({ objective: 'nope' })) },
+        { 'filament-objective': writeObjectiveHeader(acmeObjective({ objective: 'nope' })) },
         409,
         'refused',
         'UNKNOWN_OBJECTIVE',
@@ -156,7 +97,7 @@ describe("Debian's nginx with auth_request to filament", () => {
         'a model the server does not have',
         {
           'filament-objective': writeObjectiveHeader(
-            config({
+            acmeObjective({
               model: 'qwen-7b',
               modelVersion: '2026-09-15',
               routingKey: 'acme.qwen-7b',
@@ -170,7 +111,7 @@ describe("Debian's nginx with auth_request to filament", () => {
       ],
       [
         'a rule version never seen',
-        { 'filament-objective': writeObjectiveHeader(config({ ruleVersion: 9 })) },
+        { 'filament-objective': writeObjectiveHeader(acmeObjective({ ruleVersion: 9 })) },
         421,
         'elsewhere',
         'HOST_BEHIND',
@@ -204,7 +145,7 @@ describe("Debian's nginx with auth_request to filament", () => {
   });
 
   test('a rule change takes effect on the next request', async () => {
-    const v2 = config({ ruleVersion: 2, objective: 'chat2' });
+    const v2 = acmeObjective({ ruleVersion: 2, objective: 'chat2' });
     const before = await send({ 'filament-objective': writeObjectiveHeader(v2) });
     expect([before.status, before.headers.get('filament-reason')]).toEqual([421, 'HOST_BEHIND']);
     await publishOnce({
@@ -219,7 +160,7 @@ describe("Debian's nginx with auth_request to filament", () => {
     expect(after.status).toBe(200);
     expect(after.headers.get('filament-verdict')).toBeNull(); // nginx passes the model server's answer
     const gone = await send({
-      'filament-objective': writeObjectiveHeader(config({ ruleVersion: 2 })),
+      'filament-objective': writeObjectiveHeader(acmeObjective({ ruleVersion: 2 })),
     });
     expect([gone.status, gone.headers.get('filament-reason')]).toEqual([409, 'UNKNOWN_OBJECTIVE']);
   });
@@ -227,7 +168,7 @@ describe("Debian's nginx with auth_request to filament", () => {
   test('filament stopped: the shipped example fails closed (503), its fail-open variant passes the request on', async () => {
     await sidecar.kill('SIGTERM');
     const before = server.generations.length;
-    const closed = await send({ 'filament-objective': writeObjectiveHeader(config()) });
+    const closed = await send({ 'filament-objective': writeObjectiveHeader(acmeObjective()) });
     expect(closed.status).toBe(503);
     expect(JSON.parse(closed.text)).toEqual({
       verdict: 'unavailable',

@@ -1,0 +1,128 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { freePort } from '../../src/local-broker/index.ts';
+import { writeObjectiveHeader } from '../../src/resolver/index.ts';
+import type { ObjectiveConfig } from '../../src/validation/index.ts';
+import { type ModelServerStub, startModelServerStub } from './model-server-stub.ts';
+import { type NginxProcess, startNginx } from './nginx.ts';
+import { type SidecarProcess, sidecarArgs, startSidecarProcess } from './sidecar-process.ts';
+import { waitFor } from './wait.ts';
+
+const EXAMPLE = join(import.meta.dir, '..', '..', 'examples', 'nginx', 'filament.conf');
+
+/** One model-serving host as the request path sees it: a stand-in, its sidecar, its nginx. */
+export interface CheckedHost {
+  readonly name: string;
+  readonly server: ModelServerStub;
+  readonly sidecar: SidecarProcess;
+  readonly nginx: NginxProcess;
+  /** The check endpoint's unix socket. */
+  readonly checkSocket: string;
+  /** The shipped nginx example, pointed at this host's stand-in and socket (no listen port set). */
+  readonly example: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a host under `dir`: a model-server stand-in serving `served`, `filament run` (replica
+ * `name`, tenant acme, following `brokerUrl`) with its check endpoint, and Debian's nginx running
+ * the shipped examples/nginx/filament.conf — `edit` may change the example first — on a free port.
+ */
+export async function startCheckedHost(options: {
+  readonly dir: string;
+  readonly name: string;
+  readonly brokerUrl: string;
+  readonly served: readonly string[];
+  readonly edit?: (example: string) => string;
+  /** More nginx http {} content (another server block). */
+  readonly extraNginx?: (example: string) => string;
+}): Promise<CheckedHost> {
+  const dir = join(options.dir, options.name);
+  await mkdir(dir, { recursive: true });
+  const server = await startModelServerStub();
+  server.served = options.served.map((id) => ({ id }));
+  const checkSocket = join(dir, 'filament-check.sock');
+  const config = join(dir, 'filament.toml');
+  await writeFile(
+    config,
+    [
+      '[api]',
+      `socket = "${join(dir, 'api.sock')}"`,
+      '[check]',
+      `socket = "${checkSocket}"`,
+      '[inventory]',
+      'poll_interval_ms = 200',
+      '[saturation]',
+      `metrics_url = "${server.base}/metrics"`,
+      'nvidia_smi = "off"',
+      'warmup_ms = 0',
+    ].join('\n'),
+  );
+  const sidecar = startSidecarProcess(
+    sidecarArgs({
+      config,
+      brokers: [options.brokerUrl],
+      tenant: 'acme',
+      replica: options.name,
+      stateDir: join(dir, 'state'),
+    }),
+  );
+  await sidecar.waitForLog((l) => l.msg === 'HTTP check endpoint listening', 'the check socket');
+  const example = (options.edit ?? ((e) => e))(
+    (await readFile(EXAMPLE, 'utf8'))
+      .replace('server 127.0.0.1:8000;', `server ${server.base.replace('http://', '')};`)
+      .replace('unix:/run/filament/filament-check.sock', `unix:${checkSocket}`),
+  );
+  const port = await freePort();
+  const nginx = await startNginx(
+    join(dir, 'nginx'),
+    port,
+    `${example.replace('listen 8080;', `listen 127.0.0.1:${port};`)}\n${options.extraNginx?.(example) ?? ''}`,
+  );
+  return {
+    name: options.name,
+    server,
+    sidecar,
+    nginx,
+    checkSocket,
+    example,
+    stop: async () => {
+      await nginx.stop();
+      await sidecar.kill('SIGTERM');
+      await server.close();
+    },
+  };
+}
+
+/** An ObjectiveConfig valid against test/helpers/rule-sets.ts's acme v1, but for `over`. */
+export function acmeObjective(over: Partial<ObjectiveConfig> = {}): ObjectiveConfig {
+  return {
+    tenant: 'acme',
+    objective: 'chat',
+    model: 'llama-8b',
+    modelVersion: '2026-10-01',
+    ruleVersion: 1,
+    schemaId: 'chat/v1',
+    routingKey: 'acme.llama-8b',
+    ...over,
+  };
+}
+
+/**
+ * Waits until a request carrying `config` passes `host`'s nginx (its sidecar has the rules and
+ * has seen what the server has loaded); the last answer and nginx's log say why when it does not.
+ */
+export async function firstAllowed(host: CheckedHost, config: ObjectiveConfig): Promise<void> {
+  let last = '';
+  await waitFor(async () => {
+    const response = await fetch(`http://127.0.0.1:${host.nginx.port}/v1/completions`, {
+      method: 'POST',
+      headers: { 'filament-objective': writeObjectiveHeader(config) },
+      body: '{}',
+    });
+    last = `${response.status} ${await response.text()}`;
+    return response.status === 200 || undefined;
+  }, `a first allowed request through ${host.name}`).catch(async (error: Error) => {
+    throw new Error(`${error.message}; last answer: ${last}\n${await host.nginx.errorLog()}`);
+  });
+}
