@@ -7,7 +7,10 @@ import {
 import type { ObjectiveConfig, Payload, Verdict } from '../validation/index.ts';
 import { answerCarrier, answerUnchecked, answerVerdict, type CheckAnswer } from './check-answer.ts';
 
-/** What the check endpoint got: the request's headers (lower-case names) and its body, if any. */
+/**
+ * What the check endpoint got: the request's headers (lower-case names) and its body, if any.
+ * `Filament-Body: partial` says the proxy could not pass the whole body (it is then ignored).
+ */
 export interface CheckInput {
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
   /** The body the proxy passed (HAProxy Lua, Envoy with_request_body); absent for nginx. */
@@ -42,6 +45,15 @@ export function checkRequest(
   judge: Judge,
   settings: CheckSettings,
 ): CheckAnswer {
+  // A proxy that could not pass the whole body says so: the ObjectiveConfig alone is judged.
+  if (input.headers['filament-body'] === 'partial') {
+    const { body: _, ...headersOnly } = input;
+    return checkRequest(
+      { ...headersOnly, headers: { ...input.headers, 'filament-body': undefined } },
+      judge,
+      settings,
+    );
+  }
   const header = readObjectiveHeader(input.headers[OBJECTIVE_HEADER]);
   if (header.ok)
     return answerVerdict(judge(header.value, payloadOf(input)), settings.elsewhereStatus);

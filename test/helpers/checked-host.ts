@@ -10,33 +10,35 @@ import { waitFor } from './wait.ts';
 
 const EXAMPLE = join(import.meta.dir, '..', '..', 'examples', 'nginx', 'filament.conf');
 
-/** One model-serving host as the request path sees it: a stand-in, its sidecar, its nginx. */
-export interface CheckedHost {
+/** A model-serving host without its proxy: a stand-in and its sidecar with the check endpoint. */
+export interface SidecarHost {
   readonly name: string;
+  readonly dir: string;
   readonly server: ModelServerStub;
   readonly sidecar: SidecarProcess;
-  readonly nginx: NginxProcess;
   /** The check endpoint's unix socket. */
   readonly checkSocket: string;
-  /** The shipped nginx example, pointed at this host's stand-in and socket (no listen port set). */
-  readonly example: string;
   stop(): Promise<void>;
 }
 
+/** One model-serving host as the request path sees it: a stand-in, its sidecar, its nginx. */
+export interface CheckedHost extends SidecarHost {
+  readonly nginx: NginxProcess;
+  /** The shipped nginx example, pointed at this host's stand-in and socket (no listen port set). */
+  readonly example: string;
+}
+
 /**
- * Starts a host under `dir`: a model-server stand-in serving `served`, `filament run` (replica
- * `name`, tenant acme, following `brokerUrl`) with its check endpoint, and Debian's nginx running
- * the shipped examples/nginx/filament.conf — `edit` may change the example first — on a free port.
+ * Starts a stand-in serving `served` and `filament run` (replica `name`, tenant acme, following
+ * `brokerUrl`) with its check endpoint, under `dir/name`; `config` adds config lines.
  */
-export async function startCheckedHost(options: {
+export async function startSidecarHost(options: {
   readonly dir: string;
   readonly name: string;
   readonly brokerUrl: string;
   readonly served: readonly string[];
-  readonly edit?: (example: string) => string;
-  /** More nginx http {} content (another server block). */
-  readonly extraNginx?: (example: string) => string;
-}): Promise<CheckedHost> {
+  readonly config?: readonly string[];
+}): Promise<SidecarHost> {
   const dir = join(options.dir, options.name);
   await mkdir(dir, { recursive: true });
   const server = await startModelServerStub();
@@ -56,6 +58,7 @@ export async function startCheckedHost(options: {
       `metrics_url = "${server.base}/metrics"`,
       'nvidia_smi = "off"',
       'warmup_ms = 0',
+      ...(options.config ?? []),
     ].join('\n'),
   );
   const sidecar = startSidecarProcess(
@@ -68,28 +71,51 @@ export async function startCheckedHost(options: {
     }),
   );
   await sidecar.waitForLog((l) => l.msg === 'HTTP check endpoint listening', 'the check socket');
+  return {
+    name: options.name,
+    dir,
+    server,
+    sidecar,
+    checkSocket,
+    stop: async () => {
+      await sidecar.kill('SIGTERM');
+      await server.close();
+    },
+  };
+}
+
+/**
+ * {@linkcode startSidecarHost}, with Debian's nginx running the shipped
+ * examples/nginx/filament.conf — `edit` may change the example first — on a free port.
+ */
+export async function startCheckedHost(options: {
+  readonly dir: string;
+  readonly name: string;
+  readonly brokerUrl: string;
+  readonly served: readonly string[];
+  readonly edit?: (example: string) => string;
+  /** More nginx http {} content (another server block). */
+  readonly extraNginx?: (example: string) => string;
+}): Promise<CheckedHost> {
+  const host = await startSidecarHost(options);
   const example = (options.edit ?? ((e) => e))(
     (await readFile(EXAMPLE, 'utf8'))
-      .replace('server 127.0.0.1:8000;', `server ${server.base.replace('http://', '')};`)
-      .replace('unix:/run/filament/filament-check.sock', `unix:${checkSocket}`),
+      .replace('server 127.0.0.1:8000;', `server ${host.server.base.replace('http://', '')};`)
+      .replace('unix:/run/filament/filament-check.sock', `unix:${host.checkSocket}`),
   );
   const port = await freePort();
   const nginx = await startNginx(
-    join(dir, 'nginx'),
+    join(host.dir, 'nginx'),
     port,
     `${example.replace('listen 8080;', `listen 127.0.0.1:${port};`)}\n${options.extraNginx?.(example) ?? ''}`,
   );
   return {
-    name: options.name,
-    server,
-    sidecar,
+    ...host,
     nginx,
-    checkSocket,
     example,
     stop: async () => {
       await nginx.stop();
-      await sidecar.kill('SIGTERM');
-      await server.close();
+      await host.stop();
     },
   };
 }
