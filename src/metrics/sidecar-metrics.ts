@@ -75,6 +75,7 @@ export class SidecarMetrics {
   readonly inventoryPolls: Counter<'outcome'>;
   readonly inventoryChanges: Counter;
   readonly agentChecks: Counter;
+  readonly checkAnswers: Counter<'verdict' | 'reason' | 'tenant'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -256,6 +257,12 @@ export class SidecarMetrics {
     this.agentChecks = new Counter({
       name: 'filament_agent_checks_total',
       help: 'HAProxy agent-check connections answered.',
+      registers,
+    });
+    this.checkAnswers = new Counter({
+      name: 'filament_check_answers_total',
+      help: 'Requests the HTTP check endpoint answered, by verdict (allow, unchecked, elsewhere, refused, malformed, error), reason code and tenant (a followed tenant, "other", or "none" when no carrier was read).',
+      labelNames: ['verdict', 'reason', 'tenant'],
       registers,
     });
     this.inventoryChanges = new Counter({

@@ -43,6 +43,8 @@ export interface CheckAnswer {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
+  /** The tenant the request named, when its carrier was read (for counting; not sent). */
+  readonly tenant?: string;
 }
 
 /** Headers of every answer, as the proxy reads them (lower case). */

@@ -56,7 +56,10 @@ export function checkRequest(
   }
   const header = readObjectiveHeader(input.headers[OBJECTIVE_HEADER]);
   if (header.ok)
-    return answerVerdict(judge(header.value, payloadOf(input)), settings.elsewhereStatus);
+    return {
+      ...answerVerdict(judge(header.value, payloadOf(input)), settings.elsewhereStatus),
+      tenant: header.value.tenant,
+    };
   if (header.error.code !== 'CARRIER_MISSING') return answerCarrier(header.error);
   if (input.body !== undefined && input.body.byteLength > 0 && isJson(input.contentType)) {
     const decoded = decodeJson(input.body, settings.payloadLimits);
@@ -64,7 +67,10 @@ export function checkRequest(
       const member = readObjectiveFromBody(decoded.value, settings.bodyField);
       if (member.ok) {
         const { [settings.bodyField]: _, ...rest } = decoded.value as Record<string, unknown>;
-        return answerVerdict(judge(member.value, { value: rest }), settings.elsewhereStatus);
+        return {
+          ...answerVerdict(judge(member.value, { value: rest }), settings.elsewhereStatus),
+          tenant: member.value.tenant,
+        };
       }
       if (member.error.code !== 'CARRIER_MISSING') return answerCarrier(member.error);
     }

@@ -143,6 +143,21 @@ async function startCheck(c: Config, parts: SideParts): Promise<CheckHttpServer 
     headersTimeoutMs: k.headerTimeoutMs,
     judge: (config, payload) => parts.api.backend.validate(config, payload),
     logger: parts.log.child('check'),
+    onAnswer: (answer) => {
+      // Bounded labels: verdicts and codes are fixed sets; a tenant this host does not follow is
+      // "other" (a client names any string it likes).
+      const tenant =
+        answer.tenant === undefined
+          ? 'none'
+          : c.rules.tenants.includes(answer.tenant)
+            ? answer.tenant
+            : 'other';
+      parts.metrics.checkAnswers.inc({
+        verdict: answer.headers['filament-verdict'] ?? 'error',
+        reason: answer.headers['filament-reason'] ?? '',
+        tenant,
+      });
+    },
   });
   try {
     await server.start();

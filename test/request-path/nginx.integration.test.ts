@@ -10,6 +10,7 @@ import {
   startCheckedHost,
 } from '../helpers/checked-host.ts';
 import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
+import { metricsUrl } from '../helpers/sidecar-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 // Debian's nginx with the shipped examples/nginx/filament.conf (auth_request) in front of a
@@ -142,6 +143,17 @@ describe("Debian's nginx with auth_request to filament", () => {
       expect(String(body.message).length).toBeGreaterThan(10);
     }
     expect(server.generations.length).toBe(before);
+    // Counted by verdict, reason and tenant, with bounded labels.
+    const metrics = await (await fetch(await metricsUrl(sidecar))).text();
+    expect(metrics).toMatch(
+      /^filament_check_answers_total\{verdict="refused",reason="UNKNOWN_OBJECTIVE",tenant="acme"\} [1-9]/m,
+    );
+    expect(metrics).toMatch(
+      /^filament_check_answers_total\{verdict="malformed",reason="CARRIER_MISSING",tenant="none"\} [1-9]/m,
+    );
+    expect(metrics).toMatch(
+      /^filament_check_answers_total\{verdict="allow",reason="",tenant="acme"\} [1-9]/m,
+    );
   });
 
   test('a rule change takes effect on the next request', async () => {
