@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import fc from 'fast-check';
 import {
+  CARRIED_FIELDS,
   MAX_HEADER_BYTES,
   objectiveBodyMember,
   readObjectiveFromBody,
@@ -34,17 +35,7 @@ const configs = fc.record(
     routingKey: text,
     cell: text,
   },
-  {
-    requiredKeys: [
-      'tenant',
-      'objective',
-      'model',
-      'modelVersion',
-      'ruleVersion',
-      'schemaId',
-      'routingKey',
-    ],
-  },
+  { requiredKeys: CARRIED_FIELDS.filter((f) => f !== 'cell') },
 );
 
 describe('the Filament-Objective header', () => {
