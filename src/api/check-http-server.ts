@@ -27,6 +27,8 @@ export interface CheckHttpServerOptions extends CheckSettings {
   readonly logger: Logger;
   /** Told of every answer (for metrics). */
   readonly onAnswer?: (answer: CheckAnswer) => void;
+  /** Told of every connection refused or cut off by the limits, with why (for metrics). */
+  readonly onConnectionRefused?: (reason: 'too_many_connections' | 'header_timeout') => void;
 }
 
 /**
@@ -40,6 +42,8 @@ export class CheckHttpServer {
   private boundPort: number | null = null;
   /** Per connection, the timer that cuts it off unless a request's headers arrive in time. */
   private readonly deadlines = new WeakMap<Socket, ReturnType<typeof setTimeout>>();
+  /** Causes of refused connections already logged (each is logged once; all are counted). */
+  private readonly logged = new Set<string>();
 
   constructor(private readonly options: CheckHttpServerOptions) {}
 
@@ -83,12 +87,23 @@ export class CheckHttpServer {
 
   private bind(where: { path: string } | { host: string; port: number }, label: string) {
     const server = createServer((request, response) => this.handle(request, response));
-    server.maxConnections = this.options.maxConnections;
+    // The cap is kept here (Bun's node:http ignores maxConnections): a connection over it is
+    // closed as it arrives, before it can send anything.
+    let open = 0;
     // Slow clients: a connection must bring each request's headers within headersTimeoutMs (and
     // its body within as long again), else it is closed — enforced here, not left to the runtime.
     server.on('connection', (socket: Socket) => {
+      if (open >= this.options.maxConnections) {
+        this.refused('too_many_connections');
+        socket.destroy();
+        return;
+      }
+      open++;
       this.arm(socket, this.options.headersTimeoutMs);
-      socket.on('close', () => this.disarm(socket));
+      socket.on('close', () => {
+        open--;
+        this.disarm(socket);
+      });
     });
     this.servers.push(server);
     return new Promise<number>((resolve, reject) => {
@@ -102,11 +117,37 @@ export class CheckHttpServer {
     });
   }
 
-  private arm(socket: Socket, ms: number): void {
+  /**
+   * Closes `socket` unless a request's headers arrive within `ms` (`busy`: a request is being
+   * read, so its body must arrive instead). A connection that sent nothing at all is an idle
+   * keep-alive one closed quietly; one that sent part of a request is counted as cut off.
+   */
+  private arm(socket: Socket, ms: number, busy = false): void {
     this.disarm(socket);
+    const read = socket.bytesRead;
     this.deadlines.set(
       socket,
-      setTimeout(() => socket.destroy(), ms),
+      setTimeout(() => {
+        if (busy || socket.bytesRead > read) this.refused('header_timeout');
+        socket.destroy();
+      }, ms),
+    );
+  }
+
+  private refused(reason: 'too_many_connections' | 'header_timeout'): void {
+    this.options.onConnectionRefused?.(reason);
+    if (this.logged.has(reason)) return;
+    this.logged.add(reason);
+    this.options.logger.warn(
+      reason === 'too_many_connections'
+        ? 'check endpoint refusing connections over check.max_connections (counted in filament_api_connections_refused_total; logged once)'
+        : 'check endpoint closed a connection that sent no complete request within check.header_timeout_ms (counted; logged once)',
+      {
+        limit:
+          reason === 'too_many_connections'
+            ? this.options.maxConnections
+            : this.options.headersTimeoutMs,
+      },
     );
   }
 
@@ -117,7 +158,7 @@ export class CheckHttpServer {
 
   private handle(request: IncomingMessage, response: ServerResponse): void {
     const socket = request.socket;
-    this.arm(socket, this.options.headersTimeoutMs);
+    this.arm(socket, this.options.headersTimeoutMs, true);
     response.on('finish', () => this.arm(socket, this.options.headersTimeoutMs));
     const declared = Number(request.headers['content-length'] ?? 0);
     if (declared > this.options.maxBodyBytes) {

@@ -143,6 +143,8 @@ async function startCheck(c: Config, parts: SideParts): Promise<CheckHttpServer 
     headersTimeoutMs: k.headerTimeoutMs,
     judge: (config, payload) => parts.api.backend.validate(config, payload),
     logger: parts.log.child('check'),
+    onConnectionRefused: (reason) =>
+      parts.metrics.connectionsRefused.inc({ listener: 'check', reason }),
     onAnswer: (answer) => {
       // Bounded labels: verdicts and codes are fixed sets; a tenant this host does not follow is
       // "other" (a client names any string it likes).
