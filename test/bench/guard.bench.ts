@@ -1,0 +1,135 @@
+/**
+ * What the request-path check costs behind nginx (not part of `npm test`): `npm run bench:guard`.
+ * In one run, Debian's nginx in front of the model-server stand-in three ways — without
+ * auth_request; with auth_request to a bare endpoint on the same server technology (Bun's
+ * node:http) that always allows; with auth_request to filament's check endpoint (the shipped
+ * examples/nginx/filament.conf) — each driven by wrk at saturation (BENCH_GUARD_CONNECTIONS
+ * connections, BENCH_GUARD_SECONDS each), with p50/p99 and throughput, and the check endpoint alone
+ * (metadata-only checks per second over loopback TCP). Needs nginx and wrk (Debian's packages).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readFile, unlink } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { freePort } from '../../src/local-broker/index.ts';
+import { writeObjectiveHeader } from '../../src/resolver/index.ts';
+import { acmeObjective } from '../helpers/checked-host.ts';
+import { startNginx } from '../helpers/nginx.ts';
+import { startBenchSidecar } from './bench-sidecar.ts';
+
+const SECONDS = Number(process.env.BENCH_GUARD_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_GUARD_CONNECTIONS ?? 32);
+for (const tool of ['nginx', 'wrk'])
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+    console.error(`bench:guard needs ${tool}: apt-get install -y ${tool}`);
+    process.exit(1);
+  }
+
+const checkPort = await freePort();
+const bench = await startBenchSidecar('guard', ['[check]', `listen = "127.0.0.1:${checkPort}"`]);
+const checkSocket = join(bench.dir, 'filament-check.sock');
+await bench.sidecar.waitForLog((l) => l.msg === 'HTTP check endpoint listening', 'the check');
+
+// The bare endpoint: the same server technology, always 200.
+const bareSocket = join(bench.dir, 'bare.sock');
+const bare = createServer((_req, res) => {
+  res.writeHead(200, { 'content-length': 0 }).end();
+});
+await new Promise<void>((resolve) => bare.listen(bareSocket, () => resolve()));
+
+const header = writeObjectiveHeader(acmeObjective());
+const example = (
+  await readFile(join(import.meta.dir, '..', '..', 'examples', 'nginx', 'filament.conf'), 'utf8')
+)
+  .replace('server 127.0.0.1:8000;', `server ${bench.server.base.replace('http://', '')};`)
+  .replace('unix:/run/filament/filament-check.sock', `unix:${checkSocket}`);
+const [plain, viaBare, viaFilament] = [await freePort(), await freePort(), await freePort()];
+const filamentServer = example.slice(example.search(/^server \{/m));
+const conf = [
+  example.replace('listen 8080;', `listen 127.0.0.1:${viaFilament};`),
+  // The same server block asking the bare endpoint.
+  `upstream bare_check { server unix:${bareSocket}; keepalive 16; }`,
+  filamentServer
+    .replace('listen 8080;', `listen 127.0.0.1:${viaBare};`)
+    .replace(
+      'proxy_pass http://filament_check/v1/check;',
+      'proxy_pass http://bare_check/v1/check;',
+    ),
+  `server { listen 127.0.0.1:${plain}; location / { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://model_server; } }`,
+].join('\n');
+const nginx = await startNginx(join(bench.dir, 'nginx'), viaFilament, conf);
+
+interface WrkResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+}
+
+/**
+ * wrk at saturation against `url`, sending the Filament-Objective header; latencies in ms. Run
+ * without blocking: the stand-in and the bare endpoint answer from this process.
+ */
+async function wrk(url: string): Promise<WrkResult> {
+  const child = spawn(
+    'wrk',
+    [
+      '-t1',
+      `-c${CONNECTIONS}`,
+      `-d${SECONDS}s`,
+      '--latency',
+      '-H',
+      `Filament-Objective: ${header}`,
+      url,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c) => {
+    out += c;
+  });
+  child.stderr.on('data', (c) => {
+    err += c;
+  });
+  await new Promise((resolve) => child.once('exit', resolve));
+  const ms = (label: string) => {
+    const m = new RegExp(`^\\s+${label}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out);
+    if (!m) throw new Error(`wrk gave no ${label}%: ${out}${err}`);
+    const v = Number(m[1]);
+    return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+  };
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
+    p50: ms('50'),
+    p99: ms('99'),
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+  };
+}
+
+const rows: Array<[string, WrkResult]> = [];
+rows.push(['nginx → stand-in, no auth_request', await wrk(`http://127.0.0.1:${plain}/x`)]);
+rows.push(['auth_request → bare endpoint', await wrk(`http://127.0.0.1:${viaBare}/x`)]);
+rows.push(['auth_request → filament', await wrk(`http://127.0.0.1:${viaFilament}/x`)]);
+rows.push([
+  'filament check endpoint alone (TCP)',
+  await wrk(`http://127.0.0.1:${checkPort}/v1/check`),
+]);
+
+console.log(`\n${CONNECTIONS} connections, ${SECONDS} s each, wrk -t1 (saturation)\n`);
+console.log('setup                                   req/s      p50 ms   p99 ms   non-2xx');
+for (const [label, r] of rows)
+  console.log(
+    `${label.padEnd(38)} ${r.rps.toFixed(0).padStart(8)} ${r.p50.toFixed(3).padStart(9)} ${r.p99.toFixed(3).padStart(8)} ${String(r.non2xx).padStart(9)}`,
+  );
+const [, b] = rows[1] as [string, WrkResult];
+const [, f] = rows[2] as [string, WrkResult];
+console.log(
+  `\nfilament vs the bare endpoint: p50 ${(f.p50 / b.p50).toFixed(2)}× (target ≤ 1.15), p99 ${(f.p99 / b.p99).toFixed(2)}× (target ≤ 1.3), throughput ${(f.rps / b.rps).toFixed(2)}×`,
+);
+
+await nginx.stop();
+await new Promise<void>((resolve) => bare.close(() => resolve()));
+await unlink(bareSocket).catch(() => {});
+await bench.stop();
+process.exit(0);
