@@ -40,6 +40,8 @@ export interface CheckHttpServerOptions extends CheckSettings {
 export class CheckHttpServer {
   private readonly servers: Server[] = [];
   private boundPort: number | null = null;
+  /** Whether this server bound the socket file (only then is it removed on stop). */
+  private socketBound = false;
   /** Per connection, the timer that cuts it off unless a request's headers arrive in time. */
   private readonly deadlines = new WeakMap<Socket, Deadline>();
   /** Causes of refused connections already logged (each is logged once; all are counted). */
@@ -58,6 +60,7 @@ export class CheckHttpServer {
     if (socketPath !== null) {
       await prepareSocketPath(socketPath);
       await this.bind({ path: socketPath }, `unix:${socketPath}`);
+      this.socketBound = true;
       await chmod(socketPath, 0o660);
       logger.info('HTTP check endpoint listening', { socket: socketPath });
     }
@@ -70,7 +73,7 @@ export class CheckHttpServer {
     }
   }
 
-  /** Stops accepting, closes every connection, and removes the socket file. */
+  /** Stops accepting, closes every connection, and removes the socket file it bound (never another's). */
   async stop(): Promise<void> {
     await Promise.all(
       this.servers.map(
@@ -82,7 +85,10 @@ export class CheckHttpServer {
       ),
     );
     this.servers.length = 0;
-    if (this.options.socketPath !== null) await unlink(this.options.socketPath).catch(() => {});
+    if (this.socketBound && this.options.socketPath !== null) {
+      this.socketBound = false;
+      await unlink(this.options.socketPath).catch(() => {});
+    }
   }
 
   private bind(where: { path: string } | { host: string; port: number }, label: string) {

@@ -255,3 +255,13 @@ async function settled(count: () => number): Promise<void> {
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
+
+describe('a second endpoint on a socket that is in use', () => {
+  test('refuses to start, and leaves the live socket alone', async () => {
+    const second = start({ tcpListen: null });
+    await expect(second.start()).rejects.toThrow(/another process is already serving/);
+    await second.stop();
+    const reply = await ask(carry());
+    expect(reply.status).toBe(200);
+  });
+});
