@@ -2,7 +2,9 @@ import { chmod, unlink } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { type Logger, silentLogger } from '../log/index.ts';
+import { type CheckAnswer, type CheckSettings, checkRequest } from '../request-check/index.ts';
 import { Reclaimer } from '../runtime/index.ts';
+import { authorizationService } from './authorization-service.ts';
 import { DescriptorIndex } from './descriptor-index.ts';
 import { GuardedListener, type ListenerLimits } from './guarded-listener.ts';
 import { healthService } from './health-service.ts';
@@ -65,6 +67,14 @@ export interface ApiServerOptions {
   readonly limits?: Partial<ListenerLimits> & { readonly idleMs?: number };
   /** Told of every connection refused or dropped by those limits (for metrics). */
   readonly onConnectionRefused?: (listener: string, reason: string) => void;
+  /**
+   * Serve Envoy's ext_authz (`envoy.service.auth.v3.Authorization/Check`) with the request-path
+   * check judged as `settings` say (the `[check]` config); absent: not served.
+   */
+  readonly check?: {
+    readonly settings: CheckSettings;
+    readonly onAnswer?: (answer: CheckAnswer) => void;
+  };
   /**
    * `full` (default): every service, for the local API. `load-reports`: only ORCA's
    * OpenRcaService, read-only, for a port load balancers on other machines reach.
@@ -129,6 +139,20 @@ export class ApiServer {
       reflection,
     );
     if (loadReportsOnly) return;
+    const check = options.check;
+    if (check !== undefined)
+      this.server.addService(
+        serviceDefinition('envoy.service.auth.v3.Authorization'),
+        authorizationService((input) => {
+          const answer = checkRequest(
+            input,
+            (config, payload) => options.backend.validate(config, payload),
+            check.settings,
+          );
+          check.onAnswer?.(answer);
+          return answer;
+        }),
+      );
     this.server.addService(
       serviceDefinition('grpc.health.v1.Health'),
       healthService(options.health, registry),

@@ -3,6 +3,7 @@ import type { Config } from '../config/index.ts';
 import { AgentServer, agentReply } from '../haproxy-agent/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { MetricsServer, SidecarMetrics } from '../metrics/index.ts';
+import type { CheckAnswer } from '../request-check/index.ts';
 import type { SaturationMonitor } from '../saturation/index.ts';
 import { startMetricsServer } from './start-steps.ts';
 
@@ -145,21 +146,7 @@ async function startCheck(c: Config, parts: SideParts): Promise<CheckHttpServer 
     logger: parts.log.child('check'),
     onConnectionRefused: (reason) =>
       parts.metrics.connectionsRefused.inc({ listener: 'check', reason }),
-    onAnswer: (answer) => {
-      // Bounded labels: verdicts and codes are fixed sets; a tenant this host does not follow is
-      // "other" (a client names any string it likes).
-      const tenant =
-        answer.tenant === undefined
-          ? 'none'
-          : c.rules.tenants.includes(answer.tenant)
-            ? answer.tenant
-            : 'other';
-      parts.metrics.checkAnswers.inc({
-        verdict: answer.headers['filament-verdict'] ?? 'error',
-        reason: answer.headers['filament-reason'] ?? '',
-        tenant,
-      });
-    },
+    onAnswer: countCheckAnswer(c, parts.metrics),
   });
   try {
     await server.start();
@@ -173,4 +160,25 @@ async function startCheck(c: Config, parts: SideParts): Promise<CheckHttpServer 
     await server.stop();
     return null;
   }
+}
+
+/**
+ * Counts an answer of the request-path check (HTTP endpoint or ext_authz) with bounded labels:
+ * verdicts and codes are fixed sets; a tenant this host does not follow is "other" (a client
+ * names any string it likes), none read is "none".
+ */
+export function countCheckAnswer(c: Config, metrics: SidecarMetrics) {
+  return (answer: CheckAnswer): void => {
+    const tenant =
+      answer.tenant === undefined
+        ? 'none'
+        : c.rules.tenants.includes(answer.tenant)
+          ? answer.tenant
+          : 'other';
+    metrics.checkAnswers.inc({
+      verdict: answer.headers['filament-verdict'] ?? 'error',
+      reason: answer.headers['filament-reason'] ?? '',
+      tenant,
+    });
+  };
 }

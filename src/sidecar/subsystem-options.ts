@@ -15,6 +15,7 @@ import { collectorsFromConfig } from './collectors-from-config.ts';
 import type { ReportPublisher } from './report-publisher.ts';
 import { ruleFreshness } from './rule-freshness.ts';
 import type { ServabilityView } from './servability.ts';
+import { countCheckAnswer } from './side-listeners.ts';
 
 /** The request validator's options from `[validation]` and the identity. */
 export function validatorOptions(
@@ -146,6 +147,18 @@ export function apiOptions(
     },
     onConnectionRefused: (listener, reason) =>
       core.metrics.connectionsRefused.inc({ listener, reason }),
+    check: {
+      settings: {
+        require: c.check.require,
+        bodyField: c.check.bodyField,
+        elsewhereStatus: c.check.elsewhereStatus,
+        payloadLimits: {
+          maxBytes: c.validation.maxPayloadBytes,
+          maxDepth: c.validation.maxPayloadDepth,
+        },
+      },
+      onAnswer: countCheckAnswer(c, core.metrics),
+    },
   };
 }
 

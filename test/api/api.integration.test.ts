@@ -332,6 +332,7 @@ describe('the local gRPC API', () => {
       const services = await bufCurl(target, '--list-services');
       expect(services.stderr).toBe('');
       expect(services.stdout.trim().split('\n').sort()).toEqual([
+        'envoy.service.auth.v3.Authorization',
         'filament.v1.Sidecar',
         'grpc.health.v1.Health',
         'grpc.reflection.v1.ServerReflection',

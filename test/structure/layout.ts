@@ -108,6 +108,7 @@ export const LAYOUT: Readonly<Record<string, { job: string; mayImport: readonly 
       'metrics',
       'mqtt',
       'report',
+      'request-check',
       'rule-stream',
       'rules',
       'saturation',
