@@ -5,17 +5,21 @@
  * node:http) that always allows; with auth_request to filament's check endpoint (the shipped
  * examples/nginx/filament.conf) — each driven by wrk at saturation (BENCH_GUARD_CONNECTIONS
  * connections, BENCH_GUARD_SECONDS each), with p50/p99 and throughput, and the check endpoint alone
- * (metadata-only checks per second over loopback TCP). Needs nginx and wrk (Debian's packages).
+ * (metadata-only checks per second over loopback TCP), and Envoy's ext_authz Check over gRPC at a
+ * fixed rate (BENCH_GUARD_AUTHZ_RATE, default 2,000/s). Needs nginx and wrk (Debian's packages).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFile, unlink } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { clientConstructor } from '../../src/api/index.ts';
 import { freePort } from '../../src/local-broker/index.ts';
 import { writeObjectiveHeader } from '../../src/resolver/index.ts';
 import { acmeObjective } from '../helpers/checked-host.ts';
 import { startNginx } from '../helpers/nginx.ts';
 import { startBenchSidecar } from './bench-sidecar.ts';
+import { percentile } from './stats.ts';
 
 const SECONDS = Number(process.env.BENCH_GUARD_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_GUARD_CONNECTIONS ?? 32);
@@ -127,6 +131,40 @@ const [, f] = rows[2] as [string, WrkResult];
 console.log(
   `\nfilament vs the bare endpoint: p50 ${(f.p50 / b.p50).toFixed(2)}× (target ≤ 1.15), p99 ${(f.p99 / b.p99).toFixed(2)}× (target ≤ 1.3), throughput ${(f.rps / b.rps).toFixed(2)}×`,
 );
+
+// ext_authz over gRPC at a fixed rate (an open loop: one call every 1/RATE s, whatever the
+// answers), as Envoy asks: p50/p99 of Check on the API socket.
+const RATE = Number(process.env.BENCH_GUARD_AUTHZ_RATE ?? 2000);
+const Authorization = clientConstructor('envoy.service.auth.v3.Authorization');
+const authz = new Authorization(`unix:${bench.socket}`, grpc.credentials.createInsecure());
+const request = {
+  attributes: {
+    request: { http: { headers: [{ key: 'filament-objective', value: header }] } },
+  },
+};
+const call = () =>
+  new Promise<number>((resolve, reject) => {
+    const started = performance.now();
+    (
+      authz as unknown as Record<string, (r: object, cb: (e: Error | null) => void) => void>
+    ).Check?.(request, (error) => (error ? reject(error) : resolve(performance.now() - started)));
+  });
+for (let i = 0; i < 500; i++) await call();
+const latencies: number[] = [];
+const pending: Promise<void>[] = [];
+const begin = performance.now();
+for (let i = 0; i < RATE * SECONDS; i++) {
+  const due = begin + (i * 1000) / RATE;
+  const wait = due - performance.now();
+  if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+  pending.push(call().then((ms) => void latencies.push(ms)));
+}
+await Promise.all(pending);
+const achieved = (latencies.length * 1000) / (performance.now() - begin);
+console.log(
+  `\next_authz Check at ${RATE} req/s for ${SECONDS} s (achieved ${achieved.toFixed(0)}): p50 ${percentile(latencies, 50).toFixed(3)} ms, p99 ${percentile(latencies, 99).toFixed(3)} ms (target p99 ≤ 2 ms)`,
+);
+authz.close();
 
 await nginx.stop();
 await new Promise<void>((resolve) => bare.close(() => resolve()));
