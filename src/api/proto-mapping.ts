@@ -158,7 +158,17 @@ export function toConfigResponse(s: ConfigSnapshot): Record<string, unknown> {
       problem: d.problem,
       detail: d.detail,
     })),
+    checks: {
+      answered: s.checks.answered,
+      by_verdict: mapEntries(s.checks.byVerdict),
+      by_reason: mapEntries(s.checks.byReason),
+    },
   };
+}
+
+/** A proto map as the repeated key/value entries the embedded types take. */
+function mapEntries(map: Readonly<Record<string, number>>): Array<{ key: string; value: number }> {
+  return Object.entries(map).map(([key, value]) => ({ key, value }));
 }
 
 /** filament.v1.ReportLoadRequest as the API hands it over (unset optional fields absent). */

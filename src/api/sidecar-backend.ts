@@ -1,6 +1,7 @@
 import type { DriftItem, LoadedModel, ServedModel } from '../inventory/index.ts';
 import type { ConnectionStatus } from '../mqtt/index.ts';
 import type { SaturationReport } from '../report/index.ts';
+import type { CheckCounts } from '../request-check/index.ts';
 import type { AckDocument, AckServing } from '../rule-stream/index.ts';
 import type { PushedLoad } from '../saturation/index.ts';
 import type { ObjectiveConfig, Payload, Verdict } from '../validation/index.ts';
@@ -33,6 +34,8 @@ export interface ConfigSnapshot {
   readonly stopping: boolean;
   /** The trusted key ids and threshold; no keys means rule sets are not signature-checked. */
   readonly signatures: { readonly trustedKeyIds: readonly string[]; readonly threshold: number };
+  /** What the request-path check answered since start. */
+  readonly checks: CheckCounts;
 }
 
 /** Where the loaded models come from, and whether that is trusted now. */

@@ -39,6 +39,12 @@ export interface ConfigMessage {
     last_answer_unix_ms: number;
   } | null;
   drift: Array<{ model: string; version: string; problem: string; detail: string }>;
+  /** What the request-path check answered since start (maps arrive as key/value entries). */
+  checks: {
+    answered: number;
+    by_verdict: Array<{ key: string; value: number }>;
+    by_reason: Array<{ key: string; value: number }>;
+  } | null;
 }
 
 /** The part of filament.v1.SaturationReport `filament status` shows. */

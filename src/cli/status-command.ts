@@ -38,7 +38,7 @@ export async function statusCommand(argv: readonly string[], io: CliIo): Promise
       client.getConfig(),
       client.getSaturation(),
     ]);
-    const verdict = canServe(health, saturation, config);
+    const verdict = canServe(health, saturation);
     if (values.json)
       io.out(JSON.stringify({ socket, health, saturation, canServe: verdict, ...config }, null, 2));
     else io.out(render(health, config, saturation, verdict));
@@ -92,28 +92,21 @@ async function unreachable(socket: string, error: Error): Promise<string> {
 const NOT_TAKING_TRAFFIC = new Set(['COLD', 'UNHEALTHY', 'STALE_RULES', 'OFFLINE', 'DRAINING']);
 
 /**
- * Whether the host can serve now, and if not why: SERVING health, a replica state that takes
- * traffic, and at least one objective routed here that can be served. Pure.
+ * Whether the host can serve now, and if not why: SERVING health and a replica state that takes
+ * traffic (a host that can serve none of the routing keys routed here is COLD). Pure.
  */
 export function canServe(
   health: string,
   saturation: SaturationMessage | null,
-  c: ConfigMessage,
 ): { ok: true } | { ok: false; why: string } {
   if (health !== 'SERVING') return { ok: false, why: `health is ${health}` };
   const state = saturation?.state.replace('REPLICA_STATE_', '');
   if (state === undefined) return { ok: false, why: 'no saturation report yet' };
   if (NOT_TAKING_TRAFFIC.has(state))
     return { ok: false, why: `the replica is ${state}: load balancers send it nothing` };
-  const routed = c.tenants.filter((t) => t.serving && t.serving.objectives > 0);
-  const servable = routed.reduce(
-    (n, t) => n + ((t.serving?.objectives ?? 0) - (t.serving?.unservable_objectives ?? 0)),
-    0,
-  );
-  if (routed.length > 0 && servable === 0) {
-    const total = routed.reduce((n, t) => n + (t.serving?.objectives ?? 0), 0);
-    return { ok: false, why: `it can serve none of the ${total} objective(s) routed here` };
-  }
+  // A host that can serve none of the routing keys routed here is COLD (the state above); one
+  // that serves some keys of every objective but not all of them still serves: its servable set
+  // tells resolvers which (the table below lists what it cannot serve).
   return { ok: true };
 }
 
@@ -134,6 +127,7 @@ function render(
     describeSignatures(c.signatures),
     describeDurability(c.tenants),
     describeInventory(c.inventory),
+    describeChecks(c.checks),
     ...c.drift.map((d) => `DRIFT   ${d.model} ${d.version}: ${d.problem}: ${d.detail}`),
     '',
     formatTable(
@@ -180,6 +174,24 @@ function describeAck(a: NonNullable<ConfigMessage['tenants'][number]['last_ack']
       ? `rejected v${a.received_version || '?'} (${a.code})`
       : `${a.status} v${a.received_version}`;
   return `${what} at ${a.at}`;
+}
+
+/**
+ * `checks   1,204 requests checked since start: 1,100 allow, 90 elsewhere, 14 refused; reasons
+ * MODEL_NOT_LOADED 90, UNKNOWN_OBJECTIVE 14`, or that no proxy has asked yet.
+ */
+function describeChecks(k: ConfigMessage['checks']): string {
+  if (!k || k.answered === 0)
+    return 'checks  no request checked yet (no proxy asks this host: see docs/request-path.md)';
+  const order = ['allow', 'unchecked', 'elsewhere', 'refused', 'malformed', 'error'];
+  const verdicts = [...k.by_verdict]
+    .sort((a, b) => order.indexOf(a.key) - order.indexOf(b.key))
+    .map((e) => `${e.value} ${e.key}`);
+  const reasons = [...k.by_reason]
+    .sort((a, b) => b.value - a.value || a.key.localeCompare(b.key))
+    .slice(0, 5)
+    .map((e) => `${e.key} ${e.value}`);
+  return `checks  ${k.answered} request(s) checked since start: ${verdicts.join(', ')}${reasons.length ? `; reasons ${reasons.join(', ')}` : ''}`;
 }
 
 function describeInventory(i: ConfigMessage['inventory']): string {

@@ -15,3 +15,4 @@ export {
   type RefusalKind,
 } from './check-answer.ts';
 export { type CheckInput, type CheckSettings, checkRequest, type Judge } from './check-request.ts';
+export { type CheckCounts, CheckTally } from './check-tally.ts';

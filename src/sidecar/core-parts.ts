@@ -9,6 +9,7 @@ import { StateStore } from '../last-known-good/index.ts';
 import { type Logger, silentLogger } from '../log/index.ts';
 import { SidecarMetrics } from '../metrics/index.ts';
 import type { BrokerConnection, ConnectionStatus, MqttConnectionOptions } from '../mqtt/index.ts';
+import { CheckTally } from '../request-check/index.ts';
 import { RuleApplier, RuleStore } from '../rules/index.ts';
 import { SaturationMonitor } from '../saturation/index.ts';
 import type { TrustRoot } from '../trust/index.ts';
@@ -56,6 +57,8 @@ export interface CoreParts extends InventoryParts {
   readonly monitor: SaturationMonitor;
   /** Config watchers (WatchConfig): rules, broker connection, stop. */
   readonly changes: ChangeSignal;
+  /** What the request-path check answered since start (for `filament status`). */
+  readonly checks: CheckTally;
 }
 
 /**
@@ -173,6 +176,7 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
     publisher,
     monitor,
     changes,
+    checks: new CheckTally(),
   };
 }
 

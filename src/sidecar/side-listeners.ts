@@ -3,7 +3,7 @@ import type { Config } from '../config/index.ts';
 import { AgentServer, agentReply } from '../haproxy-agent/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { MetricsServer, SidecarMetrics } from '../metrics/index.ts';
-import type { CheckAnswer } from '../request-check/index.ts';
+import type { CheckAnswer, CheckTally } from '../request-check/index.ts';
 import type { SaturationMonitor } from '../saturation/index.ts';
 import { startMetricsServer } from './start-steps.ts';
 
@@ -14,6 +14,8 @@ interface SideParts {
   readonly log: Logger;
   /** The local API's options: the ORCA port serves the same backend with its own limits. */
   readonly api: ApiServerOptions;
+  /** The request-path check's tally (`filament status`). */
+  readonly checks: CheckTally;
 }
 
 /**
@@ -146,7 +148,7 @@ async function startCheck(c: Config, parts: SideParts): Promise<CheckHttpServer 
     logger: parts.log.child('check'),
     onConnectionRefused: (reason) =>
       parts.metrics.connectionsRefused.inc({ listener: 'check', reason }),
-    onAnswer: countCheckAnswer(c, parts.metrics),
+    onAnswer: countCheckAnswer(c, parts.metrics, parts.checks),
   });
   try {
     await server.start();
@@ -167,8 +169,9 @@ async function startCheck(c: Config, parts: SideParts): Promise<CheckHttpServer 
  * verdicts and codes are fixed sets; a tenant this host does not follow is "other" (a client
  * names any string it likes), none read is "none".
  */
-export function countCheckAnswer(c: Config, metrics: SidecarMetrics) {
+export function countCheckAnswer(c: Config, metrics: SidecarMetrics, tally: CheckTally) {
   return (answer: CheckAnswer): void => {
+    tally.record(answer);
     const tenant =
       answer.tenant === undefined
         ? 'none'

@@ -98,7 +98,13 @@ export class Sidecar {
     const api = apiOptions(c, this.core, () => this.snapshot());
     this.api = new ApiServer(api);
     await this.api.start();
-    this.side = await SideListeners.start(c, { metrics, monitor, log, api });
+    this.side = await SideListeners.start(c, {
+      metrics,
+      monitor,
+      log,
+      api,
+      checks: this.core.checks,
+    });
     follower.start();
     monitor.start();
     // Connecting builds the mqtt.js client (tens of ms in the binary): after start() returns, so
@@ -166,6 +172,7 @@ export class Sidecar {
       ...inventoryFields(this.current, this.core),
       stopping: this.core.health.isStopping,
       trust: this.trust,
+      checks: this.core.checks.counts(),
     });
   }
 

@@ -3,6 +3,7 @@ import type { Config } from '../config/index.ts';
 import type { DriftItem, LiveInventory, LoadedModel, ModelInventory } from '../inventory/index.ts';
 import type { InventoryPoller } from '../inventory-sources/index.ts';
 import type { ConnectionStatus } from '../mqtt/index.ts';
+import type { CheckCounts } from '../request-check/index.ts';
 import type { AckDocument, AckServing, Durability } from '../rule-stream/index.ts';
 import type { RuleStore } from '../rules/index.ts';
 import type { TrustRoot } from '../trust/index.ts';
@@ -45,6 +46,7 @@ export interface SnapshotSources {
   readonly drift: readonly DriftItem[];
   readonly stopping: boolean;
   readonly trust: TrustRoot | undefined;
+  readonly checks: CheckCounts;
 }
 
 /** Identity, broker, rules per configured tenant, loaded models, signing policy. Pure. */
@@ -63,6 +65,7 @@ export function configSnapshot(s: SnapshotSources): ConfigSnapshot {
       trustedKeyIds: s.trust ? [...s.trust.keys.keys()] : [],
       threshold: s.trust?.threshold ?? 0,
     },
+    checks: s.checks,
   };
 }
 

@@ -6,6 +6,7 @@ import type { StateStore } from '../last-known-good/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { SidecarMetrics } from '../metrics/index.ts';
 import type { MessageBus } from '../mqtt/index.ts';
+import type { CheckTally } from '../request-check/index.ts';
 import type { RuleFollowerOptions } from '../rule-stream/index.ts';
 import type { RuleApplier, RuleStore } from '../rules/index.ts';
 import type { SaturationMonitorOptions } from '../saturation/index.ts';
@@ -127,6 +128,7 @@ export function apiOptions(
     readonly health: HealthState;
     readonly log: Logger;
     readonly metrics: SidecarMetrics;
+    readonly checks: CheckTally;
   },
   snapshot: () => ConfigSnapshot,
 ): ApiServerOptions {
@@ -157,7 +159,7 @@ export function apiOptions(
           maxDepth: c.validation.maxPayloadDepth,
         },
       },
-      onAnswer: countCheckAnswer(c, core.metrics),
+      onAnswer: countCheckAnswer(c, core.metrics, core.checks),
     },
   };
 }

@@ -25,7 +25,7 @@ describe('filament status', () => {
     const config = join(dir.path, 'filament.toml');
     await writeFile(
       config,
-      `[api]\nsocket = "${socket}"\n\n[[models]]\nid = "llama-8b"\nversion = "2026-10-01"\n\n[[models]]\nid = "qwen-7b"\nversion = "2026-09-15"\nready = false\n`,
+      `[api]\nsocket = "${socket}"\n\n[[models]]\nid = "llama-8b"\nversion = "2026-10-01"\nready = false\n\n[[models]]\nid = "qwen-7b"\nversion = "2026-09-15"\nready = false\n`,
     );
     sidecar = startSidecarProcess(
       sidecarArgs({
@@ -61,12 +61,13 @@ describe('filament status', () => {
       await new Promise((r) => setTimeout(r, 20));
       after = await cli('status', '--socket', socket);
     }
-    // SERVING (rules applied) but qwen-7b is not ready, so the one objective cannot be served:
-    // status says so and exits 1 (it exited 0 here, saying SERVING on a host serving nothing).
+    // SERVING (rules applied) but neither model is ready, so nothing routed here can be served:
+    // the replica is COLD, status says so and exits 1 (it exited 0 here, saying SERVING on a host
+    // serving nothing).
     expect(after.code).toBe(1);
     expect(after.out).toContain('host-9 (cluster gpu-east): SERVING');
     expect(after.out).toMatch(
-      /replica [A-Z_]+, score \d\.\d\d: CANNOT SERVE: (it can serve none of the 1 objective\(s\) routed here|the replica is [A-Z_]+: load balancers send it nothing)/,
+      /replica COLD, score \d\.\d\d: CANNOT SERVE: the replica is COLD: load balancers send it nothing/,
     );
     expect(after.out).toContain(`broker  connected ${broker.url}`);
     expect(after.out).toMatch(/acme\s+v3\s+v3\s+v3\s+-\s+0\/1 objectives\s+applied v3 at /);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { join } from 'node:path';
 import { freePort } from '../../src/local-broker/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
 import { writeObjectiveHeader } from '../../src/resolver/index.ts';
@@ -9,6 +10,7 @@ import {
   firstAllowed,
   startCheckedHost,
 } from '../helpers/checked-host.ts';
+import { cli } from '../helpers/cli.ts';
 import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 import { metricsUrl } from '../helpers/sidecar-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
@@ -153,6 +155,11 @@ describe("Debian's nginx with auth_request to filament", () => {
     );
     expect(metrics).toMatch(
       /^filament_check_answers_total\{verdict="allow",reason="",tenant="acme"\} [1-9]/m,
+    );
+    // And by filament status, with the reasons.
+    const status = await cli('status', '--socket', join(host.dir, 'api.sock'));
+    expect(status.out).toMatch(
+      /^checks {2}\d+ request\(s\) checked since start: \d+ allow, \d+ elsewhere, \d+ refused, \d+ malformed; reasons [A-Z_]+ \d+/m,
     );
   });
 
