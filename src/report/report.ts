@@ -47,6 +47,15 @@ export interface SaturationReport {
   readonly drift?: readonly string[];
   /** Hardware faults (a lost GPU, uncorrectable ECC errors…): why it is UNHEALTHY. */
   readonly faults?: readonly string[];
+  /**
+   * Routing keys its request-path check refused as "elsewhere" in the last minute, most refused
+   * first (at most 16): a resolver stops sending a key to a host that keeps refusing it.
+   */
+  readonly refusals?: ReadonlyArray<{
+    readonly tenant: string;
+    readonly routingKey: string;
+    readonly count: number;
+  }>;
   /** The speed a throttled GPU lost, 0–1 (already in the score). */
   readonly throttled?: number;
   /**
@@ -103,6 +112,8 @@ export function encodeReport(r: SaturationReport): Uint8Array {
   if (r.inventory !== undefined) wire.inv = [r.inventory.seq, r.inventory.digest];
   if (r.drift !== undefined && r.drift.length > 0) wire.dr = r.drift;
   if (r.faults !== undefined && r.faults.length > 0) wire.hf = r.faults;
+  if (r.refusals !== undefined && r.refusals.length > 0)
+    wire.rf = r.refusals.map((x) => [x.tenant, x.routingKey, x.count]);
   if (r.throttled !== undefined) wire.thr = round(r.throttled);
   if (r.capacity !== undefined) wire.cap = r.capacity;
   if (r.heartbeatMs !== undefined && r.heartbeatMs !== DEFAULT_HEARTBEAT_MS)
@@ -150,6 +161,10 @@ export function decodeReport(bytes: Uint8Array): SaturationReport | { error: str
   if (w.rv !== undefined) report.ruleVersions = w.rv;
   if (w.dr !== undefined) report.drift = w.dr;
   if (w.hf !== undefined) report.faults = w.hf;
+  if (w.rf !== undefined)
+    report.refusals = (w.rf as Array<[string, string, number]>).map(
+      ([tenant, routingKey, count]) => ({ tenant, routingKey, count }),
+    );
   if (w.thr !== undefined) report.throttled = w.thr;
   if (w.cap !== undefined) report.capacity = w.cap;
   if (w.hb !== undefined) report.heartbeatMs = w.hb;

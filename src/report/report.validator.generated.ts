@@ -6,7 +6,7 @@ const commonJsExports = (namespace) => namespace.default?.__esModule ? namespace
 const dependency0 = commonJsExports(dependency0Module);
 export const validate = validate0;
 export default validate0;
-const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/saturation-report.v1.json","title":"filament SaturationReport v1 (MessagePack map, short keys)","description":"Published retained to {prefix}/replicas/{cluster}/{replica} with MQTT 5 message expiry; the last will carries the same shape with s = OFFLINE.","type":"object","additionalProperties":false,"required":["v","r","c","s","sc","seq","t"],"properties":{"v":{"const":1,"description":"Report schema version."},"r":{"type":"string","description":"Replica name."},"c":{"type":"string","description":"Cluster."},"s":{"enum":["COLD","WARMING","READY","SATURATED","DRAINING","STALE_RULES","UNHEALTHY","OFFLINE"],"description":"State."},"sc":{"type":"number","minimum":0,"maximum":1,"description":"Smoothed saturation score, 3 decimals."},"q":{"type":"number","minimum":0,"description":"Queue depth."},"run":{"type":"number","minimum":0,"description":"Requests in flight."},"kv":{"type":"number","minimum":0,"maximum":1,"description":"KV-cache use."},"gpu":{"type":"number","minimum":0,"maximum":1,"description":"GPU utilisation."},"lat":{"type":"number","minimum":0,"description":"Recent mean request latency, ms."},"rps":{"type":"number","minimum":0,"description":"Requests the model server finished per second, recently (3 decimals)."},"gm":{"type":"number","minimum":0,"maximum":1,"description":"The fullest GPU's memory in use (nvidia-smi), 3 decimals."},"hc":{"type":"number","minimum":0,"maximum":1,"description":"The host's CPU busy, 3 decimals."},"hm":{"type":"number","minimum":0,"maximum":1,"description":"The host's memory in use, 3 decimals."},"eps":{"type":"number","minimum":0,"description":"Requests the model server failed per second through its own fault, recently (3 decimals)."},"age":{"type":"integer","minimum":0,"description":"Age of the oldest signal behind the score, ms."},"st":{"type":"array","items":{"enum":["queue","running","kvCache","gpu","latency"]},"description":"Stale signals (counted as saturated)."},"m":{"type":"array","description":"Loaded models: [id, version, ready].","items":{"type":"array","minItems":3,"maxItems":3,"items":[{"type":"string"},{"type":"string"},{"type":"boolean"}]}},"rv":{"type":"object","additionalProperties":{"type":"integer","minimum":0},"description":"Applied rule version per tenant."},"dr":{"type":"array","maxItems":16,"items":{"type":"string","maxLength":512},"description":"Models this host must serve ([[models]]) that its model server does not have as expected: why it is UNHEALTHY."},"cap":{"type":"number","exclusiveMinimum":0,"description":"Requests the replica takes at once (saturation.max_concurrency); resolvers add 1/cap to the score per request they sent since this report."},"hb":{"type":"integer","minimum":1,"description":"Heartbeat interval, ms; absent: 5000."},"hf":{"type":"array","maxItems":8,"items":{"type":"string","maxLength":512},"description":"Hardware faults (a lost GPU, an unreachable driver, uncorrectable ECC errors, pages pending retirement, row remapping pending or failed): why it is UNHEALTHY."},"thr":{"type":"number","minimum":0,"maximum":1,"description":"The speed a throttled GPU lost (already in the score), 3 decimals."},"inv":{"type":"array","minItems":2,"maxItems":2,"items":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9a-f]{16}$"}],"description":"[seq, digest] of the servable set this host last published on {prefix}/inventory/{cluster}/{replica}."},"seq":{"type":"integer","minimum":0,"description":"Increases with every report of this sidecar run."},"t":{"type":"integer","minimum":0,"description":"When the report was made, ms since the Unix epoch."}}};
+const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://filament.dev/schemas/saturation-report.v1.json","title":"filament SaturationReport v1 (MessagePack map, short keys)","description":"Published retained to {prefix}/replicas/{cluster}/{replica} with MQTT 5 message expiry; the last will carries the same shape with s = OFFLINE.","type":"object","additionalProperties":false,"required":["v","r","c","s","sc","seq","t"],"properties":{"v":{"const":1,"description":"Report schema version."},"r":{"type":"string","description":"Replica name."},"c":{"type":"string","description":"Cluster."},"s":{"enum":["COLD","WARMING","READY","SATURATED","DRAINING","STALE_RULES","UNHEALTHY","OFFLINE"],"description":"State."},"sc":{"type":"number","minimum":0,"maximum":1,"description":"Smoothed saturation score, 3 decimals."},"q":{"type":"number","minimum":0,"description":"Queue depth."},"run":{"type":"number","minimum":0,"description":"Requests in flight."},"kv":{"type":"number","minimum":0,"maximum":1,"description":"KV-cache use."},"gpu":{"type":"number","minimum":0,"maximum":1,"description":"GPU utilisation."},"lat":{"type":"number","minimum":0,"description":"Recent mean request latency, ms."},"rps":{"type":"number","minimum":0,"description":"Requests the model server finished per second, recently (3 decimals)."},"gm":{"type":"number","minimum":0,"maximum":1,"description":"The fullest GPU's memory in use (nvidia-smi), 3 decimals."},"hc":{"type":"number","minimum":0,"maximum":1,"description":"The host's CPU busy, 3 decimals."},"hm":{"type":"number","minimum":0,"maximum":1,"description":"The host's memory in use, 3 decimals."},"eps":{"type":"number","minimum":0,"description":"Requests the model server failed per second through its own fault, recently (3 decimals)."},"age":{"type":"integer","minimum":0,"description":"Age of the oldest signal behind the score, ms."},"st":{"type":"array","items":{"enum":["queue","running","kvCache","gpu","latency"]},"description":"Stale signals (counted as saturated)."},"m":{"type":"array","description":"Loaded models: [id, version, ready].","items":{"type":"array","minItems":3,"maxItems":3,"items":[{"type":"string"},{"type":"string"},{"type":"boolean"}]}},"rv":{"type":"object","additionalProperties":{"type":"integer","minimum":0},"description":"Applied rule version per tenant."},"dr":{"type":"array","maxItems":16,"items":{"type":"string","maxLength":512},"description":"Models this host must serve ([[models]]) that its model server does not have as expected: why it is UNHEALTHY."},"cap":{"type":"number","exclusiveMinimum":0,"description":"Requests the replica takes at once (saturation.max_concurrency); resolvers add 1/cap to the score per request they sent since this report."},"hb":{"type":"integer","minimum":1,"description":"Heartbeat interval, ms; absent: 5000."},"hf":{"type":"array","maxItems":8,"items":{"type":"string","maxLength":512},"description":"Hardware faults (a lost GPU, an unreachable driver, uncorrectable ECC errors, pages pending retirement, row remapping pending or failed): why it is UNHEALTHY."},"rf":{"type":"array","maxItems":16,"description":"Routing keys whose requests this host's request-path check refused as 'elsewhere' in the last minute: [tenant, routingKey, refusals], most refused first. A resolver stops sending a key to a host that keeps refusing it.","items":{"type":"array","minItems":3,"maxItems":3,"items":[{"type":"string","maxLength":256},{"type":"string","maxLength":256},{"type":"integer","minimum":1}]}},"thr":{"type":"number","minimum":0,"maximum":1,"description":"The speed a throttled GPU lost (already in the score), 3 decimals."},"inv":{"type":"array","minItems":2,"maxItems":2,"items":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9a-f]{16}$"}],"description":"[seq, digest] of the servable set this host last published on {prefix}/inventory/{cluster}/{replica}."},"seq":{"type":"integer","minimum":0,"description":"Increases with every report of this sidecar run."},"t":{"type":"integer","minimum":0,"description":"When the report was made, ms since the Unix epoch."}}};
 const func0 = Object.prototype.hasOwnProperty;
 const func1 = dependency0.default;
 const pattern0 = new RegExp("^[0-9a-f]{16}$", "u");
@@ -645,17 +645,126 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.thr !== undefined){
-let data31 = data.thr;
+if(data.rf !== undefined){
+let data31 = data.rf;
 const _errs62 = errors;
 if(errors === _errs62){
-if((typeof data31 == "number") && (isFinite(data31))){
-if(data31 > 1 || isNaN(data31)){
+if(Array.isArray(data31)){
+if(data31.length > 16){
+validate0.errors = [{instancePath:instancePath+"/rf",schemaPath:"#/properties/rf/maxItems",keyword:"maxItems",params:{limit: 16},message:"must NOT have more than 16 items"}];
+return false;
+}
+else {
+var valid7 = true;
+const len5 = data31.length;
+for(let i4=0; i4<len5; i4++){
+let data32 = data31[i4];
+const _errs64 = errors;
+if(errors === _errs64){
+if(Array.isArray(data32)){
+if(data32.length > 3){
+validate0.errors = [{instancePath:instancePath+"/rf/" + i4,schemaPath:"#/properties/rf/items/maxItems",keyword:"maxItems",params:{limit: 3},message:"must NOT have more than 3 items"}];
+return false;
+}
+else {
+if(data32.length < 3){
+validate0.errors = [{instancePath:instancePath+"/rf/" + i4,schemaPath:"#/properties/rf/items/minItems",keyword:"minItems",params:{limit: 3},message:"must NOT have fewer than 3 items"}];
+return false;
+}
+else {
+const len6 = data32.length;
+if(len6 > 0){
+let data33 = data32[0];
+const _errs66 = errors;
+if(errors === _errs66){
+if(typeof data33 === "string"){
+if(func1(data33) > 256){
+validate0.errors = [{instancePath:instancePath+"/rf/" + i4+"/0",schemaPath:"#/properties/rf/items/items/0/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"}];
+return false;
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/rf/" + i4+"/0",schemaPath:"#/properties/rf/items/items/0/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid8 = _errs66 === errors;
+}
+if(valid8){
+if(len6 > 1){
+let data34 = data32[1];
+const _errs68 = errors;
+if(errors === _errs68){
+if(typeof data34 === "string"){
+if(func1(data34) > 256){
+validate0.errors = [{instancePath:instancePath+"/rf/" + i4+"/1",schemaPath:"#/properties/rf/items/items/1/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"}];
+return false;
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/rf/" + i4+"/1",schemaPath:"#/properties/rf/items/items/1/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid8 = _errs68 === errors;
+}
+if(valid8){
+if(len6 > 2){
+let data35 = data32[2];
+const _errs70 = errors;
+if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
+validate0.errors = [{instancePath:instancePath+"/rf/" + i4+"/2",schemaPath:"#/properties/rf/items/items/2/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs70){
+if((typeof data35 == "number") && (isFinite(data35))){
+if(data35 < 1 || isNaN(data35)){
+validate0.errors = [{instancePath:instancePath+"/rf/" + i4+"/2",schemaPath:"#/properties/rf/items/items/2/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid8 = _errs70 === errors;
+}
+}
+}
+}
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/rf/" + i4,schemaPath:"#/properties/rf/items/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid7 = _errs64 === errors;
+if(!valid7){
+break;
+}
+}
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/rf",schemaPath:"#/properties/rf/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs62 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.thr !== undefined){
+let data36 = data.thr;
+const _errs72 = errors;
+if(errors === _errs72){
+if((typeof data36 == "number") && (isFinite(data36))){
+if(data36 > 1 || isNaN(data36)){
 validate0.errors = [{instancePath:instancePath+"/thr",schemaPath:"#/properties/thr/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"}];
 return false;
 }
 else {
-if(data31 < 0 || isNaN(data31)){
+if(data36 < 0 || isNaN(data36)){
 validate0.errors = [{instancePath:instancePath+"/thr",schemaPath:"#/properties/thr/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
@@ -666,52 +775,52 @@ validate0.errors = [{instancePath:instancePath+"/thr",schemaPath:"#/properties/t
 return false;
 }
 }
-var valid0 = _errs62 === errors;
+var valid0 = _errs72 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.inv !== undefined){
-let data32 = data.inv;
-const _errs64 = errors;
-if(errors === _errs64){
-if(Array.isArray(data32)){
-if(data32.length > 2){
+let data37 = data.inv;
+const _errs74 = errors;
+if(errors === _errs74){
+if(Array.isArray(data37)){
+if(data37.length > 2){
 validate0.errors = [{instancePath:instancePath+"/inv",schemaPath:"#/properties/inv/maxItems",keyword:"maxItems",params:{limit: 2},message:"must NOT have more than 2 items"}];
 return false;
 }
 else {
-if(data32.length < 2){
+if(data37.length < 2){
 validate0.errors = [{instancePath:instancePath+"/inv",schemaPath:"#/properties/inv/minItems",keyword:"minItems",params:{limit: 2},message:"must NOT have fewer than 2 items"}];
 return false;
 }
 else {
-const len5 = data32.length;
-if(len5 > 0){
-let data33 = data32[0];
-const _errs66 = errors;
-if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
+const len7 = data37.length;
+if(len7 > 0){
+let data38 = data37[0];
+const _errs76 = errors;
+if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
 validate0.errors = [{instancePath:instancePath+"/inv/0",schemaPath:"#/properties/inv/items/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs66){
-if((typeof data33 == "number") && (isFinite(data33))){
-if(data33 < 1 || isNaN(data33)){
+if(errors === _errs76){
+if((typeof data38 == "number") && (isFinite(data38))){
+if(data38 < 1 || isNaN(data38)){
 validate0.errors = [{instancePath:instancePath+"/inv/0",schemaPath:"#/properties/inv/items/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
 }
-var valid7 = _errs66 === errors;
+var valid9 = _errs76 === errors;
 }
-if(valid7){
-if(len5 > 1){
-let data34 = data32[1];
-const _errs68 = errors;
-if(errors === _errs68){
-if(typeof data34 === "string"){
-if(!pattern0.test(data34)){
+if(valid9){
+if(len7 > 1){
+let data39 = data37[1];
+const _errs78 = errors;
+if(errors === _errs78){
+if(typeof data39 === "string"){
+if(!pattern0.test(data39)){
 validate0.errors = [{instancePath:instancePath+"/inv/1",schemaPath:"#/properties/inv/items/1/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{16}$"},message:"must match pattern \""+"^[0-9a-f]{16}$"+"\""}];
 return false;
 }
@@ -721,7 +830,7 @@ validate0.errors = [{instancePath:instancePath+"/inv/1",schemaPath:"#/properties
 return false;
 }
 }
-var valid7 = _errs68 === errors;
+var valid9 = _errs78 === errors;
 }
 }
 }
@@ -732,52 +841,53 @@ validate0.errors = [{instancePath:instancePath+"/inv",schemaPath:"#/properties/i
 return false;
 }
 }
-var valid0 = _errs64 === errors;
+var valid0 = _errs74 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.seq !== undefined){
-let data35 = data.seq;
-const _errs70 = errors;
-if(!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))){
+let data40 = data.seq;
+const _errs80 = errors;
+if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
 validate0.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs70){
-if((typeof data35 == "number") && (isFinite(data35))){
-if(data35 < 0 || isNaN(data35)){
+if(errors === _errs80){
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 < 0 || isNaN(data40)){
 validate0.errors = [{instancePath:instancePath+"/seq",schemaPath:"#/properties/seq/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
-var valid0 = _errs70 === errors;
+var valid0 = _errs80 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.t !== undefined){
-let data36 = data.t;
-const _errs72 = errors;
-if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
+let data41 = data.t;
+const _errs82 = errors;
+if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
 validate0.errors = [{instancePath:instancePath+"/t",schemaPath:"#/properties/t/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs72){
-if((typeof data36 == "number") && (isFinite(data36))){
-if(data36 < 0 || isNaN(data36)){
+if(errors === _errs82){
+if((typeof data41 == "number") && (isFinite(data41))){
+if(data41 < 0 || isNaN(data41)){
 validate0.errors = [{instancePath:instancePath+"/t",schemaPath:"#/properties/t/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
-var valid0 = _errs72 === errors;
+var valid0 = _errs82 === errors;
 }
 else {
 var valid0 = true;
+}
 }
 }
 }

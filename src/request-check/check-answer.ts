@@ -45,6 +45,8 @@ export interface CheckAnswer {
   readonly body: string;
   /** The tenant the request named, when its carrier was read (for counting; not sent). */
   readonly tenant?: string;
+  /** The routing key it named, likewise. */
+  readonly routingKey?: string;
 }
 
 /** Headers of every answer, as the proxy reads them (lower case). */

@@ -59,6 +59,7 @@ export function checkRequest(
     return {
       ...answerVerdict(judge(header.value, payloadOf(input)), settings.elsewhereStatus),
       tenant: header.value.tenant,
+      routingKey: header.value.routingKey,
     };
   if (header.error.code !== 'CARRIER_MISSING') return answerCarrier(header.error);
   if (input.body !== undefined && input.body.byteLength > 0 && isJson(input.contentType)) {
@@ -70,6 +71,7 @@ export function checkRequest(
         return {
           ...answerVerdict(judge(member.value, { value: rest }), settings.elsewhereStatus),
           tenant: member.value.tenant,
+          routingKey: member.value.routingKey,
         };
       }
       if (member.error.code !== 'CARRIER_MISSING') return answerCarrier(member.error);

@@ -29,7 +29,12 @@ export {
   type ViewOptions,
   viewReplicas,
 } from './replica-view.ts';
-export { Resolver, type ResolverOptions, type ServingPick } from './resolver.ts';
+export {
+  REFUSED_ENOUGH,
+  Resolver,
+  type ResolverOptions,
+  type ServingPick,
+} from './resolver.ts';
 export { ServableTable, type ServeAnswer, type ServeWant } from './servable-table.ts';
 export {
   DEFAULT_STALE_AFTER_MS,

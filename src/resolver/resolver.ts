@@ -179,6 +179,7 @@ export class Resolver {
     const served: ReplicaEntry[] = [];
     let outOfDate = 0;
     for (const r of replicas) {
+      if (keepsRefusing(r, want)) continue;
       const answer = this.servable.answer(r, want);
       if (answer === 'yes' || answer === 'unannounced') served.push(r);
       else if (answer === 'out-of-date') outOfDate++;
@@ -235,4 +236,21 @@ export class Resolver {
     }
     this.servable.update(set);
   }
+}
+
+/**
+ * Refusals of one key in a host's last minute (its report's `refusals`) from which a resolver stops
+ * sending that key there: the host's request-path check keeps answering "elsewhere" for it.
+ */
+export const REFUSED_ENOUGH = 5;
+
+/** Whether `entry`'s latest report says its check keeps refusing `want`'s routing key. */
+function keepsRefusing(entry: ReplicaEntry, want: ServeWant): boolean {
+  if (!('routingKey' in want)) return false;
+  return (
+    entry.report.refusals?.some(
+      (r) =>
+        r.tenant === want.tenant && r.routingKey === want.routingKey && r.count >= REFUSED_ENOUGH,
+    ) ?? false
+  );
 }

@@ -52,6 +52,8 @@ export interface SaturationMonitorOptions {
    * name are not loaded): the replica is then not ready (COLD), whatever its probe says.
    */
   readonly servesNothing?: () => boolean;
+  /** Keys the host's request-path check refused "elsewhere" lately, carried in every report. */
+  readonly refusals?: () => SaturationReport['refusals'];
   /** The seq and digest of the servable set last published, carried in every report. */
   readonly servable?: () => { readonly seq: number; readonly digest: string } | undefined;
   /** Where reports go (the MQTT topic, in the sidecar). */
@@ -192,6 +194,7 @@ export class SaturationMonitor {
       ...(assessment.raw.stale.length > 0 ? { stale: assessment.raw.stale } : {}),
       ...(drift.length > 0 ? { drift: drift.slice(0, 16) } : {}),
       ...(faults.length > 0 ? { faults: faults.slice(0, 8) } : {}),
+      ...refusalsField(this.options.refusals?.()),
       seq: this.seq + 1,
       at: now,
     };
@@ -283,4 +286,8 @@ function servableField(servable: { readonly seq: number; readonly digest: string
   inventory?: { seq: number; digest: string };
 } {
   return servable ? { inventory: { seq: servable.seq, digest: servable.digest } } : {};
+}
+
+function refusalsField(refusals: SaturationReport['refusals']): Partial<SaturationReport> {
+  return refusals !== undefined && refusals.length > 0 ? { refusals: refusals.slice(0, 16) } : {};
 }

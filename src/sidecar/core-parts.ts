@@ -128,6 +128,7 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
     replica: config.identity.replica,
     expirySeconds: config.saturation.reportExpirySeconds,
   });
+  const checks = new CheckTally();
   const monitor: SaturationMonitor = new SaturationMonitor(
     monitorOptions(config, {
       config: running.config,
@@ -141,6 +142,8 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
       servable: () => servable.current(),
       drift: () => drift?.current() ?? [],
       servesNothing: () => servability.servesNothing(running.config().rules.tenants),
+      // Wall time, as the check records it (the window is a minute of real requests).
+      refusals: () => checks.refusedKeys(Date.now()),
     }),
   );
   // Rules, the inventory, the tenant list or the connection changed: resolvers hear of a
@@ -176,7 +179,7 @@ export function buildCoreParts(config: Config, deps: SidecarDeps, running: Runni
     publisher,
     monitor,
     changes,
-    checks: new CheckTally(),
+    checks,
   };
 }
 

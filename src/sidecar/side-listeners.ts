@@ -169,9 +169,14 @@ async function startCheck(c: Config, parts: SideParts): Promise<CheckHttpServer 
  * verdicts and codes are fixed sets; a tenant this host does not follow is "other" (a client
  * names any string it likes), none read is "none".
  */
-export function countCheckAnswer(c: Config, metrics: SidecarMetrics, tally: CheckTally) {
+export function countCheckAnswer(
+  c: Config,
+  metrics: SidecarMetrics,
+  tally: CheckTally,
+  now: () => number = Date.now,
+) {
   return (answer: CheckAnswer): void => {
-    tally.record(answer);
+    tally.record(answer, now());
     const tenant =
       answer.tenant === undefined
         ? 'none'

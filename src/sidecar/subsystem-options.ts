@@ -6,6 +6,7 @@ import type { StateStore } from '../last-known-good/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { SidecarMetrics } from '../metrics/index.ts';
 import type { MessageBus } from '../mqtt/index.ts';
+import type { SaturationReport } from '../report/index.ts';
 import type { CheckTally } from '../request-check/index.ts';
 import type { RuleFollowerOptions } from '../rule-stream/index.ts';
 import type { RuleApplier, RuleStore } from '../rules/index.ts';
@@ -80,6 +81,8 @@ export interface MonitorParts {
   readonly drift: () => ReadonlyArray<{ readonly id: string }>;
   /** The rules route keys here and none is servable now (the replica is not ready). */
   readonly servesNothing: () => boolean;
+  /** Keys the request-path check refused "elsewhere" in the last minute (carried in reports). */
+  readonly refusals: () => SaturationReport['refusals'];
 }
 
 /** The saturation monitor's options: collectors, thresholds and publish policy from `[saturation]`. */
@@ -111,6 +114,7 @@ export function monitorOptions(c: Config, parts: MonitorParts): SaturationMonito
     servable: parts.servable,
     drift: () => parts.drift().map((d) => d.id),
     servesNothing: parts.servesNothing,
+    refusals: parts.refusals,
     publish: (report) => {
       if (publisher.publish(report)) metrics.reportsPublished.inc();
     },

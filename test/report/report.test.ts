@@ -1,6 +1,10 @@
 import { describe, expect, test } from 'bun:test';
-import { pack } from 'msgpackr';
+import { pack, unpack } from 'msgpackr';
 import { decodeReport, encodeReport, type SaturationReport } from '../../src/report/index.ts';
+
+/** A report's wire map, to alter one field of. */
+const encodeReportWire = (r: SaturationReport) =>
+  unpack(encodeReport(r)) as Record<string, unknown>;
 
 const typical: SaturationReport = {
   replica: 'gpu-host-017',
@@ -46,6 +50,18 @@ describe('SaturationReport wire format', () => {
       throttled: 0.5,
     };
     expect(decodeReport(encodeReport(sick))).toMatchObject({ faults: sick.faults, throttled: 0.5 });
+    // Keys its request-path check keeps refusing, for resolvers to stop sending.
+    const refusing = {
+      ...typical,
+      refusals: [{ tenant: 'acme', routingKey: 'acme.llama-8b', count: 12 }],
+    };
+    expect(decodeReport(encodeReport(refusing))).toMatchObject({ refusals: refusing.refusals });
+    expect(
+      'error' in
+        decodeReport(
+          pack({ ...(encodeReportWire(refusing) as object), rf: [['acme', 'k', 0]] }) as Uint8Array,
+        ),
+    ).toBe(true);
     // A host without nvidia-smi reports its own CPU and memory instead.
     const { gpu: _g, gpuMemory: _m, ...noGpu } = typical;
     const host = { ...noGpu, hostCpu: 0.1234, hostMemory: 0.25 };

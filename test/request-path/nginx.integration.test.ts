@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { freePort } from '../../src/local-broker/index.ts';
 import { publishOnce, rulesTopic } from '../../src/mqtt/index.ts';
-import { writeObjectiveHeader } from '../../src/resolver/index.ts';
+import { REFUSED_ENOUGH, Resolver, writeObjectiveHeader } from '../../src/resolver/index.ts';
 import { brokerWithRules } from '../helpers/broker.ts';
 import {
   acmeObjective,
@@ -14,6 +14,7 @@ import { cli } from '../helpers/cli.ts';
 import { jsonBytes, ruleSet } from '../helpers/rule-sets.ts';
 import { metricsUrl } from '../helpers/sidecar-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 // Debian's nginx with the shipped examples/nginx/filament.conf (auth_request) in front of a
 // model-server stand-in, a real `filament run` next to it following a real mosquitto.
@@ -183,6 +184,37 @@ describe("Debian's nginx with auth_request to filament", () => {
     });
     expect([gone.status, gone.headers.get('filament-reason')]).toEqual([409, 'UNKNOWN_OBJECTIVE']);
   });
+
+  test('a key the host keeps refusing "elsewhere": resolvers stop sending it there', async () => {
+    const resolver = new Resolver({ urls: [broker.url] });
+    resolver.start();
+    try {
+      const want = { tenant: 'acme', routingKey: 'acme.llama-8b' };
+      await waitFor(
+        () => resolver.serving('gpu-east', want).includes('h1') || undefined,
+        'the resolver to see h1 serve acme.llama-8b',
+      );
+      // Requests resolved from a rule version this host has not seen: HOST_BEHIND, each time.
+      for (let i = 0; i < REFUSED_ENOUGH + 1; i++) {
+        const reply = await send({
+          'filament-objective': writeObjectiveHeader(acmeObjective({ ruleVersion: 9 })),
+        });
+        expect(reply.headers.get('filament-reason')).toBe('HOST_BEHIND');
+      }
+      // Its next report says so (heartbeat 5 s): the resolver no longer sends that key there.
+      await waitFor(
+        () => (resolver.serving('gpu-east', want).includes('h1') ? undefined : true),
+        'the resolver to stop sending acme.llama-8b to h1',
+        15_000,
+      );
+      const report = resolver.replicas().find((r) => r.report.replica === 'h1')?.report;
+      const refused = report?.refusals?.find((r) => r.routingKey === 'acme.llama-8b');
+      expect(refused?.tenant).toBe('acme');
+      expect(refused?.count).toBeGreaterThanOrEqual(REFUSED_ENOUGH + 1);
+    } finally {
+      await resolver.stop();
+    }
+  }, 30_000);
 
   test('filament stopped: the shipped example fails closed (503), its fail-open variant passes the request on', async () => {
     await sidecar.kill('SIGTERM');

@@ -5,7 +5,7 @@ import {
   type SaturationReport,
   type ServableSet,
 } from '../../src/report/index.ts';
-import { Resolver } from '../../src/resolver/index.ts';
+import { REFUSED_ENOUGH, Resolver } from '../../src/resolver/index.ts';
 
 const NOW = Date.parse('2026-12-02T00:00:00Z');
 
@@ -84,6 +84,33 @@ describe('Resolver.pickServing', () => {
     ]);
     expect(r.serving('gpu-east', { tenant: 'acme', model: 'support' })).toEqual(['legacy', 'r1']);
     expect(r.serving('gpu-west', { tenant: 'acme', model: 'support' })).toEqual([]);
+  });
+
+  test('a host whose check keeps refusing a key (its report says so) is not sent that key', () => {
+    const r = resolver();
+    const refusing = (count: number): SaturationReport => ({
+      ...report('r1'),
+      refusals: [{ tenant: 'acme', routingKey: 'acme.llama', count }],
+    });
+    r.table.update(report('r2'), NOW);
+    r.table.update(refusing(REFUSED_ENOUGH), NOW);
+    expect(r.serving('gpu-east', { tenant: 'acme', routingKey: 'acme.llama' })).toEqual(['r2']);
+    // Other keys, other tenants and models still go there.
+    expect(r.serving('gpu-east', { tenant: 'acme', routingKey: 'acme.qwen' })).toEqual([
+      'r1',
+      'r2',
+    ]);
+    expect(r.serving('gpu-east', { tenant: 'globex', routingKey: 'acme.llama' })).toEqual([
+      'r1',
+      'r2',
+    ]);
+    expect(r.serving('gpu-east', { tenant: 'acme', model: 'llama' })).toEqual(['r1', 'r2']);
+    // A refusal or two is noise.
+    r.table.update({ ...refusing(REFUSED_ENOUGH - 1), seq: 2 }, NOW);
+    expect(r.serving('gpu-east', { tenant: 'acme', routingKey: 'acme.llama' })).toEqual([
+      'r1',
+      'r2',
+    ]);
   });
 
   test('none that can: a clear answer, not a random pick', () => {
