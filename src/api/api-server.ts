@@ -2,7 +2,12 @@ import { chmod, unlink } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { type Logger, silentLogger } from '../log/index.ts';
-import { type CheckAnswer, type CheckSettings, checkRequest } from '../request-check/index.ts';
+import {
+  type CheckAnswer,
+  type CheckSettings,
+  checkRequest,
+  type Judge,
+} from '../request-check/index.ts';
 import { Reclaimer } from '../runtime/index.ts';
 import { authorizationService } from './authorization-service.ts';
 import { DescriptorIndex } from './descriptor-index.ts';
@@ -15,7 +20,7 @@ import { reflectionService } from './reflection-service.ts';
 import type { SidecarBackend } from './sidecar-backend.ts';
 import { sidecarService } from './sidecar-service.ts';
 import type { StreamCancelled } from './stream-flow.ts';
-import { ApiBindError, prepareSocketPath } from './unix-socket.ts';
+import { ApiBindError, prepareSocketPath, tcpAddress } from './unix-socket.ts';
 
 /**
  * A grpc-js connection injector and, reached through grpc-js internals, the HTTP/2 server behind
@@ -140,19 +145,17 @@ export class ApiServer {
     );
     if (loadReportsOnly) return;
     const check = options.check;
-    if (check !== undefined)
+    if (check !== undefined) {
+      const judge: Judge = (config, payload) => options.backend.validate(config, payload);
       this.server.addService(
         serviceDefinition('envoy.service.auth.v3.Authorization'),
         authorizationService((input) => {
-          const answer = checkRequest(
-            input,
-            (config, payload) => options.backend.validate(config, payload),
-            check.settings,
-          );
+          const answer = checkRequest(input, judge, check.settings);
           check.onAnswer?.(answer);
           return answer;
         }),
       );
+    }
     this.server.addService(
       serviceDefinition('grpc.health.v1.Health'),
       healthService(options.health, registry),
@@ -189,10 +192,7 @@ export class ApiServer {
       this.log.info('gRPC API listening', { socket: socketPath });
     }
     if (tcpListen !== null) {
-      const match = /^(.*):(\d+)$/.exec(tcpListen);
-      if (!match) throw new ApiBindError(`api.listen must be host:port, got "${tcpListen}"`);
-      const host = (match[1] as string).replace(/^\[(.*)\]$/, '$1');
-      this.boundTcpPort = await this.bind({ host, port: Number(match[2]) }, tcpListen);
+      this.boundTcpPort = await this.bind(tcpAddress(tcpListen, 'api.listen'), tcpListen);
       const what = this.options.surface === 'load-reports' ? 'ORCA load reports' : 'gRPC API';
       this.log.info(`${what} listening`, {
         tcp: tcpListen.replace(/:\d+$/, `:${this.boundTcpPort}`),

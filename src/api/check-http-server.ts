@@ -9,7 +9,7 @@ import {
   checkRequest,
   type Judge,
 } from '../request-check/index.ts';
-import { ApiBindError, prepareSocketPath } from './unix-socket.ts';
+import { ApiBindError, prepareSocketPath, tcpAddress } from './unix-socket.ts';
 
 /** Options of {@linkcode CheckHttpServer}. */
 export interface CheckHttpServerOptions extends CheckSettings {
@@ -65,11 +65,9 @@ export class CheckHttpServer {
       logger.info('HTTP check endpoint listening', { socket: socketPath });
     }
     if (tcpListen !== null) {
-      const match = /^(.*):(\d+)$/.exec(tcpListen);
-      if (!match) throw new ApiBindError(`check.listen must be host:port, got "${tcpListen}"`);
-      const host = (match[1] as string).replace(/^\[(.*)\]$/, '$1');
-      this.boundPort = await this.bind({ host, port: Number(match[2]) }, tcpListen);
-      logger.info('HTTP check endpoint listening', { listen: `${host}:${this.boundPort}` });
+      const address = tcpAddress(tcpListen, 'check.listen');
+      this.boundPort = await this.bind(address, tcpListen);
+      logger.info('HTTP check endpoint listening', { listen: `${address.host}:${this.boundPort}` });
     }
   }
 

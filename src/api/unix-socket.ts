@@ -8,6 +8,16 @@ export class ApiBindError extends Error {
 }
 
 /**
+ * `host:port` (an IPv6 host in brackets) as a listen address; `setting` names the config key in
+ * the error. @throws {ApiBindError}
+ */
+export function tcpAddress(listen: string, setting: string): { host: string; port: number } {
+  const match = /^(.*):(\d+)$/.exec(listen);
+  if (!match) throw new ApiBindError(`${setting} must be host:port, got "${listen}"`);
+  return { host: (match[1] as string).replace(/^\[(.*)\]$/, '$1'), port: Number(match[2]) };
+}
+
+/**
  * Makes `path` ready for a new unix-socket listener: creates its directory, refuses to touch a
  * socket another live process answers on (or a file that is not a socket), and removes a stale
  * socket left by a crash.

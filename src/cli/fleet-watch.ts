@@ -14,6 +14,7 @@ import {
   type ReportSeen,
   type RetainedRules,
   type RolloutView,
+  reportSeen,
   rolloutView,
 } from './rollout-view.ts';
 
@@ -86,11 +87,7 @@ export class FleetWatch {
     }
     const report = decodeReport(message.payload);
     if ('error' in report) return;
-    this.reports.set(`${report.cluster}/${report.replica}`, {
-      state: report.state,
-      at: report.at,
-      ...(report.heartbeatMs !== undefined ? { heartbeatMs: report.heartbeatMs } : {}),
-    });
+    this.reports.set(`${report.cluster}/${report.replica}`, reportSeen(report));
   }
 }
 

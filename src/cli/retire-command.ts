@@ -12,7 +12,7 @@ import { CREDENTIAL_FLAGS, credentialsOrSay } from './broker-credentials.ts';
 import { type CliIo, EXIT, UsageError } from './cli-io.ts';
 import { listenForRetained } from './fleet-watch.ts';
 import { BROKER_FLAGS, brokerFlag, parseFlags, protocolFlag } from './parse-flags.ts';
-import { isLive, type ReportSeen } from './rollout-view.ts';
+import { isLive, type ReportSeen, reportSeen } from './rollout-view.ts';
 
 /**
  * `filament retire (--config FILE | --broker URL --cluster C --replica R) [--force]`: takes a
@@ -149,12 +149,7 @@ async function retainedOf(
   const acks: string[] = [];
   connection.subscribe(replicaTopic(prefix, cluster, replica), async (m) => {
     const decoded = m.payload.byteLength > 0 ? decodeReport(m.payload) : null;
-    if (decoded && !('error' in decoded))
-      report = {
-        state: decoded.state,
-        at: decoded.at,
-        ...(decoded.heartbeatMs !== undefined ? { heartbeatMs: decoded.heartbeatMs } : {}),
-      };
+    if (decoded && !('error' in decoded)) report = reportSeen(decoded);
   });
   connection.subscribe(`${prefix}/acks/+/${replica}`, async (m: InboundMessage) => {
     if (m.payload.byteLength > 0 && ackCluster(m.payload) === cluster) acks.push(m.topic);

@@ -42,6 +42,19 @@ export interface ReportSeen {
   readonly heartbeatMs?: number;
 }
 
+/** What {@linkcode isLive} needs of a decoded report. Pure. */
+export function reportSeen(report: {
+  readonly state: ReplicaState;
+  readonly at: number;
+  readonly heartbeatMs?: number;
+}): ReportSeen {
+  return {
+    state: report.state,
+    at: report.at,
+    ...(report.heartbeatMs !== undefined ? { heartbeatMs: report.heartbeatMs } : {}),
+  };
+}
+
 /**
  * A report older than three heartbeats, and at least a minute (room for the clocks of the host
  * and of whoever asks to differ), is no sign of life.

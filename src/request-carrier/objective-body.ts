@@ -1,16 +1,13 @@
 import type { ObjectiveConfig } from '../validation/index.ts';
 import { type CarrierResult, carrierError } from './carrier-error.ts';
-import { CARRIED_FIELDS, objectiveFrom } from './objective-shape.ts';
+import { carriedObject, objectiveFrom } from './objective-shape.ts';
 
 /** The top-level member of a JSON payload that carries the ObjectiveConfig, unless configured. */
 export const DEFAULT_BODY_FIELD = 'filament';
 
 /** `config` as the body member holds it: the carried object, members in the writer's order. Pure. */
 export function objectiveBodyMember(config: ObjectiveConfig): Record<string, unknown> {
-  const ordered: Record<string, unknown> = {};
-  for (const field of CARRIED_FIELDS)
-    if (config[field] !== undefined) ordered[field] = config[field];
-  return ordered;
+  return carriedObject(config);
 }
 
 /**

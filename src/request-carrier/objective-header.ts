@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import { decodeJson } from '../codec/index.ts';
 import type { ObjectiveConfig } from '../validation/index.ts';
 import { type CarrierResult, carrierError } from './carrier-error.ts';
-import { CARRIED_FIELDS, objectiveFrom } from './objective-shape.ts';
+import { carriedObject, objectiveFrom } from './objective-shape.ts';
 
 /** The request header that carries a request's ObjectiveConfig (HTTP field names are case-blind). */
 export const OBJECTIVE_HEADER = 'filament-objective';
@@ -20,10 +20,7 @@ const TOKEN = /^v1\.[A-Za-z0-9_-]+$/;
  * survives. Pure.
  */
 export function writeObjectiveHeader(config: ObjectiveConfig): string {
-  const ordered: Record<string, unknown> = {};
-  for (const field of CARRIED_FIELDS)
-    if (config[field] !== undefined) ordered[field] = config[field];
-  return `v1.${Buffer.from(JSON.stringify(ordered), 'utf8').toString('base64url')}`;
+  return `v1.${Buffer.from(JSON.stringify(carriedObject(config)), 'utf8').toString('base64url')}`;
 }
 
 /**

@@ -13,6 +13,14 @@ export const CARRIED_FIELDS = [
   'cell',
 ] as const;
 
+/** `config` as the carried object: its members in {@linkcode CARRIED_FIELDS} order. Pure. */
+export function carriedObject(config: ObjectiveConfig): Record<string, unknown> {
+  const ordered: Record<string, unknown> = {};
+  for (const field of CARRIED_FIELDS)
+    if (config[field] !== undefined) ordered[field] = config[field];
+  return ordered;
+}
+
 const TEXT = ['tenant', 'objective', 'model', 'modelVersion', 'schemaId', 'routingKey'] as const;
 
 /** The longest a text member may be (the rule set's own limits are 63, 128 and 128 characters). */

@@ -46,33 +46,33 @@ export function checkRequest(
   settings: CheckSettings,
 ): CheckAnswer {
   // A proxy that could not pass the whole body says so: the ObjectiveConfig alone is judged.
-  if (input.headers['filament-body'] === 'partial') {
-    const { body: _, ...headersOnly } = input;
-    return checkRequest(
-      { ...headersOnly, headers: { ...input.headers, 'filament-body': undefined } },
-      judge,
-      settings,
-    );
-  }
+  const body =
+    input.headers['filament-body'] === 'partial' || input.body?.byteLength === 0
+      ? undefined
+      : input.body;
+  const judged = (config: ObjectiveConfig, payload: Payload | undefined): CheckAnswer => ({
+    ...answerVerdict(judge(config, payload), settings.elsewhereStatus),
+    tenant: config.tenant,
+    routingKey: config.routingKey,
+  });
   const header = readObjectiveHeader(input.headers[OBJECTIVE_HEADER]);
-  if (header.ok)
-    return {
-      ...answerVerdict(judge(header.value, payloadOf(input)), settings.elsewhereStatus),
-      tenant: header.value.tenant,
-      routingKey: header.value.routingKey,
-    };
+  if (header.ok) {
+    const payload =
+      body === undefined
+        ? undefined
+        : input.contentType !== undefined
+          ? { bytes: body, contentType: input.contentType }
+          : { bytes: body };
+    return judged(header.value, payload);
+  }
   if (header.error.code !== 'CARRIER_MISSING') return answerCarrier(header.error);
-  if (input.body !== undefined && input.body.byteLength > 0 && isJson(input.contentType)) {
-    const decoded = decodeJson(input.body, settings.payloadLimits);
+  if (body !== undefined && isJson(input.contentType)) {
+    const decoded = decodeJson(body, settings.payloadLimits);
     if (decoded.ok) {
       const member = readObjectiveFromBody(decoded.value, settings.bodyField);
       if (member.ok) {
         const { [settings.bodyField]: _, ...rest } = decoded.value as Record<string, unknown>;
-        return {
-          ...answerVerdict(judge(member.value, { value: rest }), settings.elsewhereStatus),
-          tenant: member.value.tenant,
-          routingKey: member.value.routingKey,
-        };
+        return judged(member.value, { value: rest });
       }
       if (member.error.code !== 'CARRIER_MISSING') return answerCarrier(member.error);
     }
@@ -83,15 +83,8 @@ export function checkRequest(
     );
   return answerCarrier({
     code: 'CARRIER_MISSING',
-    message: `the request carries no ObjectiveConfig: no Filament-Objective header${input.body?.byteLength ? ` and no "${settings.bodyField}" member in its JSON body` : ''}`,
+    message: `the request carries no ObjectiveConfig: no Filament-Objective header${body !== undefined ? ` and no "${settings.bodyField}" member in its JSON body` : ''}`,
   });
-}
-
-function payloadOf(input: CheckInput): Payload | undefined {
-  if (input.body === undefined || input.body.byteLength === 0) return undefined;
-  return input.contentType !== undefined
-    ? { bytes: input.body, contentType: input.contentType }
-    : { bytes: input.body };
 }
 
 function isJson(contentType: string | undefined): boolean {

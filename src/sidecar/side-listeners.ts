@@ -3,8 +3,9 @@ import type { Config } from '../config/index.ts';
 import { AgentServer, agentReply } from '../haproxy-agent/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { MetricsServer, SidecarMetrics } from '../metrics/index.ts';
-import type { CheckAnswer, CheckTally } from '../request-check/index.ts';
+import type { CheckTally } from '../request-check/index.ts';
 import type { SaturationMonitor } from '../saturation/index.ts';
+import { checkSettings, countCheckAnswer } from './check-counting.ts';
 import { startMetricsServer } from './start-steps.ts';
 
 /** What {@linkcode SideListeners.start} needs besides the config. */
@@ -134,13 +135,7 @@ async function startCheck(c: Config, parts: SideParts): Promise<CheckHttpServer 
   const server = new CheckHttpServer({
     socketPath: k.socket,
     tcpListen: k.listen,
-    require: k.require,
-    bodyField: k.bodyField,
-    elsewhereStatus: k.elsewhereStatus,
-    payloadLimits: {
-      maxBytes: c.validation.maxPayloadBytes,
-      maxDepth: c.validation.maxPayloadDepth,
-    },
+    ...checkSettings(c),
     maxBodyBytes: k.maxBodyBytes,
     maxConnections: k.maxConnections,
     headersTimeoutMs: k.headerTimeoutMs,
@@ -162,31 +157,4 @@ async function startCheck(c: Config, parts: SideParts): Promise<CheckHttpServer 
     await server.stop();
     return null;
   }
-}
-
-/**
- * Counts an answer of the request-path check (HTTP endpoint or ext_authz) with bounded labels:
- * verdicts and codes are fixed sets; a tenant this host does not follow is "other" (a client
- * names any string it likes), none read is "none".
- */
-export function countCheckAnswer(
-  c: Config,
-  metrics: SidecarMetrics,
-  tally: CheckTally,
-  now: () => number = Date.now,
-) {
-  return (answer: CheckAnswer): void => {
-    tally.record(answer, now());
-    const tenant =
-      answer.tenant === undefined
-        ? 'none'
-        : c.rules.tenants.includes(answer.tenant)
-          ? answer.tenant
-          : 'other';
-    metrics.checkAnswers.inc({
-      verdict: answer.headers['filament-verdict'] ?? 'error',
-      reason: answer.headers['filament-reason'] ?? '',
-      tenant,
-    });
-  };
 }

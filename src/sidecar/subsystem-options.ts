@@ -13,11 +13,11 @@ import type { RuleApplier, RuleStore } from '../rules/index.ts';
 import type { SaturationMonitorOptions } from '../saturation/index.ts';
 import type { RequestValidatorOptions } from '../validation/index.ts';
 import { type ApiBackendParts, apiBackend } from './api-backend.ts';
+import { checkSettings, countCheckAnswer } from './check-counting.ts';
 import { collectorsFromConfig } from './collectors-from-config.ts';
 import type { ReportPublisher } from './report-publisher.ts';
 import { ruleFreshness } from './rule-freshness.ts';
 import type { ServabilityView } from './servability.ts';
-import { countCheckAnswer } from './side-listeners.ts';
 
 /** The request validator's options from `[validation]` and the identity. */
 export function validatorOptions(
@@ -154,15 +154,7 @@ export function apiOptions(
     onConnectionRefused: (listener, reason) =>
       core.metrics.connectionsRefused.inc({ listener, reason }),
     check: {
-      settings: {
-        require: c.check.require,
-        bodyField: c.check.bodyField,
-        elsewhereStatus: c.check.elsewhereStatus,
-        payloadLimits: {
-          maxBytes: c.validation.maxPayloadBytes,
-          maxDepth: c.validation.maxPayloadDepth,
-        },
-      },
+      settings: checkSettings(c),
       onAnswer: countCheckAnswer(c, core.metrics, core.checks),
     },
   };

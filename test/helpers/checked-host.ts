@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import { freePort } from '../../src/local-broker/index.ts';
 import { writeObjectiveHeader } from '../../src/resolver/index.ts';
 import type { ObjectiveConfig } from '../../src/validation/index.ts';
+import { brokerWithRules } from './broker.ts';
 import { type ModelServerStub, startModelServerStub } from './model-server-stub.ts';
 import { type NginxProcess, startNginx } from './nginx.ts';
 import { type SidecarProcess, sidecarArgs, startSidecarProcess } from './sidecar-process.ts';
+import { tempDir } from './temp-dir.ts';
 import { waitFor } from './wait.ts';
 
 const EXAMPLE = join(import.meta.dir, '..', '..', 'examples', 'nginx', 'filament.conf');
@@ -80,6 +82,37 @@ export async function startSidecarHost(options: {
     stop: async () => {
       await sidecar.kill('SIGTERM');
       await server.close();
+    },
+  };
+}
+
+/**
+ * A whole lone host in a fresh temp dir (named from `prefix`): a broker holding acme v1 and
+ * {@linkcode startSidecarHost} `h1` serving llama-8b with payload validation always on.
+ * `stop` ends the host and the broker and removes the dir.
+ */
+export async function startPayloadCheckingHost(prefix: string): Promise<SidecarHost> {
+  const broker = await brokerWithRules();
+  const dir = await tempDir(prefix);
+  const cleanUp = async () => {
+    await broker.stop();
+    await dir.remove();
+  };
+  const host = await startSidecarHost({
+    dir: dir.path,
+    name: 'h1',
+    brokerUrl: broker.url,
+    served: ['llama-8b'],
+    config: ['[validation]', 'payload_default = "always"'],
+  }).catch(async (error: unknown) => {
+    await cleanUp();
+    throw error;
+  });
+  return {
+    ...host,
+    stop: async () => {
+      await host.stop();
+      await cleanUp();
     },
   };
 }

@@ -3,18 +3,18 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { clientConstructor } from '../../src/api/index.ts';
 import { objectiveBodyMember, writeObjectiveHeader } from '../../src/resolver/index.ts';
-import { brokerWithRules } from '../helpers/broker.ts';
-import { acmeObjective, type SidecarHost, startSidecarHost } from '../helpers/checked-host.ts';
+import {
+  acmeObjective,
+  type SidecarHost,
+  startPayloadCheckingHost,
+} from '../helpers/checked-host.ts';
 import { bufCurl } from '../helpers/grpc-clients.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 // Envoy's ext_authz over gRPC (envoy.service.auth.v3.Authorization/Check, from Envoy's own protos)
 // served by a real sidecar on its API socket, asked by a client built from those protos and by
 // buf curl through reflection. Not run against a real Envoy: no Envoy binary can be had here.
 
-let broker: Awaited<ReturnType<typeof brokerWithRules>>;
-let dir: Awaited<ReturnType<typeof tempDir>>;
 let host: SidecarHost;
 let client: grpc.Client;
 let socket: string;
@@ -61,15 +61,7 @@ const carry = (over = {}) => ({
 const CHAT = '{"messages":[{"role":"user","content":"hi"}]}';
 
 beforeAll(async () => {
-  broker = await brokerWithRules();
-  dir = await tempDir('filament-ext-authz-');
-  host = await startSidecarHost({
-    dir: dir.path,
-    name: 'h1',
-    brokerUrl: broker.url,
-    served: ['llama-8b'],
-    config: ['[validation]', 'payload_default = "always"'],
-  });
+  host = await startPayloadCheckingHost('filament-ext-authz-');
   socket = join(host.dir, 'api.sock');
   const Authorization = clientConstructor('envoy.service.auth.v3.Authorization');
   client = new Authorization(`unix:${socket}`, grpc.credentials.createInsecure());
@@ -81,8 +73,6 @@ beforeAll(async () => {
 afterAll(async () => {
   client?.close();
   await host?.stop();
-  await broker?.stop();
-  await dir?.remove();
 });
 
 describe('Envoy ext_authz over gRPC', () => {

@@ -4,9 +4,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort, waitForPort } from '../../src/local-broker/index.ts';
 import { objectiveBodyMember, writeObjectiveHeader } from '../../src/resolver/index.ts';
-import { brokerWithRules } from '../helpers/broker.ts';
-import { acmeObjective, type SidecarHost, startSidecarHost } from '../helpers/checked-host.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
+import {
+  acmeObjective,
+  type SidecarHost,
+  startPayloadCheckingHost,
+} from '../helpers/checked-host.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 // Debian's HAProxy 2.6 with the shipped examples/haproxy/haproxy.cfg and filament-check.lua
@@ -15,15 +17,13 @@ import { waitFor } from '../helpers/wait.ts';
 
 const EXAMPLES = join(import.meta.dir, '..', '..', 'examples', 'haproxy');
 
-let broker: Awaited<ReturnType<typeof brokerWithRules>>;
-let dir: Awaited<ReturnType<typeof tempDir>>;
 let host: SidecarHost;
 let haproxy: ChildProcess;
 let port: number;
 let openPort: number;
 
 async function startHaproxy(): Promise<void> {
-  const lua = join(dir.path, 'filament-check.lua');
+  const lua = join(host.dir, 'filament-check.lua');
   await writeFile(lua, await readFile(join(EXAMPLES, 'filament-check.lua'), 'utf8'));
   const shipped = await readFile(join(EXAMPLES, 'haproxy.cfg'), 'utf8');
   const cfg = shipped
@@ -43,7 +43,7 @@ async function startHaproxy(): Promise<void> {
     .replace('frontend models', 'frontend models_open')
     .replace(`bind 127.0.0.1:${port}`, `bind 127.0.0.1:${openPort}`)
     .replace(' closed\n', ' open\n');
-  const file = join(dir.path, 'haproxy.cfg');
+  const file = join(host.dir, 'haproxy.cfg');
   await writeFile(file, `${cfg}\n${open}`);
   haproxy = spawn('haproxy', ['-f', file, '-db'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -81,15 +81,7 @@ const carry = (over = {}) => ({ 'filament-objective': writeObjectiveHeader(acmeO
 const CHAT = '{"messages":[{"role":"user","content":"caf\u00e9, \\"q\\""}],"max_tokens":1}';
 
 beforeAll(async () => {
-  broker = await brokerWithRules();
-  dir = await tempDir('filament-haproxy-check-');
-  host = await startSidecarHost({
-    dir: dir.path,
-    name: 'h1',
-    brokerUrl: broker.url,
-    served: ['llama-8b'],
-    config: ['[validation]', 'payload_default = "always"'],
-  });
+  host = await startPayloadCheckingHost('filament-haproxy-check-');
   port = await freePort();
   openPort = await freePort();
   await startHaproxy();
@@ -101,8 +93,6 @@ beforeAll(async () => {
 afterAll(async () => {
   haproxy?.kill('SIGTERM');
   await host?.stop();
-  await broker?.stop();
-  await dir?.remove();
 });
 
 describe("Debian's HAProxy with filament-check.lua", () => {
