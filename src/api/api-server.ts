@@ -7,6 +7,7 @@ import {
   type CheckSettings,
   checkRequest,
   type Judge,
+  memoizedHeaderReader,
 } from '../request-check/index.ts';
 import { Reclaimer } from '../runtime/index.ts';
 import { authorizationService } from './authorization-service.ts';
@@ -147,10 +148,11 @@ export class ApiServer {
     const check = options.check;
     if (check !== undefined) {
       const judge: Judge = (config, payload) => options.backend.validate(config, payload);
+      const readHeader = memoizedHeaderReader();
       this.server.addService(
         serviceDefinition('envoy.service.auth.v3.Authorization'),
         authorizationService((input) => {
-          const answer = checkRequest(input, judge, check.settings);
+          const answer = checkRequest(input, judge, check.settings, readHeader);
           check.onAnswer?.(answer);
           return answer;
         }),

@@ -8,6 +8,7 @@ import {
   type CheckSettings,
   checkRequest,
   type Judge,
+  memoizedHeaderReader,
 } from '../request-check/index.ts';
 import { ApiBindError, prepareSocketPath, tcpAddress } from './unix-socket.ts';
 
@@ -46,6 +47,8 @@ export class CheckHttpServer {
   private readonly deadlines = new WeakMap<Socket, Deadline>();
   /** Causes of refused connections already logged (each is logged once; all are counted). */
   private readonly logged = new Set<string>();
+  /** Decodes each distinct Filament-Objective header once. */
+  private readonly readHeader = memoizedHeaderReader();
 
   constructor(private readonly options: CheckHttpServerOptions) {}
 
@@ -215,6 +218,7 @@ export class CheckHttpServer {
         },
         this.options.judge,
         this.options,
+        this.readHeader,
       );
     } catch (error) {
       this.options.logger.error('check failed', { error: (error as Error).message });

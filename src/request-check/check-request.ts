@@ -6,6 +6,7 @@ import {
 } from '../request-carrier/index.ts';
 import type { ObjectiveConfig, Payload, Verdict } from '../validation/index.ts';
 import { answerCarrier, answerUnchecked, answerVerdict, type CheckAnswer } from './check-answer.ts';
+import type { ObjectiveHeaderReader } from './header-memo.ts';
 
 /**
  * What the check endpoint got: the request's headers (lower-case names) and its body, if any.
@@ -37,13 +38,15 @@ export type Judge = (config: ObjectiveConfig, payload?: Payload) => Verdict;
  * Judges one proxied request: its ObjectiveConfig from the Filament-Objective header, or — with
  * no header — from the JSON body's member (which is then left out of the payload the schema
  * sees), then the validation engine with the body as payload. A carrier that is present but
- * unreadable is refused, whatever `require` says: a malformed carrier is never allowed. Pure
- * but for what `judge` does.
+ * unreadable is refused, whatever `require` says: a malformed carrier is never allowed.
+ * `readHeader` reads the header (a server passes one `memoizedHeaderReader()` for its life).
+ * Pure but for what `judge` does.
  */
 export function checkRequest(
   input: CheckInput,
   judge: Judge,
   settings: CheckSettings,
+  readHeader: ObjectiveHeaderReader = readObjectiveHeader,
 ): CheckAnswer {
   // A proxy that could not pass the whole body says so: the ObjectiveConfig alone is judged.
   const body =
@@ -55,7 +58,7 @@ export function checkRequest(
     tenant: config.tenant,
     routingKey: config.routingKey,
   });
-  const header = readObjectiveHeader(input.headers[OBJECTIVE_HEADER]);
+  const header = readHeader(input.headers[OBJECTIVE_HEADER]);
   if (header.ok) {
     const payload =
       body === undefined

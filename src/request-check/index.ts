@@ -16,4 +16,9 @@ export {
 } from './check-answer.ts';
 export { type CheckInput, type CheckSettings, checkRequest, type Judge } from './check-request.ts';
 export { type CheckCounts, CheckTally } from './check-tally.ts';
+export {
+  HEADER_MEMO_SIZE,
+  memoizedHeaderReader,
+  type ObjectiveHeaderReader,
+} from './header-memo.ts';
 export { MAX_REFUSED_KEYS, REFUSAL_WINDOW_MS, RefusalWindow } from './refusal-window.ts';

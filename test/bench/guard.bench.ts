@@ -6,7 +6,9 @@
  * examples/nginx/filament.conf) — each driven by wrk at saturation (BENCH_GUARD_CONNECTIONS
  * connections, BENCH_GUARD_SECONDS each), with p50/p99 and throughput, and the check endpoint alone
  * (metadata-only checks per second over loopback TCP), and Envoy's ext_authz Check over gRPC at a
- * fixed rate (BENCH_GUARD_AUTHZ_RATE, default 2,000/s). Needs nginx and wrk (Debian's packages).
+ * fixed rate (BENCH_GUARD_AUTHZ_RATE, default 2,000/s). First, in process, one check's cost with the
+ * plain header reader (the baseline) and with the memo the servers use. Needs nginx and wrk
+ * (Debian's packages).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFile, unlink } from 'node:fs/promises';
@@ -15,6 +17,12 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { clientConstructor } from '../../src/api/index.ts';
 import { freePort } from '../../src/local-broker/index.ts';
+import {
+  type CheckSettings,
+  checkRequest,
+  type Judge,
+  memoizedHeaderReader,
+} from '../../src/request-check/index.ts';
 import { writeObjectiveHeader } from '../../src/resolver/index.ts';
 import { acmeObjective } from '../helpers/checked-host.ts';
 import { startNginx } from '../helpers/nginx.ts';
@@ -42,6 +50,28 @@ const bare = createServer((_req, res) => {
 await new Promise<void>((resolve) => bare.listen(bareSocket, () => resolve()));
 
 const header = writeObjectiveHeader(acmeObjective());
+
+// In process: checkRequest with a judge that always allows, plain reader vs the servers' memo.
+const allow: Judge = () => ({ ok: true, ruleVersion: 1, role: 'default', payload: 'none' });
+const settings: CheckSettings = {
+  require: true,
+  bodyField: 'filament',
+  elsewhereStatus: 421,
+  payloadLimits: { maxBytes: 1 << 20, maxDepth: 64 },
+};
+const input = { headers: { 'filament-objective': header } };
+const perCheck = (read?: ReturnType<typeof memoizedHeaderReader>): number => {
+  const n = 200_000;
+  for (let i = 0; i < 20_000; i++) checkRequest(input, allow, settings, read);
+  const start = performance.now();
+  for (let i = 0; i < n; i++) checkRequest(input, allow, settings, read);
+  return ((performance.now() - start) * 1000) / n;
+};
+const plainUs = perCheck();
+const memoUs = perCheck(memoizedHeaderReader());
+console.log(
+  `in process, one check: plain header reader ${plainUs.toFixed(2)} µs, memo ${memoUs.toFixed(2)} µs (${(plainUs / memoUs).toFixed(1)}× faster)`,
+);
 const example = (
   await readFile(join(import.meta.dir, '..', '..', 'examples', 'nginx', 'filament.conf'), 'utf8')
 )
