@@ -7,8 +7,9 @@
  * connections, BENCH_GUARD_SECONDS each), with p50/p99 and throughput, and the check endpoint alone
  * (metadata-only checks per second over loopback TCP), and Envoy's ext_authz Check over gRPC at a
  * fixed rate (BENCH_GUARD_AUTHZ_RATE, default 2,000/s). First, in process, one check's cost with the
- * plain header reader (the baseline) and with the memo the servers use. Needs nginx and wrk
- * (Debian's packages).
+ * plain header reader (the baseline) and with the memo the servers use. Needs nginx, wrk and hey
+ * (Debian's packages). The three nginx setups also at fixed rates (BENCH_GUARD_RATES, default
+ * 1,000 and 5,000 req/s) under hey (Debian's package), each of its 50 workers held to its share.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFile, unlink } from 'node:fs/promises';
@@ -31,7 +32,7 @@ import { percentile } from './stats.ts';
 
 const SECONDS = Number(process.env.BENCH_GUARD_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_GUARD_CONNECTIONS ?? 32);
-for (const tool of ['nginx', 'wrk'])
+for (const tool of ['nginx', 'wrk', 'hey'])
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
     console.error(`bench:guard needs ${tool}: apt-get install -y ${tool}`);
     process.exit(1);
@@ -141,6 +142,51 @@ async function wrk(url: string): Promise<WrkResult> {
   };
 }
 
+const RATES = (process.env.BENCH_GUARD_RATES ?? '1000,5000').split(',').map(Number);
+const WORKERS = 50;
+
+/** hey holding `rate` req/s in total against `url` for SECONDS; latencies in ms. */
+async function hey(url: string, rate: number): Promise<WrkResult> {
+  const child = spawn(
+    'hey',
+    [
+      '-z',
+      `${SECONDS}s`,
+      '-c',
+      String(WORKERS),
+      '-q',
+      String(rate / WORKERS),
+      '-H',
+      `Filament-Objective: ${header}`,
+      url,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout.on('data', (c) => {
+    out += c;
+  });
+  child.stderr.on('data', (c) => {
+    out += c;
+  });
+  await new Promise((resolve) => child.once('exit', resolve));
+  const ms = (label: string) => {
+    const m = new RegExp(`^\\s+${label}% in ([\\d.]+) secs`, 'm').exec(out);
+    if (!m) throw new Error(`hey gave no ${label}%: ${out}`);
+    return Number(m[1]) * 1000;
+  };
+  let non2xx = 0;
+  for (const [, code, n] of out.matchAll(/^\s+\[(\d+)\]\s+(\d+) responses/gm))
+    if (!String(code).startsWith('2')) non2xx += Number(n);
+  for (const [, n] of out.matchAll(/^\s+\[(\d+)\]\s+(?:Get|Post)/gm)) non2xx += Number(n);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
+    p50: ms('50'),
+    p99: ms('99'),
+    non2xx,
+  };
+}
+
 const rows: Array<[string, WrkResult]> = [];
 rows.push(['nginx → stand-in, no auth_request', await wrk(`http://127.0.0.1:${plain}/x`)]);
 rows.push(['auth_request → bare endpoint', await wrk(`http://127.0.0.1:${viaBare}/x`)]);
@@ -164,6 +210,23 @@ console.log(
 
 // ext_authz over gRPC at a fixed rate (an open loop: one call every 1/RATE s, whatever the
 // answers), as Envoy asks: p50/p99 of Check on the API socket.
+for (const rate of RATES) {
+  const fixed: Array<[string, WrkResult]> = [];
+  fixed.push(['nginx → stand-in, no auth_request', await hey(`http://127.0.0.1:${plain}/x`, rate)]);
+  fixed.push(['auth_request → bare endpoint', await hey(`http://127.0.0.1:${viaBare}/x`, rate)]);
+  fixed.push(['auth_request → filament', await hey(`http://127.0.0.1:${viaFilament}/x`, rate)]);
+  console.log(`\n${rate} req/s for ${SECONDS} s each, hey -c ${WORKERS} (fixed rate)\n`);
+  for (const [label, r] of fixed)
+    console.log(
+      `${label.padEnd(38)} ${r.rps.toFixed(0).padStart(8)} ${r.p50.toFixed(3).padStart(9)} ${r.p99.toFixed(3).padStart(8)} ${String(r.non2xx).padStart(9)}`,
+    );
+  const [, fb] = fixed[1] as [string, WrkResult];
+  const [, ff] = fixed[2] as [string, WrkResult];
+  console.log(
+    `filament vs the bare endpoint at ${rate} req/s: p50 ${(ff.p50 / fb.p50).toFixed(2)}× (target ≤ 1.15), p99 ${(ff.p99 / fb.p99).toFixed(2)}× (target ≤ 1.3)`,
+  );
+}
+
 const RATE = Number(process.env.BENCH_GUARD_AUTHZ_RATE ?? 2000);
 const Authorization = clientConstructor('envoy.service.auth.v3.Authorization');
 const authz = new Authorization(`unix:${bench.socket}`, grpc.credentials.createInsecure());
