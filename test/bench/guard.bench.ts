@@ -94,6 +94,20 @@ const conf = [
 ].join('\n');
 const nginx = await startNginx(join(bench.dir, 'nginx'), viaFilament, conf);
 
+/** What a load tool printed, once it has exited (it runs without blocking this process). */
+async function finished(child: ReturnType<typeof spawn>): Promise<{ out: string; err: string }> {
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (c) => {
+    out += c;
+  });
+  child.stderr?.on('data', (c) => {
+    err += c;
+  });
+  await new Promise((resolve) => child.once('exit', resolve));
+  return { out, err };
+}
+
 interface WrkResult {
   rps: number;
   p50: number;
@@ -119,15 +133,7 @@ async function wrk(url: string): Promise<WrkResult> {
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c) => {
-    out += c;
-  });
-  child.stderr.on('data', (c) => {
-    err += c;
-  });
-  await new Promise((resolve) => child.once('exit', resolve));
+  const { out, err } = await finished(child);
   const ms = (label: string) => {
     const m = new RegExp(`^\\s+${label}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out);
     if (!m) throw new Error(`wrk gave no ${label}%: ${out}${err}`);
@@ -162,14 +168,8 @@ async function hey(url: string, rate: number): Promise<WrkResult> {
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  let out = '';
-  child.stdout.on('data', (c) => {
-    out += c;
-  });
-  child.stderr.on('data', (c) => {
-    out += c;
-  });
-  await new Promise((resolve) => child.once('exit', resolve));
+  const { out: stdout, err } = await finished(child);
+  const out = stdout + err;
   const ms = (label: string) => {
     const m = new RegExp(`^\\s+${label}% in ([\\d.]+) secs`, 'm').exec(out);
     if (!m) throw new Error(`hey gave no ${label}%: ${out}`);
